@@ -1,0 +1,49 @@
+"""condor-restd: a read-only REST API for HTCondor pools (Pyramid app)."""
+from __future__ import annotations
+
+import atexit
+
+from pyramid.config import Configurator
+from pyramid.request import Request
+
+from . import settings as ini
+from .condor_settings import CondorSettings
+from .gateway import Gateway
+from .plugins import include_endpoints
+
+
+def _gateway(request: Request) -> Gateway:
+    return request.registry.gateway
+
+
+def _condor_settings(request: Request):
+    return request.registry.condor_settings.get()
+
+
+def make_gateway(settings: dict) -> Gateway:
+    return Gateway(
+        workers=ini.as_int(settings, "restd.gateway.workers", 2),
+        timeout=ini.as_float(settings, "restd.gateway.timeout", 20.0),
+        ops_module=settings.get("restd.gateway.bindings", "restd_core.gateway.bindings"),
+        config_reload_seconds=ini.as_float(settings, "restd.config_reload_seconds", 5.0),
+    )
+
+
+def main(global_config: dict | None = None, **settings) -> "Router":
+    """PasteDeploy app factory (``use = egg:condor-restd``)."""
+    # Our error views answer every exception as JSON, not Cornice's.
+    settings.setdefault("handle_exceptions", "false")
+    with Configurator(settings=settings) as config:
+        config.include("cornice")
+        config.include(".errors")
+        gateway = make_gateway(config.get_settings())
+        atexit.register(gateway.close)
+        config.registry.gateway = gateway
+        config.registry.condor_settings = CondorSettings(
+            gateway, ini.as_float(config.get_settings(), "restd.config_reload_seconds", 5.0)
+        )
+        config.add_request_method(_gateway, "gateway", reify=True)
+        config.add_request_method(_condor_settings, "condor_settings", reify=True)
+        config.include(".health")
+        config.registry.restd_endpoints = include_endpoints(config)
+        return config.make_wsgi_app()

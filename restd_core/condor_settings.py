@@ -1,0 +1,67 @@
+"""The server's RESTD_* knobs, read through HTCondor's own configuration.
+
+So ``condor_config``, the user config file and ``_CONDOR_RESTD_MAX_JOBS=5``
+in the environment all work. Values are re-read at most every
+``refresh_seconds``; when HTCondor cannot be asked, the last values stay.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+
+from .gateway import Gateway, GatewayError
+
+DEFAULT_MAX_JOBS = 50_000
+_LIST_SEPARATORS = re.compile(r"[\s,]+")
+
+
+def split_list(value: object) -> list[str]:
+    """An HTCondor list knob (comma- or space-separated) as a list."""
+    if value is None:
+        return []
+    return [item for item in _LIST_SEPARATORS.split(str(value)) if item]
+
+
+@dataclass(frozen=True)
+class RestdSettings:
+    max_jobs: int = DEFAULT_MAX_JOBS
+    hide_job_attrs: tuple[str, ...] = ()
+
+
+class CondorSettings:
+    """RestdSettings as HTCondor's configuration has them, cached."""
+
+    KNOBS = ["RESTD_MAX_JOBS", "RESTD_HIDE_JOB_ATTRS"]
+
+    def __init__(self, gateway: Gateway, refresh_seconds: float = 5.0) -> None:
+        self._gateway = gateway
+        self._refresh_seconds = refresh_seconds
+        self._lock = threading.Lock()
+        self._value: RestdSettings | None = None
+        self._read_at = float("-inf")
+
+    def get(self) -> RestdSettings:
+        with self._lock:
+            if self._value is not None and time.monotonic() - self._read_at < self._refresh_seconds:
+                return self._value
+            try:
+                self._value = self._parse(self._gateway.read_params(self.KNOBS))
+            except GatewayError:
+                if self._value is None:
+                    raise
+            self._read_at = time.monotonic()
+            return self._value
+
+    @staticmethod
+    def _parse(values: dict[str, object]) -> RestdSettings:
+        max_jobs = values.get("RESTD_MAX_JOBS")
+        try:
+            max_jobs = int(max_jobs) if max_jobs not in (None, "") else DEFAULT_MAX_JOBS
+        except (TypeError, ValueError):
+            raise GatewayError(f"RESTD_MAX_JOBS must be an integer, not {max_jobs!r}") from None
+        return RestdSettings(
+            max_jobs=max(max_jobs, 1),
+            hide_job_attrs=tuple(split_list(values.get("RESTD_HIDE_JOB_ATTRS"))),
+        )

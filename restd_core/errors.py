@@ -1,0 +1,112 @@
+"""Every error answer is JSON in one schema, after Kinto's::
+
+    {"code": 404, "errno": 111, "error": "Not Found",
+     "message": "no schedd named 'x' in the pool", "details": {...}}
+
+``code`` is the HTTP status, ``errno`` a stable number that tells causes
+with the same status apart, ``error`` the status's reason phrase.
+"""
+from __future__ import annotations
+
+import logging
+from enum import IntEnum
+from typing import Any
+
+from pyramid.httpexceptions import HTTPException, HTTPMethodNotAllowed, HTTPUnauthorized, status_map
+from pyramid.request import Request
+from pyramid.response import Response
+
+from .gateway import BadQuery, GatewayError, NotFound, Unavailable
+from .responses import json_response
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 5
+
+
+class Errno(IntEnum):
+    MISSING_AUTH_TOKEN = 104
+    INVALID_AUTH_TOKEN = 105
+    INVALID_PARAMETERS = 107
+    NOT_FOUND = 111
+    FORBIDDEN = 121
+    METHOD_NOT_ALLOWED = 115
+    HTCONDOR_UNAVAILABLE = 201
+    HTCONDOR_TIMEOUT = 202
+    UNDEFINED = 999
+
+
+_ERRNO_BY_STATUS = {
+    400: Errno.INVALID_PARAMETERS,
+    401: Errno.MISSING_AUTH_TOKEN,
+    403: Errno.FORBIDDEN,
+    404: Errno.NOT_FOUND,
+    405: Errno.METHOD_NOT_ALLOWED,
+    503: Errno.HTCONDOR_UNAVAILABLE,
+}
+
+
+def error_response(
+    status: int,
+    message: str,
+    errno: int | None = None,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The JSON error answer; ``errno`` defaults to the status's usual one."""
+    body: dict[str, Any] = {
+        "code": status,
+        "errno": int(errno if errno is not None else _ERRNO_BY_STATUS.get(status, Errno.UNDEFINED)),
+        "error": status_map[status].title,
+        "message": message,
+    }
+    if details:
+        body["details"] = details
+    return json_response(body, status=status, headers=headers)
+
+
+def validation_error_handler(request: Request) -> Response:
+    """Cornice's error handler: colander's complaints as one 400."""
+    errors = [
+        {"location": error.get("location"), "name": error.get("name"), "description": error.get("description")}
+        for error in request.errors
+    ]
+    summary = "; ".join(f"{e['name'] or e['location']}: {e['description']}" for e in errors)
+    return error_response(400, summary or "invalid request", Errno.INVALID_PARAMETERS, {"errors": errors})
+
+
+def gateway_error_view(exc: GatewayError, request: Request) -> Response:
+    headers = {}
+    errno = None
+    if isinstance(exc, Unavailable):
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        errno = Errno.HTCONDOR_TIMEOUT if exc.kind in ("timeout", "busy") else Errno.HTCONDOR_UNAVAILABLE
+    elif not isinstance(exc, (NotFound, BadQuery)):
+        log.error("HTCondor gateway failed on %s: %s", request.path, exc.message)
+    return error_response(exc.status, exc.message, errno, exc.details, headers)
+
+
+def http_exception_view(exc: HTTPException, request: Request) -> Response:
+    headers = {}
+    message = exc.detail or exc.explanation or exc.title
+    if exc.code == 404:
+        message = f"no such URL: {request.path}"
+    elif isinstance(exc, HTTPMethodNotAllowed):
+        message = f"method {request.method} is not allowed on {request.path}"
+        if "Allow" in exc.headers:
+            headers["Allow"] = exc.headers["Allow"]
+    if isinstance(exc, HTTPUnauthorized) and "WWW-Authenticate" in exc.headers:
+        headers["WWW-Authenticate"] = exc.headers["WWW-Authenticate"]
+    errno = getattr(exc, "errno", None)
+    return error_response(exc.code, str(message), errno, None, headers)
+
+
+def unexpected_error_view(exc: Exception, request: Request) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return error_response(500, "internal server error; the server's log has the details")
+
+
+def includeme(config) -> None:
+    config.add_exception_view(gateway_error_view, context=GatewayError)
+    config.add_exception_view(http_exception_view, context=HTTPException)
+    config.add_exception_view(unexpected_error_view, context=Exception)

@@ -1,0 +1,158 @@
+"""The only module that imports HTCondor's bindings.
+
+Its functions run inside the gateway's worker processes (see ``workers``),
+never in the request process: the bindings hold the GIL for the whole of a
+daemon query. Each function takes and returns plain data (str, int, lists,
+dicts) so that it can cross a process boundary, and raises only
+``GatewayError`` subclasses.
+"""
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import classad2
+import htcondor2
+from htcondor2 import AdTypes, DaemonType
+
+from ..classad_json import ad_to_dict
+from .errors import BadQuery, NotFound, Unavailable
+
+DEFAULT_SCHEDD = "DEFAULT"
+JOB_ID_ATTRS = ("ClusterId", "ProcId")
+
+_options: dict[str, Any] = {"config_reload_seconds": 5.0}
+_config_loaded_at = time.monotonic()
+
+
+def init(**options: Any) -> None:
+    """Called once in each worker process, before any other call."""
+    _options.update(options)
+
+
+def _fresh_config() -> None:
+    """Re-read HTCondor's configuration files at most every few seconds."""
+    global _config_loaded_at
+    if time.monotonic() - _config_loaded_at >= _options["config_reload_seconds"]:
+        htcondor2.reload_config()
+        _config_loaded_at = time.monotonic()
+
+
+# ------------------------------------------------------------- expressions --
+
+# Outside string literals: a call of eval() or a subscript / record literal
+# can name an attribute at run time, which no static analysis sees through.
+_STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
+_DYNAMIC_LOOKUP = re.compile(r"\beval\s*\(|\[", re.IGNORECASE)
+
+
+def parse_constraint(constraint: str, hidden: list[str] = ()) -> classad2.ExprTree:
+    """Parse a caller's constraint, refusing what would evaluate hidden attributes.
+
+    With hidden attributes configured, a constraint must not reference one
+    (in any scope: ``Env``, ``MY.Env``, ``TARGET.Env``) nor look attributes up
+    dynamically (``eval()``, ``ad["name"]``), or the set of matching jobs
+    would reveal the hidden value.
+    """
+    try:
+        expr = classad2.ExprTree(constraint)
+    except (classad2.ClassAdException, ValueError, TypeError) as exc:
+        raise BadQuery(
+            f"constraint is not a valid ClassAd expression: {exc}",
+            {"parameter": "constraint", "value": constraint},
+        ) from None
+    if hidden:
+        hidden_lower = {name.lower() for name in hidden}
+        probe = classad2.ClassAd()
+        refs = probe.internalRefs(expr) + probe.externalRefs(expr)
+        named = sorted({ref.rsplit(".", 1)[-1] for ref in refs if ref.rsplit(".", 1)[-1].lower() in hidden_lower})
+        if named:
+            raise BadQuery(
+                f"constraint refers to hidden attribute(s): {', '.join(named)}",
+                {"parameter": "constraint", "hidden": named},
+            )
+        if _DYNAMIC_LOOKUP.search(_STRING_LITERAL.sub('""', str(expr))):
+            raise BadQuery(
+                "constraint looks attributes up dynamically (eval() or [...]), "
+                "which is refused while job attributes are hidden",
+                {"parameter": "constraint"},
+            )
+    return expr
+
+
+def _job_constraint(constraint: str | None, cluster: int | None, proc: int | None, hidden: list[str]) -> str:
+    """AND the caller's constraint with the job id, on whole expressions only."""
+    parts = []
+    if constraint is not None:
+        parts.append(f"({parse_constraint(constraint, hidden)})")
+    if cluster is not None:
+        parts.append(f"ClusterId == {int(cluster)}")
+    if proc is not None:
+        parts.append(f"ProcId == {int(proc)}")
+    return " && ".join(parts) or "true"
+
+
+# ------------------------------------------------------------------ daemons --
+
+def _collector() -> htcondor2.Collector:
+    return htcondor2.Collector()
+
+
+def _schedd_ad(name: str) -> classad2.ClassAd:
+    """The schedd's location ad; the local schedd's for ``DEFAULT``.
+
+    A named schedd is looked up by an exact (quoted) Name match rather than
+    with ``Collector.locate``, which may answer None for an unknown name
+    (and ``Schedd(None)`` would then silently be the local schedd).
+    """
+    collector = _collector()
+    try:
+        if name == DEFAULT_SCHEDD:
+            ad = collector.locate(DaemonType.Schedd)
+        else:
+            ads = collector.query(AdTypes.Schedd, constraint=f"Name == {classad2.quote(name)}")
+            ad = ads[0] if ads else None
+    except htcondor2.HTCondorException as exc:
+        raise Unavailable(f"the collector did not answer: {exc}", {"daemon": "collector"}) from None
+    if ad is None:
+        raise NotFound(f"no schedd named {name!r} in the pool", {"schedd": name})
+    return ad
+
+
+def _jobs_from_schedd(schedd: htcondor2.Schedd, source: str, constraint: str, projection: list[str], limit: int | None, since: str | None):
+    if source == "history":
+        return schedd.history(constraint, projection, match=limit or -1, since=since)
+    return schedd.query(constraint, projection, limit=limit or -1)
+
+
+def query_jobs(
+    schedd: str,
+    source: str,
+    constraint: str | None = None,
+    projection: list[str] = (),
+    cluster: int | None = None,
+    proc: int | None = None,
+    limit: int | None = None,
+    hidden: list[str] = (),
+    since: str | None = None,
+) -> list[dict[str, Any]]:
+    """Job ads from a schedd's queue (``source="queue"``) or history, as dicts
+    with lower-cased keys. A projection always includes ClusterId and ProcId."""
+    _fresh_config()
+    full_constraint = _job_constraint(constraint, cluster, proc, list(hidden))
+    if projection:
+        projection = list(dict.fromkeys([*projection, *JOB_ID_ATTRS]))
+    location = _schedd_ad(schedd)
+    try:
+        ads = _jobs_from_schedd(htcondor2.Schedd(location), source, full_constraint, list(projection), limit, since)
+    except htcondor2.HTCondorException as exc:
+        raise Unavailable(f"the schedd did not answer: {exc}", {"daemon": "schedd", "schedd": schedd}) from None
+    return [ad_to_dict(ad) for ad in ads]
+
+
+def read_params(names: list[str]) -> dict[str, Any]:
+    """Values of HTCondor configuration knobs (typed where HTCondor knows
+    the knob's type); None for one that is not set."""
+    _fresh_config()
+    return {name: htcondor2.param.get(name) for name in names}

@@ -1,0 +1,1 @@
+"""The plugins condor-restd ships: endpoint plugins (``jobs``, ...) and auth plugins."""

@@ -1,0 +1,48 @@
+"""Endpoint plugin ``jobs``: /v1/jobs, /v1/history, /v1/grouped_jobs and
+/v1/grouped_history, as Cornice services with colander query schemas."""
+from __future__ import annotations
+
+from cornice import Service
+from cornice.validators import colander_validator
+
+from restd_core.errors import validation_error_handler
+
+from . import views
+from .schemas import JobQuery, ListQuery, NoQuery, request_schema
+
+PERMISSION = "read"
+
+
+def _service(name: str, path: str, description: str, view, schema) -> Service:
+    service = Service(name=name, path=path, description=description, error_handler=validation_error_handler)
+    service.add_view("GET", view, schema=schema, validators=(colander_validator,), permission=PERMISSION)
+    return service
+
+
+def services() -> list[Service]:
+    made = []
+    for kind in views.SOURCES:
+        what = "queue" if kind == "jobs" else "history"
+        made += [
+            _service(f"{kind}", f"/v1/{kind}/{{schedd}}", f"Jobs in the schedd's {what}",
+                     views.list_jobs(kind), request_schema(ListQuery)),
+            _service(f"{kind}_cluster", f"/v1/{kind}/{{schedd}}/{{clusterid}}", f"Jobs of one cluster in the schedd's {what}",
+                     views.list_jobs(kind), request_schema(ListQuery, "clusterid")),
+            _service(f"{kind}_job", f"/v1/{kind}/{{schedd}}/{{clusterid}}/{{procid}}", f"One job in the schedd's {what}",
+                     views.one_job(kind), request_schema(JobQuery, "clusterid", "procid")),
+            _service(f"{kind}_attribute", f"/v1/{kind}/{{schedd}}/{{clusterid}}/{{procid}}/{{attribute}}",
+                     f"One attribute of one job in the schedd's {what}",
+                     views.job_attribute(kind), request_schema(NoQuery, "clusterid", "procid", "attribute")),
+            _service(f"grouped_{kind}", f"/v1/grouped_{kind}/{{schedd}}/{{groupby}}",
+                     f"Jobs in the schedd's {what}, grouped by an attribute",
+                     views.grouped_jobs(kind), request_schema(ListQuery, "groupby")),
+            _service(f"grouped_{kind}_cluster", f"/v1/grouped_{kind}/{{schedd}}/{{groupby}}/{{clusterid}}",
+                     f"Jobs of one cluster in the schedd's {what}, grouped by an attribute",
+                     views.grouped_jobs(kind), request_schema(ListQuery, "groupby", "clusterid")),
+        ]
+    return made
+
+
+def includeme(config) -> None:
+    for service in services():
+        config.add_cornice_service(service)

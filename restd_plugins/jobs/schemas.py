@@ -1,0 +1,48 @@
+"""Query and path parameters of the jobs and history endpoints."""
+from __future__ import annotations
+
+import colander
+
+from restd_core.schemas import attribute_node, constraint_node, projection_node
+
+
+def _id_node(name: str) -> colander.SchemaNode:
+    return colander.SchemaNode(colander.Integer(), name=name, validator=colander.Range(min=0))
+
+
+class ListQuery(colander.MappingSchema):
+    projection = projection_node()
+    constraint = constraint_node()
+    limit = colander.SchemaNode(
+        colander.Integer(),
+        missing=colander.drop,
+        validator=colander.Range(min=1),
+        description="At most this many jobs (never more than RESTD_MAX_JOBS)",
+    )
+
+
+class JobQuery(colander.MappingSchema):
+    projection = projection_node()
+
+
+class NoQuery(colander.MappingSchema):
+    pass
+
+
+def path_schema(*fields: str) -> colander.MappingSchema:
+    """The path parameters of one URL form, typed."""
+    schema = colander.MappingSchema(name="path")
+    schema.add(colander.SchemaNode(colander.String(), name="schedd"))
+    for field in fields:
+        if field in ("clusterid", "procid"):
+            schema.add(_id_node(field))
+        else:
+            schema.add(attribute_node(name=field))
+    return schema
+
+
+def request_schema(query: type[colander.MappingSchema], *path_fields: str) -> colander.MappingSchema:
+    schema = colander.MappingSchema()
+    schema.add(query(name="querystring"))
+    schema.add(path_schema(*path_fields))
+    return schema

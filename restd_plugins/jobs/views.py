@@ -1,0 +1,82 @@
+"""The jobs and history endpoints: like condor_q and condor_history."""
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.httpexceptions import HTTPBadRequest
+from pyramid.request import Request
+from pyramid.response import Response
+
+from restd_core.gateway import NotFound
+from restd_core.responses import json_response
+
+from .shaping import group_jobs, job_object
+
+#: Where jobs come from, by the URL's first segment.
+SOURCES = {"jobs": "queue", "history": "history"}
+
+
+def _fetch(request: Request, kind: str, projection: list[str] | None, extra: list[str] = ()) -> list[dict[str, Any]]:
+    """Job objects for the request's path and query; ``extra`` attributes
+    are fetched and shown besides the projection (``groupby``)."""
+    path, query = request.validated["path"], request.validated["querystring"]
+    settings = request.condor_settings
+    hidden = [name.lower() for name in settings.hide_job_attrs]
+    wanted = None if projection is None else [*projection, *extra]
+    ads = request.gateway.query_jobs(
+        path["schedd"],
+        SOURCES[kind],
+        constraint=query.get("constraint"),
+        projection=wanted or (),
+        cluster=path.get("clusterid"),
+        proc=path.get("procid"),
+        limit=min(query.get("limit", settings.max_jobs), settings.max_jobs),
+        hidden=settings.hide_job_attrs,
+    )
+    shown = None if wanted is None else {name.lower() for name in wanted}
+    return [job_object(ad, shown, hidden) for ad in ads]
+
+
+def list_jobs(kind: str):
+    def view(request: Request) -> Response:
+        return json_response(_fetch(request, kind, request.validated["querystring"].get("projection")))
+
+    return view
+
+
+def one_job(kind: str):
+    def view(request: Request) -> Response:
+        jobs = _fetch(request, kind, request.validated["querystring"].get("projection"))
+        if not jobs:
+            path = request.validated["path"]
+            raise NotFound(f"no job {path['clusterid']}.{path['procid']} in the {kind} of {path['schedd']}")
+        return json_response(jobs[0])
+
+    return view
+
+
+def job_attribute(kind: str):
+    def view(request: Request) -> Response:
+        path = request.validated["path"]
+        jobid = f"{path['clusterid']}.{path['procid']}"
+        jobs = _fetch(request, kind, [path["attribute"]])
+        if not jobs:
+            raise NotFound(f"no job {jobid} in the {kind} of {path['schedd']}")
+        value = jobs[0]["classad"].get(path["attribute"].lower())
+        if value is None:
+            raise NotFound(f"job {jobid} has no attribute {path['attribute']}", {"attribute": path["attribute"]})
+        return json_response(value)
+
+    return view
+
+
+def grouped_jobs(kind: str):
+    def view(request: Request) -> Response:
+        groupby = request.validated["path"]["groupby"]
+        if groupby.lower() in {name.lower() for name in request.condor_settings.hide_job_attrs}:
+            raise HTTPBadRequest(f"cannot group by {groupby}: its values are hidden (RESTD_HIDE_JOB_ATTRS)")
+        jobs = _fetch(request, kind, request.validated["querystring"].get("projection"), [groupby])
+        return json_response(group_jobs(jobs, groupby.lower()))
+
+    return view
+

@@ -1,0 +1,35 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="condor-restd",
+    version="0.1.0",
+    description="A read-only REST API for HTCondor pools (Pyramid, Cornice, plugins)",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(include=["restd_core", "restd_core.*", "restd_plugins", "restd_plugins.*"]),
+    include_package_data=True,
+    install_requires=[
+        "setuptools<82",  # pyramid 2.1 still imports pkg_resources
+        "pyramid>=2.0,<2.2",
+        "cornice>=6.1,<7",
+        "colander>=2.0,<3",
+        "waitress>=3.0,<4",
+        "htcondor>=25,<26",
+        "orjson>=3.9,<4",
+        "requests>=2.31,<3",
+        "PasteDeploy>=3.0,<4",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=8,<10",
+            "webtest>=3.0,<4",
+        ],
+    },
+    entry_points={
+        "paste.app_factory": ["main = restd_core:main"],
+        "restd.endpoints": [
+            "jobs = restd_plugins.jobs",
+        ],
+    },
+)

@@ -1,0 +1,63 @@
+"""Fixtures for the whole suite: a real pool with known jobs, and the app."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+import webtest
+
+from restd_core import main
+
+from .pool import SubmittedJobs, start_pool, submit_test_jobs
+
+os.environ.setdefault("CONDOR_POOL_ROOT", "/var/tmp/condor-restd-pool")
+
+#: Settings of the app under test; tests that need others make their own app.
+TEST_SETTINGS = {"restd.gateway.workers": "2", "restd.gateway.timeout": "20", "restd.config_reload_seconds": "0"}
+
+
+@pytest.fixture(scope="session")
+def condor_config() -> str:
+    """The real pool: the one CONDOR_CONFIG names, or the project's own."""
+    if not os.environ.get("CONDOR_CONFIG"):
+        os.environ["CONDOR_CONFIG"] = start_pool()
+    return os.environ["CONDOR_CONFIG"]
+
+
+@pytest.fixture(scope="session")
+def test_jobs(condor_config: str) -> SubmittedJobs:
+    return submit_test_jobs()
+
+
+def make_app(**settings: str) -> webtest.TestApp:
+    app = main({}, **{**TEST_SETTINGS, **settings})
+    return webtest.TestApp(app)
+
+
+def close_app(app: webtest.TestApp) -> None:
+    app.app.registry.gateway.close()
+
+
+@pytest.fixture(scope="session")
+def app(condor_config: str, test_jobs: SubmittedJobs) -> Iterator[webtest.TestApp]:
+    testapp = make_app()
+    yield testapp
+    close_app(testapp)
+
+
+@pytest.fixture
+def app_with(condor_config: str, test_jobs: SubmittedJobs, monkeypatch):
+    """An app of its own for one test: ``app_with(env={...}, **settings)``;
+    ``env`` sets ``_CONDOR_*`` knobs for its worker processes."""
+    made = []
+
+    def factory(env: dict[str, str] | None = None, **settings: str) -> webtest.TestApp:
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        made.append(make_app(**settings))
+        return made[-1]
+
+    yield factory
+    for testapp in made:
+        close_app(testapp)

@@ -1,0 +1,78 @@
+"""The real HTCondor pool the tests run against, and jobs in it.
+
+Started once per test run with the project's ``pool/pool.sh`` (unless
+``CONDOR_CONFIG`` already names a pool); jobs are submitted as the pool's
+test user alice, whose IDTOKEN the client config holds.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+POOL_SH = PROJECT / "pool" / "pool.sh"
+SECRET = "s3cret-value-42"
+
+
+def pool_sh(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run([str(POOL_SH), *args], check=check, capture_output=True, text=True)
+
+
+def start_pool() -> str:
+    """Start the project's pool; returns the CONDOR_CONFIG of its clients."""
+    started = subprocess.run([str(POOL_SH), "start"], text=True, capture_output=True)
+    if started.returncode != 0:
+        raise RuntimeError(f"pool/pool.sh start failed:\n{started.stderr}")
+    return pool_sh("env").stdout.strip().split("=", 1)[1]
+
+
+def pool_root() -> Path:
+    return Path(os.environ.get("CONDOR_POOL_ROOT", "/var/tmp/condor-restd-pool"))
+
+
+@dataclass
+class SubmittedJobs:
+    """Clusters submitted for this test run (ids differ from run to run)."""
+
+    held: int  # 3 held jobs with a secret in their Environment
+    idle: int  # 2 idle jobs that never match a slot
+    removed: int  # 2 jobs removed at once: they are in the history
+    schedd_name: str
+    all_clusters: list[int] = field(default_factory=list)
+
+
+def submit_test_jobs() -> SubmittedJobs:
+    import htcondor2
+
+    schedd_ad = htcondor2.Collector().locate(htcondor2.DaemonType.Schedd)
+    schedd = htcondor2.Schedd(schedd_ad)
+    jobdir = pool_root() / "tmp" / "jobs"
+    common = {
+        "executable": "/bin/sleep",
+        "arguments": "600",
+        "initialdir": str(jobdir),
+        "request_memory": "16",
+        "request_disk": "1024",
+        "My.RestdTest": '"yes"',
+    }
+    held = schedd.submit(
+        htcondor2.Submit({**common, "hold": "true", "batch_name": "restd-held",
+                          "environment": f"SECRET={SECRET}", "My.Flavor": '"vanilla-$(ProcId)"'}),
+        count=3,
+    ).cluster()
+    idle = schedd.submit(
+        htcondor2.Submit({**common, "requirements": "false", "batch_name": "restd-idle"}), count=2
+    ).cluster()
+    removed = schedd.submit(
+        htcondor2.Submit({**common, "hold": "true", "batch_name": "restd-removed"}), count=2
+    ).cluster()
+    schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {removed}", reason="restd test: fill history")
+    deadline = time.monotonic() + 30
+    while len(schedd.history(f"ClusterId == {removed}", ["ProcId"], match=2)) < 2:
+        if time.monotonic() > deadline:
+            raise RuntimeError("removed jobs did not reach the history within 30 s")
+        time.sleep(0.2)
+    return SubmittedJobs(held, idle, removed, schedd_ad["Name"], [held, idle, removed])
