@@ -61,3 +61,9 @@ def app_with(condor_config: str, test_jobs: SubmittedJobs, monkeypatch):
     yield factory
     for testapp in made:
         close_app(testapp)
+
+
+def pytest_collection_modifyitems(config, items: list) -> None:
+    """Tests marked ``disruptive`` (they stop, reconfigure or freeze the
+    pool, and restore it) run after all others."""
+    items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)
