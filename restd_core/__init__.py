@@ -45,5 +45,7 @@ def main(global_config: dict | None = None, **settings) -> "Router":
         config.add_request_method(_gateway, "gateway", reify=True)
         config.add_request_method(_condor_settings, "condor_settings", reify=True)
         config.include(".health")
+        config.include(".tweens")
+        config.include(".metrics")
         config.registry.restd_endpoints = include_endpoints(config)
         return config.make_wsgi_app()

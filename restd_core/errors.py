@@ -102,7 +102,8 @@ def http_exception_view(exc: HTTPException, request: Request) -> Response:
 
 
 def unexpected_error_view(exc: Exception, request: Request) -> Response:
-    log.exception("unexpected error on %s %s", request.method, request.path)
+    log.exception("unexpected error on %s %s (request id %s)", request.method, request.path,
+                  getattr(request, "request_id", "-"))
     return error_response(500, "internal server error; the server's log has the details")
 
 

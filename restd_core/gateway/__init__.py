@@ -7,6 +7,8 @@ that imports ``htcondor2``, does the work. Errors come out as
 """
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from .errors import BadQuery, Busy, GatewayError, NotFound, Timeout, Unavailable
@@ -16,6 +18,9 @@ __all__ = ["Gateway", "GatewayError", "BadQuery", "Busy", "NotFound", "Timeout",
 
 BINDINGS = "restd_core.gateway.bindings"
 
+#: Told of every call once it ends: ``(operation, daemon, seconds, error or None)``.
+CallObserver = Callable[[str, str, float, "GatewayError | None"], None]
+
 
 class Gateway:
     """Typed HTCondor queries, each run in a worker process with a timeout."""
@@ -23,6 +28,7 @@ class Gateway:
     def __init__(self, workers: int = 2, timeout: float = 20.0, ops_module: str = BINDINGS, **options: Any) -> None:
         self.timeout = timeout
         self._pool = WorkerPool(workers, timeout, ops_module, options)
+        self.observers: list[CallObserver] = []
 
     def query_jobs(
         self,
@@ -39,8 +45,10 @@ class Gateway:
     ) -> list[dict[str, Any]]:
         """Jobs of ``schedd`` (a name or ``DEFAULT``) from its queue
         (``source="queue"``) or its history (``source="history"``)."""
-        return self._pool.call(
+        return self._call(
             "query_jobs",
+            "schedd",
+            None,
             schedd=schedd,
             source=source,
             constraint=constraint,
@@ -54,7 +62,30 @@ class Gateway:
 
     def read_params(self, names: list[str]) -> dict[str, Any]:
         """The server's own HTCondor configuration values for ``names``."""
-        return self._pool.call("read_params", names=list(names))
+        return self._call("read_params", "config", None, names=list(names))
+
+    def ping(self, daemon: str, timeout: float | None = None) -> dict[str, Any]:
+        """Whether ``daemon`` (``collector`` or ``schedd``, the default one)
+        answers within ``timeout`` seconds (the gateway's own by default):
+        ``{"name": ...}``, or an ``Unavailable``."""
+        return self._call("ping", daemon, timeout, daemon=daemon)
+
+    @property
+    def worker_replacements(self) -> int:
+        """How many worker processes were killed and replaced so far."""
+        return self._pool.replacements
+
+    def _call(self, op: str, daemon: str, timeout: float | None, /, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        error: GatewayError | None = None
+        try:
+            return self._pool.call(op, timeout=timeout, **kwargs)
+        except GatewayError as exc:
+            error = exc
+            raise
+        finally:
+            for observe in self.observers:
+                observe(op, daemon, time.perf_counter() - started, error)
 
     def close(self) -> None:
         self._pool.close()

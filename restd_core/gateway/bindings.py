@@ -156,3 +156,23 @@ def read_params(names: list[str]) -> dict[str, Any]:
     the knob's type); None for one that is not set."""
     _fresh_config()
     return {name: htcondor2.param.get(name) for name in names}
+
+
+def ping(daemon: str) -> dict[str, Any]:
+    """Ask the collector, or the default schedd, the cheapest question that
+    needs it to answer (readiness). Answers the daemon's name."""
+    _fresh_config()
+    if daemon == "collector":
+        try:
+            ads = _collector().query(AdTypes.Collector, projection=["Name"])
+        except htcondor2.HTCondorException as exc:
+            raise Unavailable(f"the collector did not answer: {exc}", {"daemon": "collector"}) from None
+        return {"name": ads[0].get("Name") if ads else None}
+    if daemon == "schedd":
+        location = _schedd_ad(DEFAULT_SCHEDD)
+        try:
+            htcondor2.Schedd(location).query("false", ["ClusterId"], limit=1)
+        except htcondor2.HTCondorException as exc:
+            raise Unavailable(f"the schedd did not answer: {exc}", {"daemon": "schedd"}) from None
+        return {"name": location.get("Name")}
+    raise BadQuery(f"cannot ping {daemon!r}: only the collector and the schedd", {"daemon": daemon})

@@ -88,6 +88,8 @@ class WorkerPool:
             self._idle.put(None)  # a slot whose worker is started when needed
         self._lock = threading.Lock()
         self._workers: set[_Worker] = set()
+        #: Workers killed so far (a call past its timeout, a worker that died).
+        self.replacements = 0
 
     def _start_worker(self) -> _Worker:
         worker = _Worker(self._ops_module, self._options)
@@ -98,6 +100,7 @@ class WorkerPool:
     def _discard(self, worker: _Worker) -> None:
         with self._lock:
             self._workers.discard(worker)
+            self.replacements += 1
         worker.kill()
 
     def call(self, op: str, timeout: float | None = None, **kwargs: Any) -> Any:

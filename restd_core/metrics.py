@@ -1,0 +1,122 @@
+"""Prometheus metrics: ``GET /metrics`` in the text exposition format.
+
+Each app has a ``CollectorRegistry`` of its own (``registry.metrics.registry``),
+never prometheus-client's global one, so that several apps in one process
+(the test suite) count apart. Other parts of the server add their metrics
+to it::
+
+    Counter("restd_cache_hits", "...", registry=config.registry.metrics.registry)
+
+``restd.metrics = false`` turns the endpoint and the instrumentation off;
+the registry is there all the same, so that code adding metrics need not ask.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+from cornice import Service
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from pyramid.request import Request
+from pyramid.response import Response
+
+from . import settings as ini
+from .gateway import Gateway, GatewayError, Unavailable
+
+#: Seconds; up to past the longest gateway timeout one would configure.
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
+UNMATCHED_ROUTE = "(unmatched)"
+
+metrics = Service(name="metrics", path="/metrics", description="Prometheus metrics of this server process")
+
+
+class Metrics:
+    """The metrics of one app."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "restd_http_requests", "HTTP requests answered, by route and status",
+            ["method", "route", "status"], registry=self.registry,
+        )
+        self.request_seconds = Histogram(
+            "restd_http_request_duration_seconds", "Time to answer an HTTP request, by route",
+            ["method", "route"], buckets=BUCKETS, registry=self.registry,
+        )
+        self.requests_in_progress = Gauge(
+            "restd_http_requests_in_progress", "HTTP requests being answered now", registry=self.registry
+        )
+        self.call_seconds = Histogram(
+            "restd_htcondor_call_duration_seconds", "Time an HTCondor call took (worker process included)",
+            ["operation", "daemon"], buckets=BUCKETS, registry=self.registry,
+        )
+        self.call_failures = Counter(
+            "restd_htcondor_call_failures",
+            "HTCondor calls that failed (daemon down, timeout, no free worker, internal error)",
+            ["operation", "daemon", "kind"], registry=self.registry,
+        )
+
+    def observe_call(self, op: str, daemon: str, seconds: float, error: GatewayError | None) -> None:
+        """A ``Gateway`` call observer. Not found and bad queries are answers,
+        not failures; the daemon that failed is the error's when it names one."""
+        self.call_seconds.labels(op, daemon).observe(seconds)
+        if error is not None and (isinstance(error, Unavailable) or error.status >= 500):
+            self.call_failures.labels(op, error.details.get("daemon", daemon), error.kind).inc()
+
+    def watch_gateway(self, gateway: Gateway) -> None:
+        gateway.observers.append(self.observe_call)
+        self.registry.register(_WorkerReplacements(gateway))
+
+
+class _WorkerReplacements:
+    """Reads the gateway's count when scraped (the gateway knows nothing of Prometheus)."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        yield CounterMetricFamily(
+            "restd_gateway_worker_replacements",
+            "HTCondor worker processes killed and replaced (a call past its timeout, or a worker that died)",
+            value=self._gateway.worker_replacements,
+        )
+
+
+def route_of(request: Request) -> str:
+    """The matched route's pattern: bounded label values, unlike paths."""
+    route = getattr(request, "matched_route", None)
+    return route.pattern if route is not None else UNMATCHED_ROUTE
+
+
+def metrics_tween_factory(handler: Callable[[Request], Response], registry) -> Callable[[Request], Response]:
+    recorded: Metrics = registry.metrics
+
+    def tween(request: Request) -> Response:
+        started = time.perf_counter()
+        status = 500  # unless a response comes back
+        try:
+            with recorded.requests_in_progress.track_inprogress():
+                response = handler(request)
+            status = response.status_int
+            return response
+        finally:
+            route = route_of(request)
+            recorded.requests.labels(request.method, route, str(status)).inc()
+            recorded.request_seconds.labels(request.method, route).observe(time.perf_counter() - started)
+
+    return tween
+
+
+@metrics.get(permission="read")
+def get_metrics(request: Request) -> Response:
+    return Response(body=generate_latest(request.registry.metrics.registry), content_type=CONTENT_TYPE_LATEST, charset=None)
+
+
+def includeme(config) -> None:
+    config.registry.metrics = Metrics()
+    if not ini.as_bool(config.get_settings(), "restd.metrics", True):
+        return
+    config.registry.metrics.watch_gateway(config.registry.gateway)
+    config.add_tween("restd_core.metrics.metrics_tween_factory")
+    config.add_cornice_service(metrics)

@@ -1,0 +1,98 @@
+"""Request ids and the access log: one line per request.
+
+The ``X-Request-ID`` a caller (or its proxy) sends is kept when it is short
+and made of safe characters, else a fresh one (uuid4 hex) is made; either
+way it is ``request.request_id``, echoed in the answer (error answers
+included: this tween sits above the exception views) and logged.
+
+The access log (logger ``restd_core.access``) has method, path, status,
+duration, request id and the caller's identity, never a token or a cookie;
+``restd.access_log.format`` is ``kv`` (key=value, the default) or ``json``
+(one JSON object a line).
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.tweens import INGRESS
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_NEEDS_QUOTES = re.compile(r'[\s"=\\]')
+
+access_log = logging.getLogger("restd_core.access")
+
+
+def request_id_of(request: Request) -> str:
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    return given if _SAFE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+def identity_of(request: Request) -> str | None:
+    """The authenticated user id, if a security policy knows one.
+
+    Asked after the view ran, when the policy has usually settled it; any
+    error of the policy here is ignored: a log line never turns an answer
+    into a failure.
+    """
+    try:
+        userid = request.authenticated_userid
+    except Exception:
+        return None
+    return None if userid is None else str(userid)
+
+
+def _kv_value(value: Any) -> str:
+    text = "-" if value is None else str(value)
+    return orjson.dumps(text).decode() if not text or _NEEDS_QUOTES.search(text) else text
+
+
+def format_kv(fields: dict[str, Any]) -> str:
+    return " ".join(f"{key}={_kv_value(value)}" for key, value in fields.items())
+
+
+def format_json(fields: dict[str, Any]) -> str:
+    return orjson.dumps(fields).decode()
+
+
+FORMATS: dict[str, Callable[[dict[str, Any]], str]] = {"kv": format_kv, "json": format_json}
+
+
+def request_log_tween_factory(handler: Callable[[Request], Response], registry) -> Callable[[Request], Response]:
+    name = registry.settings.get("restd.access_log.format") or "kv"
+    if name not in FORMATS:
+        raise ValueError(f"setting restd.access_log.format must be one of {', '.join(FORMATS)}, not {name!r}")
+    render = FORMATS[name]
+
+    def tween(request: Request) -> Response:
+        request.request_id = request_id_of(request)
+        started = time.perf_counter()
+        status = 500  # unless a response comes back
+        try:
+            response = handler(request)
+            status = response.status_int
+            response.headers[REQUEST_ID_HEADER] = request.request_id
+            return response
+        finally:
+            access_log.info(render({
+                "method": request.method,
+                "path": request.path,
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "request_id": request.request_id,
+                "identity": identity_of(request),
+            }))
+
+    return tween
+
+
+def includeme(config) -> None:
+    config.add_tween("restd_core.tweens.request_log_tween_factory", under=INGRESS)

@@ -1,0 +1,90 @@
+"""/metrics: Prometheus text format, one registry per app."""
+from __future__ import annotations
+
+from prometheus_client import Counter
+from prometheus_client.parser import text_string_to_metric_families
+
+from .test_readyz import NO_COLLECTOR
+
+
+def samples(app) -> dict[tuple[str, frozenset], float]:
+    """Every sample /metrics answers, by name and labels."""
+    text = app.get("/metrics").text
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def value(app, name: str, **labels: str) -> float:
+    return samples(app).get((name, frozenset(labels.items())), 0.0)
+
+
+def test_metrics_are_in_the_prometheus_text_format(app):
+    answer = app.get("/metrics")
+    assert answer.headers["Content-Type"].startswith("text/plain; version=")
+    assert "# TYPE restd_http_requests_total counter" in answer.text
+
+
+def test_requests_are_counted_by_route_and_status(app_with):
+    app = app_with()
+    app.get("/healthz")
+    app.get("/v1/jobs/no-such-schedd", status=404)
+    assert value(app, "restd_http_requests_total", method="GET", route="/healthz", status="200") == 1
+    assert value(app, "restd_http_requests_total", method="GET", route="/v1/jobs/{schedd}", status="404") == 1
+
+
+def test_unmatched_urls_share_one_route_label(app_with):
+    app = app_with()
+    app.get("/a", status=404)
+    app.get("/b", status=404)
+    assert value(app, "restd_http_requests_total", method="GET", route="(unmatched)", status="404") == 2
+
+
+def test_request_durations_are_a_histogram_by_route(app_with):
+    app = app_with()
+    app.get("/healthz")
+    assert value(app, "restd_http_request_duration_seconds_count", method="GET", route="/healthz") == 1
+    assert value(app, "restd_http_request_duration_seconds_bucket", method="GET", route="/healthz", le="+Inf") == 1
+
+
+def test_htcondor_calls_are_timed_by_operation_and_daemon(app_with):
+    app = app_with()
+    app.get("/v1/jobs/DEFAULT?limit=1")
+    assert value(app, "restd_htcondor_call_duration_seconds_count", operation="query_jobs", daemon="schedd") == 1
+
+
+def test_htcondor_failures_are_counted_by_the_daemon_that_failed(app_with):
+    app = app_with(env=NO_COLLECTOR)
+    app.get("/v1/jobs/DEFAULT", status=503)
+    assert value(app, "restd_htcondor_call_failures_total",
+                 operation="query_jobs", daemon="collector", kind="unavailable") == 1
+
+
+def test_a_missing_schedd_is_an_answer_not_a_failure(app_with):
+    app = app_with()
+    app.get("/v1/jobs/no-such-schedd", status=404)
+    assert not [key for key in samples(app) if key[0] == "restd_htcondor_call_failures_total"]
+
+
+def test_worker_replacements_are_counted(app):
+    assert ("restd_gateway_worker_replacements_total", frozenset()) in samples(app)
+
+
+def test_each_app_counts_its_own_requests(app_with):
+    first, second = app_with(), app_with()
+    first.get("/healthz")
+    assert value(second, "restd_http_requests_total", method="GET", route="/healthz", status="200") == 0
+
+
+def test_other_parts_of_the_server_can_add_metrics(app_with):
+    app = app_with()
+    hits = Counter("restd_cache_hits", "cache hits", registry=app.app.registry.metrics.registry)
+    hits.inc(3)
+    assert value(app, "restd_cache_hits_total") == 3
+
+
+def test_metrics_can_be_turned_off(app_with):
+    app = app_with(**{"restd.metrics": "false"})
+    app.get("/metrics", status=404)
