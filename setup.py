@@ -33,5 +33,10 @@ setup(
         "restd.endpoints": [
             "jobs = restd_plugins.jobs",
         ],
+        "restd.auth": [
+            "none = restd_plugins.auth.none:NoAuth",
+            "kbase = restd_plugins.auth.kbase:KBaseAuth",
+            "static-token = restd_plugins.auth.static_token:StaticTokenAuth",
+        ],
     },
 )

@@ -33,6 +33,8 @@ def main(global_config: dict | None = None, **settings) -> "Router":
     """PasteDeploy app factory (``use = egg:condor-restd``)."""
     # Our error views answer every exception as JSON, not Cornice's.
     settings.setdefault("handle_exceptions", "false")
+    # Where the server's listen address can be read (restd_core.security).
+    settings.setdefault("restd.ini_file", (global_config or {}).get("__file__", ""))
     with Configurator(settings=settings) as config:
         config.include("cornice")
         config.include(".errors")
@@ -44,6 +46,8 @@ def main(global_config: dict | None = None, **settings) -> "Router":
         )
         config.add_request_method(_gateway, "gateway", reify=True)
         config.add_request_method(_condor_settings, "condor_settings", reify=True)
+        config.include(".security")
+        config.include(".cors")
         config.include(".health")
         config.include(".tweens")
         config.include(".metrics")

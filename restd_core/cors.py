@@ -1,0 +1,73 @@
+"""CORS, off unless the ini lists origins (a tween over every answer).
+
+``restd.cors.origins`` lists the origins (``https://ci.kbase.us``) whose
+browser pages may call the API; ``*`` means any, which is refused together
+with ``restd.cors.allow_credentials = true`` (a cookie or Authorization
+header sent from any page). Preflight requests (``OPTIONS`` with
+``Access-Control-Request-Method``) from a listed origin are answered here,
+before authentication: a browser sends them without credentials. Error
+answers carry the headers too, so pages can read a 401.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from pyramid.request import Request
+from pyramid.response import Response
+
+from . import settings as ini
+from .condor_settings import split_list
+
+ALLOWED_METHODS = "GET, HEAD, OPTIONS"
+ALLOWED_HEADERS = "Authorization"
+MAX_AGE_SECONDS = 600
+
+Handler = Callable[[Request], Response]
+
+
+class CorsPolicy:
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self.origins = frozenset(split_list(settings.get("restd.cors.origins") or ""))
+        self.credentials = ini.as_bool(settings, "restd.cors.allow_credentials", False)
+        if "*" in self.origins and self.credentials:
+            raise ValueError("restd.cors.origins = * cannot be combined with restd.cors.allow_credentials = true")
+
+    def headers_for(self, origin: str) -> dict[str, str]:
+        """The CORS headers for a request from ``origin``; none if not allowed."""
+        if "*" in self.origins:
+            return {"Access-Control-Allow-Origin": "*"}
+        if origin not in self.origins:
+            return {}
+        headers = {"Access-Control-Allow-Origin": origin}
+        if self.credentials:
+            headers["Access-Control-Allow-Credentials"] = "true"
+        return headers
+
+
+def cors_tween_factory(handler: Handler, registry) -> Handler:
+    policy = CorsPolicy(registry.settings)
+    if not policy.origins:
+        return handler
+
+    def cors_tween(request: Request) -> Response:
+        origin = request.headers.get("Origin")
+        allowed = policy.headers_for(origin) if origin else {}
+        if allowed and request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            response = Response(status=204)
+            response.headers.update(allowed)
+            response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+            response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+            response.headers["Access-Control-Max-Age"] = str(MAX_AGE_SECONDS)
+        else:
+            response = handler(request)
+            response.headers.update(allowed)
+        if origin and "*" not in policy.origins:
+            response.vary = tuple(dict.fromkeys([*(response.vary or ()), "Origin"]))
+        return response
+
+    return cors_tween
+
+
+def includeme(config) -> None:
+    CorsPolicy(config.get_settings())  # a contradictory setting stops the start-up
+    config.add_tween("restd_core.cors.cors_tween_factory")

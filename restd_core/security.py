@@ -1,0 +1,194 @@
+"""Who may call what: one Pyramid security policy over an auth plugin.
+
+The ini setting ``restd.auth`` names the plugin, an entry point of the group
+``restd.auth`` (``none`` when unset). The entry point is a factory called
+with the app's settings; what it returns is an ``AuthPlugin``:
+
+- ``identity(request)``: the caller's ``Identity``; None when the request
+  carries no credentials (401); it raises ``InvalidCredentials`` for
+  credentials it rejects (401) and ``AuthUnavailable`` when it cannot tell
+  (503: an auth service that is down is never an open door).
+- ``permits(request, identity, permission)``: whether that identity has the
+  permission (else 403).
+
+Every view needs a permission: the default one is ``read`` (so a route added
+without one is not open by mistake); public views say
+``NO_PERMISSION_REQUIRED``. Identities are computed only for views that need
+one, and at most once per request.
+"""
+from __future__ import annotations
+
+import ipaddress
+import logging
+from configparser import ConfigParser
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+from pyramid.security import Allowed, Denied
+from pyramid.httpexceptions import HTTPForbidden
+from pyramid.request import Request, RequestLocalCache
+from pyramid.response import Response
+
+from . import settings as ini
+from .condor_settings import split_list
+from .errors import RETRY_AFTER_SECONDS, Errno, error_response
+from .plugins import PluginError, available, load
+
+log = logging.getLogger(__name__)
+
+AUTH_GROUP = "restd.auth"
+DEFAULT_PLUGIN = "none"
+DEFAULT_PERMISSION = "read"
+#: Sent with every 401; a plugin may set its own as a ``challenge`` attribute.
+DEFAULT_CHALLENGE = 'Bearer realm="condor-restd"'
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the caller is, as an auth plugin established it."""
+
+    userid: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+
+class AuthPlugin(Protocol):
+    def identity(self, request: Request) -> Identity | None: ...
+
+    def permits(self, request: Request, identity: Identity, permission: str) -> bool: ...
+
+
+AuthPluginFactory = Callable[[dict[str, Any]], AuthPlugin]
+
+
+class AuthError(Exception):
+    """Raised by a plugin's ``identity``; answered as ``status``/``errno``."""
+
+    status = 401
+    errno = Errno.INVALID_AUTH_TOKEN
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidCredentials(AuthError):
+    """The request carries credentials, and they are not valid."""
+
+
+class AuthUnavailable(AuthError):
+    """The plugin cannot tell who the caller is (its auth service is down,
+    too slow, or answers nonsense)."""
+
+    status = 503
+    errno = Errno.AUTH_UNAVAILABLE
+
+
+class SecurityPolicy:
+    """Pyramid's ``ISecurityPolicy`` over one ``AuthPlugin``. Credentials are
+    bearer tokens sent with every request: nothing to remember or forget."""
+
+    def __init__(self, plugin: AuthPlugin) -> None:
+        self.plugin = plugin
+        self._identities = RequestLocalCache(plugin.identity)
+
+    def identity(self, request: Request) -> Identity | None:
+        return self._identities.get_or_create(request)
+
+    def authenticated_userid(self, request: Request) -> str | None:
+        identity = self.identity(request)
+        return None if identity is None else identity.userid
+
+    def permits(self, request: Request, context: Any, permission: str) -> Allowed | Denied:
+        identity = self.identity(request)
+        if identity is None:
+            return Denied("no credentials")
+        if self.plugin.permits(request, identity, permission):
+            return Allowed(f"{identity.userid} has {permission!r}")
+        return Denied(f"{identity.userid} lacks {permission!r}")
+
+    def remember(self, request: Request, userid: str, **kw: Any) -> list:
+        return []
+
+    def forget(self, request: Request, **kw: Any) -> list:
+        return []
+
+
+def _challenge(request: Request) -> dict[str, str]:
+    plugin = request.registry.restd_auth
+    return {"WWW-Authenticate": getattr(plugin, "challenge", DEFAULT_CHALLENGE)}
+
+
+def forbidden_view(exc: HTTPForbidden, request: Request) -> Response:
+    """A denied permission: 401 for a caller without credentials, 403 for
+    one whose identity lacks the permission."""
+    if request.identity is None:
+        return error_response(401, "authentication required", Errno.MISSING_AUTH_TOKEN, headers=_challenge(request))
+    return error_response(403, f"not allowed to {request.path}", Errno.FORBIDDEN)
+
+
+def auth_error_view(exc: AuthError, request: Request) -> Response:
+    if exc.status == 401:
+        return error_response(401, exc.message, exc.errno, headers=_challenge(request))
+    log.error("authentication unavailable on %s: %s", request.path, exc.message)
+    return error_response(exc.status, exc.message, exc.errno, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+# ------------------------------------------------------------- start-up --
+
+def load_plugin(settings: dict[str, Any]) -> tuple[str, AuthPlugin]:
+    """The auth plugin ``restd.auth`` names, made from the settings."""
+    name = (settings.get("restd.auth") or DEFAULT_PLUGIN).strip()
+    found = available(AUTH_GROUP)
+    if name not in found:
+        raise PluginError(f"{AUTH_GROUP} plugin {name!r} not installed; installed: {', '.join(sorted(found)) or 'none'}")
+    factory: AuthPluginFactory = load(found[name], AUTH_GROUP)
+    try:
+        return name, factory(settings)
+    except Exception as exc:
+        raise PluginError(f"{AUTH_GROUP} plugin {name!r} failed to start: {type(exc).__name__}: {exc}") from exc
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def listen_addresses(ini_file: str, server: str = "main") -> list[str]:
+    """The hosts waitress listens on per the ini's ``[server:<server>]``
+    (``listen``, else ``host``; waitress's own default is every address)."""
+    parser = ConfigParser(interpolation=None)
+    if not parser.read(ini_file) or not parser.has_section(f"server:{server}"):
+        return []
+    section = parser[f"server:{server}"]
+    if section.get("listen"):
+        return [entry.rsplit(":", 1)[0] if ":" in entry else entry for entry in split_list(section["listen"])]
+    return [section.get("host", "0.0.0.0")]
+
+
+def check_open_server(settings: dict[str, Any]) -> None:
+    """Refuse to serve everyone beyond this machine unless the ini says so."""
+    ini_file = settings.get("restd.ini_file")
+    exposed = [host for host in (listen_addresses(ini_file) if ini_file else []) if not _is_loopback(host)]
+    if exposed and not ini.as_bool(settings, "restd.auth.allow_open", False):
+        raise PluginError(
+            f"restd.auth = none lets anyone read the pool, and the server listens on {', '.join(exposed)}; "
+            "choose an auth plugin, listen on localhost only, or set restd.auth.allow_open = true"
+        )
+
+
+def includeme(config) -> None:
+    settings = config.get_settings()
+    name, plugin = load_plugin(settings)
+    if name == DEFAULT_PLUGIN:
+        check_open_server(settings)
+    log.info("auth plugin %s enabled", name)
+    config.registry.restd_auth = plugin
+    config.set_security_policy(SecurityPolicy(plugin))
+    config.set_default_permission(DEFAULT_PERMISSION)
+    config.add_forbidden_view(forbidden_view)
+    config.add_exception_view(auth_error_view, context=AuthError)

@@ -1,0 +1,162 @@
+"""Auth plugin ``kbase``: KBase users with an admin role may read.
+
+The caller's KBase token comes from the ``kbase_session`` cookie (what the
+KBase web UI sends) or the ``Authorization`` header (``Bearer `` optional).
+KBase auth2 says who it is: ``GET {auth_url}/api/V2/me`` with the token;
+the answer's ``customroles`` must hold a role of ``restd.kbase.read_roles``.
+Auth2 that rejects the token (401) makes a 401; auth2 that is down, slower
+than ``restd.kbase.timeout`` or answers anything else makes a 503, never an
+open door.
+
+Answers (identities and rejections) are cached for
+``restd.kbase.cache_seconds`` under the token's SHA-256, and concurrent
+requests with one token wait for one call to auth2 (single flight). Tokens
+are never logged.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from typing import Any, Callable
+
+import requests
+from pyramid.request import Request
+
+from restd_core import settings as ini
+from restd_core.condor_settings import split_list
+from restd_core.security import AuthUnavailable, Identity, InvalidCredentials
+
+from .tokens import bearer_token
+
+log = logging.getLogger(__name__)
+
+COOKIE = "kbase_session"
+ME_PATH = "/api/V2/me"
+DEFAULT_READ_ROLES = "EE2_ADMIN EE2_ADMIN_RO"
+#: Most tokens remembered at once; the oldest answers go first.
+MAX_CACHED = 10_000
+
+#: What auth2 said about a token: who it is, or None for "not a valid token".
+Answer = Identity | None
+
+
+class TTLCache:
+    """Answers by token hash, each valid for ``ttl`` seconds of ``clock``."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self._entries: OrderedDict[str, tuple[float, Answer]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[bool, Answer]:
+        """``(found, answer)``."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] <= self.clock():
+                return False, None
+            return True, entry[1]
+
+    def put(self, key: str, answer: Answer) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            self._entries.pop(key, None)
+            self._entries[key] = (self.clock() + self.ttl, answer)
+            while len(self._entries) > MAX_CACHED:
+                self._entries.popitem(last=False)
+
+
+class _Flight:
+    """One call to auth2 in progress, which other requests wait for."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.answer: Answer = None
+        self.error: AuthUnavailable | None = None
+
+
+class KBaseAuth:
+    challenge = 'Bearer realm="KBase"'
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        auth_url = os.environ.get("AUTH_URL") or settings.get("restd.kbase.auth_url")
+        if not auth_url:
+            raise ValueError("the KBase auth URL is not set (AUTH_URL in the environment, or restd.kbase.auth_url)")
+        self.me_url = auth_url.rstrip("/") + ME_PATH
+        self.timeout = ini.as_float(settings, "restd.kbase.timeout", 5.0)
+        self.roles = {"read": frozenset(split_list(settings.get("restd.kbase.read_roles") or DEFAULT_READ_ROLES))}
+        self.cache = TTLCache(ini.as_float(settings, "restd.kbase.cache_seconds", 60.0))
+        self._flights: dict[str, _Flight] = {}
+        self._lock = threading.Lock()
+
+    def identity(self, request: Request) -> Identity | None:
+        token = bearer_token(request) or request.cookies.get(COOKIE, "").strip() or None
+        if token is None:
+            return None
+        if not (token.isascii() and token.isprintable()):
+            raise InvalidCredentials("the KBase token is malformed")
+        answer = self._answer(hashlib.sha256(token.encode()).hexdigest(), token)
+        if answer is None:
+            raise InvalidCredentials("KBase auth rejected the token")
+        return answer
+
+    def permits(self, request: Request, identity: Identity, permission: str) -> bool:
+        return bool(identity.roles & self.roles.get(permission, frozenset()))
+
+    def _answer(self, key: str, token: str) -> Answer:
+        """The cached answer, or the one call in flight's, or a new call's."""
+        found, answer = self.cache.get(key)
+        if found:
+            return answer
+        with self._lock:
+            found, answer = self.cache.get(key)  # a flight may have ended meanwhile
+            if found:
+                return answer
+            flight = self._flights.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._flights[key] = _Flight()
+        if not leader:
+            flight.done.wait()
+        else:
+            try:
+                flight.answer = self._ask_auth2(token)
+                self.cache.put(key, flight.answer)
+            except AuthUnavailable as exc:
+                flight.error = exc
+            except Exception:
+                log.exception("checking a KBase token failed")
+                flight.error = AuthUnavailable("checking the KBase token failed; the server's log has the details")
+            finally:
+                with self._lock:
+                    del self._flights[key]
+                flight.done.set()
+        if flight.error is not None:
+            raise AuthUnavailable(flight.error.message)
+        return flight.answer
+
+    def _ask_auth2(self, token: str) -> Answer:
+        try:
+            reply = requests.get(self.me_url, headers={"Authorization": token}, timeout=self.timeout)
+        except requests.Timeout:
+            raise AuthUnavailable(f"KBase auth did not answer within {self.timeout:g} s") from None
+        except requests.RequestException as exc:
+            raise AuthUnavailable(f"KBase auth cannot be reached ({type(exc).__name__})") from None
+        if reply.status_code == 401:
+            return None
+        if reply.status_code != 200:
+            raise AuthUnavailable(f"KBase auth answered HTTP {reply.status_code}")
+        try:
+            body = reply.json()
+        except ValueError:
+            raise AuthUnavailable("KBase auth answered something that is not JSON") from None
+        user = body.get("user") if isinstance(body, dict) else None
+        roles = body.get("customroles") if isinstance(body, dict) else None
+        if not isinstance(user, str) or not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise AuthUnavailable("KBase auth's answer has no user name or no list of custom roles")
+        return Identity(user, frozenset(roles))

@@ -1,0 +1,28 @@
+"""Auth plugin ``none``: no authentication, every caller may read.
+
+For development on one's own machine; the server refuses to start with it
+on a non-loopback address unless ``restd.auth.allow_open = true``.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pyramid.request import Request
+
+from restd_core.security import Identity
+
+log = logging.getLogger(__name__)
+
+ANONYMOUS = Identity("anonymous")
+
+
+class NoAuth:
+    def __init__(self, settings: dict[str, Any]) -> None:
+        log.warning("restd.auth = none: every caller may read the pool, unauthenticated")
+
+    def identity(self, request: Request) -> Identity:
+        return ANONYMOUS
+
+    def permits(self, request: Request, identity: Identity, permission: str) -> bool:
+        return permission == "read"
