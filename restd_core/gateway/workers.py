@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import queue
 import socket
 import subprocess
@@ -26,22 +27,30 @@ from .errors import Busy, GatewayError, Timeout, Unavailable
 
 log = logging.getLogger(__name__)
 
+_READY = b"ready"
+#: The longest a new worker may take to import the bindings (not counted
+#: against a call's own timeout).
+START_TIMEOUT = 60.0
+
+
 def serve(conn: Connection, ops_module: str, options: dict[str, Any]) -> None:
-    """Main loop of a worker process: call the named function, answer JSON."""
+    """Main loop of a worker process: call the named function, answer JSON.
+    Returns when the server closes its end (or goes away)."""
     ops = importlib.import_module(ops_module)
     ops.init(**options)
-    while True:
-        try:
+    try:
+        conn.send_bytes(_READY)
+        while True:
             op, kwargs = conn.recv()
-        except (EOFError, KeyboardInterrupt):
-            return
-        try:
-            answer: dict[str, Any] = {"ok": getattr(ops, op)(**kwargs)}
-        except GatewayError as exc:
-            answer = {"error": exc.to_wire()}
-        except Exception as exc:  # a bug or an unexpected bindings error
-            answer = {"error": {"kind": "internal", "message": f"{type(exc).__name__}: {exc}"}}
-        conn.send_bytes(orjson.dumps(answer))
+            try:
+                answer: dict[str, Any] = {"ok": getattr(ops, op)(**kwargs)}
+            except GatewayError as exc:
+                answer = {"error": exc.to_wire()}
+            except Exception as exc:  # a bug or an unexpected bindings error
+                answer = {"error": {"kind": "internal", "message": f"{type(exc).__name__}: {exc}"}}
+            conn.send_bytes(orjson.dumps(answer))
+    except (EOFError, OSError, KeyboardInterrupt):
+        return
 
 
 class _Worker:
@@ -49,15 +58,20 @@ class _Worker:
     and independent of how the server's own ``__main__`` was started),
     talking over a socket pair it inherits."""
 
-    def __init__(self, ops_module: str, options: dict[str, Any]) -> None:
+    def __init__(self, ops_module: str, options: dict[str, Any], env: dict[str, str]) -> None:
         ours, theirs = socket.socketpair()
         with theirs:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "restd_core.gateway", str(theirs.fileno()), ops_module, orjson.dumps(options).decode()],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
+                env=env,
             )
         self.conn = Connection(ours.detach())
+
+    def wait_ready(self) -> None:
+        if not self.conn.poll(START_TIMEOUT) or self.conn.recv_bytes() != _READY:
+            raise Unavailable(f"an HTCondor worker process did not start within {START_TIMEOUT:g} s")
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -83,6 +97,9 @@ class WorkerPool:
         self.timeout = timeout
         self._ops_module = ops_module
         self._options = options or {}
+        # Replacement workers get the environment the pool was made in
+        # (CONDOR_CONFIG, _CONDOR_* knobs), whatever happens to os.environ later.
+        self._env = dict(os.environ)
         self._idle: queue.LifoQueue[_Worker | None] = queue.LifoQueue()
         for _ in range(size):
             self._idle.put(None)  # a slot whose worker is started when needed
@@ -92,10 +109,32 @@ class WorkerPool:
         self.replacements = 0
 
     def _start_worker(self) -> _Worker:
-        worker = _Worker(self._ops_module, self._options)
+        worker = _Worker(self._ops_module, self._options, self._env)
         with self._lock:
             self._workers.add(worker)
+        try:
+            worker.wait_ready()
+        except (Unavailable, EOFError, OSError):
+            self._discard(worker)
+            raise Unavailable("an HTCondor worker process failed to start; see the server log") from None
         return worker
+
+    def start(self) -> None:
+        """Start the workers that are not running yet (in the background), so
+        that the first requests do not wait for them."""
+
+        def warm() -> None:
+            slots = [self._idle.get() for _ in range(self._idle.qsize())]
+            for i, worker in enumerate(slots):
+                if worker is None:
+                    try:
+                        slots[i] = self._start_worker()
+                    except Unavailable as exc:
+                        log.error("%s", exc.message)
+            for worker in slots:
+                self._idle.put(worker)
+
+        threading.Thread(target=warm, name="restd-gateway-warm", daemon=True).start()
 
     def _discard(self, worker: _Worker) -> None:
         with self._lock:
@@ -103,9 +142,14 @@ class WorkerPool:
             self.replacements += 1
         worker.kill()
 
+    @property
+    def idle(self) -> int:
+        """How many workers are free right now."""
+        return self._idle.qsize()
+
     def call(self, op: str, timeout: float | None = None, **kwargs: Any) -> Any:
         timeout = self.timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
+        began = time.monotonic()  # the timeout covers waiting for a worker too
         try:
             worker = self._idle.get(timeout=timeout)
         except queue.Empty:
@@ -114,9 +158,15 @@ class WorkerPool:
             if worker is None or not worker.alive():
                 if worker is not None:
                     self._discard(worker)
+                worker = None
+                starting = time.monotonic()
                 worker = self._start_worker()
+                began += time.monotonic() - starting  # a worker's start-up is not the call's
+            remaining = began + timeout - time.monotonic()
+            if remaining <= 0:
+                raise Busy(f"every HTCondor worker stayed busy for {timeout:g} s", {"timeout": timeout})
             worker.conn.send((op, kwargs))
-            if not worker.conn.poll(max(deadline - time.monotonic(), 0.0)):
+            if not worker.conn.poll(remaining):
                 log.warning("HTCondor call %s took longer than %g s; replacing its worker", op, timeout)
                 self._discard(worker)
                 worker = None

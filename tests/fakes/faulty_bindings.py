@@ -1,0 +1,31 @@
+"""A stand-in for restd_core.gateway.bindings that injects the faults a real
+pool cannot produce on demand: a call that never ends, a worker that dies.
+
+Used only by tests of the worker pool (``restd.gateway.bindings`` setting);
+every endpoint is also tested against the real pool.
+"""
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+
+def init(**options: Any) -> None:
+    pass
+
+
+def query_jobs(schedd: str, **kwargs: Any) -> list[dict[str, Any]]:
+    """``schedd`` picks the fault: ``slow-N`` sleeps N s, ``crash`` kills the
+    worker, ``pid`` answers the worker's process id, anything else no jobs."""
+    if schedd.startswith("slow-"):
+        time.sleep(float(schedd.removeprefix("slow-")))
+    elif schedd == "crash":
+        os._exit(3)
+    elif schedd == "pid":
+        return [{"clusterid": os.getpid(), "procid": 0}]
+    return []
+
+
+def read_params(names: list[str]) -> dict[str, Any]:
+    return {name: None for name in names}

@@ -1,0 +1,47 @@
+"""ClassAd -> JSON: HTCondor's own JSON values, keys lower-cased at every depth."""
+from __future__ import annotations
+
+import classad2
+
+from restd_core.classad_json import ad_to_dict
+
+AD = classad2.ClassAd(
+    """[
+        Int = 42; Real = 1.0; Exp = 1e300; Negative = -0.5; Str = "with \\"quotes\\" and / slash";
+        Yes = true; No = false; Undef = undefined; Err = error;
+        List = {1, "a", [InnerKey = 1]}; Nested = [Inner = 2; Deeper = [X = "y"]; Ref = Other];
+        Expression = TARGET.Arch == "X86_64"
+    ]"""
+)
+
+
+def test_keys_are_lower_cased():
+    assert set(ad_to_dict(AD)) == {
+        "int", "real", "exp", "negative", "str", "yes", "no", "undef", "err", "list", "nested", "expression",
+    }
+
+
+def test_literals_keep_their_json_types():
+    converted = ad_to_dict(AD)
+    assert converted["int"] == 42 and isinstance(converted["int"], int)
+    assert converted["real"] == 1.0 and isinstance(converted["real"], float)
+    assert converted["exp"] == 1e300
+    assert converted["negative"] == -0.5
+    assert converted["str"] == 'with "quotes" and / slash'
+    assert converted["yes"] is True and converted["no"] is False
+
+
+def test_undefined_is_null_and_error_is_expr_error():
+    converted = ad_to_dict(AD)
+    assert converted["undef"] is None
+    assert converted["err"] == "/Expr(error)/"
+
+
+def test_an_expression_is_its_expr_string():
+    assert ad_to_dict(AD)["expression"] == '/Expr(TARGET.Arch == "X86_64")/'
+
+
+def test_nested_ads_and_lists_have_lower_cased_keys_too():
+    converted = ad_to_dict(AD)
+    assert converted["list"] == [1, "a", {"innerkey": 1}]
+    assert converted["nested"] == {"inner": 2, "deeper": {"x": "y"}, "ref": "/Expr(Other)/"}
