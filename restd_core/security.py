@@ -89,10 +89,21 @@ class SecurityPolicy:
 
     def __init__(self, plugin: AuthPlugin) -> None:
         self.plugin = plugin
-        self._identities = RequestLocalCache(plugin.identity)
+        self._outcomes = RequestLocalCache(self._outcome)
+
+    def _outcome(self, request: Request) -> Identity | AuthError | None:
+        # A failure is remembered too: asking again (an access log wants the
+        # user id) must not call an auth service that just failed.
+        try:
+            return self.plugin.identity(request)
+        except AuthError as exc:
+            return exc
 
     def identity(self, request: Request) -> Identity | None:
-        return self._identities.get_or_create(request)
+        outcome = self._outcomes.get_or_create(request)
+        if isinstance(outcome, AuthError):
+            raise outcome
+        return outcome
 
     def authenticated_userid(self, request: Request) -> str | None:
         identity = self.identity(request)

@@ -156,7 +156,7 @@ class KBaseAuth:
         except ValueError:
             raise AuthUnavailable("KBase auth answered something that is not JSON") from None
         user = body.get("user") if isinstance(body, dict) else None
-        roles = body.get("customroles") if isinstance(body, dict) else None
+        roles = body.get("customroles", []) if isinstance(body, dict) else None
         if not isinstance(user, str) or not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise AuthUnavailable("KBase auth's answer has no user name or no list of custom roles")
         return Identity(user, frozenset(roles))

@@ -1,0 +1,224 @@
+"""The kbase auth plugin against a stand-in for KBase auth2 over real HTTP."""
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+
+import pytest
+
+from restd_core.plugins import PluginError
+from restd_plugins.auth import kbase
+
+from . import fake_auth2
+from .conftest import close_app, make_app
+
+PROTECTED = "/v1/jobs/DEFAULT/999999"
+
+
+@pytest.fixture(scope="module")
+def auth2():
+    server = fake_auth2.start()
+    yield server
+    fake_auth2.stop(server)
+
+
+@pytest.fixture
+def kbase_app(condor_config, auth2, monkeypatch):
+    """``kbase_app(**settings)``: an app with the kbase plugin asking ``auth2``."""
+    monkeypatch.delenv("AUTH_URL", raising=False)
+    auth2.calls.clear()
+    made = []
+
+    def factory(**settings: str):
+        made.append(make_app(**{"restd.auth": "kbase", "restd.kbase.auth_url": auth2.url,
+                                "restd.kbase.timeout": "2", "restd.gateway.workers": "1", **settings}))
+        return made[-1]
+
+    yield factory
+    for app in made:
+        close_app(app)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# ----------------------------------------------------------------- 401 / 403 --
+
+def test_no_token_is_401_with_www_authenticate(kbase_app):
+    answer = kbase_app().get(PROTECTED, status=401)
+    assert answer.json["errno"] == 104
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_token_that_auth2_rejects_is_401_invalid_token(kbase_app):
+    answer = kbase_app().get(PROTECTED, headers=bearer("stolen-token"), status=401)
+    assert answer.json["errno"] == 105
+    assert "WWW-Authenticate" in answer.headers
+
+
+def test_a_valid_token_without_an_admin_role_is_403(kbase_app):
+    answer = kbase_app().get(PROTECTED, headers=bearer("other-role-token"), status=403)
+    assert answer.json["errno"] == 121
+
+
+def test_an_answer_without_customroles_is_403(kbase_app):
+    kbase_app().get(PROTECTED, headers=bearer("no-customroles-token"), status=403)
+
+
+# -------------------------------------------------------------- who may read --
+
+def test_ee2_admin_in_the_kbase_session_cookie_may_read(kbase_app):
+    app = kbase_app()
+    app.set_cookie("kbase_session", "admin-token")
+    assert app.get(PROTECTED).json == []
+
+
+def test_ee2_admin_ro_may_read(kbase_app):
+    kbase_app().get(PROTECTED, headers=bearer("readonly-token"), status=200)
+
+
+def test_the_authorization_header_works_with_and_without_bearer(kbase_app, auth2):
+    app = kbase_app(**{"restd.kbase.cache_seconds": "0"})
+    app.get(PROTECTED, headers={"Authorization": "admin-token"}, status=200)
+    app.get(PROTECTED, headers={"Authorization": "Bearer admin-token"}, status=200)
+    assert auth2.headers_seen[-2:] == ["admin-token", "admin-token"]  # auth2 gets the bare token
+
+
+def test_the_roles_that_may_read_come_from_the_settings(kbase_app):
+    app = kbase_app(**{"restd.kbase.read_roles": "KBASE_STAFF"})
+    app.get(PROTECTED, headers=bearer("other-role-token"), status=200)
+    app.get(PROTECTED, headers=bearer("admin-token"), status=403)
+
+
+def test_auth_url_in_the_environment_overrides_the_ini(kbase_app, auth2, monkeypatch):
+    monkeypatch.setenv("AUTH_URL", auth2.url)
+    app = kbase_app(**{"restd.kbase.auth_url": f"http://127.0.0.1:{free_port()}"})
+    app.get(PROTECTED, headers=bearer("admin-token"), status=200)
+
+
+def test_without_an_auth_url_the_server_does_not_start(condor_config, monkeypatch):
+    monkeypatch.delenv("AUTH_URL", raising=False)
+    with pytest.raises(PluginError, match="'kbase'.*AUTH_URL"):
+        make_app(**{"restd.auth": "kbase"})
+
+
+# ----------------------------------------------------- never an open door --
+
+@pytest.mark.parametrize("token", ["not-json-token", "no-user-token", "json-list-token", "server-error-token"])
+def test_a_broken_answer_from_auth2_is_503(kbase_app, token):
+    answer = kbase_app().get(PROTECTED, headers=bearer(token), status=503)
+    assert answer.json["errno"] == 203
+    assert "Retry-After" in answer.headers
+
+
+def test_auth2_slower_than_the_timeout_is_503(kbase_app, auth2):
+    answer = kbase_app(**{"restd.kbase.timeout": "0.3"}).get(PROTECTED, headers=bearer("slow-token"), status=503)
+    auth2.release.set()
+    assert "did not answer" in answer.json["message"]
+
+
+def test_auth2_down_is_503(kbase_app):
+    app = kbase_app(**{"restd.kbase.auth_url": f"http://127.0.0.1:{free_port()}"})
+    app.get(PROTECTED, headers=bearer("admin-token"), status=503)
+
+
+def test_public_routes_answer_while_auth2_is_down(kbase_app):
+    app = kbase_app(**{"restd.kbase.auth_url": f"http://127.0.0.1:{free_port()}"})
+    app.get("/healthz", headers=bearer("admin-token"), status=200)
+    app.get("/", status=200)
+
+
+def test_tokens_are_never_logged(kbase_app, caplog):
+    caplog.set_level(logging.DEBUG)
+    app = kbase_app()
+    for token in ("server-error-token", "stolen-token", "other-role-token"):
+        app.get(PROTECTED, headers=bearer(token), status="*")
+    assert "-token" not in caplog.text
+
+
+# -------------------------------------------------------------------- cache --
+
+def test_requests_with_one_token_within_the_ttl_make_one_auth2_call(kbase_app, auth2):
+    app = kbase_app()
+    for _ in range(5):
+        app.get(PROTECTED, headers=bearer("admin-token"), status=200)
+    assert auth2.calls["admin-token"] == 1
+
+
+def test_a_rejected_token_is_remembered_too(kbase_app, auth2):
+    app = kbase_app()
+    for _ in range(3):
+        app.get(PROTECTED, headers=bearer("stolen-token"), status=401)
+    assert auth2.calls["stolen-token"] == 1
+
+
+def test_after_the_ttl_auth2_is_asked_again(kbase_app, auth2):
+    app = kbase_app(**{"restd.kbase.cache_seconds": "30"})
+    now = [1000.0]
+    app.app.registry.restd_auth.cache.clock = lambda: now[0]
+    app.get(PROTECTED, headers=bearer("admin-token"), status=200)
+    now[0] += 29
+    app.get(PROTECTED, headers=bearer("admin-token"), status=200)
+    now[0] += 2
+    app.get(PROTECTED, headers=bearer("admin-token"), status=200)
+    assert auth2.calls["admin-token"] == 2
+
+
+def test_auth2_failures_are_not_remembered(kbase_app, auth2):
+    app = kbase_app()
+    for _ in range(2):
+        app.get(PROTECTED, headers=bearer("server-error-token"), status=503)
+    assert auth2.calls["server-error-token"] == 2
+
+
+def test_the_cache_is_keyed_by_a_hash_of_the_token(kbase_app):
+    app = kbase_app()
+    app.get(PROTECTED, headers=bearer("admin-token"), status=200)
+    assert "admin-token" not in repr(app.app.registry.restd_auth.cache._entries)
+
+
+# ------------------------------------------------------------ single flight --
+
+def test_concurrent_requests_with_one_token_make_one_auth2_call(kbase_app, auth2, monkeypatch):
+    """Auth2 holds its answer until every other request waits for that one
+    call; then all are answered from it."""
+    followers = 7
+    waiting = threading.Semaphore(0)
+
+    class CountingEvent(threading.Event):
+        def wait(self, timeout=None):
+            waiting.release()
+            return super().wait(timeout)
+
+    class CountedFlight(kbase._Flight):
+        def __init__(self) -> None:
+            super().__init__()
+            self.done = CountingEvent()
+
+    monkeypatch.setattr(kbase, "_Flight", CountedFlight)
+    auth2.gate.clear()
+    app = kbase_app()
+    statuses = []
+
+    def call() -> None:
+        statuses.append(app.get(PROTECTED, headers=bearer("gated-token"), status="*").status_int)
+
+    threads = [threading.Thread(target=call) for _ in range(followers + 1)]
+    for thread in threads:
+        thread.start()
+    for _ in range(followers):
+        assert waiting.acquire(timeout=fake_auth2.HOLD_SECONDS)
+    auth2.gate.set()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * (followers + 1)
+    assert auth2.calls["gated-token"] == 1
