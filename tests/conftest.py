@@ -14,7 +14,12 @@ from .pool import SubmittedJobs, start_pool, submit_test_jobs
 os.environ.setdefault("CONDOR_POOL_ROOT", "/var/tmp/condor-restd-pool")
 
 #: Settings of the app under test; tests that need others make their own app.
-TEST_SETTINGS = {"restd.gateway.workers": "2", "restd.gateway.timeout": "20", "restd.config_reload_seconds": "0"}
+TEST_SETTINGS = {
+    "restd.gateway.workers": "2",
+    "restd.gateway.timeout": "20",
+    "restd.config_reload_seconds": "0",
+    "restd.cache.ttl": "0",  # tests of the cache turn it on
+}
 
 
 @pytest.fixture(scope="session")

@@ -47,6 +47,7 @@ class SubmittedJobs:
 def submit_test_jobs() -> SubmittedJobs:
     import htcondor2
 
+    htcondor2.reload_config()  # CONDOR_CONFIG may have been set after the import
     schedd_ad = htcondor2.Collector().locate(htcondor2.DaemonType.Schedd)
     schedd = htcondor2.Schedd(schedd_ad)
     jobdir = pool_root() / "tmp" / "jobs"

@@ -10,6 +10,18 @@ def _id_node(name: str) -> colander.SchemaNode:
     return colander.SchemaNode(colander.Integer(), name=name, validator=colander.Range(min=0))
 
 
+JOB_ID_PATTERN = r"^[0-9]+\.[0-9]+$"
+
+
+def _job_id_cursor(description: str) -> colander.SchemaNode:
+    return colander.SchemaNode(
+        colander.String(),
+        missing=colander.drop,
+        validator=colander.Regex(JOB_ID_PATTERN, msg="not a job id (cluster.proc)"),
+        description=description,
+    )
+
+
 class ListQuery(colander.MappingSchema):
     projection = projection_node()
     constraint = constraint_node()
@@ -19,6 +31,17 @@ class ListQuery(colander.MappingSchema):
         validator=colander.Range(min=1),
         description="At most this many jobs (never more than RESTD_MAX_JOBS)",
     )
+
+
+class QueueListQuery(ListQuery):
+    after = _job_id_cursor("Only jobs after this job id in queue order (the cursor of the Link rel=next header)")
+
+
+class HistoryListQuery(ListQuery):
+    since = _job_id_cursor("Only jobs recorded in the history after this job id (newer ones)")
+
+
+LIST_QUERIES = {"jobs": QueueListQuery, "history": HistoryListQuery}
 
 
 class JobQuery(colander.MappingSchema):

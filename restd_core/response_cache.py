@@ -1,0 +1,194 @@
+"""A response cache in front of the gateway, with single flight and ETags.
+
+Many dashboards polling the same query must not multiply the load on the
+schedd: identical requests within the time-to-live are answered from memory,
+and identical requests that arrive while the first is being answered wait
+for it instead of querying again (single flight). The key is everything that
+changes the answer: the path, the query string (sorted) and the caller's
+identity (an auth plugin may answer differently per caller). Entries are
+bounded in bytes, oldest out first. Only 200 answers are stored; waiting
+requests share whatever the first one got, so an outage costs one timeout,
+not one per waiter.
+
+A view takes part by the view option ``restd_cache=True``; the deriver sits
+inside Pyramid's security check, so a cached answer is only ever served to
+a caller the policy let through. Every such answer carries an ``ETag`` and
+honours ``If-None-Match`` with 304.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from pyramid.request import Request
+from pyramid.response import Response
+
+from . import settings as ini
+
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+_KEPT_HEADERS = ("Content-Type", "Link")
+
+CacheKey = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What is kept of a response: enough to answer again."""
+
+    status: int
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+    etag: str
+
+    @classmethod
+    def of(cls, response: Response) -> "Snapshot":
+        body = response.body
+        headers = tuple((name, response.headers[name]) for name in _KEPT_HEADERS if name in response.headers)
+        return cls(response.status_int, body, headers, body_etag(body))
+
+    def response(self) -> Response:
+        response = Response(body=self.body, status=self.status, headerlist=list(self.headers), charset=None)
+        if self.status == 200:
+            set_etag(response, self.etag)
+        return response
+
+
+def body_etag(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+def set_etag(response: Response, etag: str) -> None:
+    """Tag the answer and let WebOb answer 304 to a matching If-None-Match."""
+    response.etag = etag
+    response.conditional_response = True
+
+
+@dataclass
+class _Entry:
+    snapshot: Snapshot
+    expires: float
+
+
+@dataclass
+class _Flight:
+    done: threading.Event = field(default_factory=threading.Event)
+    snapshot: Snapshot | None = None
+    error: BaseException | None = None
+
+
+class ResponseCache:
+    """Snapshots by key, each for ``ttl`` seconds, at most ``max_bytes`` in all."""
+
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_bytes = max_bytes
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[CacheKey, _Entry] = OrderedDict()
+        self._flights: dict[CacheKey, _Flight] = {}
+        self.size = 0
+        self.hits = 0
+        self.misses = 0
+
+    def fetch(self, key: CacheKey, ttl: float, compute: Callable[[], Response]) -> Snapshot:
+        """The cached snapshot for ``key``, or ``compute()``'s, made once for
+        all the callers that ask at the same time."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry.expires > self._clock():
+                self.hits += 1
+                return entry.snapshot
+            flight = self._flights.get(key)
+            leader = flight is None
+            if leader:
+                flight = self._flights[key] = _Flight()
+                self.misses += 1
+            else:
+                self.hits += 1
+        if not leader:
+            flight.done.wait()
+            if flight.error is not None:
+                raise flight.error
+            return flight.snapshot
+        try:
+            flight.snapshot = Snapshot.of(compute())
+            if flight.snapshot.status == 200:
+                self._store(key, flight.snapshot, ttl)
+            return flight.snapshot
+        except BaseException as exc:  # e.g. HTCondor timed out: the waiters get the same answer
+            flight.error = exc
+            raise
+        finally:
+            with self._lock:
+                del self._flights[key]
+            flight.done.set()
+
+    def _store(self, key: CacheKey, snapshot: Snapshot, ttl: float) -> None:
+        size = len(snapshot.body)
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self.size -= len(old.snapshot.body)
+            self._entries[key] = _Entry(snapshot, self._clock() + ttl)
+            self.size += size
+            while self.size > self.max_bytes:
+                _, evicted = self._entries.popitem(last=False)
+                self.size -= len(evicted.snapshot.body)
+
+
+def cache_key(request: Request) -> CacheKey:
+    return (request.method, request.path, tuple(sorted(request.GET.items())), request.authenticated_userid)
+
+
+def cache_ttl(request: Request) -> float:
+    """The ini's ``restd.cache.ttl`` if set, else HTCondor's RESTD_CACHE_TTL."""
+    configured = request.registry.settings.get("restd.cache.ttl")
+    if configured not in (None, ""):
+        return ini.as_float(request.registry.settings, "restd.cache.ttl", 0.0)
+    return request.condor_settings.cache_ttl
+
+
+def cached_view(view, info):
+    if not info.options.get("restd_cache"):
+        return view
+
+    def wrapper(context, request: Request) -> Response:
+        ttl = cache_ttl(request) if request.method in ("GET", "HEAD") else 0.0
+        if ttl > 0:
+            return request.registry.response_cache.fetch(cache_key(request), ttl, lambda: view(context, request)).response()
+        response = view(context, request)
+        if response.status_int == 200:
+            set_etag(response, body_etag(response.body))
+        return response
+
+    return wrapper
+
+
+cached_view.options = ("restd_cache",)
+
+
+class _CacheCounters:
+    """Prometheus view of a cache's counters (read when scraped)."""
+
+    def __init__(self, cache: ResponseCache) -> None:
+        self._cache = cache
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily("restd_cache_hits", "Answers served from the response cache (or a shared flight)", value=self._cache.hits)
+        yield CounterMetricFamily("restd_cache_misses", "Answers the response cache had to compute", value=self._cache.misses)
+        yield GaugeMetricFamily("restd_cache_bytes", "Bytes of answers held in the response cache", value=self._cache.size)
+
+
+def includeme(config) -> None:
+    cache = ResponseCache(ini.as_int(config.get_settings(), "restd.cache.max_bytes", DEFAULT_MAX_BYTES))
+    config.registry.response_cache = cache
+    config.add_view_deriver(cached_view)
+    metrics = getattr(config.registry, "metrics", None)
+    if metrics is not None:
+        metrics.registry.register(_CacheCounters(cache))

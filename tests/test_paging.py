@@ -1,0 +1,78 @@
+"""Paging beside the v1 shapes: limit, a cursor, and Link rel=next."""
+from __future__ import annotations
+
+import re
+
+from .pool import pool_root
+
+NEXT = re.compile(r'<([^>]+)>; rel="next"')
+
+
+def next_url(response) -> str | None:
+    match = NEXT.search(response.headers.get("Link", ""))
+    return match.group(1) if match else None
+
+
+def submit_idle(count: int, batch: str) -> int:
+    import htcondor2
+
+    schedd = htcondor2.Schedd()
+    return schedd.submit(htcondor2.Submit({
+        "executable": "/bin/sleep", "arguments": "600", "initialdir": str(pool_root() / "tmp" / "jobs"),
+        "requirements": "false", "batch_name": batch,
+    }), count=count).cluster()
+
+
+def test_a_full_page_links_to_the_next_one(app, test_jobs):
+    page = app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}?limit=2")
+    assert [job["jobid"] for job in page.json] == [f"{test_jobs.held}.0", f"{test_jobs.held}.1"]
+    rest = app.get(next_url(page))
+    assert [job["jobid"] for job in rest.json] == [f"{test_jobs.held}.2"]
+    assert next_url(rest) is None
+
+
+def test_the_next_link_keeps_the_query(app, test_jobs):
+    page = app.get(f"/v1/jobs/DEFAULT?limit=1&projection=Owner&constraint=ClusterId%3D%3D{test_jobs.held}")
+    url = next_url(page)
+    assert "projection=Owner" in url and f"after={test_jobs.held}.0" in url
+
+
+def test_after_returns_the_jobs_after_a_job_id(app, test_jobs):
+    answer = app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}?after={test_jobs.held}.0").json
+    assert [job["jobid"] for job in answer] == [f"{test_jobs.held}.1", f"{test_jobs.held}.2"]
+
+
+def test_an_after_that_is_not_a_job_id_is_400(app):
+    app.get("/v1/jobs/DEFAULT?after=1.x", status=400)
+
+
+def test_history_since_returns_the_jobs_recorded_after_a_job(app, test_jobs):
+    everything = app.get(f"/v1/history/DEFAULT/{test_jobs.removed}").json
+    oldest = everything[-1]["jobid"]
+    newer = app.get(f"/v1/history/DEFAULT/{test_jobs.removed}?since={oldest}").json
+    assert [job["jobid"] for job in newer] == [job["jobid"] for job in everything[:-1]]
+
+
+def test_paging_returns_every_job_once_while_jobs_are_added(app, test_jobs):
+    first = submit_idle(3, "restd-paging")
+    constraint = f'JobBatchName == "restd-paging" && ClusterId >= {first}'
+    seen: list[str] = []
+    page = app.get("/v1/jobs/DEFAULT", params={"limit": 2, "constraint": constraint})
+    added = None
+    while True:
+        seen += [job["jobid"] for job in page.json]
+        if added is None:
+            added = submit_idle(2, "restd-paging")  # lands after every job seen so far
+        url = next_url(page)
+        if url is None:
+            break
+        page = app.get(url)
+    expected = [f"{first}.{p}" for p in range(3)] + [f"{added}.{p}" for p in range(2)]
+    assert seen == expected
+    remove(constraint)
+
+
+def remove(constraint: str) -> None:
+    import htcondor2
+
+    htcondor2.Schedd().act(htcondor2.JobAction.Remove, constraint)

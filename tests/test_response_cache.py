@@ -1,0 +1,217 @@
+"""The response cache: expiry, single flight, size bound, per-identity keys,
+ETag/304 — as a unit, and in front of the real pool."""
+from __future__ import annotations
+
+import hashlib
+import threading
+
+import pytest
+from pyramid.response import Response
+
+from restd_core.response_cache import ResponseCache
+
+from .conftest import close_app, make_app
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def answer(body: bytes, status: int = 200) -> Response:
+    return Response(body=body, status=status, content_type="application/json", charset=None)
+
+
+def counting(body: bytes = b"[]", status: int = 200):
+    calls = []
+
+    def compute() -> Response:
+        calls.append(1)
+        return answer(body, status)
+
+    return compute, calls
+
+
+def test_an_answer_is_reused_within_its_ttl():
+    cache, clock = ResponseCache(clock=(clock := FakeClock())), None
+    compute, calls = counting()
+    cache.fetch(("k",), 2.0, compute)
+    cache.fetch(("k",), 2.0, compute)
+    assert len(calls) == 1
+
+
+def test_an_answer_expires_after_its_ttl():
+    clock = FakeClock()
+    cache = ResponseCache(clock=clock)
+    compute, calls = counting()
+    cache.fetch(("k",), 2.0, compute)
+    clock.now = 2.5
+    cache.fetch(("k",), 2.0, compute)
+    assert len(calls) == 2
+
+
+def test_errors_are_not_stored():
+    cache = ResponseCache()
+    compute, calls = counting(b'{"code": 503}', status=503)
+    cache.fetch(("k",), 60.0, compute)
+    cache.fetch(("k",), 60.0, compute)
+    assert len(calls) == 2
+
+
+def test_concurrent_identical_requests_compute_once():
+    cache = ResponseCache()
+    release = threading.Event()
+    calls = []
+
+    def slow() -> Response:
+        calls.append(1)
+        release.wait(10)
+        return answer(b"[1]")
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(cache.fetch(("k",), 60.0, slow))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    while len(calls) == 0:
+        threading.Event().wait(0.01)
+    release.set()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1
+    assert {snapshot.body for snapshot in results} == {b"[1]"}
+
+
+def test_waiting_requests_share_the_first_ones_failure():
+    cache = ResponseCache()
+    release = threading.Event()
+    calls = []
+
+    def failing() -> Response:
+        calls.append(1)
+        release.wait(10)
+        raise TimeoutError("HTCondor did not answer")
+
+    errors = []
+
+    def ask() -> None:
+        try:
+            cache.fetch(("k",), 60.0, failing)
+        except TimeoutError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    while len(calls) == 0:
+        threading.Event().wait(0.01)
+    release.set()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1 and len(errors) == 4
+
+
+def test_the_cache_stays_within_its_byte_bound_dropping_the_oldest():
+    cache = ResponseCache(max_bytes=250)
+    for key in "abc":
+        cache.fetch((key,), 60.0, counting(b"x" * 100)[0])
+    assert cache.size <= 250
+    compute, calls = counting(b"x" * 100)
+    cache.fetch(("a",), 60.0, compute)
+    assert len(calls) == 1  # "a", the oldest, was dropped
+    compute, calls = counting(b"x" * 100)
+    cache.fetch(("c",), 60.0, compute)
+    assert calls == []
+
+
+def test_an_answer_larger_than_the_bound_is_not_stored():
+    cache = ResponseCache(max_bytes=10)
+    compute, calls = counting(b"x" * 11)
+    cache.fetch(("k",), 60.0, compute)
+    cache.fetch(("k",), 60.0, compute)
+    assert len(calls) == 2 and cache.size == 0
+
+
+# ------------------------------------------------------------ real pool --
+
+@pytest.fixture
+def caching_app(condor_config, test_jobs):
+    app = make_app(**{"restd.cache.ttl": "60"})
+    yield app
+    close_app(app)
+
+
+def count_job_queries(app) -> list[str]:
+    calls: list[str] = []
+    app.app.registry.gateway.observers.append(lambda op, *rest: calls.append(op) if op == "query_jobs" else None)
+    return calls
+
+
+def test_identical_requests_make_one_schedd_query(caching_app, test_jobs):
+    queries = count_job_queries(caching_app)
+    first = caching_app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}")
+    second = caching_app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}")
+    assert first.body == second.body
+    assert queries == ["query_jobs"]
+
+
+def test_concurrent_identical_requests_make_one_schedd_query(caching_app, test_jobs):
+    queries = count_job_queries(caching_app)
+    threads = [threading.Thread(target=caching_app.get, args=(f"/v1/jobs/DEFAULT/{test_jobs.idle}",)) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert queries == ["query_jobs"]
+
+
+def test_different_queries_are_different_entries(caching_app, test_jobs):
+    queries = count_job_queries(caching_app)
+    caching_app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}?projection=Owner")
+    caching_app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}?projection=Cmd")
+    assert len(queries) == 2
+
+
+def test_the_cache_ttl_comes_from_the_htcondor_config(app_with, test_jobs):
+    app = app_with(env={"_CONDOR_RESTD_CACHE_TTL": "60"}, **{"restd.cache.ttl": ""})
+    queries = count_job_queries(app)
+    app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}")
+    app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}")
+    assert queries == ["query_jobs"]
+
+
+def test_a_cache_ttl_of_zero_turns_the_cache_off(app, test_jobs):
+    queries = count_job_queries(app)
+    app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}")
+    app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}")
+    assert queries == ["query_jobs", "query_jobs"]
+
+
+def test_different_identities_do_not_share_entries(app_with, test_jobs, tmp_path):
+    tokens = {"alice-token": "alice", "bob-token": "bob"}
+    token_file = tmp_path / "tokens"
+    token_file.write_text("".join(f"{hashlib.sha256(t.encode()).hexdigest()} {n}\n" for t, n in tokens.items()))
+    app = app_with(**{"restd.cache.ttl": "60", "restd.auth": "static-token", "restd.static_token.file": str(token_file)})
+    queries = count_job_queries(app)
+    for token in tokens:
+        app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}", headers={"Authorization": f"Bearer {token}"})
+    app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}", headers={"Authorization": "Bearer alice-token"})
+    assert len(queries) == 2
+
+
+def test_answers_carry_an_etag_and_a_matching_if_none_match_is_304(app, test_jobs):
+    first = app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}")
+    assert first.headers["ETag"]
+    again = app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}", headers={"If-None-Match": first.headers["ETag"]}, status=304)
+    assert again.body == b""
+
+
+def test_a_cached_answer_honours_if_none_match_too(caching_app, test_jobs):
+    first = caching_app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}")
+    caching_app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}", headers={"If-None-Match": first.headers["ETag"]}, status=304)
+
+
+def test_a_stale_etag_gets_the_full_answer(app, test_jobs):
+    app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}", headers={"If-None-Match": '"not-the-etag"'}, status=200)
