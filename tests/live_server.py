@@ -1,0 +1,39 @@
+"""The app served over real HTTP, for clients that are not WebTest: a
+browser, schemathesis."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import waitress
+from pyramid.router import Router
+
+
+@contextmanager
+def serve(app: Router) -> Iterator[str]:
+    """Serve ``app`` with waitress on a free localhost port, in a thread;
+    yields its base URL. The socket listens from the start: no waiting."""
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
+    stopping = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except OSError:  # select() on the sockets closed below
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        # As webtest's StopableWSGIServer: close the listener and every
+        # connection, which ends the loop, then the worker threads.
+        stopping.set()
+        while server._map:
+            for channel in list(server._map.values()):
+                channel.handle_close()
+        server.task_dispatcher.shutdown()
+        thread.join(timeout=5)

@@ -1,0 +1,65 @@
+"""/docs: Swagger UI over /openapi.json, from the server's own files, as a
+headless Chromium (installed by scripts/setup.sh) renders it."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+
+from .conftest import close_app, make_app
+from .live_server import serve
+
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--window-size=1280,2000", "--virtual-time-budget=15000",
+]
+
+
+@pytest.fixture(scope="module")
+def live_url(condor_config, test_jobs) -> Iterator[str]:
+    app = make_app()
+    try:
+        with serve(app.app) as url:
+            yield url
+    finally:
+        close_app(app)
+
+
+def rendered_dom(url: str) -> str:
+    chromium = shutil.which("chromium")
+    assert chromium, "chromium is not installed: run scripts/setup.sh"
+    with tempfile.TemporaryDirectory() as profile:
+        done = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_the_docs_page_is_public_html(app):
+    page = app.get("/docs")
+    assert page.content_type == "text/html"
+    assert "swagger-ui-bundle.js" in page.text
+
+
+def test_the_docs_page_loads_nothing_from_elsewhere(app):
+    page = app.get("/docs").text
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+    assert 'validatorUrl: null' in app.get("/docs/static/docs.js").text
+
+
+def test_swagger_ui_is_served_with_its_license(app):
+    assert app.get("/docs/static/swagger-ui/swagger-ui-bundle.js").content_type in (
+        "application/javascript", "text/javascript")
+    assert app.get("/docs/static/swagger-ui/swagger-ui.css").content_type == "text/css"
+    assert "Apache License" in app.get("/docs/static/swagger-ui/LICENSE").text
+
+
+def test_a_browser_shows_the_jobs_endpoint_on_the_docs_page(live_url):
+    dom = rendered_dom(f"{live_url}/docs")
+    assert 'data-path="/v1/jobs/{schedd}"' in dom
+    assert "condor-restd" in dom

@@ -1,0 +1,167 @@
+"""/openapi.json: an OpenAPI 3.1 document built from the registered services."""
+from __future__ import annotations
+
+import colander
+import jsonschema
+import pytest
+from cornice import Service
+from openapi_spec_validator import validate
+from pyramid.config import Configurator
+from webtest import TestApp
+
+from restd_core.openapi.document import ERROR_SCHEMA, build_document
+
+#: The v1 contract's URLs (shared/API.md), by the plugin that serves them.
+V1_PATHS = {
+    "jobs": [
+        "/v1/jobs/{schedd}", "/v1/jobs/{schedd}/{clusterid}", "/v1/jobs/{schedd}/{clusterid}/{procid}",
+        "/v1/jobs/{schedd}/{clusterid}/{procid}/{attribute}",
+        "/v1/history/{schedd}", "/v1/history/{schedd}/{clusterid}", "/v1/history/{schedd}/{clusterid}/{procid}",
+        "/v1/history/{schedd}/{clusterid}/{procid}/{attribute}",
+        "/v1/grouped_jobs/{schedd}/{groupby}", "/v1/grouped_jobs/{schedd}/{groupby}/{clusterid}",
+        "/v1/grouped_history/{schedd}/{groupby}", "/v1/grouped_history/{schedd}/{groupby}/{clusterid}",
+    ],
+    "config": ["/v1/config", "/v1/config/{attribute}"],
+    "status": ["/v1/status", "/v1/status/{name}", "/v1/grouped_status/{groupby}", "/v1/grouped_status/{groupby}/{name}"],
+}
+
+
+@pytest.fixture(scope="module")
+def document(app) -> dict:
+    return app.get("/openapi.json").json
+
+
+def parameters(document: dict, path: str) -> dict[str, dict]:
+    return {parameter["name"]: parameter for parameter in document["paths"][path]["get"]["parameters"]}
+
+
+def answer_schema(document: dict, path: str, status: str = "200") -> dict:
+    return document["paths"][path]["get"]["responses"][status]["content"]["application/json"]["schema"]
+
+
+def test_the_document_is_valid_openapi_3_1(document):
+    assert document["openapi"] == "3.1.0"
+    validate(document)
+
+
+def test_every_v1_path_of_every_enabled_plugin_is_listed(app, document):
+    enabled = app.app.registry.restd_endpoints
+    expected = {path for plugin in enabled for path in V1_PATHS.get(plugin, [])}
+    assert "jobs" in enabled
+    assert expected <= set(document["paths"])
+
+
+def test_path_parameters_are_typed_from_the_colander_schema(document):
+    params = parameters(document, "/v1/jobs/{schedd}/{clusterid}/{procid}/{attribute}")
+    assert params["schedd"] == {"name": "schedd", "in": "path", "required": True, "schema": {"type": "string"}}
+    assert params["clusterid"]["schema"] == {"type": "integer", "minimum": 0}
+    assert params["attribute"]["schema"]["pattern"] == "^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+def test_query_parameters_have_their_types_and_bounds(document):
+    params = parameters(document, "/v1/jobs/{schedd}")
+    assert params["limit"]["schema"] == {"type": "integer", "minimum": 1}
+    assert params["constraint"]["schema"] == {"type": "string", "minLength": 1, "maxLength": 65536}
+    assert not any(param["required"] for param in params.values() if param["in"] == "query")
+
+
+def test_projection_is_a_comma_separated_list_of_attribute_names(document):
+    projection = parameters(document, "/v1/jobs/{schedd}")["projection"]
+    assert (projection["style"], projection["explode"]) == ("form", False)
+    assert projection["schema"]["items"]["pattern"] == "^[A-Za-z_][A-Za-z0-9_]*$"
+    assert "attribute names" in projection["description"]
+
+
+def test_an_empty_optional_query_value_is_documented_as_no_value(document):
+    # colander reads ?constraint= as absent, not as invalid
+    assert parameters(document, "/v1/jobs/{schedd}")["constraint"]["allowEmptyValue"] is True
+
+
+def test_a_list_of_jobs_answers_job_objects(document, app, test_jobs):
+    schema = answer_schema(document, "/v1/jobs/{schedd}/{clusterid}")
+    assert schema["items"]["required"] == ["jobid", "classad"]
+    jsonschema.validate(app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}").json, schema)
+
+
+def test_grouped_jobs_answer_lists_of_job_objects_by_value(document, app, test_jobs):
+    schema = answer_schema(document, "/v1/grouped_history/{schedd}/{groupby}")
+    jsonschema.validate(app.get(f"/v1/grouped_history/DEFAULT/JobBatchName/{test_jobs.removed}").json, schema)
+
+
+def test_one_job_answers_one_job_object(document, app, test_jobs):
+    schema = answer_schema(document, "/v1/jobs/{schedd}/{clusterid}/{procid}")
+    jsonschema.validate(app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}/0").json, schema)
+
+
+def test_every_operation_answers_errors_in_the_error_schema(document):
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            assert operation["responses"]["default"]["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/Error"
+            }, path
+    assert document["components"]["schemas"]["Error"] == ERROR_SCHEMA
+
+
+def test_the_error_schema_fits_a_real_error(app):
+    jsonschema.validate(app.get("/v1/jobs/no-such-schedd", status=404).json, ERROR_SCHEMA)
+    jsonschema.validate(app.get("/v1/jobs/DEFAULT?limit=0", status=400).json, ERROR_SCHEMA)
+
+
+def test_a_service_that_declares_nothing_answers_anything(document):
+    assert document["paths"]["/healthz"]["get"]["responses"]["200"]["content"] == {"*/*": {"schema": {}}}
+
+
+def test_operations_are_named_and_grouped_by_their_url(document):
+    operation = document["paths"]["/v1/grouped_jobs/{schedd}/{groupby}"]["get"]
+    assert operation["operationId"] == "get_grouped_jobs"
+    assert operation["tags"] == ["grouped_jobs"]
+    assert operation["summary"]
+
+
+def test_head_is_not_documented_beside_get(document):
+    assert set(document["paths"]["/v1/jobs/{schedd}"]) == {"get"}
+
+
+def test_the_document_and_the_docs_are_not_in_it(document):
+    assert not {"/openapi.json", "/docs"} & set(document["paths"])
+
+
+class BearerAuth:
+    openapi_security_schemes = {"bearer": {"type": "http", "scheme": "bearer"}}
+
+
+def test_the_auth_plugins_security_scheme_is_in_the_document(app, monkeypatch):
+    monkeypatch.setattr(app.app.registry, "restd_auth", BearerAuth(), raising=False)
+    document = build_document(app.app.registry)
+    assert document["components"]["securitySchemes"] == BearerAuth.openapi_security_schemes
+    assert document["security"] == [{"bearer": []}]
+    assert document["paths"]["/healthz"]["get"]["security"] == []
+    assert "security" not in document["paths"]["/v1/jobs/{schedd}"]["get"]
+    validate(document)
+
+
+def test_an_auth_plugin_without_a_scheme_adds_no_security(document):
+    assert "securitySchemes" not in document["components"]
+    assert "security" not in document
+
+
+def test_a_third_party_service_is_documented_with_no_work_by_its_author():
+    class Query(colander.MappingSchema):
+        color = colander.SchemaNode(colander.String(), validator=colander.OneOf(["red", "blue"]), missing="red")
+
+    schema = colander.MappingSchema()
+    schema.add(Query(name="querystring"))
+    widgets = Service(name="widgets", path="/v1/widgets/{kind}")
+    widgets.add_view("GET", lambda request: {}, schema=schema, renderer="json")
+    with Configurator() as config:
+        config.include("cornice")
+        config.include("restd_core.openapi")
+        config.add_cornice_service(widgets)
+        document = TestApp(config.make_wsgi_app()).get("/openapi.json").json
+    operation = document["paths"]["/v1/widgets/{kind}"]["get"]
+    assert {p["name"]: p["schema"] for p in operation["parameters"]} == {
+        "color": {"type": "string", "enum": ["red", "blue"], "default": "red"},
+        "kind": {"type": "string"},
+    }
+    assert operation["responses"]["200"]["content"] == {"*/*": {"schema": {}}}
+    validate(document)
