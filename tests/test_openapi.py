@@ -165,3 +165,18 @@ def test_a_third_party_service_is_documented_with_no_work_by_its_author():
     }
     assert operation["responses"]["200"]["content"] == {"*/*": {"schema": {}}}
     validate(document)
+
+
+@pytest.fixture
+def static_token_app(app_with, tmp_path):
+    tokens = tmp_path / "tokens"
+    tokens.write_text("0" * 64 + " nobody\n")
+    return app_with(**{"restd.auth": "static-token", "restd.static_token.file": str(tokens), "restd.gateway.workers": "1"})
+
+
+def test_with_an_auth_plugin_the_document_and_the_docs_stay_public(static_token_app):
+    document = static_token_app.get("/openapi.json", status=200).json
+    static_token_app.get("/docs", status=200)
+    static_token_app.get("/docs/static/swagger-ui/swagger-ui.css", status=200)
+    assert document["components"]["securitySchemes"] == {"bearerToken": {"type": "http", "scheme": "bearer"}}
+    validate(document)

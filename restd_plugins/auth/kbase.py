@@ -82,6 +82,11 @@ class _Flight:
 
 class KBaseAuth:
     challenge = 'Bearer realm="KBase"'
+    #: For /openapi.json: the token in either place.
+    openapi_security_schemes = {
+        "kbaseToken": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "A KBase token"},
+        "kbaseSession": {"type": "apiKey", "in": "cookie", "name": COOKIE, "description": "A KBase token"},
+    }
 
     def __init__(self, settings: dict[str, Any]) -> None:
         auth_url = os.environ.get("AUTH_URL") or settings.get("restd.kbase.auth_url")

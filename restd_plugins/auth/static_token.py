@@ -41,6 +41,9 @@ def read_token_file(path: Path) -> list[tuple[str, str]]:
 
 
 class StaticTokenAuth:
+    #: For /openapi.json.
+    openapi_security_schemes = {"bearerToken": {"type": "http", "scheme": "bearer"}}
+
     def __init__(self, settings: dict[str, Any]) -> None:
         if not settings.get(SETTING):
             raise ValueError(f"{SETTING} must name the file of token hashes")
