@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 
 from pyramid.config import Configurator
 from pyramid.request import Request
@@ -26,6 +27,8 @@ def make_gateway(settings: dict) -> Gateway:
         timeout=ini.as_float(settings, "restd.gateway.timeout", 20.0),
         ops_module=settings.get("restd.gateway.bindings", "restd_core.gateway.bindings"),
         config_reload_seconds=ini.as_float(settings, "restd.config_reload_seconds", 5.0),
+        # Sent to the workers over their socket, never on a command line.
+        condor_jwt_token=os.environ.get("CONDOR_JWT_TOKEN") or settings.get("restd.condor_jwt_token") or None,
     )
 
 

@@ -1,9 +1,8 @@
-"""Entry of a gateway worker process: ``python -m restd_core.gateway FD OPS_MODULE OPTIONS_JSON``."""
+"""Entry of a gateway worker process: ``python -m restd_core.gateway FD OPS_MODULE``
+(its options then come over the socket FD)."""
 import sys
 from multiprocessing.connection import Connection
 
-import orjson
-
 from .workers import serve
 
-serve(Connection(int(sys.argv[1])), sys.argv[2], orjson.loads(sys.argv[3]))
+serve(Connection(int(sys.argv[1])), sys.argv[2])

@@ -8,8 +8,13 @@ dicts) so that it can cross a process boundary, and raises only
 """
 from __future__ import annotations
 
+import atexit
+import os
 import re
+import shutil
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import classad2
@@ -28,7 +33,45 @@ _config_loaded_at = time.monotonic()
 
 def init(**options: Any) -> None:
     """Called once in each worker process, before any other call."""
+    token = options.pop("condor_jwt_token", None)
     _options.update(options)
+    if token:
+        _authenticate_with(token)
+
+
+_TOKEN_DIR_PREFIX = "condor-restd-token-"
+
+
+def _remove_dead_workers_tokens() -> None:
+    for path in Path(tempfile.gettempdir()).glob(f"{_TOKEN_DIR_PREFIX}*-*"):
+        pid = path.name[len(_TOKEN_DIR_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and path.stat().st_uid == os.getuid() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def _authenticate_with(token: str) -> None:
+    """Authenticate to the pool with this IDTOKEN: it is the only file of a
+    private token directory (0700, the file 0600) that HTCondor is pointed
+    to, removed when the worker ends (or, for a worker that was killed, by
+    the next one)."""
+    _remove_dead_workers_tokens()
+    directory = tempfile.mkdtemp(prefix=f"{_TOKEN_DIR_PREFIX}{os.getpid()}-")
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    fd = os.open(os.path.join(directory, "condor_jwt_token"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(token.strip() + "\n")
+    os.environ["_CONDOR_SEC_TOKEN_DIRECTORY"] = directory  # survives reload_config()
+    htcondor2.reload_config()
 
 
 def _fresh_config() -> None:

@@ -31,11 +31,16 @@ _READY = b"ready"
 #: The longest a new worker may take to import the bindings (not counted
 #: against a call's own timeout).
 START_TIMEOUT = 60.0
+#: How long a worker may take to end once its socket is closed.
+STOP_GRACE_SECONDS = 2.0
 
 
-def serve(conn: Connection, ops_module: str, options: dict[str, Any]) -> None:
+def serve(conn: Connection, ops_module: str) -> None:
     """Main loop of a worker process: call the named function, answer JSON.
-    Returns when the server closes its end (or goes away)."""
+    Returns when the server closes its end (or goes away). The options for
+    ``ops.init`` come first over the socket: they may hold secrets (an
+    IDTOKEN) that a command line would show to every user of the machine."""
+    options = orjson.loads(conn.recv_bytes())
     ops = importlib.import_module(ops_module)
     ops.init(**options)
     try:
@@ -62,12 +67,13 @@ class _Worker:
         ours, theirs = socket.socketpair()
         with theirs:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "restd_core.gateway", str(theirs.fileno()), ops_module, orjson.dumps(options).decode()],
+                [sys.executable, "-m", "restd_core.gateway", str(theirs.fileno()), ops_module],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
                 env=env,
             )
         self.conn = Connection(ours.detach())
+        self.conn.send_bytes(orjson.dumps(options))
 
     def wait_ready(self) -> None:
         if not self.conn.poll(START_TIMEOUT) or self.conn.recv_bytes() != _READY:
@@ -80,6 +86,15 @@ class _Worker:
         self.process.kill()
         self.process.wait(timeout=5)
         self.conn.close()
+
+    def stop(self) -> None:
+        """Let an idle worker end by itself (its clean-up runs), else kill it."""
+        self.conn.close()
+        try:
+            self.process.wait(timeout=STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
 
 
 class WorkerPool:
@@ -189,4 +204,4 @@ class WorkerPool:
         with self._lock:
             workers, self._workers = list(self._workers), set()
         for worker in workers:
-            worker.kill()
+            worker.stop()
