@@ -1,4 +1,5 @@
-"""Request ids and the access log: one line per request.
+"""Request ids, the access log (one line per request), and one HTCondor
+time budget per request.
 
 The ``X-Request-ID`` a caller (or its proxy) sends is kept when it is short
 and made of safe characters, else a fresh one (uuid4 hex) is made; either
@@ -9,6 +10,10 @@ The access log (logger ``restd_core.access``) has method, path, status,
 duration, request id and the caller's identity, never a token or a cookie;
 ``restd.access_log.format`` is ``kv`` (key=value, the default) or ``json``
 (one JSON object a line).
+
+All the HTCondor calls of one request (its settings, then its query) share
+one ``restd.gateway.timeout``, so that a request waits at most that long for
+HTCondor, however many calls it makes.
 """
 from __future__ import annotations
 
@@ -23,6 +28,8 @@ import orjson
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.tweens import INGRESS
+
+from .gateway import deadline
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -94,5 +101,16 @@ def request_log_tween_factory(handler: Callable[[Request], Response], registry) 
     return tween
 
 
+def gateway_deadline_tween_factory(handler: Callable[[Request], Response], registry) -> Callable[[Request], Response]:
+    seconds = registry.gateway.timeout
+
+    def tween(request: Request) -> Response:
+        with deadline(seconds):
+            return handler(request)
+
+    return tween
+
+
 def includeme(config) -> None:
     config.add_tween("restd_core.tweens.request_log_tween_factory", under=INGRESS)
+    config.add_tween("restd_core.tweens.gateway_deadline_tween_factory")

@@ -8,18 +8,34 @@ that imports ``htcondor2``, does the work. Errors come out as
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from .errors import BadQuery, Busy, GatewayError, NotFound, Timeout, Unavailable
 from .workers import WorkerPool
 
-__all__ = ["Gateway", "GatewayError", "BadQuery", "Busy", "NotFound", "Timeout", "Unavailable"]
+__all__ = ["Gateway", "GatewayError", "BadQuery", "Busy", "NotFound", "Timeout", "Unavailable", "deadline"]
 
 BINDINGS = "restd_core.gateway.bindings"
 
 #: Told of every call once it ends: ``(operation, daemon, seconds, error or None)``.
 CallObserver = Callable[[str, str, float, "GatewayError | None"], None]
+
+_deadline: ContextVar[float | None] = ContextVar("restd_gateway_deadline", default=None)
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Within it, all gateway calls together may take ``seconds`` at most
+    (monotonic): one request's several calls (its settings, its query) share
+    one budget rather than each having the whole timeout."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
 
 
 class Gateway:
@@ -79,13 +95,23 @@ class Gateway:
         started = time.perf_counter()
         error: GatewayError | None = None
         try:
-            return self._pool.call(op, timeout=timeout, **kwargs)
+            return self._pool.call(op, timeout=self._within_deadline(timeout), **kwargs)
         except GatewayError as exc:
             error = exc
             raise
         finally:
             for observe in self.observers:
                 observe(op, daemon, time.perf_counter() - started, error)
+
+    def _within_deadline(self, timeout: float | None) -> float:
+        timeout = self.timeout if timeout is None else timeout
+        ends = _deadline.get()
+        if ends is None:
+            return timeout
+        left = ends - time.monotonic()
+        if left <= 0:
+            raise Timeout(f"HTCondor did not answer within {self.timeout:g} s", {"timeout": self.timeout})
+        return min(timeout, left)
 
     def close(self) -> None:
         self._pool.close()
