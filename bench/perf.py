@@ -1,0 +1,421 @@
+"""Benchmark of the hot path: condor-restd against the plain bindings.
+
+    CONDOR_CONFIG=/var/tmp/condor-restd-pool-client/condor_config.client \
+        .venv/bin/python bench/perf.py [--rounds 7] [--workers 2] [--clean]
+
+Fills the real pool (once; reruns reuse the jobs, found by batch name) with
+10,000 held jobs in the queue and 10,000 removed jobs in the history,
+submitted as the pool's user alice; serves the app (waitress, the cache
+off) on a free loopback port, and prints, side by side in one run:
+
+- R1, R2: GET /v1/jobs/DEFAULT and /v1/history/DEFAULT (full ads and a
+  5-attribute projection) against the same query made with the bindings in
+  a separate process; each round runs every measured thing once, in a
+  rotated order, so that noise hits all of them;
+- R3: requests per second with 1, 4 and 16 concurrent clients, and how much
+  a pure-Python thread progresses while another runs ``Schedd.query``;
+- the server's peak RSS (its process and its worker children) while it
+  answers the full 10,000-job listing, against the answer's size.
+
+``--clean`` removes the benchmark's held jobs from the queue afterwards
+(history stays), so that other users of the pool see a small queue again.
+"""
+from __future__ import annotations
+
+import argparse
+import configparser
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+JOBS = 10_000
+CLUSTERS = 4
+QUEUE_BATCH = "restd-bench-queue"
+HISTORY_BATCH = "restd-bench-history"
+PROJECTION = ["Owner", "JobStatus", "Cmd", "QDate", "RequestMemory"]
+#: What the server asks the schedd for a projection (it adds the job id).
+SERVER_PROJECTION = [*PROJECTION, "ClusterId", "ProcId"]
+MAX_JOBS = 100_000
+START_TIMEOUT = 60.0
+#: Other users of the shared pool may restart it: a failed query is retried.
+RETRIES = 10
+RETRY_PAUSE = 3.0
+
+
+def constraint(batch: str) -> str:
+    return f'JobBatchName == "{batch}"'
+
+
+# -------------------------------------------------------------------- pool --
+
+def _schedd():
+    """The local schedd, waiting (bounded) while the shared pool restarts."""
+    import htcondor2
+
+    for attempt in range(RETRIES):
+        try:
+            return htcondor2.Schedd(htcondor2.Collector().locate(htcondor2.DaemonType.Schedd))
+        except htcondor2.HTCondorException:
+            if attempt == RETRIES - 1:
+                raise
+            time.sleep(RETRY_PAUSE)
+
+
+def _submit_held(schedd, batch: str, count: int) -> list[int]:
+    """Submit ``count`` held jobs tagged ``batch`` in up to CLUSTERS clusters."""
+    import htcondor2
+
+    jobdir = Path(os.environ.get("CONDOR_POOL_ROOT", "/var/tmp/condor-restd-pool")) / "tmp" / "jobs"
+    description = htcondor2.Submit({
+        "executable": "/bin/sleep", "arguments": "600", "initialdir": str(jobdir),
+        "request_memory": "16", "request_disk": "1024", "hold": "true", "batch_name": batch,
+        "My.Flavor": '"bench-$(ProcId)"',
+    })
+    clusters, left = [], count
+    per_cluster = -(-count // CLUSTERS)
+    while left > 0:
+        clusters.append(schedd.submit(description, count=min(per_cluster, left)).cluster())
+        left -= per_cluster
+    return clusters
+
+
+def fill() -> None:
+    """Make sure the queue and the history hold JOBS benchmark jobs each."""
+    import htcondor2
+
+    schedd = _schedd()
+    queued = len(schedd.query(constraint(QUEUE_BATCH), ["ProcId"]))
+    if queued < JOBS:
+        print(f"submitting {JOBS - queued} held jobs ({QUEUE_BATCH})", flush=True)
+        _submit_held(schedd, QUEUE_BATCH, JOBS - queued)
+    in_history = len(schedd.history(constraint(HISTORY_BATCH), ["ProcId"], match=JOBS))
+    if in_history < JOBS:
+        missing = JOBS - in_history
+        print(f"submitting and removing {missing} jobs ({HISTORY_BATCH})", flush=True)
+        for cluster in _submit_held(schedd, HISTORY_BATCH, missing):
+            schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}", reason="restd bench: fill history")
+        deadline = time.monotonic() + 300
+        while len(schedd.history(constraint(HISTORY_BATCH), ["ProcId"], match=JOBS)) < JOBS:
+            if time.monotonic() > deadline:
+                raise RuntimeError("removed jobs did not reach the history within 300 s")
+            time.sleep(1)
+
+
+def clean() -> None:
+    """Remove the benchmark's jobs from the queue (they go to the history)."""
+    import htcondor2
+
+    _schedd().act(htcondor2.JobAction.Remove, constraint(QUEUE_BATCH), reason="restd bench: done")
+
+
+# ---------------------------------------------------------------- bindings --
+
+def bindings_helper() -> None:
+    """``perf.py --helper``: answer timing requests read from stdin, one per
+    line (``queue full``, ``history proj``, ``gil``), with seconds on stdout."""
+    import htcondor2
+
+    schedd = None
+    for line in sys.stdin:
+        what, shape = line.split()
+        if what == "gil":
+            print(gil_progress(schedd or _schedd()), flush=True)
+            continue
+        projection = SERVER_PROJECTION if shape == "proj" else []
+        for attempt in range(RETRIES):
+            try:
+                schedd = schedd or _schedd()
+                started = time.perf_counter()
+                if what == "queue":
+                    ads = schedd.query(constraint(QUEUE_BATCH), projection, limit=MAX_JOBS)
+                else:
+                    ads = schedd.history(constraint(HISTORY_BATCH), projection, match=MAX_JOBS)
+                break
+            except htcondor2.HTCondorException:  # the shared pool restarted
+                if attempt == RETRIES - 1:
+                    raise
+                time.sleep(RETRY_PAUSE)
+                schedd = None
+        elapsed = time.perf_counter() - started
+        assert len(ads) == JOBS, len(ads)
+        print(elapsed, flush=True)
+
+
+def _counted(work) -> int:
+    """How often a pure-Python thread counts while ``work()`` runs here."""
+    done = threading.Event()
+    count = 0
+
+    def counter() -> None:
+        nonlocal count
+        while not done.is_set():
+            count += 1
+
+    thread = threading.Thread(target=counter)
+    thread.start()
+    try:
+        work()
+    finally:
+        done.set()
+        thread.join()
+    return count
+
+
+def gil_progress(schedd) -> float:
+    """A counting thread's progress while this thread runs a full
+    Schedd.query, as a fraction of its progress while this one sleeps
+    as long."""
+    started = time.perf_counter()
+    during = _counted(lambda: schedd.query(constraint(QUEUE_BATCH), [], limit=MAX_JOBS))
+    elapsed = time.perf_counter() - started
+    return during / max(_counted(lambda: time.sleep(elapsed)), 1)
+
+
+class Bindings:
+    """The helper process, for the baseline times."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--helper"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+
+    def ask(self, what: str, shape: str = "-") -> float:
+        self.process.stdin.write(f"{what} {shape}\n")
+        self.process.stdin.flush()
+        return float(self.process.stdout.readline())
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+# ------------------------------------------------------------------ server --
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """``pserve`` of development.ini on a free loopback port, cache off."""
+
+    def __init__(self, workers: int, log: Path) -> None:
+        self.port = _free_port()
+        ini = configparser.RawConfigParser()
+        ini.optionxform = str
+        ini.read(PROJECT / "development.ini")
+        ini["app:main"]["restd.cache.ttl"] = "0"
+        ini["app:main"]["restd.gateway.workers"] = str(workers)
+        ini["app:main"]["restd.gateway.timeout"] = "120"
+        ini["server:main"]["listen"] = f"127.0.0.1:{self.port}"
+        ini["server:main"]["threads"] = "16"
+        for logger in ("logger_root", "logger_restd_core", "logger_restd_plugins"):
+            ini[logger]["level"] = "WARNING"
+        self._dir = tempfile.TemporaryDirectory(prefix="restd-bench-")
+        path = Path(self._dir.name) / "bench.ini"
+        with path.open("w") as out:
+            ini.write(out)
+        env = {**os.environ, "_CONDOR_RESTD_CACHE_TTL": "0", "_CONDOR_RESTD_MAX_JOBS": str(MAX_JOBS)}
+        self._log = log.open("w")
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "pserve"), str(path)], env=env, stdout=self._log, stderr=self._log
+        )
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                if self.get("/v1/jobs/DEFAULT?projection=ProcId&limit=1")[0] == 200:
+                    return
+            except OSError:
+                pass
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"the server did not start; see {log}")
+            time.sleep(0.5)
+
+    def get(self, path: str) -> tuple[int, int]:
+        """GET ``path``: (status, body size)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
+        try:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            return response.status, len(response.read())
+        finally:
+            conn.close()
+
+    def timed(self, path: str) -> float:
+        for attempt in range(RETRIES):
+            started = time.perf_counter()
+            status, _ = self.get(path)
+            if status == 200:
+                return time.perf_counter() - started
+            if status != 503 or attempt == RETRIES - 1:
+                raise RuntimeError(f"GET {path}: {status}")
+            time.sleep(RETRY_PAUSE)
+
+    def pids(self) -> list[int]:
+        """The server process and its children (the gateway's workers)."""
+        pids = [self.process.pid]
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            pids += [int(pid) for pid in (task / "children").read_text().split()]
+        return pids
+
+    def close(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=15)
+        self._log.close()
+        self._dir.cleanup()
+
+
+def _rss(pid: int) -> int:
+    """Resident set size of ``pid`` in bytes (0 if it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def peak_rss(server: Server, path: str) -> tuple[int, int, int]:
+    """(RSS before, peak RSS while answering ``path``, answer size), summed
+    over the server and its workers, sampled every 5 ms."""
+    pids = server.pids()
+    before = sum(_rss(pid) for pid in pids)
+    peak = before
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, sum(_rss(pid) for pid in pids))
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        status, size = server.get(path)
+    finally:
+        done.set()
+        sampler.join()
+    return before, peak, size
+
+
+def throughput(server: Server, path: str, clients: int, seconds: float) -> float:
+    """Requests per second of ``clients`` threads each GETting ``path`` in a
+    loop for about ``seconds`` (every request begun is finished)."""
+    stop = time.perf_counter() + seconds
+    counts = [0] * clients
+
+    def client(i: int) -> None:
+        while time.perf_counter() < stop:
+            server.timed(path)
+            counts[i] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.perf_counter() - started)
+
+
+# ------------------------------------------------------------------ report --
+
+def _query(batch: str, projection: list[str] | None = None) -> str:
+    query = {"constraint": constraint(batch)}
+    if projection:
+        query["projection"] = ",".join(projection)
+    return "?" + urllib.parse.urlencode(query)
+
+
+CASES = {
+    # name: (server path, bindings request)
+    "R1 jobs full": ("/v1/jobs/DEFAULT" + _query(QUEUE_BATCH), ("queue", "full")),
+    "R1 jobs proj": ("/v1/jobs/DEFAULT" + _query(QUEUE_BATCH, PROJECTION), ("queue", "proj")),
+    "R2 history full": ("/v1/history/DEFAULT" + _query(HISTORY_BATCH), ("history", "full")),
+    "R2 history proj": ("/v1/history/DEFAULT" + _query(HISTORY_BATCH, PROJECTION), ("history", "proj")),
+}
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):7.3f} [{min(values):.3f}-{max(values):.3f}]"
+
+
+def run(rounds: int, workers: int, rps_seconds: float) -> None:
+    bindings = Bindings()
+    server = Server(workers, Path(tempfile.gettempdir()) / "restd-bench-server.log")
+    try:
+        names = list(CASES)
+        times = {name: {"rest": [], "bindings": []} for name in names}
+        for _ in range(2):  # warm both up
+            for path, ask in CASES.values():
+                server.timed(path), bindings.ask(*ask)
+        for i in range(rounds):
+            order = names[i % len(names):] + names[: i % len(names)]
+            for name in order:
+                path, ask = CASES[name]
+                pair = [("rest", lambda: server.timed(path)), ("bindings", lambda: bindings.ask(*ask))]
+                for side, measure in pair if i % 2 else reversed(pair):
+                    times[name][side].append(measure())
+        print(f"\n{JOBS} jobs, {rounds} rounds, {workers} gateway workers; seconds: median [min-max]")
+        print(f"{'case':18} {'REST':>22} {'bindings':>22} {'ratio':>22}")
+        for name in names:
+            rest, plain = times[name]["rest"], times[name]["bindings"]
+            ratios = [r / b for r, b in zip(rest, plain)]
+            print(f"{name:18} {_spread(rest):>22} {_spread(plain):>22} {_spread(ratios):>22}")
+
+        rps_path = CASES["R1 jobs proj"][0]
+        print(f"\nR3: requests/s on GET /v1/jobs/DEFAULT (projection, {JOBS} jobs), {rps_seconds:g} s each")
+        for clients in (1, 4, 16):
+            print(f"  {clients:2} clients: {throughput(server, rps_path, clients, rps_seconds):6.2f} req/s", flush=True)
+        progress = [float(bindings.ask("gil")) for _ in range(3)]
+        print(f"  GIL: a counting thread gets {statistics.median(progress):.1%} of its normal progress "
+              "while another thread runs Schedd.query (the bindings hold the GIL)")
+
+        before, peak, size = peak_rss(server, CASES["R1 jobs full"][0])
+        mib = 1024 * 1024
+        print(f"\nmemory: full {JOBS}-job listing, answer {size / mib:.1f} MiB; server + workers RSS "
+              f"{before / mib:.0f} MiB before, peak {peak / mib:.0f} MiB (+{(peak - before) / mib:.0f} MiB, "
+              f"{(peak - before) / size:.1f}x the answer)")
+    finally:
+        server.close()
+        bindings.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=2, help="restd.gateway.workers")
+    parser.add_argument("--rps-seconds", type=float, default=8.0)
+    parser.add_argument("--fill-only", action="store_true")
+    parser.add_argument("--clean", action="store_true", help="afterwards, remove the held jobs from the queue")
+    parser.add_argument("--helper", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.helper:
+        return bindings_helper()
+    fill()
+    try:
+        if not args.fill_only:
+            run(max(args.rounds, 1), args.workers, args.rps_seconds)
+    finally:
+        if args.clean:
+            clean()
+
+
+if __name__ == "__main__":
+    main()
