@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from .conftest import close_app, make_app
 #: Routes anyone may call; every other route must need a permission.
 PUBLIC = {"/", "/healthz", "/readyz", "/openapi.json", "/docs", "docs/static/*subpath"}
 PROTECTED = "/v1/jobs/DEFAULT/999999"
+PROJECT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -164,3 +166,39 @@ def test_auth_none_serves_beyond_loopback_when_the_ini_says_it_is_intended(app_m
     app = app_made(**{"restd.auth": "none", "restd.auth.allow_open": "true",
                       "restd.ini_file": ini_listening_on(tmp_path, "listen = 0.0.0.0:9680")})
     app.get("/", status=200)
+
+
+# --------------------------------------------------------------- ini files --
+
+def load_ini(path):
+    from paste.deploy import loadapp
+
+    return loadapp(f"config:{path}")
+
+
+def test_production_ini_asks_kbase(condor_config, monkeypatch):
+    from restd_plugins.auth.kbase import KBaseAuth
+
+    monkeypatch.delenv("AUTH_URL", raising=False)
+    router = load_ini(PROJECT / "production.ini")
+    try:
+        assert isinstance(router.registry.restd_auth, KBaseAuth)
+    finally:
+        router.registry.gateway.close()
+
+
+def test_production_ini_with_auth_none_refuses_to_start(condor_config, tmp_path):
+    ini = tmp_path / "production.ini"
+    ini.write_text((PROJECT / "production.ini").read_text().replace("restd.auth = kbase", "restd.auth = none"))
+    with pytest.raises(PluginError, match="0.0.0.0"):
+        load_ini(ini)
+
+
+def test_development_ini_is_open_on_localhost(condor_config):
+    from restd_plugins.auth.none import NoAuth
+
+    router = load_ini(PROJECT / "development.ini")
+    try:
+        assert isinstance(router.registry.restd_auth, NoAuth)
+    finally:
+        router.registry.gateway.close()
