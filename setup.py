@@ -37,6 +37,8 @@ setup(
         "paste.app_factory": ["main = restd_core:main"],
         "restd.endpoints": [
             "jobs = restd_plugins.jobs",
+            "status = restd_plugins.status",
+            "config = restd_plugins.config",
         ],
         "restd.auth": [
             "none = restd_plugins.auth.none:NoAuth",

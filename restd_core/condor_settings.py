@@ -14,6 +14,26 @@ from dataclasses import dataclass
 from .gateway import Gateway, GatewayError
 
 DEFAULT_MAX_JOBS = 50_000
+
+#: Config knobs never served (fnmatch-style, case-insensitive): HTCondor's
+#: password, token, key and credential knobs, and the files and directories
+#: that hold them. RESTD_HIDE_CONFIG_PARAMS adds to these, never replaces
+#: them: a site that hides one more knob must not un-hide every password.
+DEFAULT_HIDE_CONFIG_PARAMS = (
+    "*PASSWORD*",
+    "*PASSWD*",
+    "*PASSPHRASE*",
+    "*SECRET*",
+    "*TOKEN*",
+    "*CRED*",
+    "*_KEY",
+    "*_KEY_*",
+    "*KEYFILE*",
+    "*CAKEY*",
+    "*PRIVKEY*",
+    "SEC_*_FILE",
+    "SEC_*_DIRECTORY",
+)
 _LIST_SEPARATORS = re.compile(r"[\s,]+")
 
 
@@ -28,12 +48,13 @@ def split_list(value: object) -> list[str]:
 class RestdSettings:
     max_jobs: int = DEFAULT_MAX_JOBS
     hide_job_attrs: tuple[str, ...] = ()
+    hide_config_params: tuple[str, ...] = DEFAULT_HIDE_CONFIG_PARAMS
 
 
 class CondorSettings:
     """RestdSettings as HTCondor's configuration has them, cached."""
 
-    KNOBS = ["RESTD_MAX_JOBS", "RESTD_HIDE_JOB_ATTRS"]
+    KNOBS = ["RESTD_MAX_JOBS", "RESTD_HIDE_JOB_ATTRS", "RESTD_HIDE_CONFIG_PARAMS"]
 
     def __init__(self, gateway: Gateway, refresh_seconds: float = 5.0) -> None:
         self._gateway = gateway
@@ -64,4 +85,5 @@ class CondorSettings:
         return RestdSettings(
             max_jobs=max(max_jobs, 1),
             hide_job_attrs=tuple(split_list(values.get("RESTD_HIDE_JOB_ATTRS"))),
+            hide_config_params=DEFAULT_HIDE_CONFIG_PARAMS + tuple(split_list(values.get("RESTD_HIDE_CONFIG_PARAMS"))),
         )

@@ -113,5 +113,30 @@ class Gateway:
             raise Timeout(f"HTCondor did not answer within {self.timeout:g} s", {"timeout": self.timeout})
         return min(timeout, left)
 
+    def query_status(
+        self,
+        ad_type: str,
+        *,
+        name: str | None = None,
+        constraint: str | None = None,
+        projection: list[str] = (),
+    ) -> list[dict[str, Any]]:
+        """The collector's ads of ``ad_type`` (a name in ``kinds.AD_TYPES``),
+        only the one named ``name`` if given."""
+        return self._call(
+            "query_status", "collector", None,
+            ad_type=ad_type, name=name, constraint=constraint, projection=list(projection),
+        )
+
+    def read_config(self, *, daemon: str | None = None, hidden: list[str] = ()) -> dict[str, Any]:
+        """Every defined configuration knob: the server's own, or with
+        ``daemon`` (a name in ``kinds.DAEMON_TYPES``) that running daemon's;
+        knobs matching a ``hidden`` pattern redacted."""
+        return self._call("read_config", daemon or "config", None, daemon=daemon, hidden=list(hidden))
+
+    def read_config_value(self, name: str, *, daemon: str | None = None, hidden: list[str] = ()) -> Any:
+        """One knob's value, as ``read_config`` has it."""
+        return self._call("read_config_value", daemon or "config", None, name=name, daemon=daemon, hidden=list(hidden))
+
     def close(self) -> None:
         self._pool.close()

@@ -22,7 +22,9 @@ import htcondor2
 from htcondor2 import AdTypes, DaemonType
 
 from ..classad_json import ad_to_dict
+from ..shaping import REDACTED, matches_any
 from .errors import BadQuery, NotFound, Unavailable
+from .kinds import AD_TYPES, DAEMON_TYPES
 
 DEFAULT_SCHEDD = "DEFAULT"
 JOB_ID_ATTRS = ("ClusterId", "ProcId")
@@ -219,3 +221,101 @@ def ping(daemon: str) -> dict[str, Any]:
             raise Unavailable(f"the schedd did not answer: {exc}", {"daemon": "schedd"}) from None
         return {"name": location.get("Name")}
     raise BadQuery(f"cannot ping {daemon!r}: only the collector and the schedd", {"daemon": daemon})
+
+# ------------------------------------------------------------------- status --
+
+STATUS_ID_ATTRS = ("Name", "MyType")
+
+
+def query_status(
+    ad_type: str,
+    name: str | None = None,
+    constraint: str | None = None,
+    projection: list[str] = (),
+) -> list[dict[str, Any]]:
+    """Ads of one type (``AD_TYPES``) from the collector, as dicts with
+    lower-cased keys; ``name`` is matched exactly (quoted, never pasted).
+    A projection always includes Name and MyType."""
+    _fresh_config()
+    if ad_type not in AD_TYPES:
+        raise BadQuery(f"unknown ad type {ad_type!r}", {"query": ad_type})
+    parts = []
+    if constraint is not None:
+        parts.append(f"({parse_constraint(constraint)})")
+    if name is not None:
+        parts.append(f"Name == {classad2.quote(name)}")
+    if projection:
+        projection = list(dict.fromkeys([*projection, *STATUS_ID_ATTRS]))
+    try:
+        ads = _collector().query(
+            getattr(AdTypes, AD_TYPES[ad_type]), constraint=" && ".join(parts) or None, projection=list(projection) or None
+        )
+    except htcondor2.HTCondorException as exc:
+        raise Unavailable(f"the collector did not answer: {exc}", {"daemon": "collector"}) from None
+    return [ad_to_dict(ad) for ad in ads]
+
+
+# ------------------------------------------------------------------- config --
+
+#: What a daemon answers for a knob it has no value for.
+_REMOTE_UNDEFINED = "Not defined"
+
+
+def _daemon_params(daemon: str) -> htcondor2.RemoteParam:
+    """The running daemon's configuration; its names are fetched here (one
+    round trip), each value on first access (one round trip per knob)."""
+    if daemon not in DAEMON_TYPES:
+        raise BadQuery(f"unknown daemon type {daemon!r}", {"daemon": daemon})
+    try:
+        location = _collector().locate(getattr(DaemonType, DAEMON_TYPES[daemon]))
+    except htcondor2.HTCondorException as exc:
+        raise Unavailable(f"no running {daemon} found: {exc}", {"daemon": daemon}) from None
+    if location is None:
+        raise Unavailable(f"no running {daemon} found", {"daemon": daemon})
+    try:
+        return htcondor2.RemoteParam(location)
+    except htcondor2.HTCondorException as exc:
+        raise Unavailable(f"the {daemon} did not answer: {exc}", {"daemon": daemon}) from None
+
+
+def _remote_values(daemon: str, params: htcondor2.RemoteParam, names: list[str]) -> dict[str, str]:
+    try:
+        values = {name: params[name] for name in names}
+    except htcondor2.HTCondorException as exc:
+        raise Unavailable(f"the {daemon} did not answer: {exc}", {"daemon": daemon}) from None
+    return {name: value for name, value in values.items() if value != _REMOTE_UNDEFINED}
+
+
+def _shown(name: str, value: Any, hidden: list[str]) -> Any:
+    return REDACTED if matches_any(name, hidden) else value
+
+
+def read_config(daemon: str | None = None, hidden: list[str] = ()) -> dict[str, Any]:
+    """Every defined knob, by lower-cased name: the server's own (typed
+    values) or, with ``daemon``, that running daemon's (strings). Knobs
+    matching a ``hidden`` pattern are ``"<REDACTED>"``; their values never
+    leave the worker process."""
+    _fresh_config()
+    if daemon is None:
+        values = dict(htcondor2.param.items())
+    else:
+        params = _daemon_params(daemon)
+        values = _remote_values(daemon, params, list(params))
+    return {name.lower(): _shown(name, value, hidden) for name, value in values.items()}
+
+
+def read_config_value(name: str, daemon: str | None = None, hidden: list[str] = ()) -> Any:
+    """One knob's value (the name is case-insensitive), as ``read_config``
+    has it; ``NotFound`` if it is not defined."""
+    _fresh_config()
+    if daemon is None:
+        value = htcondor2.param.get(name)
+    else:
+        params = _daemon_params(daemon)
+        # RemoteParam's own lookup is case-sensitive; HTCondor's names are not.
+        known = [key for key in params if key.lower() == name.lower()]
+        value = _remote_values(daemon, params, known[:1]).get(known[0]) if known else None
+    if value is None:
+        where = f"the {daemon}'s configuration" if daemon else "the configuration"
+        raise NotFound(f"{name} is not defined in {where}", {"attribute": name})
+    return _shown(name, value, hidden)

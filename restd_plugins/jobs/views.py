@@ -9,8 +9,9 @@ from pyramid.response import Response
 
 from restd_core.gateway import NotFound
 from restd_core.responses import json_response
+from restd_core.shaping import group_by_attribute
 
-from .shaping import group_jobs, job_object
+from .shaping import job_object
 
 #: Where jobs come from, by the URL's first segment.
 SOURCES = {"jobs": "queue", "history": "history"}
@@ -76,7 +77,7 @@ def grouped_jobs(kind: str):
         if groupby.lower() in {name.lower() for name in request.condor_settings.hide_job_attrs}:
             raise HTTPBadRequest(f"cannot group by {groupby}: its values are hidden (RESTD_HIDE_JOB_ATTRS)")
         jobs = _fetch(request, kind, request.validated["querystring"].get("projection"), [groupby])
-        return json_response(group_jobs(jobs, groupby.lower()))
+        return json_response(group_by_attribute(jobs, groupby.lower()))
 
     return view
 

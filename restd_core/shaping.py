@@ -1,0 +1,36 @@
+"""Answer-shaping helpers that endpoint plugins share: redaction and
+grouping. Pure functions, no I/O."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from fnmatch import fnmatchcase
+from typing import Any
+
+import orjson
+
+REDACTED = "<REDACTED>"
+
+
+def matches_any(name: str, patterns: Iterable[str]) -> bool:
+    """Whether ``name`` matches one of the fnmatch-style ``patterns``,
+    ignoring case (HTCondor's names are case-insensitive)."""
+    upper = name.upper()
+    return any(fnmatchcase(upper, pattern.upper()) for pattern in patterns)
+
+
+def group_key(value: Any) -> str:
+    """The JSON object key for a group: a string as itself, anything else
+    as its JSON text (``5``, ``true``, ``1.5``)."""
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+def group_by_attribute(objects: Iterable[dict[str, Any]], attribute: str) -> dict[str, list[dict[str, Any]]]:
+    """Objects with a ``classad`` (jobs, status ads) grouped by the value of
+    ``attribute`` (lower-cased); those without it (or with it UNDEFINED)
+    are left out."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for item in objects:
+        value = item["classad"].get(attribute)
+        if value is not None:
+            groups.setdefault(group_key(value), []).append(item)
+    return groups
