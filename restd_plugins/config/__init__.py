@@ -3,28 +3,19 @@ colander query schemas."""
 from __future__ import annotations
 
 from cornice import Service
-from cornice.validators import colander_validator
 
-from restd_core.errors import validation_error_handler
+from restd_core.services import read_service
 
-from . import views
+from . import responses, views
 from .schemas import request_schema
-
-PERMISSION = "read"
-
-
-def _service(name: str, path: str, description: str, view, schema) -> Service:
-    service = Service(name=name, path=path, description=description, error_handler=validation_error_handler)
-    service.add_view("GET", view, schema=schema, validators=(colander_validator,), permission=PERMISSION)
-    return service
 
 
 def services() -> list[Service]:
     return [
-        _service("config", "/v1/config", "Every defined configuration knob (the server's or a daemon's)",
-                 views.config, request_schema()),
-        _service("config_attribute", "/v1/config/{attribute}", "One configuration knob's value",
-                 views.config_value, request_schema("attribute")),
+        read_service("config", "/v1/config", "Every defined configuration knob (the server's or a daemon's)",
+                     views.config, request_schema(), responses.CONFIG),
+        read_service("config_attribute", "/v1/config/{attribute}", "One configuration knob's value",
+                     views.config_value, request_schema("attribute"), responses.CONFIG_VALUE),
     ]
 
 

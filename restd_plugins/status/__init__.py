@@ -3,34 +3,25 @@ Cornice services with colander query schemas."""
 from __future__ import annotations
 
 from cornice import Service
-from cornice.validators import colander_validator
 
-from restd_core.errors import validation_error_handler
+from restd_core.services import read_service
 
-from . import views
+from . import responses, views
 from .schemas import request_schema
-
-PERMISSION = "read"
-
-
-def _service(name: str, path: str, description: str, view, schema) -> Service:
-    service = Service(name=name, path=path, description=description, error_handler=validation_error_handler)
-    service.add_view("GET", view, schema=schema, validators=(colander_validator,), permission=PERMISSION)
-    return service
 
 
 def services() -> list[Service]:
     return [
-        _service("status", "/v1/status", "Ads of the pool's machines and daemons",
-                 views.status, request_schema()),
-        _service("status_name", "/v1/status/{name}", "The ads of one machine, slot or daemon",
-                 views.status, request_schema("name")),
-        _service("grouped_status", "/v1/grouped_status/{groupby}",
-                 "Ads of the pool's machines and daemons, grouped by an attribute",
-                 views.grouped_status, request_schema("groupby")),
-        _service("grouped_status_name", "/v1/grouped_status/{groupby}/{name}",
-                 "The ads of one machine, slot or daemon, grouped by an attribute",
-                 views.grouped_status, request_schema("groupby", "name")),
+        read_service("status", "/v1/status", "Ads of the pool's machines and daemons",
+                     views.status, request_schema(), responses.STATUS_LIST),
+        read_service("status_name", "/v1/status/{name}", "The ads of one machine, slot or daemon",
+                     views.status, request_schema("name"), responses.STATUS_LIST),
+        read_service("grouped_status", "/v1/grouped_status/{groupby}",
+                     "Ads of the pool's machines and daemons, grouped by an attribute",
+                     views.grouped_status, request_schema("groupby"), responses.GROUPED_STATUS),
+        read_service("grouped_status_name", "/v1/grouped_status/{groupby}/{name}",
+                     "The ads of one machine, slot or daemon, grouped by an attribute",
+                     views.grouped_status, request_schema("groupby", "name"), responses.GROUPED_STATUS),
     ]
 
 

@@ -1,0 +1,16 @@
+"""JSON Schemas of the config plugin's answers, for the OpenAPI document."""
+from __future__ import annotations
+
+from restd_core.jsonschema import Schema
+
+CONFIG: Schema = {
+    "type": "object",
+    "description": "Every defined knob by lower-cased name; typed values from the files, strings from a daemon; "
+    'secrets as "<REDACTED>"',
+    "propertyNames": {"pattern": "^[^A-Z]*$"},
+}
+
+CONFIG_VALUE: Schema = {
+    "description": "The knob's value (typed from the files, a string from a daemon)",
+    "type": ["string", "integer", "number", "boolean"],
+}

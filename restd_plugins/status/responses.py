@@ -1,0 +1,23 @@
+"""JSON Schemas of the status plugin's answers, for the OpenAPI document."""
+from __future__ import annotations
+
+from restd_core.jsonschema import Schema
+
+STATUS_OBJECT: Schema = {
+    "type": "object",
+    "required": ["name", "type", "classad"],
+    "properties": {
+        "name": {"type": ["string", "null"], "description": "The ad's Name"},
+        "type": {"type": ["string", "null"], "description": "The ad's MyType (Machine, Scheduler, ...)"},
+        "classad": {"type": "object", "description": "The ad with lower-cased keys, values as HTCondor's JSON form"},
+    },
+    "additionalProperties": False,
+}
+
+STATUS_LIST: Schema = {"type": "array", "items": STATUS_OBJECT}
+
+GROUPED_STATUS: Schema = {
+    "type": "object",
+    "description": "Status objects by the value of the groupby attribute (non-strings as their JSON text)",
+    "additionalProperties": STATUS_LIST,
+}
