@@ -10,7 +10,12 @@ JSON_CONTENT_TYPE = "application/json"
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    response = Response(body=orjson.dumps(data), status=status, content_type=JSON_CONTENT_TYPE, charset=None)
+    return json_bytes_response(orjson.dumps(data), status, headers)
+
+
+def json_bytes_response(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A response whose JSON ``body`` is already encoded."""
+    response = Response(body=body, status=status, content_type=JSON_CONTENT_TYPE, charset=None)
     if headers:
         response.headers.update(headers)
     return response

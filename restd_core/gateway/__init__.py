@@ -14,9 +14,10 @@ from contextvars import ContextVar
 from typing import Any
 
 from .errors import BadQuery, Busy, GatewayError, NotFound, Timeout, Unavailable
+from .raw import RawJson
 from .workers import WorkerPool
 
-__all__ = ["Gateway", "GatewayError", "BadQuery", "Busy", "NotFound", "Timeout", "Unavailable", "deadline"]
+__all__ = ["Gateway", "GatewayError", "RawJson", "BadQuery", "Busy", "NotFound", "Timeout", "Unavailable", "deadline"]
 
 BINDINGS = "restd_core.gateway.bindings"
 
@@ -58,9 +59,16 @@ class Gateway:
         limit: int | None = None,
         hidden: list[str] = (),
         since: str | None = None,
-    ) -> list[dict[str, Any]]:
+        shape: str | None = None,
+        shape_options: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]] | RawJson:
         """Jobs of ``schedd`` (a name or ``DEFAULT``) from its queue
-        (``source="queue"``) or its history (``source="history"``)."""
+        (``source="queue"``) or its history (``source="history"``).
+
+        With ``shape`` (``"module:function"``, importable in the worker):
+        ``function(jobs, **shape_options)``, a list, as JSON bytes
+        (``RawJson``), encoded in the worker and never decoded here.
+        """
         return self._call(
             "query_jobs",
             "schedd",
@@ -74,6 +82,8 @@ class Gateway:
             limit=limit,
             hidden=list(hidden),
             since=since,
+            shape=shape,
+            shape_options=shape_options,
         )
 
     def read_params(self, names: list[str]) -> dict[str, Any]:

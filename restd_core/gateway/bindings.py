@@ -21,10 +21,11 @@ import classad2
 import htcondor2
 from htcondor2 import AdTypes, DaemonType
 
-from ..classad_json import ad_to_dict
+from ..classad_json import ad_to_dict, ads_to_dicts
 from ..shaping import REDACTED, matches_any
 from .errors import BadQuery, NotFound, Unavailable
 from .kinds import AD_TYPES, DAEMON_TYPES
+from .raw import RawJson, shaped
 
 DEFAULT_SCHEDD = "DEFAULT"
 JOB_ID_ATTRS = ("ClusterId", "ProcId")
@@ -181,9 +182,15 @@ def query_jobs(
     limit: int | None = None,
     hidden: list[str] = (),
     since: str | None = None,
-) -> list[dict[str, Any]]:
+    shape: str | None = None,
+    shape_options: dict[str, Any] | None = None,
+) -> list[dict[str, Any]] | RawJson:
     """Job ads from a schedd's queue (``source="queue"``) or history, as dicts
-    with lower-cased keys. A projection always includes ClusterId and ProcId."""
+    with lower-cased keys. A projection always includes ClusterId and ProcId.
+
+    With ``shape`` (``"module:function"``), the answer is
+    ``function(dicts, **shape_options)`` (a list) encoded to JSON here.
+    """
     _fresh_config()
     full_constraint = _job_constraint(constraint, cluster, proc, list(hidden))
     if projection:
@@ -193,7 +200,8 @@ def query_jobs(
         ads = _jobs_from_schedd(htcondor2.Schedd(location), source, full_constraint, list(projection), limit, since)
     except htcondor2.HTCondorException as exc:
         raise Unavailable(f"the schedd did not answer: {exc}", {"daemon": "schedd", "schedd": schedd}) from None
-    return [ad_to_dict(ad) for ad in ads]
+    jobs = ads_to_dicts(ads)
+    return jobs if shape is None else shaped(jobs, shape, shape_options)
 
 
 def read_params(names: list[str]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from .errors import Busy, GatewayError, Timeout, Unavailable
+from .raw import RawJson
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +49,17 @@ def serve(conn: Connection, ops_module: str) -> None:
         while True:
             op, kwargs = conn.recv()
             try:
-                answer: dict[str, Any] = {"ok": getattr(ops, op)(**kwargs)}
+                result = getattr(ops, op)(**kwargs)
+                answer: dict[str, Any] = {"ok": result}
             except GatewayError as exc:
-                answer = {"error": exc.to_wire()}
+                result, answer = None, {"error": exc.to_wire()}
             except Exception as exc:  # a bug or an unexpected bindings error
-                answer = {"error": {"kind": "internal", "message": f"{type(exc).__name__}: {exc}"}}
-            conn.send_bytes(orjson.dumps(answer))
+                result, answer = None, {"error": {"kind": "internal", "message": f"{type(exc).__name__}: {exc}"}}
+            if isinstance(result, RawJson):  # its body follows as it is
+                conn.send_bytes(orjson.dumps({"raw": {"count": result.count, "last": result.last}}))
+                conn.send_bytes(result.body)
+            else:
+                conn.send_bytes(orjson.dumps(answer))
     except (EOFError, OSError, KeyboardInterrupt):
         return
 
@@ -187,6 +193,8 @@ class WorkerPool:
                 worker = None
                 raise Timeout(f"HTCondor did not answer within {timeout:g} s", {"timeout": timeout})
             answer = orjson.loads(worker.conn.recv_bytes())
+            if "raw" in answer:
+                answer = {"ok": RawJson(worker.conn.recv_bytes(), **answer["raw"])}
         except (EOFError, OSError) as exc:
             log.error("HTCondor worker died during %s: %s", op, exc)
             if worker is not None:

@@ -21,3 +21,10 @@ def job_object(ad: dict[str, Any], shown: set[str] | None, hidden: Iterable[str]
         if key in classad:
             classad[key] = REDACTED
     return {"jobid": f"{ad['clusterid']}.{ad['procid']}", "classad": classad}
+
+
+def job_objects(ads: list[dict[str, Any]], shown: list[str] | None, hidden: list[str]) -> list[JobObject]:
+    """``job_object`` of every ad (plain lists, so that the gateway's worker
+    can shape a listing too: ``Gateway.query_jobs(shape=...)``)."""
+    shown_set = None if shown is None else set(shown)
+    return [job_object(ad, shown_set, hidden) for ad in ads]

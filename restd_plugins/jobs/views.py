@@ -1,29 +1,35 @@
 """The jobs and history endpoints: like condor_q and condor_history."""
 from __future__ import annotations
 
-from typing import Any
-
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.request import Request
 from pyramid.response import Response
 
 from restd_core.gateway import NotFound
-from restd_core.responses import json_response
+from restd_core.responses import json_bytes_response, json_response
 from restd_core.shaping import group_by_attribute
 
-from .shaping import job_object
+from .shaping import job_objects
 
 #: Where jobs come from, by the URL's first segment.
 SOURCES = {"jobs": "queue", "history": "history"}
 
 
-def _fetch(request: Request, kind: str, projection: list[str] | None, extra: list[str] = ()) -> list[dict[str, Any]]:
+#: The one shaping of job objects, named so that the gateway's worker can run it.
+SHAPE = f"{job_objects.__module__}:{job_objects.__name__}"
+
+
+def _fetch(request: Request, kind: str, projection: list[str] | None, extra: list[str] = (), *, encoded: bool = False):
     """Job objects for the request's path and query; ``extra`` attributes
-    are fetched and shown besides the projection (``groupby``)."""
+    are fetched and shown besides the projection (``groupby``). ``encoded``:
+    as a ``RawJson`` array, shaped and encoded in the gateway's worker."""
     path, query = request.validated["path"], request.validated["querystring"]
     settings = request.condor_settings
-    hidden = [name.lower() for name in settings.hide_job_attrs]
     wanted = None if projection is None else [*projection, *extra]
+    shape_options = {
+        "shown": None if wanted is None else [name.lower() for name in wanted],
+        "hidden": [name.lower() for name in settings.hide_job_attrs],
+    }
     ads = request.gateway.query_jobs(
         path["schedd"],
         SOURCES[kind],
@@ -33,14 +39,16 @@ def _fetch(request: Request, kind: str, projection: list[str] | None, extra: lis
         proc=path.get("procid"),
         limit=min(query.get("limit", settings.max_jobs), settings.max_jobs),
         hidden=settings.hide_job_attrs,
+        shape=SHAPE if encoded else None,
+        shape_options=shape_options if encoded else None,
     )
-    shown = None if wanted is None else {name.lower() for name in wanted}
-    return [job_object(ad, shown, hidden) for ad in ads]
+    return ads if encoded else job_objects(ads, **shape_options)
 
 
 def list_jobs(kind: str):
     def view(request: Request) -> Response:
-        return json_response(_fetch(request, kind, request.validated["querystring"].get("projection")))
+        jobs = _fetch(request, kind, request.validated["querystring"].get("projection"), encoded=True)
+        return json_bytes_response(jobs.body)
 
     return view
 

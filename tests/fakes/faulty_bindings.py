@@ -10,21 +10,25 @@ import os
 import time
 from typing import Any
 
+from restd_core.gateway.raw import RawJson, shaped
+
 
 def init(**options: Any) -> None:
     pass
 
 
-def query_jobs(schedd: str, **kwargs: Any) -> list[dict[str, Any]]:
+def query_jobs(schedd: str, shape: str | None = None, shape_options: dict[str, Any] | None = None,
+               **kwargs: Any) -> list[dict[str, Any]] | RawJson:
     """``schedd`` picks the fault: ``slow-N`` sleeps N s, ``crash`` kills the
     worker, ``pid`` answers the worker's process id, anything else no jobs."""
+    jobs = []
     if schedd.startswith("slow-"):
         time.sleep(float(schedd.removeprefix("slow-")))
     elif schedd == "crash":
         os._exit(3)
     elif schedd == "pid":
-        return [{"clusterid": os.getpid(), "procid": 0}]
-    return []
+        jobs = [{"clusterid": os.getpid(), "procid": 0}]
+    return jobs if shape is None else shaped(jobs, shape, shape_options)
 
 
 def read_params(names: list[str]) -> dict[str, Any]:
