@@ -7,7 +7,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,16 @@ pytestmark = pytest.mark.disruptive
 TIMEOUT = 2  # restd.gateway.timeout of these tests' apps, in seconds
 #: Bounded waits of the test itself (never an assertion about time).
 PATIENCE = 30
+
+
+def restore_pool(tries: int = 5) -> None:
+    """Start the pool (or wait until it is ready), trying again while another
+    engineer's test may be stopping or starting the shared pool right now."""
+    for _ in range(tries - 1):
+        if pool_sh("start", check=False).returncode == 0:
+            return
+        time.sleep(3)
+    pool_sh("start")
 
 
 def daemon_pids(comm: str) -> list[int]:
@@ -46,7 +56,8 @@ def frozen(comm: str) -> Iterator[None]:
         yield
     finally:
         for pid in pids:
-            os.kill(pid, signal.SIGCONT)
+            with suppress(ProcessLookupError):  # the shared pool was restarted meanwhile
+                os.kill(pid, signal.SIGCONT)
 
 
 @contextmanager
@@ -124,7 +135,7 @@ def stopped_pool(condor_config: str) -> Iterator[None]:
     try:
         yield
     finally:
-        pool_sh("start")
+        restore_pool()
 
 
 @pytest.mark.usefixtures("stopped_pool")
@@ -144,5 +155,5 @@ class TestWhileThePoolIsStopped:
 
 
 def test_readyz_is_200_again_once_the_pool_is_started(app):
-    pool_sh("start")  # already running after the class above: waits until ready
+    restore_pool()  # already running after the class above: waits until ready
     assert app.get("/readyz").json["status"] == "ready"
