@@ -121,33 +121,34 @@ def clean() -> None:
 
 def bindings_helper() -> None:
     """``perf.py --helper``: answer timing requests read from stdin, one per
-    line (``queue full``, ``history proj``, ``gil``), with seconds on stdout."""
+    line (``queue full``, ``history proj``, ``gil -``), with a number on stdout."""
     import htcondor2
+
+    def timed(what: str, shape: str, schedd) -> float:
+        projection = SERVER_PROJECTION if shape == "proj" else []
+        started = time.perf_counter()
+        if what == "queue":
+            ads = schedd.query(constraint(QUEUE_BATCH), projection, limit=MAX_JOBS)
+        else:
+            ads = schedd.history(constraint(HISTORY_BATCH), projection, match=MAX_JOBS)
+        elapsed = time.perf_counter() - started
+        assert len(ads) == JOBS, len(ads)
+        return elapsed
 
     schedd = None
     for line in sys.stdin:
         what, shape = line.split()
-        if what == "gil":
-            print(gil_progress(schedd or _schedd()), flush=True)
-            continue
-        projection = SERVER_PROJECTION if shape == "proj" else []
         for attempt in range(RETRIES):
             try:
                 schedd = schedd or _schedd()
-                started = time.perf_counter()
-                if what == "queue":
-                    ads = schedd.query(constraint(QUEUE_BATCH), projection, limit=MAX_JOBS)
-                else:
-                    ads = schedd.history(constraint(HISTORY_BATCH), projection, match=MAX_JOBS)
+                answer = gil_progress(schedd) if what == "gil" else timed(what, shape, schedd)
                 break
             except htcondor2.HTCondorException:  # the shared pool restarted
                 if attempt == RETRIES - 1:
                     raise
                 time.sleep(RETRY_PAUSE)
                 schedd = None
-        elapsed = time.perf_counter() - started
-        assert len(ads) == JOBS, len(ads)
-        print(elapsed, flush=True)
+        print(answer, flush=True)
 
 
 def _counted(work) -> int:
