@@ -11,7 +11,7 @@ setup(
     include_package_data=True,
     package_data={"restd_core": ["static/*.*", "static/swagger-ui/*"]},
     install_requires=[
-        "setuptools<82",  # pyramid 2.1 still imports pkg_resources
+        "setuptools>=70.1,<82",  # pyramid 2.1 still imports pkg_resources; 70.1+ builds wheels itself
         "pyramid>=2.0,<2.2",
         "cornice>=6.1,<7",
         "colander>=2.0,<3",

@@ -43,17 +43,27 @@ def main(global_config: dict | None = None, **settings) -> "Router":
         config.include(".errors")
         gateway = make_gateway(config.get_settings())
         atexit.register(gateway.close)
-        config.registry.gateway = gateway
-        config.registry.condor_settings = CondorSettings(
-            gateway, ini.as_float(config.get_settings(), "restd.config_reload_seconds", 5.0)
-        )
-        config.add_request_method(_gateway, "gateway", reify=True)
-        config.add_request_method(_condor_settings, "condor_settings", reify=True)
-        config.include(".security")
-        config.include(".cors")
-        config.include(".health")
-        config.include(".tweens")
-        config.include(".metrics")
-        config.include(".openapi")
-        config.registry.restd_endpoints = include_endpoints(config)
-        return config.make_wsgi_app()
+        try:
+            return _configure(config, gateway)
+        except BaseException:
+            gateway.close()  # a plugin that fails to load must not leave workers behind
+            raise
+
+
+def _configure(config: Configurator, gateway: Gateway) -> "Router":
+    """Everything that is built on the gateway: policies, routes, plugins."""
+    config.registry.gateway = gateway
+    config.registry.condor_settings = CondorSettings(
+        gateway, ini.as_float(config.get_settings(), "restd.config_reload_seconds", 5.0)
+    )
+    config.add_request_method(_gateway, "gateway", reify=True)
+    config.add_request_method(_condor_settings, "condor_settings", reify=True)
+    config.include(".security")
+    config.include(".cors")
+    config.include(".health")
+    config.include(".tweens")
+    config.include(".metrics")
+    config.include(".response_cache")
+    config.include(".openapi")
+    config.registry.restd_endpoints = include_endpoints(config)
+    return config.make_wsgi_app()

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from .gateway import Gateway, GatewayError
 
 DEFAULT_MAX_JOBS = 50_000
+#: Seconds an answer is served from the response cache (0: no cache).
+DEFAULT_CACHE_TTL = 2.0
 
 #: Config knobs never served (fnmatch-style, case-insensitive): HTCondor's
 #: password, token, key and credential knobs, and the files and directories
@@ -49,12 +51,13 @@ class RestdSettings:
     max_jobs: int = DEFAULT_MAX_JOBS
     hide_job_attrs: tuple[str, ...] = ()
     hide_config_params: tuple[str, ...] = DEFAULT_HIDE_CONFIG_PARAMS
+    cache_ttl: float = DEFAULT_CACHE_TTL
 
 
 class CondorSettings:
     """RestdSettings as HTCondor's configuration has them, cached."""
 
-    KNOBS = ["RESTD_MAX_JOBS", "RESTD_HIDE_JOB_ATTRS", "RESTD_HIDE_CONFIG_PARAMS"]
+    KNOBS = ["RESTD_MAX_JOBS", "RESTD_HIDE_JOB_ATTRS", "RESTD_HIDE_CONFIG_PARAMS", "RESTD_CACHE_TTL"]
 
     def __init__(self, gateway: Gateway, refresh_seconds: float = 5.0) -> None:
         self._gateway = gateway
@@ -82,8 +85,14 @@ class CondorSettings:
             max_jobs = int(max_jobs) if max_jobs not in (None, "") else DEFAULT_MAX_JOBS
         except (TypeError, ValueError):
             raise GatewayError(f"RESTD_MAX_JOBS must be an integer, not {max_jobs!r}") from None
+        cache_ttl = values.get("RESTD_CACHE_TTL")
+        try:
+            cache_ttl = float(cache_ttl) if cache_ttl not in (None, "") else DEFAULT_CACHE_TTL
+        except (TypeError, ValueError):
+            raise GatewayError(f"RESTD_CACHE_TTL must be a number of seconds, not {cache_ttl!r}") from None
         return RestdSettings(
             max_jobs=max(max_jobs, 1),
+            cache_ttl=max(cache_ttl, 0.0),
             hide_job_attrs=tuple(split_list(values.get("RESTD_HIDE_JOB_ATTRS"))),
             hide_config_params=DEFAULT_HIDE_CONFIG_PARAMS + tuple(split_list(values.get("RESTD_HIDE_CONFIG_PARAMS"))),
         )

@@ -46,6 +46,7 @@ class Gateway:
         self.timeout = timeout
         self._pool = WorkerPool(workers, timeout, ops_module, options)
         self.observers: list[CallObserver] = []
+        self._pool.start()
 
     def query_jobs(
         self,
@@ -122,6 +123,10 @@ class Gateway:
         if left <= 0:
             raise Timeout(f"HTCondor did not answer within {self.timeout:g} s", {"timeout": self.timeout})
         return min(timeout, left)
+
+    @property
+    def idle_workers(self) -> int:
+        return self._pool.idle
 
     def query_status(
         self,

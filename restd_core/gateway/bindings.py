@@ -167,8 +167,13 @@ def _schedd_ad(name: str) -> classad2.ClassAd:
 
 
 def _jobs_from_schedd(schedd: htcondor2.Schedd, source: str, constraint: str, projection: list[str], limit: int | None, since: str | None):
+    """``since`` (a job id "C.P") is a cursor: the history's jobs recorded
+    after it, the queue's jobs that come after it in queue order."""
     if source == "history":
         return schedd.history(constraint, projection, match=limit or -1, since=since)
+    if since is not None:
+        cluster, proc = (int(part) for part in since.split("."))
+        constraint = f"({constraint}) && (ClusterId > {cluster} || ClusterId == {cluster} && ProcId > {proc})"
     return schedd.query(constraint, projection, limit=limit or -1)
 
 
@@ -229,6 +234,7 @@ def ping(daemon: str) -> dict[str, Any]:
             raise Unavailable(f"the schedd did not answer: {exc}", {"daemon": "schedd"}) from None
         return {"name": location.get("Name")}
     raise BadQuery(f"cannot ping {daemon!r}: only the collector and the schedd", {"daemon": daemon})
+
 
 # ------------------------------------------------------------------- status --
 

@@ -8,7 +8,7 @@ from cornice.validators import colander_validator
 from restd_core.errors import validation_error_handler
 
 from . import responses, views
-from .schemas import JobQuery, ListQuery, NoQuery, request_schema
+from .schemas import LIST_QUERIES, JobQuery, NoQuery, request_schema
 
 PERMISSION = "read"
 
@@ -16,7 +16,7 @@ PERMISSION = "read"
 def _service(name: str, path: str, description: str, view, schema, answer: dict) -> Service:
     service = Service(name=name, path=path, description=description, error_handler=validation_error_handler)
     service.add_view("GET", view, schema=schema, validators=(colander_validator,), permission=PERMISSION,
-                     response_schemas={200: answer})
+                     response_schemas={200: answer}, restd_cache=True)
     return service
 
 
@@ -26,9 +26,9 @@ def services() -> list[Service]:
         what = "queue" if kind == "jobs" else "history"
         made += [
             _service(f"{kind}", f"/v1/{kind}/{{schedd}}", f"Jobs in the schedd's {what}",
-                     views.list_jobs(kind), request_schema(ListQuery), responses.JOBS),
+                     views.list_jobs(kind), request_schema(LIST_QUERIES[kind]), responses.JOBS),
             _service(f"{kind}_cluster", f"/v1/{kind}/{{schedd}}/{{clusterid}}", f"Jobs of one cluster in the schedd's {what}",
-                     views.list_jobs(kind), request_schema(ListQuery, "clusterid"), responses.JOBS),
+                     views.list_jobs(kind), request_schema(LIST_QUERIES[kind], "clusterid"), responses.JOBS),
             _service(f"{kind}_job", f"/v1/{kind}/{{schedd}}/{{clusterid}}/{{procid}}", f"One job in the schedd's {what}",
                      views.one_job(kind), request_schema(JobQuery, "clusterid", "procid"), responses.JOB),
             _service(f"{kind}_attribute", f"/v1/{kind}/{{schedd}}/{{clusterid}}/{{procid}}/{{attribute}}",
@@ -37,10 +37,10 @@ def services() -> list[Service]:
                      responses.ATTRIBUTE_VALUE),
             _service(f"grouped_{kind}", f"/v1/grouped_{kind}/{{schedd}}/{{groupby}}",
                      f"Jobs in the schedd's {what}, grouped by an attribute",
-                     views.grouped_jobs(kind), request_schema(ListQuery, "groupby"), responses.GROUPED_JOBS),
+                     views.grouped_jobs(kind), request_schema(LIST_QUERIES[kind], "groupby"), responses.GROUPED_JOBS),
             _service(f"grouped_{kind}_cluster", f"/v1/grouped_{kind}/{{schedd}}/{{groupby}}/{{clusterid}}",
                      f"Jobs of one cluster in the schedd's {what}, grouped by an attribute",
-                     views.grouped_jobs(kind), request_schema(ListQuery, "groupby", "clusterid"), responses.GROUPED_JOBS),
+                     views.grouped_jobs(kind), request_schema(LIST_QUERIES[kind], "groupby", "clusterid"), responses.GROUPED_JOBS),
         ]
     return made
 

@@ -1,11 +1,13 @@
 """The jobs and history endpoints: like condor_q and condor_history."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.request import Request
 from pyramid.response import Response
 
-from restd_core.gateway import NotFound
+from restd_core.gateway import NotFound, RawJson
 from restd_core.responses import json_bytes_response, json_response
 from restd_core.shaping import group_by_attribute
 
@@ -37,18 +39,34 @@ def _fetch(request: Request, kind: str, projection: list[str] | None, extra: lis
         projection=wanted or (),
         cluster=path.get("clusterid"),
         proc=path.get("procid"),
-        limit=min(query.get("limit", settings.max_jobs), settings.max_jobs),
+        limit=_limit(request),
         hidden=settings.hide_job_attrs,
+        since=query.get("after", query.get("since")),
         shape=SHAPE if encoded else None,
         shape_options=shape_options if encoded else None,
     )
     return ads if encoded else job_objects(ads, **shape_options)
 
 
+def _limit(request: Request) -> int:
+    """The caller's ``limit``, never more than RESTD_MAX_JOBS."""
+    max_jobs = request.condor_settings.max_jobs
+    return min(request.validated["querystring"].get("limit", max_jobs), max_jobs)
+
+
+def _next_page_link(request: Request, jobs: RawJson) -> dict[str, str]:
+    """``Link: <...?after=C.P>; rel="next"`` when a queue listing filled its
+    page: the v1 JSON array stays as it is, the cursor rides in a header."""
+    if not jobs.count or jobs.count < _limit(request):
+        return {}
+    query = {**request.GET, "after": jobs.last["jobid"]}
+    return {"Link": f'<{request.path_url}?{urlencode(query)}>; rel="next"'}
+
+
 def list_jobs(kind: str):
     def view(request: Request) -> Response:
         jobs = _fetch(request, kind, request.validated["querystring"].get("projection"), encoded=True)
-        return json_bytes_response(jobs.body)
+        return json_bytes_response(jobs.body, headers=_next_page_link(request, jobs) if kind == "jobs" else None)
 
     return view
 
