@@ -11,7 +11,8 @@ attribute_name = colander.Regex(ATTRIBUTE_NAME_PATTERN, msg="not a valid ClassAd
 
 
 class CommaList(colander.SchemaType):
-    """``"a, b,c"`` <-> ``["a", "b", "c"]`` (empty items dropped)."""
+    """``"a, b,c"`` <-> ``["a", "b", "c"]`` (empty items dropped; a list
+    with no items is no list, as if the parameter were not given)."""
 
     def serialize(self, node, appstruct):
         if appstruct is colander.null:
@@ -23,7 +24,7 @@ class CommaList(colander.SchemaType):
             return colander.null
         if not isinstance(cstruct, str):
             raise colander.Invalid(node, f"{cstruct!r} is not a comma-separated list")
-        return [item.strip() for item in cstruct.split(",") if item.strip()]
+        return [item.strip() for item in cstruct.split(",") if item.strip()] or colander.null
 
 
 class Each:
@@ -62,7 +63,9 @@ def constraint_node(**kw) -> colander.SchemaNode:
     return colander.SchemaNode(
         colander.String(),
         missing=colander.drop,
-        validator=colander.Length(min=1, max=65536),
+        # Well below waitress's limit on a request's headers (262,144 bytes
+        # for the whole request line, percent-encoding included).
+        validator=colander.Length(min=1, max=16384),
         description="A ClassAd expression; only ads for which it is true",
         **kw,
     )

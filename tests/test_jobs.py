@@ -165,3 +165,13 @@ def test_a_job_id_that_is_not_a_number_is_400(app, url):
 
 def test_an_attribute_name_in_the_url_that_is_not_valid_is_400(app, test_jobs):
     app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}/0/bad-name", status=400)
+
+
+def test_an_empty_projection_is_no_projection(app, test_jobs):
+    job = app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}/0?projection=").json
+    assert job["classad"]["cmd"] == "/bin/sleep"
+
+
+def test_a_constraint_longer_than_16384_characters_is_400(app):
+    answer = app.get("/v1/jobs/DEFAULT", params={"constraint": "true || " * 2100 + "true"}, status=400).json
+    assert answer["details"]["errors"][0]["name"] == "constraint"

@@ -137,4 +137,4 @@ def test_the_shared_projection_is_a_list_of_attribute_names():
 
 def test_the_shared_constraint_is_a_bounded_string():
     schema = to_json_schema(constraint_node(name="constraint"))
-    assert (schema["type"], schema["minLength"], schema["maxLength"]) == ("string", 1, 65536)
+    assert (schema["type"], schema["minLength"], schema["maxLength"]) == ("string", 1, 16384)

@@ -61,7 +61,7 @@ def test_path_parameters_are_typed_from_the_colander_schema(document):
 def test_query_parameters_have_their_types_and_bounds(document):
     params = parameters(document, "/v1/jobs/{schedd}")
     assert params["limit"]["schema"] == {"type": "integer", "minimum": 1}
-    assert params["constraint"]["schema"] == {"type": "string", "minLength": 1, "maxLength": 65536}
+    assert params["constraint"]["schema"] == {"type": "string", "minLength": 1, "maxLength": 16384}
     assert not any(param["required"] for param in params.values() if param["in"] == "query")
 
 
