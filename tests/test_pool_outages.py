@@ -74,7 +74,13 @@ def serving(testapp) -> Iterator[str]:
 
 
 @pytest.fixture
-def short_app(app_with):
+def ready_pool(condor_config: str) -> None:
+    """The shared pool is up (another run may have just stopped it)."""
+    restore_pool()
+
+
+@pytest.fixture
+def short_app(ready_pool, app_with):
     """One worker, a short gateway timeout."""
     return app_with(**{"restd.gateway.workers": "1", "restd.gateway.timeout": str(TIMEOUT)})
 
@@ -84,17 +90,16 @@ def short_app(app_with):
 def test_a_jobs_request_to_a_frozen_schedd_is_503_with_retry_after_within_the_timeout(short_app):
     short_app.get("/v1/jobs/DEFAULT?limit=1")  # the worker is up
     with frozen("condor_schedd"):
-        answer = short_app.get("/v1/jobs/DEFAULT", status=503)
+        answer = short_app.get("/v1/jobs/DEFAULT?limit=1", status=503)
     assert answer.json["errno"] == 202
     assert answer.headers["Retry-After"].isdigit()
-    assert answer.json["details"]["timeout"] == TIMEOUT
 
 
 def test_healthz_answers_while_a_frozen_schedd_call_is_in_flight(short_app):
     finished: list[str] = []
     registry = short_app.app.registry.metrics.registry
     with serving(short_app) as url, frozen("condor_schedd"):
-        slow = threading.Thread(target=lambda: (requests.get(f"{url}/v1/jobs/DEFAULT", timeout=PATIENCE),
+        slow = threading.Thread(target=lambda: (requests.get(f"{url}/v1/jobs/DEFAULT?limit=1", timeout=PATIENCE),
                                                 finished.append("jobs")))
         slow.start()
         in_flight = threading.Event()
@@ -113,12 +118,12 @@ def test_healthz_answers_while_a_frozen_schedd_call_is_in_flight(short_app):
 def test_after_a_frozen_schedd_thaws_the_next_request_succeeds_on_a_new_worker(short_app):
     short_app.get("/v1/jobs/DEFAULT?limit=1")
     with frozen("condor_schedd"):
-        short_app.get("/v1/jobs/DEFAULT", status=503)
+        short_app.get("/v1/jobs/DEFAULT?limit=1", status=503)
     assert short_app.app.registry.gateway.worker_replacements == 1
     short_app.get("/v1/jobs/DEFAULT?limit=1", status=200)
 
 
-def test_readyz_is_503_naming_a_frozen_schedd(app_with):
+def test_readyz_is_503_naming_a_frozen_schedd(ready_pool, app_with):
     app = app_with(**{"restd.readyz.timeout": "1"})
     app.get("/v1/jobs/DEFAULT?limit=1")  # the worker is up
     with frozen("condor_schedd"):
@@ -138,7 +143,13 @@ def stopped_pool(condor_config: str) -> Iterator[None]:
         restore_pool()
 
 
-@pytest.mark.usefixtures("stopped_pool")
+@pytest.fixture
+def still_stopped(stopped_pool) -> None:
+    """Stopped again, should another run have started the shared pool meanwhile."""
+    pool_sh("stop")
+
+
+@pytest.mark.usefixtures("still_stopped")
 class TestWhileThePoolIsStopped:
     def test_the_server_starts_and_answers_healthz(self, app_with):
         assert app_with().get("/healthz").json == {"status": "ok"}
@@ -149,7 +160,7 @@ class TestWhileThePoolIsStopped:
         assert answer.headers["Retry-After"].isdigit()
 
     def test_a_jobs_request_is_503_with_retry_after(self, app_with):
-        answer = app_with().get("/v1/jobs/DEFAULT", status=503)
+        answer = app_with().get("/v1/jobs/DEFAULT?limit=1", status=503)
         assert answer.json["errno"] == 201
         assert answer.headers["Retry-After"].isdigit()
 
