@@ -57,6 +57,15 @@ def identity_of(request: Request) -> str | None:
     return None if userid is None else str(userid)
 
 
+def forget_exception(request: Request) -> None:
+    """A finished callback that breaks the cycle request -> exception ->
+    traceback -> frames -> request left by the exception views. Only the
+    full garbage collection frees such cycles, so while many requests fail
+    (a pool outage) memory piles up; Pyramid does the same for ``context``."""
+    request.__dict__.pop("exception", None)
+    request.__dict__.pop("exc_info", None)
+
+
 def _kv_value(value: Any) -> str:
     text = "-" if value is None else str(value)
     return orjson.dumps(text).decode() if not text or _NEEDS_QUOTES.search(text) else text
@@ -87,6 +96,7 @@ def request_log_tween_factory(handler: Callable[[Request], Response], registry) 
             response = handler(request)
             status = response.status_int
             response.headers[REQUEST_ID_HEADER] = request.request_id
+            request.add_finished_callback(forget_exception)  # after those the views added
             return response
         finally:
             access_log.info(render({

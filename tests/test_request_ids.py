@@ -1,11 +1,13 @@
 """X-Request-ID and the access log: one line per request."""
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import re
 
 import pytest
+from pyramid.request import Request
 
 from restd_core.tweens import format_kv
 
@@ -76,3 +78,20 @@ def test_the_access_log_never_holds_a_token_or_a_cookie(app, caplog):
 def test_an_unknown_access_log_format_stops_the_start_up(app_with):
     with pytest.raises(ValueError, match="restd.access_log.format"):
         app_with(**{"restd.access_log.format": "xml"})
+
+
+def test_an_error_answer_leaves_no_reference_cycle_through_its_request(app):
+    """Else only the full garbage collection frees each failed request, and
+    memory piles up while many requests fail (a pool outage)."""
+    gc.collect()
+    gc.disable()
+    try:
+        app.get("/no/such/url", status=404)
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        cycles = [obj for obj in gc.garbage if isinstance(obj, Request)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert cycles == []

@@ -113,6 +113,7 @@ class Gateway:
         finally:
             for observe in self.observers:
                 observe(op, daemon, time.perf_counter() - started, error)
+            del error  # it holds this frame through its traceback: a cycle only the full GC frees
 
     def _within_deadline(self, timeout: float | None) -> float:
         timeout = self.timeout if timeout is None else timeout
