@@ -15,7 +15,8 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import classad2
 import htcondor2
@@ -26,6 +27,8 @@ from ..shaping import REDACTED, matches_any
 from .errors import BadQuery, NotFound, Unavailable
 from .kinds import AD_TYPES, DAEMON_TYPES
 from .raw import RawJson, shaped
+
+T = TypeVar("T")
 
 DEFAULT_SCHEDD = "DEFAULT"
 JOB_ID_ATTRS = ("ClusterId", "ProcId")
@@ -145,6 +148,17 @@ def _collector() -> htcondor2.Collector:
     return htcondor2.Collector()
 
 
+def _twice(call: Callable[[], T]) -> T:
+    """A daemon call, made once more if it fails: after a daemon restarts,
+    this process's cached security session with it fails its first use
+    ("Failed communication with collector") and is dropped; the second try
+    opens a new one. A daemon that is really down fails both, at once."""
+    try:
+        return call()
+    except htcondor2.HTCondorException:
+        return call()
+
+
 def _schedd_ad(name: str) -> classad2.ClassAd:
     """The schedd's location ad; the local schedd's for ``DEFAULT``.
 
@@ -155,9 +169,9 @@ def _schedd_ad(name: str) -> classad2.ClassAd:
     collector = _collector()
     try:
         if name == DEFAULT_SCHEDD:
-            ad = collector.locate(DaemonType.Schedd)
+            ad = _twice(lambda: collector.locate(DaemonType.Schedd))
         else:
-            ads = collector.query(AdTypes.Schedd, constraint=f"Name == {classad2.quote(name)}")
+            ads = _twice(lambda: collector.query(AdTypes.Schedd, constraint=f"Name == {classad2.quote(name)}"))
             ad = ads[0] if ads else None
     except htcondor2.HTCondorException as exc:
         raise Unavailable(f"the collector did not answer: {exc}", {"daemon": "collector"}) from None
@@ -202,7 +216,8 @@ def query_jobs(
         projection = list(dict.fromkeys([*projection, *JOB_ID_ATTRS]))
     location = _schedd_ad(schedd)
     try:
-        ads = _jobs_from_schedd(htcondor2.Schedd(location), source, full_constraint, list(projection), limit, since)
+        client = htcondor2.Schedd(location)
+        ads = _twice(lambda: _jobs_from_schedd(client, source, full_constraint, list(projection), limit, since))
     except htcondor2.HTCondorException as exc:
         raise Unavailable(f"the schedd did not answer: {exc}", {"daemon": "schedd", "schedd": schedd}) from None
     jobs = ads_to_dicts(ads)
@@ -222,14 +237,14 @@ def ping(daemon: str) -> dict[str, Any]:
     _fresh_config()
     if daemon == "collector":
         try:
-            ads = _collector().query(AdTypes.Collector, projection=["Name"])
+            ads = _twice(lambda: _collector().query(AdTypes.Collector, projection=["Name"]))
         except htcondor2.HTCondorException as exc:
             raise Unavailable(f"the collector did not answer: {exc}", {"daemon": "collector"}) from None
         return {"name": ads[0].get("Name") if ads else None}
     if daemon == "schedd":
         location = _schedd_ad(DEFAULT_SCHEDD)
         try:
-            htcondor2.Schedd(location).query("false", ["ClusterId"], limit=1)
+            _twice(lambda: htcondor2.Schedd(location).query("false", ["ClusterId"], limit=1))
         except htcondor2.HTCondorException as exc:
             raise Unavailable(f"the schedd did not answer: {exc}", {"daemon": "schedd"}) from None
         return {"name": location.get("Name")}
