@@ -17,6 +17,7 @@ honours ``If-None-Match`` with 304.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import threading
 import time
@@ -112,7 +113,9 @@ class ResponseCache:
         if not leader:
             flight.done.wait()
             if flight.error is not None:
-                raise flight.error
+                # A copy each: one shared exception would chain every
+                # waiter's traceback (and request) to the others'.
+                raise copy.copy(flight.error).with_traceback(None) from None
             return flight.snapshot
         try:
             flight.snapshot = Snapshot.of(compute())

@@ -276,9 +276,10 @@ def query_status(
     if projection:
         projection = list(dict.fromkeys([*projection, *STATUS_ID_ATTRS]))
     try:
-        ads = _collector().query(
+        collector = _collector()
+        ads = _twice(lambda: collector.query(
             getattr(AdTypes, AD_TYPES[ad_type]), constraint=" && ".join(parts) or None, projection=list(projection) or None
-        )
+        ))
     except htcondor2.HTCondorException as exc:
         raise Unavailable(f"the collector did not answer: {exc}", {"daemon": "collector"}) from None
     return [ad_to_dict(ad) for ad in ads]
@@ -296,13 +297,14 @@ def _daemon_params(daemon: str) -> htcondor2.RemoteParam:
     if daemon not in DAEMON_TYPES:
         raise BadQuery(f"unknown daemon type {daemon!r}", {"daemon": daemon})
     try:
-        location = _collector().locate(getattr(DaemonType, DAEMON_TYPES[daemon]))
+        collector = _collector()
+        location = _twice(lambda: collector.locate(getattr(DaemonType, DAEMON_TYPES[daemon])))
     except htcondor2.HTCondorException as exc:
         raise Unavailable(f"no running {daemon} found: {exc}", {"daemon": daemon}) from None
     if location is None:
         raise Unavailable(f"no running {daemon} found", {"daemon": daemon})
     try:
-        return htcondor2.RemoteParam(location)
+        return _twice(lambda: htcondor2.RemoteParam(location))
     except htcondor2.HTCondorException as exc:
         raise Unavailable(f"the {daemon} did not answer: {exc}", {"daemon": daemon}) from None
 
