@@ -52,7 +52,7 @@ def app(condor_config: str, test_jobs: SubmittedJobs) -> Iterator[webtest.TestAp
 
 
 @pytest.fixture
-def app_with(condor_config: str, test_jobs: SubmittedJobs, monkeypatch):
+def app_with(condor_config: str, monkeypatch):
     """An app of its own for one test: ``app_with(env={...}, **settings)``;
     ``env`` sets ``_CONDOR_*`` knobs for its worker processes."""
     made = []

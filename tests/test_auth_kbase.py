@@ -12,7 +12,7 @@ from restd_core.plugins import PluginError
 from restd_plugins.auth import kbase
 
 from . import fake_auth2
-from .conftest import close_app, make_app
+from .conftest import make_app
 
 PROTECTED = "/v1/jobs/DEFAULT/999999"
 
@@ -25,20 +25,12 @@ def auth2():
 
 
 @pytest.fixture
-def kbase_app(condor_config, auth2, monkeypatch):
+def kbase_app(app_with, auth2, monkeypatch):
     """``kbase_app(**settings)``: an app with the kbase plugin asking ``auth2``."""
     monkeypatch.delenv("AUTH_URL", raising=False)
     auth2.calls.clear()
-    made = []
-
-    def factory(**settings: str):
-        made.append(make_app(**{"restd.auth": "kbase", "restd.kbase.auth_url": auth2.url,
-                                "restd.kbase.timeout": "2", "restd.gateway.workers": "1", **settings}))
-        return made[-1]
-
-    yield factory
-    for app in made:
-        close_app(app)
+    return lambda **settings: app_with(**{"restd.auth": "kbase", "restd.kbase.auth_url": auth2.url,
+                                          "restd.kbase.timeout": "2", "restd.gateway.workers": "1", **settings})
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -3,23 +3,16 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import close_app, make_app
+from .conftest import make_app
+
 
 ORIGIN = "https://ci.kbase.us"
 PROTECTED = "/v1/jobs/DEFAULT/999999"
 
 
 @pytest.fixture
-def cors_app(condor_config):
-    made = []
-
-    def factory(**settings: str):
-        made.append(make_app(**{"restd.gateway.workers": "1", **settings}))
-        return made[-1]
-
-    yield factory
-    for app in made:
-        close_app(app)
+def cors_app(app_with):
+    return lambda **settings: app_with(**{"restd.gateway.workers": "1", **settings})
 
 
 def preflight(app, origin: str, status):

@@ -11,7 +11,7 @@ import pytest
 from restd_core.plugins import PluginError
 
 from . import fake_auth2
-from .conftest import close_app, make_app
+from .conftest import make_app
 
 #: Routes anyone may call; every other route must need a permission.
 PUBLIC = {"/", "/healthz", "/readyz", "/openapi.json", "/docs", "docs/static/*subpath"}
@@ -20,17 +20,9 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def app_made(condor_config):
-    """``app_made(**settings)``: an app of its own, closed afterwards."""
-    made = []
-
-    def factory(**settings: str):
-        made.append(make_app(**{"restd.gateway.workers": "1", **settings}))
-        return made[-1]
-
-    yield factory
-    for app in made:
-        close_app(app)
+def app_made(app_with):
+    """``app_made(**settings)``: an app of its own (one worker), closed afterwards."""
+    return lambda **settings: app_with(**{"restd.gateway.workers": "1", **settings})
 
 
 @pytest.fixture(scope="module")
