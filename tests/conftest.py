@@ -9,7 +9,7 @@ import webtest
 
 from restd_core import main
 
-from .pool import SubmittedJobs, start_pool, submit_test_jobs
+from .pool import SubmittedJobs, remove_test_jobs, start_pool, submit_test_jobs
 
 os.environ.setdefault("CONDOR_POOL_ROOT", "/var/tmp/condor-restd-pool")
 
@@ -31,8 +31,10 @@ def condor_config() -> str:
 
 
 @pytest.fixture(scope="session")
-def test_jobs(condor_config: str) -> SubmittedJobs:
-    return submit_test_jobs()
+def test_jobs(condor_config: str) -> Iterator[SubmittedJobs]:
+    jobs = submit_test_jobs()
+    yield jobs
+    remove_test_jobs(jobs)
 
 
 def make_app(**settings: str) -> webtest.TestApp:

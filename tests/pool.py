@@ -77,3 +77,14 @@ def submit_test_jobs() -> SubmittedJobs:
             raise RuntimeError("removed jobs did not reach the history within 30 s")
         time.sleep(0.2)
     return SubmittedJobs(held, idle, removed, schedd_ad["Name"], [held, idle, removed])
+
+
+def remove_test_jobs(jobs: SubmittedJobs) -> None:
+    """Leave the queue as the run found it (the jobs go to the history)."""
+    import htcondor2
+
+    clusters = " || ".join(f"ClusterId == {cluster}" for cluster in jobs.all_clusters)
+    try:
+        htcondor2.Schedd().act(htcondor2.JobAction.Remove, clusters, reason="restd test run ended")
+    except htcondor2.HTCondorException as exc:  # the pool is down: nothing is left to tidy
+        print(f"could not remove the test jobs: {exc}")
