@@ -25,7 +25,9 @@ from __future__ import annotations
 import argparse
 import configparser
 import http.client
+import math
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -208,14 +210,15 @@ def _free_port() -> int:
 
 
 class Server:
-    """``pserve`` of development.ini on a free loopback port, cache off."""
+    """``pserve`` of development.ini on a free loopback port; the response
+    cache off unless ``cache_ttl`` says otherwise."""
 
-    def __init__(self, workers: int, log: Path) -> None:
+    def __init__(self, workers: int, log: Path, cache_ttl: float = 0.0) -> None:
         self.port = _free_port()
         ini = configparser.RawConfigParser()
         ini.optionxform = str
         ini.read(PROJECT / "development.ini")
-        ini["app:main"]["restd.cache.ttl"] = "0"
+        ini["app:main"]["restd.cache.ttl"] = str(cache_ttl)
         ini["app:main"]["restd.gateway.workers"] = str(workers)
         ini["app:main"]["restd.gateway.timeout"] = "120"
         ini["server:main"]["listen"] = f"127.0.0.1:{self.port}"
@@ -226,7 +229,7 @@ class Server:
         path = Path(self._dir.name) / "bench.ini"
         with path.open("w") as out:
             ini.write(out)
-        env = {**os.environ, "_CONDOR_RESTD_CACHE_TTL": "0", "_CONDOR_RESTD_MAX_JOBS": str(MAX_JOBS)}
+        env = {**os.environ, "_CONDOR_RESTD_CACHE_TTL": str(cache_ttl), "_CONDOR_RESTD_MAX_JOBS": str(MAX_JOBS)}
         self._log = log.open("w")
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / "pserve"), str(path)], env=env, stdout=self._log, stderr=self._log
@@ -244,13 +247,24 @@ class Server:
 
     def get(self, path: str) -> tuple[int, int]:
         """GET ``path``: (status, body size)."""
+        status, body = self.fetch(path)
+        return status, len(body)
+
+    def fetch(self, path: str) -> tuple[int, bytes]:
+        """GET ``path``: (status, body)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
         try:
             conn.request("GET", path)
             response = conn.getresponse()
-            return response.status, len(response.read())
+            return response.status, response.read()
         finally:
             conn.close()
+
+    def schedd_queries(self) -> int:
+        """How many job queries the server's gateway has made (its /metrics)."""
+        _, body = self.fetch("/metrics")
+        pattern = re.compile(rb'^restd_htcondor_call_duration_seconds_count\{[^}]*operation="query_jobs"[^}]*\} (\S+)$', re.M)
+        return sum(int(float(count)) for count in pattern.findall(body))
 
     def timed(self, path: str) -> float:
         for attempt in range(RETRIES):
@@ -398,6 +412,23 @@ def run(rounds: int, workers: int, rps_seconds: float) -> None:
         bindings.close()
 
 
+def cache_poll(workers: int, ttl: float, clients: int, seconds: float) -> None:
+    """``clients`` dashboards polling one query for ``seconds`` with the
+    response cache on: how many schedd queries they cost."""
+    server = Server(workers, Path(tempfile.gettempdir()) / "restd-bench-cache-server.log", cache_ttl=ttl)
+    try:
+        path = CASES["R1 jobs proj"][0]
+        before = server.schedd_queries()
+        answered = throughput(server, path, clients, seconds) * seconds
+        queries = server.schedd_queries() - before
+        allowed = math.ceil(seconds / ttl) + 1
+        print(f"\ncache on (RESTD_CACHE_TTL={ttl:g} s): {clients} clients polling GET {path.split('?')[0]} for "
+              f"{seconds:g} s: {answered:.0f} answers, {queries} schedd queries "
+              f"(at most one per TTL: {allowed}) -> {'ok' if queries <= allowed else 'TOO MANY'}")
+    finally:
+        server.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -413,6 +444,7 @@ def main() -> None:
     try:
         if not args.fill_only:
             run(max(args.rounds, 1), args.workers, args.rps_seconds)
+            cache_poll(args.workers, ttl=2.0, clients=16, seconds=10.0)
     finally:
         if args.clean:
             clean()
