@@ -5,4 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# The test of /docs renders it in a headless Chromium (Debian's package).
+if ! command -v chromium >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    else
+        echo "warning: chromium is missing (apt-get install chromium, as root); the /docs browser test will fail" >&2
+    fi
+fi
 exec .venv/bin/python -m pytest "$@"
