@@ -106,7 +106,9 @@ class Gateway:
         started = time.perf_counter()
         error: GatewayError | None = None
         try:
-            return self._pool.call(op, timeout=self._within_deadline(timeout), **kwargs)
+            return self._pool.call(
+                op, timeout=self._within_deadline(timeout), on_start=self._postpone_deadline, **kwargs
+            )
         except GatewayError as exc:
             error = exc
             raise
@@ -114,6 +116,14 @@ class Gateway:
             for observe in self.observers:
                 observe(op, daemon, time.perf_counter() - started, error)
             del error  # it holds this frame through its traceback: a cycle only the full GC frees
+
+    @staticmethod
+    def _postpone_deadline(seconds: float) -> None:
+        """Time spent waiting for worker processes to start is not HTCondor's:
+        the request's budget moves by it."""
+        ends = _deadline.get()
+        if ends is not None:
+            _deadline.set(ends + seconds)
 
     def _within_deadline(self, timeout: float | None) -> float:
         timeout = self.timeout if timeout is None else timeout

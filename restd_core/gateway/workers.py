@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Callable
 
 import orjson
 
@@ -109,7 +109,9 @@ class WorkerPool:
     ``call(op, **kwargs)`` runs ``ops_module.op(**kwargs)`` in an idle worker
     and returns its result, or raises the ``GatewayError`` it raised; it
     raises ``Busy`` when no worker frees up within ``timeout`` seconds and
-    ``Timeout`` when the call itself takes longer.
+    ``Timeout`` when the call itself takes longer. Starting a worker (the
+    first calls, a replacement) does not count against ``timeout``;
+    ``on_start(seconds)`` hears how long it took.
     """
 
     def __init__(self, size: int, timeout: float, ops_module: str, options: dict[str, Any] | None = None) -> None:
@@ -128,6 +130,8 @@ class WorkerPool:
         self._workers: set[_Worker] = set()
         #: Workers killed so far (a call past its timeout, a worker that died).
         self.replacements = 0
+        self._warm = threading.Event()  # clear while ``start`` starts workers
+        self._warm.set()
 
     def _start_worker(self) -> _Worker:
         worker = _Worker(self._ops_module, self._options, self._env)
@@ -141,21 +145,34 @@ class WorkerPool:
         return worker
 
     def start(self) -> None:
-        """Start the workers that are not running yet (in the background), so
-        that the first requests do not wait for them."""
+        """Start the workers that are not running yet, in the background.
+        Calls made meanwhile wait for them, and that wait (a start-up's, not
+        HTCondor's) does not count against their timeout."""
 
         def warm() -> None:
             slots = [self._idle.get() for _ in range(self._idle.qsize())]
-            for i, worker in enumerate(slots):
-                if worker is None:
-                    try:
-                        slots[i] = self._start_worker()
-                    except Unavailable as exc:
-                        log.error("%s", exc.message)
-            for worker in slots:
-                self._idle.put(worker)
+            try:
+                for i, worker in enumerate(slots):
+                    if worker is None:
+                        try:
+                            slots[i] = self._start_worker()
+                        except Unavailable as exc:
+                            log.error("%s", exc.message)
+            finally:
+                for worker in slots:
+                    self._idle.put(worker)
+                self._warm.set()
 
+        self._warm.clear()
         threading.Thread(target=warm, name="restd-gateway-warm", daemon=True).start()
+
+    def wait_started(self) -> float:
+        """Wait for ``start`` to finish, if it is running; the seconds waited."""
+        if self._warm.is_set():
+            return 0.0
+        began = time.monotonic()
+        self._warm.wait(START_TIMEOUT)
+        return time.monotonic() - began
 
     def _discard(self, worker: _Worker) -> None:
         with self._lock:
@@ -168,8 +185,9 @@ class WorkerPool:
         """How many workers are free right now."""
         return self._idle.qsize()
 
-    def call(self, op: str, timeout: float | None = None, **kwargs: Any) -> Any:
+    def call(self, op: str, timeout: float | None = None, on_start: Callable[[float], None] | None = None, **kwargs: Any) -> Any:
         timeout = self.timeout if timeout is None else timeout
+        starting = self.wait_started()
         began = time.monotonic()  # the timeout covers waiting for a worker too
         try:
             worker = self._idle.get(timeout=timeout)
@@ -180,9 +198,12 @@ class WorkerPool:
                 if worker is not None:
                     self._discard(worker)
                 worker = None
-                starting = time.monotonic()
+                started_at = time.monotonic()
                 worker = self._start_worker()
-                began += time.monotonic() - starting  # a worker's start-up is not the call's
+                starting += time.monotonic() - started_at
+                began += time.monotonic() - started_at  # a worker's start-up is not the call's
+            if on_start is not None and starting:
+                on_start(starting)  # the caller's own budget moves by it too
             remaining = began + timeout - time.monotonic()
             if remaining <= 0:
                 raise Busy(f"every HTCondor worker stayed busy for {timeout:g} s", {"timeout": timeout})
