@@ -9,6 +9,7 @@ import webtest
 
 from restd_core import main
 
+from . import fake_auth2
 from .pool import SubmittedJobs, remove_test_jobs, start_pool, submit_test_jobs
 
 os.environ.setdefault("CONDOR_POOL_ROOT", "/var/tmp/condor-restd-pool")
@@ -35,6 +36,14 @@ def test_jobs(condor_config: str) -> Iterator[SubmittedJobs]:
     jobs = submit_test_jobs()
     yield jobs
     remove_test_jobs(jobs)
+
+
+@pytest.fixture(scope="module")
+def auth2():
+    """A server on 127.0.0.1 that answers like KBase's auth2 (``fake_auth2``)."""
+    server = fake_auth2.start()
+    yield server
+    fake_auth2.stop(server)
 
 
 def make_app(**settings: str) -> webtest.TestApp:

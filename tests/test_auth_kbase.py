@@ -17,13 +17,6 @@ from .conftest import make_app
 PROTECTED = "/v1/jobs/DEFAULT/999999"
 
 
-@pytest.fixture(scope="module")
-def auth2():
-    server = fake_auth2.start()
-    yield server
-    fake_auth2.stop(server)
-
-
 @pytest.fixture
 def kbase_app(app_with, auth2, monkeypatch):
     """``kbase_app(**settings)``: an app with the kbase plugin asking ``auth2``."""

@@ -61,56 +61,50 @@ def test_errors_are_not_stored():
     assert len(calls) == 2
 
 
-def test_concurrent_identical_requests_compute_once():
-    cache = ResponseCache()
+def fetch_concurrently(cache: ResponseCache, outcome, callers: int = 8) -> tuple[list, int]:
+    """``callers`` threads fetch one key at once while the first computation
+    (``outcome()``) is held back; their results (or exceptions), and how
+    many computations there were."""
     release = threading.Event()
     calls = []
 
-    def slow() -> Response:
+    def compute() -> Response:
         calls.append(1)
         release.wait(10)
-        return answer(b"[1]")
+        return outcome()
 
     results = []
-    threads = [threading.Thread(target=lambda: results.append(cache.fetch(("k",), 60.0, slow))) for _ in range(8)]
+
+    def ask() -> None:
+        try:
+            results.append(cache.fetch(("k",), 60.0, compute))
+        except Exception as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(callers)]
     for thread in threads:
         thread.start()
-    while len(calls) == 0:
+    while not calls:
         threading.Event().wait(0.01)
     release.set()
     for thread in threads:
         thread.join()
-    assert len(calls) == 1
+    return results, len(calls)
+
+
+def test_concurrent_identical_requests_compute_once():
+    results, computations = fetch_concurrently(ResponseCache(), lambda: answer(b"[1]"))
+    assert computations == 1
     assert {snapshot.body for snapshot in results} == {b"[1]"}
 
 
 def test_waiting_requests_share_the_first_ones_failure():
-    cache = ResponseCache()
-    release = threading.Event()
-    calls = []
-
     def failing() -> Response:
-        calls.append(1)
-        release.wait(10)
         raise TimeoutError("HTCondor did not answer")
 
-    errors = []
-
-    def ask() -> None:
-        try:
-            cache.fetch(("k",), 60.0, failing)
-        except TimeoutError as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=ask) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    while len(calls) == 0:
-        threading.Event().wait(0.01)
-    release.set()
-    for thread in threads:
-        thread.join()
-    assert len(calls) == 1 and len(errors) == 4
+    results, computations = fetch_concurrently(ResponseCache(), failing, callers=4)
+    assert computations == 1
+    assert len(results) == 4 and all(isinstance(result, TimeoutError) for result in results)
 
 
 def test_the_cache_stays_within_its_byte_bound_dropping_the_oldest():

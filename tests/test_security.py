@@ -10,7 +10,6 @@ import pytest
 
 from restd_core.plugins import PluginError
 
-from . import fake_auth2
 from .conftest import make_app
 
 #: Routes anyone may call; every other route must need a permission.
@@ -23,13 +22,6 @@ PROJECT = Path(__file__).resolve().parent.parent
 def app_made(app_with):
     """``app_made(**settings)``: an app of its own (one worker), closed afterwards."""
     return lambda **settings: app_with(**{"restd.gateway.workers": "1", **settings})
-
-
-@pytest.fixture(scope="module")
-def auth2():
-    server = fake_auth2.start()
-    yield server
-    fake_auth2.stop(server)
 
 
 @pytest.fixture
