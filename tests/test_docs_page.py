@@ -1,5 +1,5 @@
 """/docs: Swagger UI over /openapi.json, from the server's own files, as a
-headless Chromium (installed by scripts/setup.sh) renders it."""
+headless Chromium (installed by scripts/test.sh) renders it."""
 from __future__ import annotations
 
 import re
@@ -30,14 +30,19 @@ def live_url(condor_config, test_jobs) -> Iterator[str]:
         close_app(app)
 
 
-def rendered_dom(url: str) -> str:
-    chromium = shutil.which("chromium")
-    assert chromium, "chromium is not installed: run scripts/setup.sh"
+def chromium(*args: str) -> str:
+    """Run headless Chromium (a fresh profile) with ``args``; its stdout."""
+    binary = shutil.which("chromium")
+    assert binary, "chromium is not installed: run scripts/test.sh"
     with tempfile.TemporaryDirectory() as profile:
-        done = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
+        done = subprocess.run([binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
                               capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
+
+
+def rendered_dom(url: str) -> str:
+    return chromium("--dump-dom", url)
 
 
 def test_the_docs_page_is_public_html(app):
@@ -63,3 +68,13 @@ def test_a_browser_shows_the_jobs_endpoint_on_the_docs_page(live_url):
     dom = rendered_dom(f"{live_url}/docs")
     assert 'data-path="/v1/jobs/{schedd}"' in dom
     assert "condor-restd" in dom
+
+
+def test_a_screenshot_of_the_docs_page_is_a_rendered_page(live_url, tmp_path):
+    shot = tmp_path / "docs.png"
+    chromium(f"--screenshot={shot}", f"{live_url}/docs")
+    png = shot.read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert (width, height) == (1280, 2000)
+    assert len(png) > 50_000, "a blank page compresses to a few kB; Swagger UI's is far larger"
