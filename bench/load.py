@@ -175,7 +175,7 @@ def phase_summary(results: list[Result]) -> str:
 def pool(command: str, tries: int = 3) -> None:
     """pool.sh stop or start; the pool is shared, so another engineer's test
     may be starting or stopping it at the same moment: try again a little."""
-    for attempt in range(tries):
+    for _attempt in range(tries):
         done = subprocess.run([str(POOL_SH), command], capture_output=True, text=True)
         if done.returncode == 0:
             return

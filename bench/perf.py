@@ -384,7 +384,7 @@ def run(rounds: int, workers: int, rps_seconds: float) -> None:
             order = names[i % len(names):] + names[: i % len(names)]
             for name in order:
                 path, ask = CASES[name]
-                pair = [("rest", lambda: server.timed(path)), ("bindings", lambda: bindings.ask(*ask))]
+                pair = [("rest", lambda path=path: server.timed(path)), ("bindings", lambda ask=ask: bindings.ask(*ask))]
                 for side, measure in pair if i % 2 else reversed(pair):
                     times[name][side].append(measure())
         print(f"\n{JOBS} jobs, {rounds} rounds, {workers} gateway workers; seconds: median [min-max]")

@@ -6,6 +6,7 @@ import os
 
 from pyramid.config import Configurator
 from pyramid.request import Request
+from pyramid.router import Router
 
 from . import settings as ini
 from .condor_settings import CondorSettings
@@ -32,7 +33,7 @@ def make_gateway(settings: dict) -> Gateway:
     )
 
 
-def main(global_config: dict | None = None, **settings) -> "Router":
+def main(global_config: dict | None = None, **settings) -> Router:
     """PasteDeploy app factory (``use = egg:condor-restd``)."""
     # Our error views answer every exception as JSON, not Cornice's.
     settings.setdefault("handle_exceptions", "false")
@@ -50,7 +51,7 @@ def main(global_config: dict | None = None, **settings) -> "Router":
             raise
 
 
-def _configure(config: Configurator, gateway: Gateway) -> "Router":
+def _configure(config: Configurator, gateway: Gateway) -> Router:
     """Everything that is built on the gateway: policies, routes, plugins."""
     config.registry.gateway = gateway
     config.registry.condor_settings = CondorSettings(

@@ -47,7 +47,7 @@ class Snapshot:
     etag: str
 
     @classmethod
-    def of(cls, response: Response) -> "Snapshot":
+    def of(cls, response: Response) -> Snapshot:
         body = response.body
         headers = tuple((name, response.headers[name]) for name in _KEPT_HEADERS if name in response.headers)
         return cls(response.status_int, body, headers, body_etag(body))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every test against a real pool: the test suite starts the project's own
 # single-node pool (pool/pool.sh, needs root) unless CONDOR_CONFIG names one.
-# Extra arguments go to pytest.
+# The code is linted first (ruff.toml). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -14,4 +14,5 @@ if ! command -v chromium >/dev/null; then
         echo "warning: chromium is missing (apt-get install chromium, as root); the /docs browser test will fail" >&2
     fi
 fi
+.venv/bin/ruff check --quiet restd_core restd_plugins tests bench
 exec .venv/bin/python -m pytest "$@"

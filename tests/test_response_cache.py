@@ -36,7 +36,7 @@ def counting(body: bytes = b"[]", status: int = 200):
 
 
 def test_an_answer_is_reused_within_its_ttl():
-    cache, clock = ResponseCache(clock=(clock := FakeClock())), None
+    cache = ResponseCache()
     compute, calls = counting()
     cache.fetch(("k",), 2.0, compute)
     cache.fetch(("k",), 2.0, compute)

@@ -23,7 +23,7 @@ class GatewayError(Exception):
         return {"kind": self.kind, "message": self.message, "details": self.details}
 
     @staticmethod
-    def from_wire(data: dict[str, Any]) -> "GatewayError":
+    def from_wire(data: dict[str, Any]) -> GatewayError:
         cls = _BY_KIND.get(data.get("kind", ""), GatewayError)
         return cls(data.get("message", "HTCondor query failed"), data.get("details"))
 
