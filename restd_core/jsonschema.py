@@ -18,6 +18,12 @@ from .schemas import CommaList, Each
 
 Schema = dict[str, Any]
 
+
+def lower_cased_object(description: str) -> Schema:
+    """An answer object whose keys are lower-cased (a ClassAd, a config
+    listing): the v1 contract's promise, for the OpenAPI document."""
+    return {"type": "object", "description": description, "propertyNames": {"pattern": "^[^A-Z]*$"}}
+
 _SCALARS: list[tuple[type, Schema]] = [
     # Subclasses before their bases: Integer and Decimal are Numbers.
     (colander.Integer, {"type": "integer"}),

@@ -1,14 +1,12 @@
 """JSON Schemas of the jobs plugin's answers, for the OpenAPI document."""
 from __future__ import annotations
 
-from restd_core.jsonschema import Schema
+from restd_core.jsonschema import Schema, lower_cased_object
 
-CLASSAD: Schema = {
-    "type": "object",
-    "description": "The job's ClassAd as HTCondor's JSON form gives it, with lower-cased keys; "
-    'an expression that is not a literal is "/Expr(<expression>)/", UNDEFINED is null',
-    "propertyNames": {"pattern": "^[^A-Z]*$"},
-}
+CLASSAD: Schema = lower_cased_object(
+    "The job's ClassAd as HTCondor's JSON form gives it, with lower-cased keys; "
+    'an expression that is not a literal is "/Expr(<expression>)/", UNDEFINED is null'
+)
 
 JOB: Schema = {
     "type": "object",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from restd_core.shaping import REDACTED
+from restd_core.shaping import REDACTED, projected
 
 JobObject = dict[str, Any]
 
@@ -16,7 +16,7 @@ def job_object(ad: dict[str, Any], shown: set[str] | None, hidden: Iterable[str]
     ``shown``: the lower-cased attributes the caller asked for (None: all);
     attributes in ``hidden`` (lower-cased) are shown as ``"<REDACTED>"``.
     """
-    classad = ad if shown is None else {key: value for key, value in ad.items() if key in shown}
+    classad = projected(ad, shown)
     for key in hidden:
         if key in classad:
             classad[key] = REDACTED

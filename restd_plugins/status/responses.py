@@ -1,7 +1,7 @@
 """JSON Schemas of the status plugin's answers, for the OpenAPI document."""
 from __future__ import annotations
 
-from restd_core.jsonschema import Schema
+from restd_core.jsonschema import Schema, lower_cased_object
 
 STATUS_OBJECT: Schema = {
     "type": "object",
@@ -9,7 +9,7 @@ STATUS_OBJECT: Schema = {
     "properties": {
         "name": {"type": ["string", "null"], "description": "The ad's Name"},
         "type": {"type": ["string", "null"], "description": "The ad's MyType (Machine, Scheduler, ...)"},
-        "classad": {"type": "object", "description": "The ad with lower-cased keys, values as HTCondor's JSON form"},
+        "classad": lower_cased_object("The ad with lower-cased keys, values as HTCondor's JSON form"),
     },
     "additionalProperties": False,
 }

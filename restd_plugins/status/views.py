@@ -7,7 +7,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from restd_core.responses import json_response
-from restd_core.shaping import group_by_attribute
+from restd_core.shaping import group_by_attribute, projected
 
 StatusObject = dict[str, Any]
 
@@ -15,8 +15,7 @@ StatusObject = dict[str, Any]
 def status_object(ad: dict[str, Any], shown: set[str] | None) -> StatusObject:
     """``{"name": ..., "type": <MyType>, "classad": {...}}``; ``shown``: the
     lower-cased attributes the caller asked for (None: all)."""
-    classad = ad if shown is None else {key: value for key, value in ad.items() if key in shown}
-    return {"name": ad.get("name"), "type": ad.get("mytype"), "classad": classad}
+    return {"name": ad.get("name"), "type": ad.get("mytype"), "classad": projected(ad, shown)}
 
 
 def _fetch(request: Request, extra: list[str] = ()) -> list[StatusObject]:
