@@ -76,3 +76,25 @@ def remove(constraint: str) -> None:
     import htcondor2
 
     htcondor2.Schedd().act(htcondor2.JobAction.Remove, constraint)
+
+
+def test_pages_are_the_lowest_job_ids_in_order(app, test_jobs):
+    # The schedd's own limit keeps whichever jobs its hash table yields
+    # first; pages must still be cut in job-id order, or the cursor skips jobs.
+    first = submit_idle(12, "restd-paging-order")
+    second = submit_idle(12, "restd-paging-order")
+    constraint = f'JobBatchName == "restd-paging-order" && ClusterId >= {first}'
+    try:
+        expected = [f"{cluster}.{proc}" for cluster in (first, second) for proc in range(12)]
+        assert [job["jobid"] for job in app.get("/v1/jobs/DEFAULT", params={"constraint": constraint}).json] == expected
+        seen: list[str] = []
+        page = app.get("/v1/jobs/DEFAULT", params={"limit": 5, "constraint": constraint})
+        while True:
+            seen += [job["jobid"] for job in page.json]
+            url = next_url(page)
+            if url is None:
+                break
+            page = app.get(url)
+        assert seen == expected
+    finally:
+        remove(constraint)

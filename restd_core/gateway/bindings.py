@@ -188,7 +188,27 @@ def _jobs_from_schedd(schedd: htcondor2.Schedd, source: str, constraint: str, pr
     if since is not None:
         cluster, proc = (int(part) for part in since.split("."))
         constraint = f"({constraint}) && (ClusterId > {cluster} || ClusterId == {cluster} && ProcId > {proc})"
-    return schedd.query(constraint, projection, limit=limit or -1)
+    return _first_jobs(schedd, constraint, projection, limit)
+
+
+def _job_id(ad: classad2.ClassAd) -> tuple[int, int]:
+    return ad["ClusterId"], ad["ProcId"]
+
+
+def _first_jobs(schedd: htcondor2.Schedd, constraint: str, projection: list[str], limit: int | None):
+    """The ``limit`` matching queue jobs with the lowest job ids, in job-id
+    order (what the ``after`` cursor pages through).
+
+    The schedd's own limit keeps whichever jobs it meets first (its queue is
+    a hash table), so a page that comes back full is cut again from the
+    sorted ids of every match: one cheap query more, only then.
+    """
+    ads = schedd.query(constraint, projection, limit=limit or -1)
+    if limit and len(ads) >= limit:
+        ids = sorted(_job_id(ad) for ad in schedd.query(constraint, list(JOB_ID_ATTRS)))
+        cluster, proc = ids[limit - 1]
+        ads = schedd.query(f"({constraint}) && (ClusterId < {cluster} || ClusterId == {cluster} && ProcId <= {proc})", projection)
+    return sorted(ads, key=_job_id)[:limit]
 
 
 def query_jobs(
