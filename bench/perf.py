@@ -213,7 +213,7 @@ class Server:
     """``pserve`` of development.ini on a free loopback port; the response
     cache off unless ``cache_ttl`` says otherwise."""
 
-    def __init__(self, workers: int, log: Path, cache_ttl: float = 0.0) -> None:
+    def __init__(self, workers: int, log: Path, cache_ttl: float = 0.0, overrides: dict[str, dict[str, str]] | None = None) -> None:
         self.port = _free_port()
         ini = configparser.RawConfigParser()
         ini.optionxform = str
@@ -225,6 +225,8 @@ class Server:
         ini["server:main"]["threads"] = "16"
         for logger in ("logger_root", "logger_restd_core", "logger_restd_plugins"):
             ini[logger]["level"] = "WARNING"
+        for section, values in (overrides or {}).items():
+            ini[section].update(values)
         self._dir = tempfile.TemporaryDirectory(prefix="restd-bench-")
         path = Path(self._dir.name) / "bench.ini"
         with path.open("w") as out:
@@ -371,11 +373,11 @@ def _spread(values: list[float]) -> str:
     return f"{statistics.median(values):7.3f} [{min(values):.3f}-{max(values):.3f}]"
 
 
-def run(rounds: int, workers: int, rps_seconds: float) -> None:
+def run(rounds: int, workers: int, rps_seconds: float, cases: str, overrides: dict[str, dict[str, str]]) -> None:
     bindings = Bindings()
-    server = Server(workers, Path(tempfile.gettempdir()) / "restd-bench-server.log")
+    server = Server(workers, Path(tempfile.gettempdir()) / "restd-bench-server.log", overrides=overrides)
     try:
-        names = list(CASES)
+        names = [name for name in CASES if name.startswith(cases)]
         times = {name: {"rest": [], "bindings": []} for name in names}
         for _ in range(2):  # warm both up
             for path, ask in CASES.values():
@@ -393,6 +395,8 @@ def run(rounds: int, workers: int, rps_seconds: float) -> None:
             rest, plain = times[name]["rest"], times[name]["bindings"]
             ratios = [r / b for r, b in zip(rest, plain)]
             print(f"{name:18} {_spread(rest):>22} {_spread(plain):>22} {_spread(ratios):>22}")
+        if cases:
+            return
 
         rps_path = CASES["R1 jobs proj"][0]
         print(f"\nR3: requests/s on GET /v1/jobs/DEFAULT (projection, {JOBS} jobs), {rps_seconds:g} s each")
@@ -436,6 +440,9 @@ def main() -> None:
     parser.add_argument("--rps-seconds", type=float, default=8.0)
     parser.add_argument("--fill-only", action="store_true")
     parser.add_argument("--clean", action="store_true", help="afterwards, remove the held jobs from the queue")
+    parser.add_argument("--cases", default="", help="only the R1/R2 cases whose name starts so (e.g. 'R1'), nothing else")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION:KEY=VALUE",
+                        help="an ini setting for the server, e.g. app:main:restd.gateway.listing_parts=1")
     parser.add_argument("--helper", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.helper:
@@ -443,8 +450,14 @@ def main() -> None:
     fill()
     try:
         if not args.fill_only:
-            run(max(args.rounds, 1), args.workers, args.rps_seconds)
-            cache_poll(args.workers, ttl=2.0, clients=16, seconds=10.0)
+            overrides: dict[str, dict[str, str]] = {}
+            for setting in args.set:
+                where, value = setting.split("=", 1)
+                section, key = where.rsplit(":", 1)
+                overrides.setdefault(section, {})[key] = value
+            run(max(args.rounds, 1), args.workers, args.rps_seconds, args.cases, overrides)
+            if not args.cases:
+                cache_poll(args.workers, ttl=2.0, clients=16, seconds=10.0)
     finally:
         if args.clean:
             clean()
