@@ -26,6 +26,7 @@ def make_gateway(settings: dict) -> Gateway:
     return Gateway(
         workers=ini.as_int(settings, "restd.gateway.workers", 2),
         timeout=ini.as_float(settings, "restd.gateway.timeout", 20.0),
+        listing_parts=ini.as_int(settings, "restd.gateway.listing_parts", 2),
         ops_module=settings.get("restd.gateway.bindings", "restd_core.gateway.bindings"),
         config_reload_seconds=ini.as_float(settings, "restd.config_reload_seconds", 5.0),
         # Sent to the workers over their socket, never on a command line.

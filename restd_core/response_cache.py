@@ -18,7 +18,6 @@ honours ``If-None-Match`` with 304.
 from __future__ import annotations
 
 import copy
-import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -30,6 +29,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from . import settings as ini
+from .responses import body_etag
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 _KEPT_HEADERS = ("Content-Type", "Link")
@@ -50,17 +50,13 @@ class Snapshot:
     def of(cls, response: Response) -> Snapshot:
         body = response.body
         headers = tuple((name, response.headers[name]) for name in _KEPT_HEADERS if name in response.headers)
-        return cls(response.status_int, body, headers, body_etag(body))
+        return cls(response.status_int, body, headers, body_etag([body]))
 
     def response(self) -> Response:
         response = Response(body=self.body, status=self.status, headerlist=list(self.headers), charset=None)
         if self.status == 200:
             set_etag(response, self.etag)
         return response
-
-
-def body_etag(body: bytes) -> str:
-    return hashlib.blake2b(body, digest_size=16).hexdigest()
 
 
 def set_etag(response: Response, etag: str) -> None:
@@ -167,7 +163,7 @@ def cached_view(view, info):
             return request.registry.response_cache.fetch(cache_key(request), ttl, lambda: view(context, request)).response()
         response = view(context, request)
         if response.status_int == 200:
-            set_etag(response, body_etag(response.body))
+            set_etag(response, response.etag or body_etag([response.body]))
         return response
 
     return wrapper

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, copy_context
 from typing import Any
 
 from .errors import BadQuery, Busy, GatewayError, NotFound, Timeout, Unavailable
-from .raw import RawJson
+from .raw import RawJson, merged
 from .workers import WorkerPool
 
 __all__ = ["Gateway", "GatewayError", "RawJson", "BadQuery", "Busy", "NotFound", "Timeout", "Unavailable", "deadline"]
@@ -42,9 +43,14 @@ def deadline(seconds: float) -> Iterator[None]:
 class Gateway:
     """Typed HTCondor queries, each run in a worker process with a timeout."""
 
-    def __init__(self, workers: int = 2, timeout: float = 20.0, ops_module: str = BINDINGS, **options: Any) -> None:
+    def __init__(
+        self, workers: int = 2, timeout: float = 20.0, ops_module: str = BINDINGS, listing_parts: int = 2, **options: Any
+    ) -> None:
         self.timeout = timeout
+        #: The most workers one split queue listing may use (1: never split).
+        self.listing_parts = max(1, listing_parts)
         self._pool = WorkerPool(workers, timeout, ops_module, options)
+        self._part_threads = ThreadPoolExecutor(workers, thread_name_prefix="restd-gateway-part")
         self.observers: list[CallObserver] = []
         self._pool.start()
 
@@ -53,6 +59,7 @@ class Gateway:
         schedd: str,
         source: str,
         *,
+        shape: str,
         constraint: str | None = None,
         projection: list[str] = (),
         cluster: int | None = None,
@@ -60,32 +67,36 @@ class Gateway:
         limit: int | None = None,
         hidden: list[str] = (),
         since: str | None = None,
-        shape: str | None = None,
-        shape_options: dict[str, Any] | None = None,
-    ) -> list[dict[str, Any]] | RawJson:
+        split: bool = False,
+    ) -> RawJson:
         """Jobs of ``schedd`` (a name or ``DEFAULT``) from its queue
-        (``source="queue"``) or its history (``source="history"``).
+        (``source="queue"``, in job-id order) or its history (newest first),
+        as a JSON array of what ``shape`` (``"module:function"``, importable
+        in the workers; see ``raw.shaped``) makes of each; encoded in the
+        workers and never decoded here.
 
-        With ``shape`` (``"module:function"``, importable in the worker):
-        ``function(jobs, **shape_options)``, a list, as JSON bytes
-        (``RawJson``), encoded in the worker and never decoded here.
+        ``split``: a queue listing may be split between the workers that are
+        idle (up to ``listing_parts``), which query and encode their parts
+        at the same time: the bindings hold a worker's GIL for the whole
+        query, so one worker cannot convert ads while it waits for more.
         """
-        return self._call(
-            "query_jobs",
-            "schedd",
-            None,
-            schedd=schedd,
-            source=source,
-            constraint=constraint,
-            projection=list(projection),
-            cluster=cluster,
-            proc=proc,
-            limit=limit,
-            hidden=list(hidden),
-            since=since,
-            shape=shape,
-            shape_options=shape_options,
-        )
+        kwargs = {
+            "schedd": schedd, "source": source, "shape": shape, "constraint": constraint,
+            "projection": list(projection), "cluster": cluster, "proc": proc, "limit": limit,
+            "hidden": list(hidden), "since": since,
+        }
+        parts = 1
+        if split and source == "queue" and cluster is None:
+            parts = max(1, min(self.listing_parts, self._pool.idle))
+        if parts == 1:
+            return merged([self._call("query_jobs", "schedd", None, **kwargs)], limit)
+        others = [
+            self._part_threads.submit(copy_context().run, self._call, "query_jobs", "schedd", None,
+                                      **kwargs, part=part, parts=parts)
+            for part in range(1, parts)
+        ]
+        first = self._call("query_jobs", "schedd", None, **kwargs, part=0, parts=parts)
+        return merged([first, *(other.result() for other in others)], limit)
 
     def read_params(self, names: list[str]) -> dict[str, Any]:
         """The server's own HTCondor configuration values for ``names``."""
@@ -165,4 +176,5 @@ class Gateway:
         return self._call("read_config_value", daemon or "config", None, name=name, daemon=daemon, hidden=list(hidden))
 
     def close(self) -> None:
+        self._part_threads.shutdown(cancel_futures=True)
         self._pool.close()

@@ -22,16 +22,17 @@ import classad2
 import htcondor2
 from htcondor2 import AdTypes, DaemonType
 
-from ..classad_json import ad_to_dict, ads_to_dicts
+from ..classad_json import ads_to_dicts, ads_to_json
 from ..shaping import REDACTED, matches_any
 from .errors import BadQuery, NotFound, Unavailable
 from .kinds import AD_TYPES, DAEMON_TYPES
-from .raw import RawJson, shaped
+from .raw import EncodedItems, shaped
 
 T = TypeVar("T")
 
 DEFAULT_SCHEDD = "DEFAULT"
-JOB_ID_ATTRS = ("ClusterId", "ProcId")
+#: What a job is known and sorted by.
+JOB_KEY = ("clusterid", "procid")
 
 _options: dict[str, Any] = {"config_reload_seconds": 5.0}
 _config_loaded_at = time.monotonic()
@@ -196,8 +197,8 @@ def _job_id(ad: classad2.ClassAd) -> tuple[int, int]:
 
 
 def _first_jobs(schedd: htcondor2.Schedd, constraint: str, projection: list[str], limit: int | None):
-    """The ``limit`` matching queue jobs with the lowest job ids, in job-id
-    order (what the ``after`` cursor pages through).
+    """The matching queue jobs with the ``limit`` lowest job ids (perhaps a
+    few more, if jobs came meanwhile), in no particular order.
 
     The schedd's own limit keeps whichever jobs it meets first (its queue is
     a hash table), so a page that comes back full is cut again from the
@@ -205,15 +206,16 @@ def _first_jobs(schedd: htcondor2.Schedd, constraint: str, projection: list[str]
     """
     ads = schedd.query(constraint, projection, limit=limit or -1)
     if limit and len(ads) >= limit:
-        ids = sorted(_job_id(ad) for ad in schedd.query(constraint, list(JOB_ID_ATTRS)))
+        ids = sorted(_job_id(ad) for ad in schedd.query(constraint, list(JOB_KEY)))
         cluster, proc = ids[limit - 1]
         ads = schedd.query(f"({constraint}) && (ClusterId < {cluster} || ClusterId == {cluster} && ProcId <= {proc})", projection)
-    return sorted(ads, key=_job_id)[:limit]
+    return ads
 
 
 def query_jobs(
     schedd: str,
     source: str,
+    shape: str,
     constraint: str | None = None,
     projection: list[str] = (),
     cluster: int | None = None,
@@ -221,27 +223,40 @@ def query_jobs(
     limit: int | None = None,
     hidden: list[str] = (),
     since: str | None = None,
-    shape: str | None = None,
-    shape_options: dict[str, Any] | None = None,
-) -> list[dict[str, Any]] | RawJson:
-    """Job ads from a schedd's queue (``source="queue"``) or history, as dicts
-    with lower-cased keys. A projection always includes ClusterId and ProcId.
+    part: int = 0,
+    parts: int = 1,
+) -> EncodedItems:
+    """Jobs from a schedd's queue (``source="queue"``, in job-id order) or
+    its history (newest first), as ``shape`` (``"module:function"``, see
+    ``raw.shaped``) makes them from each job's id and the JSON text of its
+    ad (``classad_json.ads_to_json``: lower-cased keys, only the projected
+    attributes, ``hidden`` ones redacted).
 
-    With ``shape`` (``"module:function"``), the answer is
-    ``function(dicts, **shape_options)`` (a list) encoded to JSON here.
+    ``parts`` > 1 splits a queue listing between as many calls (each in its
+    own worker): this one answers the jobs whose ClusterId + ProcId modulo
+    ``parts`` is ``part``.
     """
     _fresh_config()
     full_constraint = _job_constraint(constraint, cluster, proc, list(hidden))
+    if source == "queue" and parts > 1:
+        full_constraint = f"({full_constraint}) && ((ClusterId + ProcId) % {int(parts)} == {int(part)})"
+    shown = None
     if projection:
-        projection = list(dict.fromkeys([*projection, *JOB_ID_ATTRS]))
+        # Asked in lower case, the schedd names the attributes so: then they
+        # need no lowering here.
+        shown = {name.lower() for name in projection}
+        projection = list(dict.fromkeys([*(name.lower() for name in projection), *JOB_KEY]))
     location = _schedd_ad(schedd)
     try:
         client = htcondor2.Schedd(location)
         ads = _twice(lambda: _jobs_from_schedd(client, source, full_constraint, list(projection), limit, since))
     except htcondor2.HTCondorException as exc:
         raise Unavailable(f"the schedd did not answer: {exc}", {"daemon": "schedd", "schedd": schedd}) from None
-    jobs = ads_to_dicts(ads)
-    return jobs if shape is None else shaped(jobs, shape, shape_options)
+    keys, texts = ads_to_json(ads, JOB_KEY, shown, hidden)
+    if source == "queue":
+        order = sorted(range(len(keys)), key=keys.__getitem__)[:limit]
+        keys, texts = [keys[i] for i in order], [texts[i] for i in order]
+    return shaped(keys, texts, shape)
 
 
 def read_params(names: list[str]) -> dict[str, Any]:
@@ -302,7 +317,7 @@ def query_status(
         ))
     except htcondor2.HTCondorException as exc:
         raise Unavailable(f"the collector did not answer: {exc}", {"daemon": "collector"}) from None
-    return [ad_to_dict(ad) for ad in ads]
+    return ads_to_dicts(ads)
 
 
 # ------------------------------------------------------------------- config --

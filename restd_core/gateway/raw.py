@@ -1,29 +1,69 @@
-"""Answers that a worker encodes to JSON itself.
+"""Listings that the workers encode to JSON themselves.
 
-Large job listings are shaped and encoded once, in the worker process, and
-the request process passes the bytes through: decoding them there only to
-encode them again cost about as much as the query itself (bench/README.md).
+Large job listings are shaped and encoded in the worker processes, and the
+request process only stitches the bytes together: decoding them there just
+to encode them again cost about as much as the query itself
+(bench/README.md). A listing may come in several parts, each from its own
+worker, so every item travels with its sort key.
 """
 from __future__ import annotations
 
 import importlib
+from itertools import accumulate
 from typing import Any, NamedTuple
 
-import orjson
+
+class EncodedItems(NamedTuple):
+    """A part of a listing: ``body`` is its items' JSON texts joined by
+    commas, ``lengths`` the length of each, ``keys`` the key each sorts by
+    (ascending, or in the listing's own order for a listing of one part)."""
+
+    keys: list[Any]
+    lengths: list[int]
+    body: bytes
 
 
 class RawJson(NamedTuple):
-    """``body``: the answer's JSON text; ``count``: how many items its
-    array holds; ``last``: the last of them (a paging cursor), or None."""
+    """A JSON array's text in ``chunks`` (``size`` bytes in all; not joined,
+    so that a large answer is not copied once more); ``count``: how many
+    items it holds; ``last_key``: the sort key of its last item (a paging
+    cursor), or None."""
 
-    body: bytes
+    chunks: list[bytes | memoryview]
+    size: int
     count: int
-    last: Any
+    last_key: Any
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self.chunks)
 
 
-def shaped(items: list[Any], shape: str, options: dict[str, Any] | None) -> RawJson:
-    """``function(items, **options)`` (``shape`` names it: ``"module:function"``;
-    it answers a list) as a ``RawJson``."""
+def shaped(keys: list[Any], texts: list[bytes], shape: str) -> EncodedItems:
+    """``function(keys, texts)`` (``shape`` names it: ``"module:function"``;
+    it answers a JSON text for each of ``texts``, in their order), encoded."""
     module, function = shape.split(":")
-    answer = getattr(importlib.import_module(module), function)(items, **(options or {}))
-    return RawJson(orjson.dumps(answer), len(answer), answer[-1] if answer else None)
+    items = getattr(importlib.import_module(module), function)(keys, texts)
+    return EncodedItems(keys, list(map(len, items)), b",".join(items))
+
+
+def merged(parts: list[EncodedItems], limit: int | None = None) -> RawJson:
+    """One JSON array of the parts' items, at most ``limit`` of them: in key
+    order, or for a single part in its own order (a history's)."""
+    if len(parts) == 1:
+        part = parts[0]
+        count = len(part.keys) if limit is None else min(limit, len(part.keys))
+        body = memoryview(part.body)[:sum(part.lengths[:count]) + max(count - 1, 0)]
+        return RawJson([b"[", body, b"]"], len(body) + 2, count, part.keys[count - 1] if count else None)
+    order = sorted(
+        (key, which, index) for which, part in enumerate(parts) for index, key in enumerate(part.keys)
+    )[:limit]
+    views = [memoryview(part.body) for part in parts]
+    starts = [list(accumulate(part.lengths[:-1], lambda start, length: start + length + 1, initial=0)) for part in parts]
+    # Items interleave (parts are split by job id modulo their number): one
+    # copy joins them, not a chunk per item.
+    body = b",".join([
+        views[which][starts[which][index]:starts[which][index] + parts[which].lengths[index]]
+        for _, which, index in order
+    ])
+    return RawJson([b"[", body, b"]"], len(body) + 2, len(order), order[-1][0] if order else None)

@@ -24,7 +24,7 @@ from typing import Any, Callable
 import orjson
 
 from .errors import Busy, GatewayError, Timeout, Unavailable
-from .raw import RawJson
+from .raw import EncodedItems
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,8 @@ def serve(conn: Connection, ops_module: str) -> None:
                 result, answer = None, {"error": exc.to_wire()}
             except Exception as exc:  # a bug or an unexpected bindings error
                 result, answer = None, {"error": {"kind": "internal", "message": f"{type(exc).__name__}: {exc}"}}
-            if isinstance(result, RawJson):  # its body follows as it is
-                conn.send_bytes(orjson.dumps({"raw": {"count": result.count, "last": result.last}}))
+            if isinstance(result, EncodedItems):  # its body follows as it is
+                conn.send_bytes(orjson.dumps({"items": {"keys": result.keys, "lengths": result.lengths}}))
                 conn.send_bytes(result.body)
             else:
                 conn.send_bytes(orjson.dumps(answer))
@@ -214,8 +214,8 @@ class WorkerPool:
                 worker = None
                 raise Timeout(f"HTCondor did not answer within {timeout:g} s", {"timeout": timeout})
             answer = orjson.loads(worker.conn.recv_bytes())
-            if "raw" in answer:
-                answer = {"ok": RawJson(worker.conn.recv_bytes(), **answer["raw"])}
+            if "items" in answer:
+                answer = {"ok": EncodedItems(body=worker.conn.recv_bytes(), **answer["items"])}
         except (EOFError, OSError) as exc:
             log.error("HTCondor worker died during %s: %s", op, exc)
             if worker is not None:

@@ -1,14 +1,18 @@
 """The jobs and history endpoints: like condor_q and condor_history."""
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
+
+import orjson
 
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.request import Request
 from pyramid.response import Response
 
 from restd_core.gateway import NotFound, RawJson
-from restd_core.responses import json_bytes_response, json_response
+from restd_core.response_cache import cache_ttl
+from restd_core.responses import json_chunks_response, json_response
 from restd_core.shaping import group_by_attribute
 
 from .shaping import job_objects
@@ -21,31 +25,31 @@ SOURCES = {"jobs": "queue", "history": "history"}
 SHAPE = f"{job_objects.__module__}:{job_objects.__name__}"
 
 
-def _fetch(request: Request, kind: str, projection: list[str] | None, extra: list[str] = (), *, encoded: bool = False):
-    """Job objects for the request's path and query; ``extra`` attributes
-    are fetched and shown besides the projection (``groupby``). ``encoded``:
-    as a ``RawJson`` array, shaped and encoded in the gateway's worker."""
+def _fetch(request: Request, kind: str, projection: list[str] | None, extra: list[str] = ()) -> RawJson:
+    """Job objects for the request's path and query, as a JSON array made
+    in the gateway's workers; ``extra`` attributes are fetched and shown
+    besides the projection (``groupby``)."""
     path, query = request.validated["path"], request.validated["querystring"]
-    settings = request.condor_settings
     wanted = None if projection is None else [*projection, *extra]
-    shape_options = {
-        "shown": None if wanted is None else [name.lower() for name in wanted],
-        "hidden": [name.lower() for name in settings.hide_job_attrs],
-    }
-    ads = request.gateway.query_jobs(
+    return request.gateway.query_jobs(
         path["schedd"],
         SOURCES[kind],
+        shape=SHAPE,
         constraint=query.get("constraint"),
         projection=wanted or (),
         cluster=path.get("clusterid"),
         proc=path.get("procid"),
         limit=_limit(request),
-        hidden=settings.hide_job_attrs,
+        hidden=request.condor_settings.hide_job_attrs,
         since=query.get("after", query.get("since")),
-        shape=SHAPE if encoded else None,
-        shape_options=shape_options if encoded else None,
+        # Cached, a listing is made once per time-to-live for every caller:
+        # one query is then gentler on the schedd than a faster split one.
+        split=cache_ttl(request) == 0,
     )
-    return ads if encoded else job_objects(ads, **shape_options)
+
+
+def _decoded(jobs: RawJson) -> list[dict[str, Any]]:
+    return orjson.loads(jobs.body)
 
 
 def _limit(request: Request) -> int:
@@ -59,21 +63,22 @@ def _next_page_link(request: Request, jobs: RawJson) -> dict[str, str]:
     page: the v1 JSON array stays as it is, the cursor rides in a header."""
     if not jobs.count or jobs.count < _limit(request):
         return {}
-    query = {**request.GET, "after": jobs.last["jobid"]}
+    cluster, proc = jobs.last_key
+    query = {**request.GET, "after": f"{cluster}.{proc}"}
     return {"Link": f'<{request.path_url}?{urlencode(query)}>; rel="next"'}
 
 
 def list_jobs(kind: str):
     def view(request: Request) -> Response:
-        jobs = _fetch(request, kind, request.validated["querystring"].get("projection"), encoded=True)
-        return json_bytes_response(jobs.body, headers=_next_page_link(request, jobs) if kind == "jobs" else None)
+        jobs = _fetch(request, kind, request.validated["querystring"].get("projection"))
+        return json_chunks_response(jobs.chunks, jobs.size, headers=_next_page_link(request, jobs) if kind == "jobs" else None)
 
     return view
 
 
 def one_job(kind: str):
     def view(request: Request) -> Response:
-        jobs = _fetch(request, kind, request.validated["querystring"].get("projection"))
+        jobs = _decoded(_fetch(request, kind, request.validated["querystring"].get("projection")))
         if not jobs:
             path = request.validated["path"]
             raise NotFound(f"no job {path['clusterid']}.{path['procid']} in the {kind} of {path['schedd']}")
@@ -86,7 +91,7 @@ def job_attribute(kind: str):
     def view(request: Request) -> Response:
         path = request.validated["path"]
         jobid = f"{path['clusterid']}.{path['procid']}"
-        jobs = _fetch(request, kind, [path["attribute"]])
+        jobs = _decoded(_fetch(request, kind, [path["attribute"]]))
         if not jobs:
             raise NotFound(f"no job {jobid} in the {kind} of {path['schedd']}")
         value = jobs[0]["classad"].get(path["attribute"].lower())
@@ -102,7 +107,7 @@ def grouped_jobs(kind: str):
         groupby = request.validated["path"]["groupby"]
         if groupby.lower() in {name.lower() for name in request.condor_settings.hide_job_attrs}:
             raise HTTPBadRequest(f"cannot group by {groupby}: its values are hidden (RESTD_HIDE_JOB_ATTRS)")
-        jobs = _fetch(request, kind, request.validated["querystring"].get("projection"), [groupby])
+        jobs = _decoded(_fetch(request, kind, request.validated["querystring"].get("projection"), [groupby]))
         return json_response(group_by_attribute(jobs, groupby.lower()))
 
     return view

@@ -10,15 +10,16 @@ import os
 import time
 from typing import Any
 
-from restd_core.gateway.raw import RawJson, shaped
+import orjson
+
+from restd_core.gateway.raw import EncodedItems, shaped
 
 
 def init(**options: Any) -> None:
     pass
 
 
-def query_jobs(schedd: str, shape: str | None = None, shape_options: dict[str, Any] | None = None,
-               **kwargs: Any) -> list[dict[str, Any]] | RawJson:
+def query_jobs(schedd: str, shape: str, **kwargs: Any) -> EncodedItems:
     """``schedd`` picks the fault: ``slow-N`` sleeps N s, ``crash`` kills the
     worker, ``pid`` answers the worker's process id, anything else no jobs."""
     jobs = []
@@ -28,7 +29,8 @@ def query_jobs(schedd: str, shape: str | None = None, shape_options: dict[str, A
         os._exit(3)
     elif schedd == "pid":
         jobs = [{"clusterid": os.getpid(), "procid": 0}]
-    return jobs if shape is None else shaped(jobs, shape, shape_options)
+    keys = [(job["clusterid"], job["procid"]) for job in jobs]
+    return shaped(keys, list(map(orjson.dumps, jobs)), shape)
 
 
 def read_params(names: list[str]) -> dict[str, Any]:

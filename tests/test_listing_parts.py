@@ -1,0 +1,71 @@
+"""A queue listing split between idle gateway workers answers exactly what
+one query answers; a cached listing is never split (one schedd query per
+time-to-live)."""
+from __future__ import annotations
+
+import orjson
+
+from restd_core.gateway.raw import EncodedItems, merged
+
+
+def part(*jobs: tuple[int, int]) -> EncodedItems:
+    texts = [b'"%d.%d"' % job for job in jobs]
+    return EncodedItems(list(jobs), list(map(len, texts)), b",".join(texts))
+
+
+def test_parts_are_merged_in_key_order():
+    listing = merged([part((1, 0), (1, 2), (3, 0)), part((1, 1), (2, 0))])
+    assert orjson.loads(listing.body) == ["1.0", "1.1", "1.2", "2.0", "3.0"]
+    assert (listing.count, listing.last_key, listing.size) == (5, (3, 0), len(listing.body))
+
+
+def test_merged_parts_stop_at_the_limit():
+    listing = merged([part((1, 0), (1, 2)), part((1, 1), (2, 0))], limit=3)
+    assert orjson.loads(listing.body) == ["1.0", "1.1", "1.2"]
+    assert listing.last_key == (1, 2)
+
+
+def test_a_single_part_keeps_its_own_order_up_to_the_limit():
+    listing = merged([part((5, 0), (2, 0), (9, 1))], limit=2)
+    assert orjson.loads(listing.body) == ["5.0", "2.0"]
+    assert (listing.count, listing.last_key) == (2, (2, 0))
+
+
+def test_empty_parts_make_an_empty_array():
+    assert merged([part(), part()]).body == b"[]"
+    assert merged([part()]).body == b"[]"
+
+
+def without_server_time(jobs: list[dict]) -> list[dict]:
+    return [{**job, "classad": {k: v for k, v in job["classad"].items() if k != "servertime"}} for job in jobs]
+
+
+def test_a_split_listing_equals_a_single_query(app_with, test_jobs):
+    split, single = app_with(), app_with(**{"restd.gateway.listing_parts": "1"})
+    url = f"/v1/jobs/DEFAULT?constraint=ClusterId%3D%3D{test_jobs.held}||ClusterId%3D%3D{test_jobs.idle}"
+    split_jobs, single_jobs = split.get(url).json, single.get(url).json
+    assert len(single_jobs) == 5
+    assert without_server_time(split_jobs) == without_server_time(single_jobs)
+
+
+def query_calls(app) -> list[str]:
+    """The gateway's job queries from now on."""
+    calls: list[str] = []
+    app.app.registry.gateway.observers.append(lambda op, *_: op == "query_jobs" and calls.append(op))
+    return calls
+
+
+def test_an_uncached_listing_is_split_between_idle_workers(app_with, test_jobs):
+    app = app_with()
+    app.get("/v1/jobs/DEFAULT?projection=Owner")  # workers started, settings read
+    calls = query_calls(app)
+    app.get("/v1/jobs/DEFAULT?projection=Owner")
+    assert calls == ["query_jobs", "query_jobs"]
+
+
+def test_a_cached_listing_is_one_query(app_with, test_jobs):
+    app = app_with(**{"restd.cache.ttl": "60"})
+    app.get("/v1/jobs/DEFAULT?projection=Cmd")  # workers started, settings read
+    calls = query_calls(app)
+    app.get("/v1/jobs/DEFAULT?projection=Owner")
+    assert calls == ["query_jobs"]
