@@ -18,6 +18,7 @@ setup(
         "waitress>=3.0,<4",
         "htcondor>=25,<26",
         "orjson>=3.9,<4",
+        "numpy>=1.26,<3",  # lowers the keys of large listings without parsing them (restd_core.json_keys)
         "requests>=2.31,<3",
         "PasteDeploy>=3.0,<4",
         "prometheus-client>=0.20,<1",

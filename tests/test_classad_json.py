@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import classad2
+import orjson
 
-from restd_core.classad_json import ad_to_dict
+from restd_core.classad_json import ad_to_dict, ads_to_json
 
 AD = classad2.ClassAd(
     """[
@@ -45,3 +46,21 @@ def test_nested_ads_and_lists_have_lower_cased_keys_too():
     converted = ad_to_dict(AD)
     assert converted["list"] == [1, "a", {"innerkey": 1}]
     assert converted["nested"] == {"inner": 2, "deeper": {"x": "y"}, "ref": "/Expr(Other)/"}
+
+
+def test_whole_ads_as_json_have_the_same_keys_and_values_as_dicts():
+    keys, texts = ads_to_json([AD, AD], ("int", "real"))
+    assert keys == [(42, 1.0), (42, 1.0)]
+    assert [orjson.loads(text) for text in texts] == [ad_to_dict(AD)] * 2
+
+
+def test_whole_ads_whose_values_defeat_the_fast_path_are_parsed_instead():
+    tricky = classad2.ClassAd('[Id = 1; Proc = 0; Args = "say \\"Hi\\": now"; Nested = [Key = 2]]')
+    keys, texts = ads_to_json([tricky], ("id", "proc"))
+    assert keys == [(1, 0)]
+    assert orjson.loads(texts[0]) == {"id": 1, "proc": 0, "args": 'say "Hi": now', "nested": {"key": 2}}
+
+
+def test_hidden_attributes_are_redacted_in_whole_ads():
+    _, texts = ads_to_json([classad2.ClassAd('[Id = 1; Proc = 0; Env = "SECRET=1"]')], ("id", "proc"), hidden=["ENV"])
+    assert orjson.loads(texts[0]) == {"id": 1, "proc": 0, "env": "<REDACTED>"}
