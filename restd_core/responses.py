@@ -36,6 +36,9 @@ def json_chunks_response(chunks: list[bytes | memoryview], size: int, headers: d
 
     def slices() -> Iterator[bytes]:
         for chunk in chunks:
+            if isinstance(chunk, bytes) and len(chunk) <= CHUNK_BYTES:
+                yield chunk
+                continue
             view = memoryview(chunk)
             for start in range(0, len(view), CHUNK_BYTES):
                 yield bytes(view[start:start + CHUNK_BYTES])

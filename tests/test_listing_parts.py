@@ -19,6 +19,13 @@ def test_parts_are_merged_in_key_order():
     assert (listing.count, listing.last_key, listing.size) == (5, (3, 0), len(listing.body))
 
 
+def test_many_merged_items_make_one_valid_array():
+    jobs = [(cluster, proc) for cluster in range(1, 11) for proc in range(30)]
+    listing = merged([part(*jobs[0::2]), part(*jobs[1::2])])
+    assert orjson.loads(listing.body) == [f"{cluster}.{proc}" for cluster, proc in jobs]
+    assert listing.size == len(listing.body)
+
+
 def test_merged_parts_stop_at_the_limit():
     listing = merged([part((1, 0), (1, 2)), part((1, 1), (2, 0))], limit=3)
     assert orjson.loads(listing.body) == ["1.0", "1.1", "1.2"]

@@ -13,6 +13,10 @@ from itertools import accumulate
 from typing import Any, NamedTuple
 
 
+#: Merged items are copied in groups of this many (a few hundred kB of whole job ads).
+_ITEMS_PER_CHUNK = 64
+
+
 class EncodedItems(NamedTuple):
     """A part of a listing: ``body`` is its items' JSON texts joined by
     commas, ``lengths`` the length of each, ``keys`` the key each sorts by
@@ -60,10 +64,16 @@ def merged(parts: list[EncodedItems], limit: int | None = None) -> RawJson:
     )[:limit]
     views = [memoryview(part.body) for part in parts]
     starts = [list(accumulate(part.lengths[:-1], lambda start, length: start + length + 1, initial=0)) for part in parts]
-    # Items interleave (parts are split by job id modulo their number): one
-    # copy joins them, not a chunk per item.
-    body = b",".join([
+    pieces = [
         views[which][starts[which][index]:starts[which][index] + parts[which].lengths[index]]
         for _, which, index in order
-    ])
-    return RawJson([b"[", body, b"]"], len(body) + 2, len(order), order[-1][0] if order else None)
+    ]
+    # Items interleave (parts are split by job id modulo their number): they
+    # are copied once, into chunks of a few items each, not joined whole.
+    chunks: list[bytes | memoryview] = [b"["]
+    for first in range(0, len(pieces), _ITEMS_PER_CHUNK):
+        chunks += [b","] if first else []
+        chunks.append(b",".join(pieces[first:first + _ITEMS_PER_CHUNK]))
+    chunks.append(b"]")
+    size = sum(map(len, chunks))
+    return RawJson(chunks, size, len(order), order[-1][0] if order else None)

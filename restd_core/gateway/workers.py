@@ -56,12 +56,32 @@ def serve(conn: Connection, ops_module: str) -> None:
             except Exception as exc:  # a bug or an unexpected bindings error
                 result, answer = None, {"error": {"kind": "internal", "message": f"{type(exc).__name__}: {exc}"}}
             if isinstance(result, EncodedItems):  # its body follows as it is
-                conn.send_bytes(orjson.dumps({"items": {"keys": result.keys, "lengths": result.lengths}}))
-                conn.send_bytes(result.body)
+                conn.send_bytes(orjson.dumps({"items": {"keys": result.keys, "lengths": result.lengths}, "size": len(result.body)}))
+                _send_raw(conn, result.body)
             else:
                 conn.send_bytes(orjson.dumps(answer))
     except (EOFError, OSError, KeyboardInterrupt):
         return
+
+
+def _send_raw(conn: Connection, body: bytes | bytearray) -> None:
+    """``body`` as it is, after a message that gave its size: a listing's
+    tens of megabytes are not framed (and copied) by ``Connection``."""
+    view = memoryview(body)
+    while view:
+        view = view[os.write(conn.fileno(), view):]
+
+
+def _recv_raw(conn: Connection, size: int) -> bytearray:
+    """What ``_send_raw`` sent, read straight into one buffer."""
+    body = bytearray(size)
+    view, got = memoryview(body), 0
+    while got < size:
+        read = os.readv(conn.fileno(), [view[got:]])
+        if not read:
+            raise EOFError("the worker's socket closed mid-answer")
+        got += read
+    return body
 
 
 class _Worker:
@@ -215,7 +235,7 @@ class WorkerPool:
                 raise Timeout(f"HTCondor did not answer within {timeout:g} s", {"timeout": timeout})
             answer = orjson.loads(worker.conn.recv_bytes())
             if "items" in answer:
-                answer = {"ok": EncodedItems(body=worker.conn.recv_bytes(), **answer["items"])}
+                answer = {"ok": EncodedItems(body=_recv_raw(worker.conn, answer["size"]), **answer["items"])}
         except (EOFError, OSError) as exc:
             log.error("HTCondor worker died during %s: %s", op, exc)
             if worker is not None:
