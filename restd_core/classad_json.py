@@ -4,26 +4,18 @@ The contract: values exactly as HTCondor's own JSON form of the ad
 (``ClassAd.printJson()``) gives them, keys lower-cased at every depth.
 It is HTCondor itself that decides how an expression, ERROR or UNDEFINED
 looks, and printJson is the fastest way out of the bindings (FACTS:
-``dict(ad.items())`` takes three times as long).
-
-Whole ads (about 80 attributes each) have their keys lowered in the text of
-a whole listing at once (``json_keys``), never parsed: that costs a third of
-what parsing, lowering and encoding again do. Projected ads are parsed: the
-schedd names projected attributes as they are asked for, so the gateway
-asks in lower case and only ServerTime (and the job ids it adds) is left to
-drop; elsewhere top-level keys are lowered once per distinct key sequence
-(the ads of one query mostly share it).
+``dict(ad.items())`` takes three times as long). The keys of many ads are
+lowered at once, in their text (``json_keys``), never through dicts.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import Any, Protocol
 
 import orjson
 
-from .json_keys import lower_keys
+from .json_keys import lowered, lowered_by_parsing
 from .shaping import REDACTED
 
 
@@ -31,43 +23,11 @@ class Ad(Protocol):
     def printJson(self) -> str: ...
 
 
-#: Never raw in JSON text (printJson escapes control characters).
-_SEPARATOR = "\x1e"
-#: A key inside a nested object or list (printJson indents by two per level
-#: and writes one member per line; string values never hold a raw newline).
-_NESTED_KEY = re.compile(r'\n    +"(?:[^"\\\n]|\\.)*": ')
-
-
-def _lower(match: re.Match[str]) -> str:
-    return match[0].lower()
-
-
-def _with_nested_keys_lowered(text: str) -> str:
-    return _NESTED_KEY.sub(_lower, text) if "\n    " in text else text
-
-
-def _parsed(ads: Iterable[Ad]) -> list[dict[str, Any]]:
-    """The ads' own JSON, nested keys lowered, in one string: one parse."""
-    return orjson.loads("[" + _with_nested_keys_lowered(",".join([ad.printJson() for ad in ads])) + "]")
-
-
-def _lower_top_level_keys(dicts: list[dict[str, Any]]) -> None:
-    lowered: dict[tuple[str, ...], tuple[str, ...]] = {}
-    for at, parsed in enumerate(dicts):
-        keys = tuple(parsed)
-        names = lowered.get(keys)
-        if names is None:
-            names = tuple(key.lower() for key in keys)
-            names = lowered[keys] = keys if names == keys else names
-        if names is not keys:
-            dicts[at] = dict(zip(names, parsed.values()))
-
-
 def ads_to_dicts(ads: Iterable[Ad]) -> list[dict[str, Any]]:
     """ClassAds as JSON-ready dicts with lower-cased keys."""
-    dicts = _parsed(ads)
-    _lower_top_level_keys(dicts)
-    return dicts
+    text = "[" + ",".join([ad.printJson() for ad in ads]) + "]"
+    fast = lowered(text.encode())
+    return orjson.loads(fast if fast is not None else lowered_by_parsing(text))
 
 
 def ad_to_dict(ad: Ad) -> dict[str, Any]:
@@ -77,53 +37,32 @@ def ad_to_dict(ad: Ad) -> dict[str, Any]:
 
 def ads_to_json(
     ads: Sequence[Ad], key: Sequence[str], shown: set[str] | None = None, hidden: Iterable[str] = ()
-) -> tuple[list[tuple[Any, ...]], list[bytes]]:
-    """Each ad's JSON text (as ``ads_to_dicts`` makes the ad), ``hidden``
-    attributes redacted; and each ad's values of the ``key`` attributes
+) -> tuple[list[tuple[Any, ...]], list[str]]:
+    """Each ad's JSON text, ``hidden`` attributes redacted, its keys as
+    HTCondor names them: the caller lowers the keys of all of them at once
+    (``json_keys``). And each ad's values of the ``key`` attributes
     (lower-cased names, two or more), by which a caller sorts them.
 
     ``shown``: the (lower-cased) attributes the ads were queried for; the
-    ``key`` attributes were asked for too, and are shown only if in it.
-    The schedd adds ServerTime to a projection: it is shown only if asked.
+    ``key`` attributes were asked for too (in lower case, as the schedd then
+    names them), and are shown only if in it. The schedd adds ServerTime
+    to a projection: it is shown only if asked for.
     """
+    hidden = {name.lower() for name in hidden}
     if shown is None:
-        texts = _full_ads_json(ads, key, hidden)
-        if texts is not None:
-            return texts
-    dicts = _parsed(ads)
-    if shown is not None:
-        # Left in, ServerTime (the schedd's case) would cost every ad a new dict.
-        server_time = "servertime" in shown
-        for ad in dicts:
-            value = ad.pop("ServerTime", None)
-            if server_time and value is not None:
-                ad["servertime"] = value
-    _lower_top_level_keys(dicts)
+        for name in hidden:
+            for ad in ads:
+                if name in ad:  # ClassAd names are case-insensitive
+                    ad[name] = REDACTED
+        return [tuple(ad[name] for name in key) for ad in ads], [ad.printJson() for ad in ads]
+    dicts = orjson.loads("[" + ",".join([ad.printJson() for ad in ads]) + "]")
     keys = list(map(itemgetter(*key), dicts))
-    if shown is not None and not shown.issuperset(key):
-        unasked = [name for name in key if name not in shown]
-        for ad in dicts:
-            for name in unasked:
-                del ad[name]
-    for name in {name.lower() for name in hidden}:
+    unshown = [name for name in key if name not in shown] + (["ServerTime"] if "servertime" not in shown else [])
+    for ad in dicts:
+        for name in unshown:
+            ad.pop(name, None)
+    for name in hidden & shown:
         for ad in dicts:
             if name in ad:
                 ad[name] = REDACTED
-    return keys, list(map(orjson.dumps, dicts))
-
-
-def _full_ads_json(
-    ads: Sequence[Ad], key: Sequence[str], hidden: Iterable[str]
-) -> tuple[list[tuple[Any, ...]], list[bytearray]] | None:
-    """``ads_to_json`` of whole ads, their keys lowered in the text of all
-    of them at once (``json_keys``); None where that cannot be done. Hidden
-    attributes are redacted in the ads themselves."""
-    for name in hidden:
-        for ad in ads:
-            if name in ad:  # ClassAd names are case-insensitive
-                ad[name] = REDACTED
-    text = bytearray(_SEPARATOR.join([ad.printJson() for ad in ads]).encode())
-    if not lower_keys(text):
-        return None
-    texts = text.split(_SEPARATOR.encode()) if ads else []
-    return [tuple(ad[name] for name in key) for ad in ads], texts
+    return keys, [orjson.dumps(ad).decode() for ad in dicts]

@@ -1,44 +1,35 @@
-"""Lowering the keys of JSON text without parsing it (large listings)."""
+"""Lowering the keys of JSON text (whole listings at once)."""
 from __future__ import annotations
 
 import orjson
+import pytest
 
-from restd_core.json_keys import lower_keys
+from restd_core.json_keys import lowered, lowered_by_parsing
 
-
-def lowered(value) -> tuple[bool, object]:
-    text = bytearray(orjson.dumps(value, option=orjson.OPT_INDENT_2))
-    return lower_keys(text), orjson.loads(text)
-
-
-def test_keys_are_lowered_at_every_depth():
-    assert lowered({"ClusterId": 1, "Nested": {"InnerKey": [{"DeepKey": True}]}}) == (
-        True, {"clusterid": 1, "nested": {"innerkey": [{"deepkey": True}]}},
-    )
+AD = {"ClusterId": 1, "Nested": {"InnerKey": [{"DeepKey": True}]}, "Cmd": "/Bin/Sleep", "Args": ["A", "B: C"]}
+AD_LOWERED = {"clusterid": 1, "nested": {"innerkey": [{"deepkey": True}]}, "cmd": "/Bin/Sleep", "args": ["A", "B: C"]}
 
 
-def test_values_keep_their_case_even_when_they_look_like_keys():
-    assert lowered({"Cmd": "/Bin/Sleep", "Args": ["A", "B: C"], "Env": "X=Y"}) == (
-        True, {"cmd": "/Bin/Sleep", "args": ["A", "B: C"], "env": "X=Y"},
-    )
-
-
-def test_an_escaped_quote_before_a_colon_is_left_to_the_parser():
-    text = bytearray(orjson.dumps({"Args": 'say "Hi": now'}))
-    assert lower_keys(text) is False
-    assert orjson.loads(text) == {"Args": 'say "Hi": now'}
-
-
-def test_a_key_with_an_escaped_quote_is_left_to_the_parser():
-    text = bytearray(orjson.dumps({'Odd"Name': 1}))
-    assert lower_keys(text) is False
-
-
-def test_a_key_ending_in_a_backslash_is_left_to_the_parser():
-    text = bytearray(orjson.dumps({"Odd\\": 1}))
-    assert lower_keys(text) is False
+@pytest.mark.parametrize("option", [0, orjson.OPT_INDENT_2], ids=["compact", "indented"])
+def test_keys_are_lowered_at_every_depth_and_values_keep_their_case(option):
+    assert orjson.loads(lowered(orjson.dumps(AD, option=option))) == AD_LOWERED
 
 
 def test_text_without_keys_is_unchanged():
-    assert lowered(["A", 1, None]) == (True, ["A", 1, None])
-    assert lower_keys(bytearray()) is True
+    assert bytes(lowered(b'["A", 1, null]')) == b'["A", 1, null]'
+    assert bytes(lowered(b"")) == b""
+
+
+@pytest.mark.parametrize("value", [
+    {"Args": 'say "Hi": now'},  # an escaped quote before a colon, in a value
+    {'Odd"Name': 1},  # a key holding a quote
+    {"Odd\\": 1},  # a key ending in a backslash
+], ids=["quote-colon-in-value", "quote-in-key", "backslash-ending-key"])
+def test_what_is_ambiguous_to_find_without_parsing_is_declined(value):
+    assert lowered(orjson.dumps(value)) is None
+
+
+def test_parsing_lowers_every_key_too():
+    assert orjson.loads(lowered_by_parsing(orjson.dumps({"Args": 'say "Hi": now', "N": {"K": 1}}).decode())) == {
+        "args": 'say "Hi": now', "n": {"k": 1},
+    }

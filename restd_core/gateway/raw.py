@@ -12,6 +12,8 @@ import importlib
 from itertools import accumulate
 from typing import Any, NamedTuple
 
+from ..json_keys import lowered, lowered_by_parsing
+
 
 #: Merged items are copied in groups of this many (a few hundred kB of whole job ads).
 _ITEMS_PER_CHUNK = 64
@@ -24,7 +26,7 @@ class EncodedItems(NamedTuple):
 
     keys: list[Any]
     lengths: list[int]
-    body: bytes
+    body: bytes | bytearray | memoryview
 
 
 class RawJson(NamedTuple):
@@ -43,12 +45,20 @@ class RawJson(NamedTuple):
         return b"".join(self.chunks)
 
 
-def shaped(keys: list[Any], texts: list[bytes], shape: str) -> EncodedItems:
+def shaped(keys: list[Any], texts: list[str], shape: str) -> EncodedItems:
     """``function(keys, texts)`` (``shape`` names it: ``"module:function"``;
-    it answers a JSON text for each of ``texts``, in their order), encoded."""
+    it answers a JSON text for each of ``texts``, in their order), encoded,
+    every key lower-cased (in one pass over the whole listing)."""
     module, function = shape.split(":")
     items = getattr(importlib.import_module(module), function)(keys, texts)
-    return EncodedItems(keys, list(map(len, items)), b",".join(items))
+    joined = ",".join(items)
+    body = lowered(joined.encode())
+    if body is None:
+        items = list(map(lowered_by_parsing, items))
+        joined = ",".join(items)
+        body = joined.encode()
+    lengths = list(map(len, items)) if len(body) == len(joined) else [len(item.encode()) for item in items]
+    return EncodedItems(keys, lengths, body)
 
 
 def merged(parts: list[EncodedItems], limit: int | None = None) -> RawJson:

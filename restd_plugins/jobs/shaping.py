@@ -3,7 +3,7 @@ worker processes (``Gateway.query_jobs(shape=...)``); pure, no I/O."""
 from __future__ import annotations
 
 
-def job_objects(keys: list[tuple[int, int]], classads: list[bytes]) -> list[bytes]:
+def job_objects(keys: list[tuple[int, int]], classads: list[str]) -> list[str]:
     """``{"jobid": "C.P", "classad": {...}}`` of each job, from its
     ``(ClusterId, ProcId)`` and the JSON text of its classad."""
-    return [b'{"jobid":"%d.%d","classad":%b}' % (cluster, proc, classad) for (cluster, proc), classad in zip(keys, classads)]
+    return [f'{{"jobid":"{cluster}.{proc}","classad":{classad}}}' for (cluster, proc), classad in zip(keys, classads)]

@@ -30,7 +30,7 @@ def query_jobs(schedd: str, shape: str, **kwargs: Any) -> EncodedItems:
     elif schedd == "pid":
         jobs = [{"clusterid": os.getpid(), "procid": 0}]
     keys = [(job["clusterid"], job["procid"]) for job in jobs]
-    return shaped(keys, list(map(orjson.dumps, jobs)), shape)
+    return shaped(keys, [orjson.dumps(job).decode() for job in jobs], shape)
 
 
 def read_params(names: list[str]) -> dict[str, Any]:
