@@ -390,11 +390,12 @@ def run(rounds: int, workers: int, rps_seconds: float, cases: str, overrides: di
                 for side, measure in pair if i % 2 else reversed(pair):
                     times[name][side].append(measure())
         print(f"\n{JOBS} jobs, {rounds} rounds, {workers} gateway workers; seconds: median [min-max]")
-        print(f"{'case':18} {'REST':>22} {'bindings':>22} {'ratio':>22}")
+        print(f"{'case':18} {'REST':>22} {'bindings':>22} {'ratio per round':>22} {'of medians':>10}")
         for name in names:
             rest, plain = times[name]["rest"], times[name]["bindings"]
             ratios = [r / b for r, b in zip(rest, plain)]
-            print(f"{name:18} {_spread(rest):>22} {_spread(plain):>22} {_spread(ratios):>22}")
+            of_medians = statistics.median(rest) / statistics.median(plain)
+            print(f"{name:18} {_spread(rest):>22} {_spread(plain):>22} {_spread(ratios):>22} {of_medians:10.3f}")
         if cases:
             return
 

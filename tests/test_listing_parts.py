@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import orjson
 
-from restd_core.gateway.raw import EncodedItems, merged
+from restd_core.gateway.raw import EncodedItems, merged, shaped
 
 
 def part(*jobs: tuple[int, int]) -> EncodedItems:
     texts = [b'"%d.%d"' % job for job in jobs]
-    return EncodedItems(list(jobs), list(map(len, texts)), b",".join(texts))
+    return EncodedItems(list(jobs), list(map(len, texts)), [b",".join(texts)])
 
 
 def test_parts_are_merged_in_key_order():
@@ -41,6 +41,21 @@ def test_a_single_part_keeps_its_own_order_up_to_the_limit():
 def test_empty_parts_make_an_empty_array():
     assert merged([part(), part()]).body == b"[]"
     assert merged([part()]).body == b"[]"
+
+
+def as_is(keys: list, texts: list[str]) -> list[str]:
+    """A shape that keeps each text as it is."""
+    return texts
+
+
+def test_every_key_of_a_long_listing_is_lowered_even_where_a_pass_needs_parsing():
+    texts = [orjson.dumps({"Id": n, "Args": 'say "Hi": now' if n == 700 else "Keep Case"}).decode() for n in range(1200)]
+    items = shaped(list(range(1200)), texts, f"{__name__}:as_is")
+    body = b"".join(items.pieces)
+    assert orjson.loads(b"[" + body + b"]")[699:701] == [
+        {"id": 699, "args": "Keep Case"}, {"id": 700, "args": 'say "Hi": now'},
+    ]
+    assert len(body) == sum(items.lengths) + 1199
 
 
 def without_server_time(jobs: list[dict]) -> list[dict]:

@@ -56,20 +56,22 @@ def serve(conn: Connection, ops_module: str) -> None:
             except Exception as exc:  # a bug or an unexpected bindings error
                 result, answer = None, {"error": {"kind": "internal", "message": f"{type(exc).__name__}: {exc}"}}
             if isinstance(result, EncodedItems):  # its body follows as it is
-                conn.send_bytes(orjson.dumps({"items": {"keys": result.keys, "lengths": result.lengths}, "size": len(result.body)}))
-                _send_raw(conn, result.body)
+                size = sum(map(len, result.pieces))
+                conn.send_bytes(orjson.dumps({"items": {"keys": result.keys, "lengths": result.lengths}, "size": size}))
+                _send_raw(conn, result.pieces)
             else:
                 conn.send_bytes(orjson.dumps(answer))
     except (EOFError, OSError, KeyboardInterrupt):
         return
 
 
-def _send_raw(conn: Connection, body: bytes | bytearray) -> None:
-    """``body`` as it is, after a message that gave its size: a listing's
-    tens of megabytes are not framed (and copied) by ``Connection``."""
-    view = memoryview(body)
-    while view:
-        view = view[os.write(conn.fileno(), view):]
+def _send_raw(conn: Connection, pieces: list[bytes | bytearray | memoryview]) -> None:
+    """``pieces`` as they are, after a message that gave their size: a
+    listing's tens of megabytes are not framed (and copied) by ``Connection``."""
+    for piece in pieces:
+        view = memoryview(piece)
+        while view:
+            view = view[os.write(conn.fileno(), view):]
 
 
 def _recv_raw(conn: Connection, size: int) -> bytearray:
@@ -235,7 +237,7 @@ class WorkerPool:
                 raise Timeout(f"HTCondor did not answer within {timeout:g} s", {"timeout": timeout})
             answer = orjson.loads(worker.conn.recv_bytes())
             if "items" in answer:
-                answer = {"ok": EncodedItems(body=_recv_raw(worker.conn, answer["size"]), **answer["items"])}
+                answer = {"ok": EncodedItems(pieces=[_recv_raw(worker.conn, answer["size"])], **answer["items"])}
         except (EOFError, OSError) as exc:
             log.error("HTCondor worker died during %s: %s", op, exc)
             if worker is not None:
