@@ -49,14 +49,18 @@ def test_request_durations_are_a_histogram_by_route(app_with):
     assert value(app, "restd_http_request_duration_seconds_bucket", method="GET", route="/healthz", le="+Inf") == 1
 
 
+#: A listing as one HTCondor call (uncached, it may be split between workers).
+ONE_CALL = {"restd.gateway.listing_parts": "1"}
+
+
 def test_htcondor_calls_are_timed_by_operation_and_daemon(app_with):
-    app = app_with()
+    app = app_with(**ONE_CALL)
     app.get("/v1/jobs/DEFAULT?limit=1")
     assert value(app, "restd_htcondor_call_duration_seconds_count", operation="query_jobs", daemon="schedd") == 1
 
 
 def test_htcondor_failures_are_counted_by_the_daemon_that_failed(app_with):
-    app = app_with(env=NO_COLLECTOR)
+    app = app_with(env=NO_COLLECTOR, **ONE_CALL)
     app.get("/v1/jobs/DEFAULT", status=503)
     assert value(app, "restd_htcondor_call_failures_total",
                  operation="query_jobs", daemon="collector", kind="unavailable") == 1
