@@ -231,7 +231,8 @@ class Server:
         path = Path(self._dir.name) / "bench.ini"
         with path.open("w") as out:
             ini.write(out)
-        env = {**os.environ, "_CONDOR_RESTD_CACHE_TTL": str(cache_ttl), "_CONDOR_RESTD_MAX_JOBS": str(MAX_JOBS)}
+        env = {**os.environ, "_CONDOR_RESTD_CACHE_TTL": str(cache_ttl), "_CONDOR_RESTD_MAX_JOBS": str(MAX_JOBS),
+               "MALLOC_ARENA_MAX": "2"}  # as the image and scripts/serve.sh run it
         self._log = log.open("w")
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / "pserve"), str(path)], env=env, stdout=self._log, stderr=self._log
