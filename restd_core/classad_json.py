@@ -9,9 +9,10 @@ lowered at once, in their text (``json_keys``), never through dicts.
 """
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
-from operator import itemgetter
-from typing import Any, Protocol
+from operator import itemgetter, methodcaller
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 
@@ -35,18 +36,28 @@ def ad_to_dict(ad: Ad) -> dict[str, Any]:
     return ads_to_dicts([ad])[0]
 
 
+class AdTexts(NamedTuple):
+    """Ads as JSON texts: ``texts``; ``keys``, each ad's values of the
+    attributes a caller sorts them by; ``lowered``, whether every key of the
+    texts is lower-cased already (else the caller lowers all at once,
+    ``json_keys``)."""
+
+    keys: list[tuple[Any, ...]]
+    texts: list[str]
+    lowered: bool
+
+
 def ads_to_json(
     ads: Sequence[Ad], key: Sequence[str], shown: set[str] | None = None, hidden: Iterable[str] = ()
-) -> tuple[list[tuple[Any, ...]], list[str]]:
-    """Each ad's JSON text, ``hidden`` attributes redacted, its keys as
-    HTCondor names them: the caller lowers the keys of all of them at once
-    (``json_keys``). And each ad's values of the ``key`` attributes
-    (lower-cased names, two or more), by which a caller sorts them.
+) -> AdTexts:
+    """Each ad's JSON text, ``hidden`` attributes redacted, and its values
+    of the ``key`` attributes (lower-cased names, two or more).
 
     ``shown``: the (lower-cased) attributes the ads were queried for; the
-    ``key`` attributes were asked for too (in lower case, as the schedd then
-    names them), and are shown only if in it. The schedd adds ServerTime
-    to a projection: it is shown only if asked for.
+    ``key`` attributes were asked for too (in lower case: the schedd then
+    names them so), and are shown only if in it. The schedd adds ServerTime
+    to a projection: it is shown only if asked for. Whole ads (no
+    ``shown``) keep their keys as HTCondor names them.
     """
     hidden = {name.lower() for name in hidden}
     if shown is None:
@@ -54,15 +65,23 @@ def ads_to_json(
             for ad in ads:
                 if name in ad:  # ClassAd names are case-insensitive
                     ad[name] = REDACTED
-        return [tuple(ad[name] for name in key) for ad in ads], [ad.printJson() for ad in ads]
-    dicts = orjson.loads("[" + ",".join([ad.printJson() for ad in ads]) + "]")
+        return AdTexts([tuple(ad[name] for name in key) for ad in ads], [ad.printJson() for ad in ads], False)
+    text = ",".join([ad.printJson() for ad in ads])
+    dicts = orjson.loads("[" + text + "]")
     keys = list(map(itemgetter(*key), dicts))
-    unshown = [name for name in key if name not in shown] + (["ServerTime"] if "servertime" not in shown else [])
-    for ad in dicts:
-        for name in unshown:
-            ad.pop(name, None)
+    unshown = [name for name in key if name not in shown]
+    if "servertime" in shown:
+        for ad in dicts:
+            if "ServerTime" in ad:
+                ad["servertime"] = ad.pop("ServerTime")
+    else:
+        unshown.append("ServerTime")
+    for name in unshown:  # ad.pop(name, None) for every ad, without a Python loop
+        deque(map(methodcaller("pop", name, None), dicts), maxlen=0)
     for name in hidden & shown:
         for ad in dicts:
             if name in ad:
                 ad[name] = REDACTED
-    return keys, [orjson.dumps(ad).decode() for ad in dicts]
+    # printJson indents nested values by 4 and more: without them, every key
+    # is one the gateway asked for, in lower case.
+    return AdTexts(keys, [orjson.dumps(ad).decode() for ad in dicts], "\n    " not in text)

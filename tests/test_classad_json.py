@@ -54,18 +54,29 @@ def test_values_that_defeat_the_fast_lowering_are_lowered_by_parsing():
 
 
 def test_whole_ads_as_json_have_their_values_and_job_keys():
-    keys, texts = ads_to_json([AD, AD], ("int", "real"))
-    assert keys == [(42, 1.0), (42, 1.0)]
+    keys, texts, lowered = ads_to_json([AD, AD], ("int", "real"))
+    assert keys == [(42, 1.0), (42, 1.0)] and not lowered
     assert [orjson.loads(text)["Str"] for text in texts] == ['with "quotes" and / slash'] * 2
 
 
 def test_hidden_attributes_are_redacted_in_whole_ads():
-    _, texts = ads_to_json([classad2.ClassAd('[Id = 1; Proc = 0; Env = "SECRET=1"]')], ("id", "proc"), hidden=["ENV"])
+    _, texts, _ = ads_to_json([classad2.ClassAd('[Id = 1; Proc = 0; Env = "SECRET=1"]')], ("id", "proc"), hidden=["ENV"])
     assert orjson.loads(texts[0])["Env"] == "<REDACTED>"
 
 
 def test_projected_ads_lose_the_job_keys_and_server_time_unless_asked_for():
     ad = classad2.ClassAd('[owner = "alice"; clusterid = 5; procid = 1; ServerTime = 7]')
-    keys, texts = ads_to_json([ad], ("clusterid", "procid"), shown={"owner", "procid"})
-    assert keys == [(5, 1)]
+    keys, texts, lowered = ads_to_json([ad], ("clusterid", "procid"), shown={"owner", "procid"})
+    assert keys == [(5, 1)] and lowered
     assert orjson.loads(texts[0]) == {"owner": "alice", "procid": 1}
+
+
+def test_projected_server_time_is_lower_cased_when_asked_for():
+    ad = classad2.ClassAd('[owner = "alice"; clusterid = 5; procid = 1; ServerTime = 7]')
+    _, texts, lowered = ads_to_json([ad], ("clusterid", "procid"), shown={"servertime"})
+    assert orjson.loads(texts[0]) == {"owner": "alice", "servertime": 7} and lowered
+
+
+def test_projected_nested_values_leave_their_keys_to_be_lowered():
+    ad = classad2.ClassAd('[clusterid = 5; procid = 1; numholdsbyreason = [UserRequest = 1]]')
+    assert ads_to_json([ad], ("clusterid", "procid"), shown={"numholdsbyreason"}).lowered is False

@@ -44,6 +44,7 @@ def serve(conn: Connection, ops_module: str) -> None:
     options = orjson.loads(conn.recv_bytes())
     ops = importlib.import_module(ops_module)
     ops.init(**options)
+    after_answer = getattr(ops, "after_answer", None)  # optional: work that can wait for the answer to be sent
     try:
         conn.send_bytes(_READY)
         while True:
@@ -61,6 +62,9 @@ def serve(conn: Connection, ops_module: str) -> None:
                 _send_raw(conn, result.pieces)
             else:
                 conn.send_bytes(orjson.dumps(answer))
+            del result, answer
+            if after_answer is not None:
+                after_answer()
     except (EOFError, OSError, KeyboardInterrupt):
         return
 
