@@ -21,7 +21,15 @@ from .shaping import REDACTED
 
 
 class Ad(Protocol):
+    """What of a ``classad2.ClassAd`` is used here (names case-insensitive)."""
+
     def printJson(self) -> str: ...
+
+    def __contains__(self, name: object) -> bool: ...
+
+    def __getitem__(self, name: str) -> Any: ...
+
+    def __setitem__(self, name: str, value: Any) -> None: ...
 
 
 def ads_to_dicts(ads: Iterable[Ad]) -> list[dict[str, Any]]:

@@ -239,8 +239,8 @@ def query_jobs(
     """Jobs from a schedd's queue (``source="queue"``, in job-id order) or
     its history (newest first), as ``shape`` (``"module:function"``, see
     ``raw.shaped``) makes them from each job's id and the JSON text of its
-    ad (``classad_json.ads_to_json``: lower-cased keys, only the projected
-    attributes, ``hidden`` ones redacted).
+    ad (``classad_json.ads_to_json``: only the projected attributes,
+    ``hidden`` ones redacted; ``shaped`` lowers every key).
 
     ``parts`` > 1 splits a queue listing between as many calls (each in its
     own worker): this one answers the jobs whose ClusterId + ProcId modulo
