@@ -19,8 +19,10 @@ from typing import Any
 import numpy as np
 import orjson
 
-_QUOTE, _COLON, _BACKSLASH, _UPPER_A = (ord(char) for char in '":\\A')
-_CASE_BIT = np.uint8(0x20)  # "A" | 0x20 == "a"
+_QUOTE, _COLON, _BACKSLASH = (ord(char) for char in '":\\')
+#: Each byte's lower-case form: "A"-"Z" to "a"-"z", every other byte as it is.
+_LOWER = np.arange(256, dtype=np.uint8)
+_LOWER[ord("A"):ord("Z") + 1] += ord("a") - ord("A")
 
 
 def lowered(text: bytes) -> memoryview | None:
@@ -37,13 +39,15 @@ def lowered(text: bytes) -> memoryview | None:
     starts, ends = quotes[closing - 1] + 1, quotes[closing]
     if np.any(data[starts - 2] == _BACKSLASH):  # that "opening" quote was an escaped one
         return None
-    # +1 where a key starts, -1 where it ends: their running sum is 1 inside keys.
-    edges = np.zeros(len(data) + 1, dtype=np.int8)
-    edges[starts] = 1
-    edges[ends] -= 1
-    in_key = np.cumsum(edges[:-1], dtype=np.int8).view(bool)
-    in_key &= (data - _UPPER_A) < 26  # uint8: below "A" wraps around
-    return memoryview(data | in_key.view(np.uint8) * _CASE_BIT)
+    # The position of every byte of every key: key k's bytes follow each
+    # other from starts[k], so position = its rank among all key bytes +
+    # how far key k starts past the key bytes before it.
+    lengths = ends - starts
+    before = np.cumsum(lengths) - lengths
+    in_keys = np.arange(int(lengths.sum())) + np.repeat(starts - before, lengths)
+    out = data.copy()
+    out[in_keys] = _LOWER[data[in_keys]]
+    return memoryview(out)
 
 
 def lowered_by_parsing(text: str) -> str:
