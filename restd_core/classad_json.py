@@ -39,11 +39,6 @@ def ads_to_dicts(ads: Iterable[Ad]) -> list[dict[str, Any]]:
     return orjson.loads(fast if fast is not None else lowered_by_parsing(text))
 
 
-def ad_to_dict(ad: Ad) -> dict[str, Any]:
-    """One ClassAd as ``ads_to_dicts`` makes it."""
-    return ads_to_dicts([ad])[0]
-
-
 class AdTexts(NamedTuple):
     """Ads as JSON texts: ``texts``; ``keys``, each ad's values of the
     attributes a caller sorts them by; ``lowered``, whether every key of the
@@ -69,11 +64,8 @@ def ads_to_json(
     """
     hidden = {name.lower() for name in hidden}
     if shown is None:
-        for name in hidden:
-            for ad in ads:
-                if name in ad:  # ClassAd names are case-insensitive
-                    ad[name] = REDACTED
-        return AdTexts([tuple(ad[name] for name in key) for ad in ads], [ad.printJson() for ad in ads], False)
+        _redact(ads, hidden)  # ClassAd names are case-insensitive
+        return AdTexts(list(map(itemgetter(*key), ads)), [ad.printJson() for ad in ads], False)
     text = ",".join([ad.printJson() for ad in ads])
     dicts = orjson.loads("[" + text + "]")
     keys = list(map(itemgetter(*key), dicts))
@@ -86,10 +78,15 @@ def ads_to_json(
         unshown.append("ServerTime")
     for name in unshown:  # ad.pop(name, None) for every ad, without a Python loop
         deque(map(methodcaller("pop", name, None), dicts), maxlen=0)
-    for name in hidden & shown:
-        for ad in dicts:
-            if name in ad:
-                ad[name] = REDACTED
+    _redact(dicts, hidden & shown)
     # printJson indents nested values by 4 and more: without them, every key
     # is one the gateway asked for, in lower case.
     return AdTexts(keys, [orjson.dumps(ad).decode() for ad in dicts], "\n    " not in text)
+
+
+def _redact(ads: Sequence[Ad] | Sequence[dict[str, Any]], names: Iterable[str]) -> None:
+    """Each of ``names`` an ad has becomes ``"<REDACTED>"``, in the ad itself."""
+    for name in names:
+        for ad in ads:
+            if name in ad:
+                ad[name] = REDACTED

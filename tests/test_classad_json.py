@@ -4,7 +4,12 @@ from __future__ import annotations
 import classad2
 import orjson
 
-from restd_core.classad_json import ad_to_dict, ads_to_json
+from restd_core.classad_json import ads_to_dicts, ads_to_json
+
+
+def ad_to_dict(ad: classad2.ClassAd) -> dict:
+    return ads_to_dicts([ad])[0]
+
 
 AD = classad2.ClassAd(
     """[
