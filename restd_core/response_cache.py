@@ -50,7 +50,7 @@ class Snapshot:
     def of(cls, response: Response) -> Snapshot:
         body = response.body
         headers = tuple((name, response.headers[name]) for name in _KEPT_HEADERS if name in response.headers)
-        return cls(response.status_int, body, headers, body_etag([body]))
+        return cls(response.status_int, body, headers, response.etag or body_etag([body]))
 
     def response(self) -> Response:
         response = Response(body=self.body, status=self.status, headerlist=list(self.headers), charset=None)
