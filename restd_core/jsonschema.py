@@ -24,6 +24,17 @@ def lower_cased_object(description: str) -> Schema:
     listing): the v1 contract's promise, for the OpenAPI document."""
     return {"type": "object", "description": description, "propertyNames": {"pattern": "^[^A-Z]*$"}}
 
+
+def grouped_by_value(items: Schema, what: str) -> Schema:
+    """The answer of a grouped endpoint (``shaping.group_by_attribute``):
+    ``items`` lists by the value of the groupby attribute."""
+    return {
+        "type": "object",
+        "description": f"{what} by the value of the groupby attribute (non-strings as their JSON text)",
+        "additionalProperties": items,
+    }
+
+
 _SCALARS: list[tuple[type, Schema]] = [
     # Subclasses before their bases: Integer and Decimal are Numbers.
     (colander.Integer, {"type": "integer"}),

@@ -1,7 +1,7 @@
 """JSON Schemas of the jobs plugin's answers, for the OpenAPI document."""
 from __future__ import annotations
 
-from restd_core.jsonschema import Schema, lower_cased_object
+from restd_core.jsonschema import Schema, grouped_by_value, lower_cased_object
 
 CLASSAD: Schema = lower_cased_object(
     "The job's ClassAd as HTCondor's JSON form gives it, with lower-cased keys; "
@@ -20,11 +20,7 @@ JOB: Schema = {
 
 JOBS: Schema = {"type": "array", "items": JOB}
 
-GROUPED_JOBS: Schema = {
-    "type": "object",
-    "description": "Jobs by the value of the groupby attribute (non-strings as their JSON text)",
-    "additionalProperties": JOBS,
-}
+GROUPED_JOBS: Schema = grouped_by_value(JOBS, "Jobs")
 
 ATTRIBUTE_VALUE: Schema = {
     "description": "The attribute's bare JSON value (never null: an undefined attribute is 404)",

@@ -1,7 +1,7 @@
 """JSON Schemas of the status plugin's answers, for the OpenAPI document."""
 from __future__ import annotations
 
-from restd_core.jsonschema import Schema, lower_cased_object
+from restd_core.jsonschema import Schema, grouped_by_value, lower_cased_object
 
 STATUS_OBJECT: Schema = {
     "type": "object",
@@ -16,8 +16,4 @@ STATUS_OBJECT: Schema = {
 
 STATUS_LIST: Schema = {"type": "array", "items": STATUS_OBJECT}
 
-GROUPED_STATUS: Schema = {
-    "type": "object",
-    "description": "Status objects by the value of the groupby attribute (non-strings as their JSON text)",
-    "additionalProperties": STATUS_LIST,
-}
+GROUPED_STATUS: Schema = grouped_by_value(STATUS_LIST, "Status objects")
