@@ -1,7 +1,7 @@
 """Benchmark of the hot path: condor-restd against the plain bindings.
 
     CONDOR_CONFIG=/var/tmp/condor-restd-pool-client/condor_config.client \
-        .venv/bin/python bench/perf.py [--rounds 7] [--workers 2] [--clean]
+        .venv/bin/python bench/perf.py [--rounds 7] [--workers 3] [--clean]
 
 Fills the real pool (once; reruns reuse the jobs, found by batch name) with
 10,000 held jobs in the queue and 10,000 removed jobs in the history,
@@ -438,7 +438,7 @@ def cache_poll(workers: int, ttl: float, clients: int, seconds: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--workers", type=int, default=2, help="restd.gateway.workers")
+    parser.add_argument("--workers", type=int, default=3, help="restd.gateway.workers")
     parser.add_argument("--rps-seconds", type=float, default=8.0)
     parser.add_argument("--fill-only", action="store_true")
     parser.add_argument("--clean", action="store_true", help="afterwards, remove the held jobs from the queue")

@@ -24,7 +24,7 @@ def _condor_settings(request: Request):
 
 def make_gateway(settings: dict) -> Gateway:
     return Gateway(
-        workers=ini.as_int(settings, "restd.gateway.workers", 2),
+        workers=ini.as_int(settings, "restd.gateway.workers", 3),
         timeout=ini.as_float(settings, "restd.gateway.timeout", 20.0),
         listing_parts=ini.as_int(settings, "restd.gateway.listing_parts", 2),
         ops_module=settings.get("restd.gateway.bindings", "restd_core.gateway.bindings"),

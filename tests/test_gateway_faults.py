@@ -70,8 +70,10 @@ def test_when_every_worker_stays_busy_the_next_call_is_503(faulty_app):
         slow.join()
 
 
-def test_a_cheap_request_is_answered_while_a_slow_query_is_in_flight(faulty_app):
-    app = faulty_app(**{"restd.gateway.timeout": "10"})
+@pytest.mark.parametrize("workers", ["2", "3"], ids=["unsplit", "split-listing"])
+def test_a_cheap_request_is_answered_while_a_slow_listing_is_in_flight(faulty_app, workers):
+    app = faulty_app(**{"restd.gateway.timeout": "10", "restd.gateway.workers": workers})
+    app.get("/v1/jobs/fast")  # every worker started and idle: the slow listing may be split
     server = waitress.server.create_server(app.app, host="127.0.0.1", port=0, threads=4)
     serving = threading.Thread(target=server.run, daemon=True)
     serving.start()
@@ -79,6 +81,8 @@ def test_a_cheap_request_is_answered_while_a_slow_query_is_in_flight(faulty_app)
     try:
         slow = threading.Thread(target=requests.get, args=(f"{base}/v1/jobs/slow-4",), kwargs={"timeout": 30})
         slow.start()
+        while app.app.registry.gateway.idle_workers == int(workers) and slow.is_alive():
+            time.sleep(0.01)  # the slow listing has its worker(s)
         assert requests.get(f"{base}/healthz", timeout=30).status_code == 200
         assert requests.get(f"{base}/v1/jobs/fast", timeout=30).json() == []
         assert slow.is_alive(), "the cheap requests were answered before the slow one ended"

@@ -44,7 +44,7 @@ class Gateway:
     """Typed HTCondor queries, each run in a worker process with a timeout."""
 
     def __init__(
-        self, workers: int = 2, timeout: float = 20.0, ops_module: str = BINDINGS, listing_parts: int = 2, **options: Any
+        self, workers: int = 3, timeout: float = 20.0, ops_module: str = BINDINGS, listing_parts: int = 2, **options: Any
     ) -> None:
         self.timeout = timeout
         #: The most workers one split queue listing may use (1: never split).
@@ -79,6 +79,8 @@ class Gateway:
         idle (up to ``listing_parts``), which query and encode their parts
         at the same time: the bindings hold a worker's GIL for the whole
         query, so one worker cannot convert ads while it waits for more.
+        A split never takes the last idle worker: a cheap call that comes
+        meanwhile must not queue behind the listing.
         """
         kwargs = {
             "schedd": schedd, "source": source, "shape": shape, "constraint": constraint,
@@ -87,7 +89,7 @@ class Gateway:
         }
         parts = 1
         if split and source == "queue" and cluster is None:
-            parts = max(1, min(self.listing_parts, self._pool.idle))
+            parts = max(1, min(self.listing_parts, self._pool.idle - 1))
         if parts == 1:
             return merged([self._call("query_jobs", "schedd", None, **kwargs)], limit)
         others = [
