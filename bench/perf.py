@@ -36,6 +36,8 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -308,6 +310,47 @@ def _rss(pid: int) -> int:
     return 0
 
 
+def _cpu_seconds(pid: int, children: bool = False) -> float:
+    """User + system CPU of ``pid`` so far (with ``children``: also of its
+    children it has reaped, as the schedd's query children are); 0 if gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = sum(map(int, fields[11:15] if children else fields[11:13]))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _schedd_pid() -> int | None:
+    """The local condor_schedd's process id (None if not exactly one)."""
+    pids = [int(path.parent.name) for path in Path("/proc").glob("[0-9]*/comm")
+            if _read(path) == "condor_schedd\n"]
+    return pids[0] if len(pids) == 1 else None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+#: After an answer, how long the schedd may take to reap its query child
+#: (whose CPU it counts only then).
+REAP_PAUSE = 0.3
+
+
+def with_cpu(measure: Callable[[], float], pids: Callable[[], list[int]], schedd: int | None) -> tuple[float, float]:
+    """``measure()``'s seconds, and the CPU seconds ``pids()`` and the schedd
+    spent meanwhile."""
+    own = pids()
+    before = sum(map(_cpu_seconds, own)) + (_cpu_seconds(schedd, children=True) if schedd else 0.0)
+    seconds = measure()
+    time.sleep(REAP_PAUSE)
+    after = sum(map(_cpu_seconds, own)) + (_cpu_seconds(schedd, children=True) if schedd else 0.0)
+    return seconds, after - before
+
+
 def peak_rss(server: Server, path: str) -> tuple[int, int, int]:
     """(RSS before, peak RSS while answering ``path``, answer size), summed
     over the server and its workers, sampled every 5 ms."""
@@ -374,29 +417,70 @@ def _spread(values: list[float]) -> str:
     return f"{statistics.median(values):7.3f} [{min(values):.3f}-{max(values):.3f}]"
 
 
-def run(rounds: int, workers: int, rps_seconds: float, cases: str, overrides: dict[str, dict[str, str]]) -> None:
+def _print_ratios(name: str, rest: list[float], plain: list[float]) -> None:
+    ratios = [r / b for r, b in zip(rest, plain) if b > 0]
+    of_medians = statistics.median(rest) / statistics.median(plain)
+    print(f"{name:18} {_spread(rest):>22} {_spread(plain):>22} {_spread(ratios):>22} {of_medians:10.3f}")
+
+
+def _row(case: str, server: str) -> str:
+    """A table row's name: the case, marked ' for the second server."""
+    return case + ("'" if server == "REST'" else "")
+
+
+def run(
+    rounds: int, workers: int, rps_seconds: float, cases: str,
+    overrides: dict[str, dict[str, str]], against: dict[str, dict[str, str]] | None = None,
+) -> None:
+    """R1/R2 (only the cases named so, if ``cases``), then R3 and memory;
+    with ``against``, R1/R2 also on a second server with those settings on
+    top, measured in the same rounds."""
     bindings = Bindings()
-    server = Server(workers, Path(tempfile.gettempdir()) / "restd-bench-server.log", overrides=overrides)
+    log = Path(tempfile.gettempdir()) / "restd-bench-server.log"
+    servers = {"REST": Server(workers, log, overrides=overrides)}
+    if against:
+        merged = {section: {**overrides.get(section, {}), **values} for section, values in against.items()}
+        servers["REST'"] = Server(workers, log.with_name("restd-bench-server-against.log"), overrides={**overrides, **merged})
+    server = servers["REST"]
     try:
         names = [name for name in CASES if name.startswith(cases)]
-        times = {name: {"rest": [], "bindings": []} for name in names}
-        for _ in range(2):  # warm both up
+        sides = [*servers, "bindings"]
+        times = {name: {side: [] for side in sides} for name in names}
+        cpu = {name: {side: [] for side in sides} for name in names}
+        schedd = _schedd_pid()
+        for _ in range(2):  # warm them all up
             for path, ask in CASES.values():
-                server.timed(path), bindings.ask(*ask)
+                bindings.ask(*ask)
+                for each in servers.values():
+                    each.timed(path)
         for i in range(rounds):
             order = names[i % len(names):] + names[: i % len(names)]
             for name in order:
                 path, ask = CASES[name]
-                pair = [("rest", lambda path=path: server.timed(path)), ("bindings", lambda ask=ask: bindings.ask(*ask))]
-                for side, measure in pair if i % 2 else reversed(pair):
-                    times[name][side].append(measure())
+                measures = {side: (partial(each.timed, path), each.pids) for side, each in servers.items()}
+                measures["bindings"] = (partial(bindings.ask, *ask), lambda: [bindings.process.pid])
+                for side in sides[i % len(sides):] + sides[: i % len(sides)]:
+                    seconds, cpu_seconds = with_cpu(*measures[side], schedd)
+                    times[name][side].append(seconds)
+                    cpu[name][side].append(cpu_seconds)
+        if against:
+            print(f"\nREST': {', '.join(f'{section}:{key}={value}' for section, values in against.items() for key, value in values.items())}")
         print(f"\n{JOBS} jobs, {rounds} rounds, {workers} gateway workers; seconds: median [min-max]")
         print(f"{'case':18} {'REST':>22} {'bindings':>22} {'ratio per round':>22} {'of medians':>10}")
         for name in names:
-            rest, plain = times[name]["rest"], times[name]["bindings"]
-            ratios = [r / b for r, b in zip(rest, plain)]
-            of_medians = statistics.median(rest) / statistics.median(plain)
-            print(f"{name:18} {_spread(rest):>22} {_spread(plain):>22} {_spread(ratios):>22} {of_medians:10.3f}")
+            for side in servers:
+                _print_ratios(_row(name, side), times[name][side], times[name]["bindings"])
+        print("\nCPU seconds per answer: the server and its workers / the bindings' process"
+              + (", each with the schedd" if schedd else " (no local schedd found: without it)"))
+        for name in names:
+            for side in servers:
+                _print_ratios(_row(name, side), cpu[name][side], cpu[name]["bindings"])
+        cores = os.cpu_count() or 1
+        print(f"R1/R2 can be no lower than the REST answer's CPU spread over all {cores} cores, against the bindings' time:")
+        for name in names:
+            for side in servers:
+                floor = statistics.median(cpu[name][side]) / cores / statistics.median(times[name]["bindings"])
+                print(f"{_row(name, side):18} {floor:7.3f}")
         if cases:
             return
 
@@ -414,7 +498,8 @@ def run(rounds: int, workers: int, rps_seconds: float, cases: str, overrides: di
               f"{before / mib:.0f} MiB before, peak {peak / mib:.0f} MiB (+{(peak - before) / mib:.0f} MiB, "
               f"{(peak - before) / size:.1f}x the answer)")
     finally:
-        server.close()
+        for each in servers.values():
+            each.close()
         bindings.close()
 
 
@@ -435,6 +520,16 @@ def cache_poll(workers: int, ttl: float, clients: int, seconds: float) -> None:
         server.close()
 
 
+def _ini_settings(settings: list[str]) -> dict[str, dict[str, str]]:
+    """``SECTION:KEY=VALUE`` strings as {section: {key: value}}."""
+    parsed: dict[str, dict[str, str]] = {}
+    for setting in settings:
+        where, value = setting.split("=", 1)
+        section, key = where.rsplit(":", 1)
+        parsed.setdefault(section, {})[key] = value
+    return parsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -445,6 +540,8 @@ def main() -> None:
     parser.add_argument("--cases", default="", help="only the R1/R2 cases whose name starts so (e.g. 'R1'), nothing else")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION:KEY=VALUE",
                         help="an ini setting for the server, e.g. app:main:restd.gateway.listing_parts=1")
+    parser.add_argument("--against", action="append", default=[], metavar="SECTION:KEY=VALUE",
+                        help="R1/R2 also on a second server (REST') with this setting, in the same rounds")
     parser.add_argument("--helper", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.helper:
@@ -452,12 +549,8 @@ def main() -> None:
     fill()
     try:
         if not args.fill_only:
-            overrides: dict[str, dict[str, str]] = {}
-            for setting in args.set:
-                where, value = setting.split("=", 1)
-                section, key = where.rsplit(":", 1)
-                overrides.setdefault(section, {})[key] = value
-            run(max(args.rounds, 1), args.workers, args.rps_seconds, args.cases, overrides)
+            run(max(args.rounds, 1), args.workers, args.rps_seconds, args.cases, _ini_settings(args.set),
+                _ini_settings(args.against))
             if not args.cases:
                 cache_poll(args.workers, ttl=2.0, clients=16, seconds=10.0)
     finally:
