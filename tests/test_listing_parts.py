@@ -4,6 +4,7 @@ split (one schedd query per time-to-live)."""
 from __future__ import annotations
 
 import orjson
+import pytest
 
 from restd_core.gateway.raw import EncodedItems, merged, shaped
 
@@ -58,16 +59,13 @@ def test_every_key_of_a_long_listing_is_lowered_even_where_a_pass_needs_parsing(
     assert len(body) == sum(items.lengths) + 1199
 
 
-#: Three workers: a split into two parts leaves one idle.
-SPLITTING = {"restd.gateway.workers": "3", "restd.gateway.listing_parts": "2"}
-
-
 def without_server_time(jobs: list[dict]) -> list[dict]:
     return [{**job, "classad": {k: v for k, v in job["classad"].items() if k != "servertime"}} for job in jobs]
 
 
 def test_a_split_listing_equals_a_single_query(app_with, test_jobs):
-    split, single = app_with(**SPLITTING), app_with(**{"restd.gateway.listing_parts": "1"})
+    split = app_with(**{"restd.gateway.workers": "3", "restd.gateway.listing_parts": "2"})  # two parts, one idle
+    single = app_with(**{"restd.gateway.listing_parts": "1"})
     url = f"/v1/jobs/DEFAULT?constraint=ClusterId%3D%3D{test_jobs.held}||ClusterId%3D%3D{test_jobs.idle}"
     split_jobs, single_jobs = split.get(url).json, single.get(url).json
     assert len(single_jobs) == 5
@@ -81,20 +79,15 @@ def query_calls(app) -> list[str]:
     return calls
 
 
-def test_an_uncached_listing_is_split_between_idle_workers(app_with, test_jobs):
-    app = app_with(**SPLITTING)
+@pytest.mark.parametrize(
+    ("workers", "queries"), [("3", 2), ("2", 1)], ids=["three-workers-split-in-two", "two-workers-not-split"]
+)
+def test_an_uncached_listing_is_split_between_idle_workers_but_one(app_with, test_jobs, workers, queries):
+    app = app_with(**{"restd.gateway.workers": workers, "restd.gateway.listing_parts": "2"})
     app.get("/v1/jobs/DEFAULT?projection=Owner")  # workers started, settings read
     calls = query_calls(app)
     app.get("/v1/jobs/DEFAULT?projection=Owner")
-    assert calls == ["query_jobs", "query_jobs"]
-
-
-def test_a_split_never_takes_the_last_idle_worker(app_with, test_jobs):
-    app = app_with(**{"restd.gateway.workers": "2"})
-    app.get("/v1/jobs/DEFAULT?projection=Owner")  # workers started, settings read
-    calls = query_calls(app)
-    app.get("/v1/jobs/DEFAULT?projection=Owner")
-    assert calls == ["query_jobs"]
+    assert calls == ["query_jobs"] * queries
 
 
 def test_a_cached_listing_is_one_query(app_with, test_jobs):
