@@ -29,7 +29,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from . import settings as ini
-from .responses import body_etag
+from .responses import etag_of
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 _KEPT_HEADERS = ("Content-Type", "Link")
@@ -50,7 +50,7 @@ class Snapshot:
     def of(cls, response: Response) -> Snapshot:
         body = response.body
         headers = tuple((name, response.headers[name]) for name in _KEPT_HEADERS if name in response.headers)
-        return cls(response.status_int, body, headers, response.etag or body_etag([body]))
+        return cls(response.status_int, body, headers, etag_of(response))
 
     def response(self) -> Response:
         response = Response(body=self.body, status=self.status, headerlist=list(self.headers), charset=None)
@@ -163,7 +163,7 @@ def cached_view(view, info):
             return request.registry.response_cache.fetch(cache_key(request), ttl, lambda: view(context, request)).response()
         response = view(context, request)
         if response.status_int == 200:
-            set_etag(response, response.etag or body_etag([response.body]))
+            set_etag(response, etag_of(response))
         return response
 
     return wrapper

@@ -57,3 +57,9 @@ def body_etag(chunks: Iterable[bytes | memoryview]) -> str:
     for chunk in chunks:
         digest.update(chunk)
     return digest.hexdigest()[:32]
+
+
+def etag_of(response: Response) -> str:
+    """The ETag ``response`` already carries (``json_chunks_response`` tags
+    a listing from its chunks), else its body's: a body is hashed once."""
+    return response.etag or body_etag([response.body])

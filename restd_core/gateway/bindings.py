@@ -14,8 +14,9 @@ import re
 import shutil
 import tempfile
 import time
-from pathlib import Path
 from collections.abc import Callable
+from operator import itemgetter
+from pathlib import Path
 from typing import Any, TypeVar
 
 import classad2
@@ -202,10 +203,6 @@ def _jobs_from_schedd(schedd: htcondor2.Schedd, source: str, constraint: str, pr
     return _first_jobs(schedd, constraint, projection, limit)
 
 
-def _job_id(ad: classad2.ClassAd) -> tuple[int, int]:
-    return ad["ClusterId"], ad["ProcId"]
-
-
 def _first_jobs(schedd: htcondor2.Schedd, constraint: str, projection: list[str], limit: int | None):
     """The matching queue jobs with the ``limit`` lowest job ids (perhaps a
     few more, if jobs came meanwhile), in no particular order.
@@ -216,7 +213,7 @@ def _first_jobs(schedd: htcondor2.Schedd, constraint: str, projection: list[str]
     """
     ads = schedd.query(constraint, projection, limit=limit or -1)
     if limit and len(ads) >= limit:
-        ids = sorted(_job_id(ad) for ad in schedd.query(constraint, list(JOB_KEY)))
+        ids = sorted(map(itemgetter(*JOB_KEY), schedd.query(constraint, list(JOB_KEY))))
         cluster, proc = ids[limit - 1]
         ads = schedd.query(f"({constraint}) && (ClusterId < {cluster} || ClusterId == {cluster} && ProcId <= {proc})", projection)
     return ads
