@@ -344,11 +344,14 @@ def with_cpu(measure: Callable[[], float], pids: Callable[[], list[int]], schedd
     """``measure()``'s seconds, and the CPU seconds ``pids()`` and the schedd
     spent meanwhile."""
     own = pids()
-    before = sum(map(_cpu_seconds, own)) + (_cpu_seconds(schedd, children=True) if schedd else 0.0)
+
+    def spent() -> float:
+        return sum(map(_cpu_seconds, own)) + (_cpu_seconds(schedd, children=True) if schedd else 0.0)
+
+    before = spent()
     seconds = measure()
     time.sleep(REAP_PAUSE)
-    after = sum(map(_cpu_seconds, own)) + (_cpu_seconds(schedd, children=True) if schedd else 0.0)
-    return seconds, after - before
+    return seconds, spent() - before
 
 
 def peak_rss(server: Server, path: str) -> tuple[int, int, int]:
@@ -423,11 +426,6 @@ def _print_ratios(name: str, rest: list[float], plain: list[float]) -> None:
     print(f"{name:18} {_spread(rest):>22} {_spread(plain):>22} {_spread(ratios):>22} {of_medians:10.3f}")
 
 
-def _row(case: str, server: str) -> str:
-    """A table row's name: the case, marked ' for the second server."""
-    return case + ("'" if server == "REST'" else "")
-
-
 def run(
     rounds: int, workers: int, rps_seconds: float, cases: str,
     overrides: dict[str, dict[str, str]], against: dict[str, dict[str, str]] | None = None,
@@ -439,8 +437,8 @@ def run(
     log = Path(tempfile.gettempdir()) / "restd-bench-server.log"
     servers = {"REST": Server(workers, log, overrides=overrides)}
     if against:
-        merged = {section: {**overrides.get(section, {}), **values} for section, values in against.items()}
-        servers["REST'"] = Server(workers, log.with_name("restd-bench-server-against.log"), overrides={**overrides, **merged})
+        on_top = {section: {**overrides.get(section, {}), **values} for section, values in against.items()}
+        servers["REST'"] = Server(workers, log.with_name("restd-bench-server-against.log"), overrides={**overrides, **on_top})
     server = servers["REST"]
     try:
         names = [name for name in CASES if name.startswith(cases)]
@@ -467,20 +465,18 @@ def run(
             print(f"\nREST': {', '.join(f'{section}:{key}={value}' for section, values in against.items() for key, value in values.items())}")
         print(f"\n{JOBS} jobs, {rounds} rounds, {workers} gateway workers; seconds: median [min-max]")
         print(f"{'case':18} {'REST':>22} {'bindings':>22} {'ratio per round':>22} {'of medians':>10}")
-        for name in names:
-            for side in servers:
-                _print_ratios(_row(name, side), times[name][side], times[name]["bindings"])
+        rows = [(name, side, name + side.removeprefix("REST")) for name in names for side in servers]
+        for name, side, row in rows:
+            _print_ratios(row, times[name][side], times[name]["bindings"])
         print("\nCPU seconds per answer: the server and its workers / the bindings' process"
               + (", each with the schedd" if schedd else " (no local schedd found: without it)"))
-        for name in names:
-            for side in servers:
-                _print_ratios(_row(name, side), cpu[name][side], cpu[name]["bindings"])
+        for name, side, row in rows:
+            _print_ratios(row, cpu[name][side], cpu[name]["bindings"])
         cores = os.cpu_count() or 1
         print(f"R1/R2 can be no lower than the REST answer's CPU spread over all {cores} cores, against the bindings' time:")
-        for name in names:
-            for side in servers:
-                floor = statistics.median(cpu[name][side]) / cores / statistics.median(times[name]["bindings"])
-                print(f"{_row(name, side):18} {floor:7.3f}")
+        for name, side, row in rows:
+            floor = statistics.median(cpu[name][side]) / cores / statistics.median(times[name]["bindings"])
+            print(f"{row:18} {floor:7.3f}")
         if cases:
             return
 
