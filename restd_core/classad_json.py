@@ -6,12 +6,18 @@ It is HTCondor itself that decides how an expression, ERROR or UNDEFINED
 looks, and printJson is the fastest way out of the bindings (FACTS:
 ``dict(ad.items())`` takes three times as long). The keys of many ads are
 lowered at once, in their text (``json_keys``), never through dicts.
+
+Every job and status answer goes through one output filter here
+(``filtered``, or for whole ads ``ads_to_json``): only the attributes a
+caller asked for, whatever else a daemon sent (a projection also brings
+every attribute its expressions refer to, in the spelling they use), keys
+lower-cased, hidden attributes ``"<REDACTED>"`` whatever the case of their
+names.
 """
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Sequence
-from operator import itemgetter, methodcaller
+from operator import itemgetter
 from typing import Any, NamedTuple, Protocol
 
 import orjson
@@ -33,10 +39,20 @@ class Ad(Protocol):
 
 
 def ads_to_dicts(ads: Iterable[Ad]) -> list[dict[str, Any]]:
-    """ClassAds as JSON-ready dicts with lower-cased keys."""
+    """ClassAds as JSON-ready dicts with lower-cased keys (at every depth)."""
     text = "[" + ",".join([ad.printJson() for ad in ads]) + "]"
     fast = lowered(text.encode())
     return orjson.loads(fast if fast is not None else lowered_by_parsing(text))
+
+
+def filtered(ads: list[dict[str, Any]], shown: set[str] | None, hidden: Iterable[str]) -> list[dict[str, Any]]:
+    """The output filter over ``ads_to_dicts``' dicts: only the ``shown``
+    keys (None: all), and every ``hidden`` one that is shown redacted
+    (lower-cased names both)."""
+    if shown is not None:
+        ads = [{name: value for name, value in ad.items() if name in shown} for ad in ads]
+    _redact(ads, set(hidden) if shown is None else shown.intersection(hidden))
+    return ads
 
 
 class AdTexts(NamedTuple):
@@ -53,35 +69,19 @@ class AdTexts(NamedTuple):
 def ads_to_json(
     ads: Sequence[Ad], key: Sequence[str], shown: set[str] | None = None, hidden: Iterable[str] = ()
 ) -> AdTexts:
-    """Each ad's JSON text, ``hidden`` attributes redacted, and its values
-    of the ``key`` attributes (lower-cased names, two or more).
+    """Each ad's JSON text through the output filter, and its values of the
+    ``key`` attributes (two or more; read from the ClassAds, whose names
+    are case-insensitive, and shown only if in ``shown``).
 
-    ``shown``: the (lower-cased) attributes the ads were queried for; the
-    ``key`` attributes were asked for too (in lower case: the schedd then
-    names them so), and are shown only if in it. The schedd adds ServerTime
-    to a projection: it is shown only if asked for. Whole ads (no
-    ``shown``) keep their keys as HTCondor names them.
+    ``shown``: the (lower-cased) attributes the ads were queried for; whole
+    ads (None) keep their keys as HTCondor names them, for the caller to
+    lower in one pass over the whole listing.
     """
-    hidden = {name.lower() for name in hidden}
+    keys = list(map(itemgetter(*key), ads))
     if shown is None:
-        _redact(ads, hidden)  # ClassAd names are case-insensitive
-        return AdTexts(list(map(itemgetter(*key), ads)), [ad.printJson() for ad in ads], False)
-    text = ",".join([ad.printJson() for ad in ads])
-    dicts = orjson.loads("[" + text + "]")
-    keys = list(map(itemgetter(*key), dicts))
-    unshown = [name for name in key if name not in shown]
-    if "servertime" in shown:
-        for ad in dicts:
-            if "ServerTime" in ad:
-                ad["servertime"] = ad.pop("ServerTime")
-    else:
-        unshown.append("ServerTime")
-    for name in unshown:  # ad.pop(name, None) for every ad, without a Python loop
-        deque(map(methodcaller("pop", name, None), dicts), maxlen=0)
-    _redact(dicts, hidden & shown)
-    # printJson indents nested values by 4 and more: without them, every key
-    # is one the gateway asked for, in lower case.
-    return AdTexts(keys, [orjson.dumps(ad).decode() for ad in dicts], "\n    " not in text)
+        _redact(ads, hidden)
+        return AdTexts(keys, [ad.printJson() for ad in ads], False)
+    return AdTexts(keys, [orjson.dumps(ad).decode() for ad in filtered(ads_to_dicts(ads), shown, hidden)], True)
 
 
 def _redact(ads: Sequence[Ad] | Sequence[dict[str, Any]], names: Iterable[str]) -> None:

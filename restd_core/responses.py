@@ -4,20 +4,36 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import orjson
+from pyramid.request import Request
 from pyramid.response import Response
 
 JSON_CONTENT_TYPE = "application/json"
+
+
+#: The ini setting of the server's public base URL (``https://restd.example.org``).
+PUBLIC_URL_SETTING = "restd.public_url"
+
+
+def public_url(request: Request, path: str) -> str:
+    """A link to ``path`` on this server: under ``restd.public_url`` if the
+    ini sets it, else a relative reference (RFC 3986: resolved against the
+    request's own URL). Never from the request's ``Host``: answers are
+    cached and shared, and a caller chooses its Host header."""
+    base = request.registry.settings.get(PUBLIC_URL_SETTING)
+    quoted = quote(path, safe="/:@!$&'()*+,;=")
+    return f"{base.rstrip('/')}{quoted}" if base else quoted
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return json_bytes_response(orjson.dumps(data), status, headers)
 
 
-def json_bytes_response(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_bytes_response(body: bytes | bytearray, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A response whose JSON ``body`` is already encoded."""
-    response = Response(body=body, status=status, content_type=JSON_CONTENT_TYPE, charset=None)
+    response = Response(body=bytes(body), status=status, content_type=JSON_CONTENT_TYPE, charset=None)
     if headers:
         response.headers.update(headers)
     return response

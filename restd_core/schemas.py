@@ -5,9 +5,23 @@ from typing import Callable
 
 import colander
 
+class FullMatch(colander.Regex):
+    """``colander.Regex`` that must match the whole value: with ``re.match``,
+    ``$`` also matches before a trailing newline (``"Environment\n"``).
+    Patterns keep their ``^...$`` for the OpenAPI document (where ``$`` is
+    the end of the value)."""
+
+    def __call__(self, node: colander.SchemaNode, value: str) -> None:
+        if self.match_object.fullmatch(value) is None:
+            raise colander.Invalid(node, self.msg)
+
+
 #: A ClassAd attribute name, as HTCondor's parser accepts one unquoted.
 ATTRIBUTE_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
-attribute_name = colander.Regex(ATTRIBUTE_NAME_PATTERN, msg="not a valid ClassAd attribute name")
+attribute_name = FullMatch(ATTRIBUTE_NAME_PATTERN, msg="not a valid ClassAd attribute name")
+#: A daemon's or a machine's name: printable, no control characters.
+NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]{1,255}$"
+daemon_name = FullMatch(NAME_PATTERN, msg="not a valid name (1-255 characters, no control characters)")
 
 
 class CommaList(colander.SchemaType):
@@ -73,3 +87,8 @@ def constraint_node(**kw) -> colander.SchemaNode:
 
 def attribute_node(**kw) -> colander.SchemaNode:
     return colander.SchemaNode(colander.String(), validator=attribute_name, **kw)
+
+
+def name_node(**kw) -> colander.SchemaNode:
+    """A schedd's, machine's or slot's name in the path."""
+    return colander.SchemaNode(colander.String(), validator=daemon_name, **kw)

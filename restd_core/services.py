@@ -6,6 +6,8 @@ from typing import Callable
 import colander
 from cornice import Service
 from cornice.validators import colander_validator
+from pyramid.httpexceptions import HTTPBadRequest
+from pyramid.request import Request
 
 from .errors import validation_error_handler
 from .jsonschema import Schema
@@ -31,3 +33,12 @@ def read_service(
         "GET", view, schema=schema, validators=(colander_validator,), permission=READ, restd_cache=True, **options
     )
     return service
+
+
+def refuse_hidden_groupby(request: Request) -> str:
+    """The request's ``groupby`` path parameter; 400 when it names a hidden
+    job attribute (RESTD_HIDE_JOB_ATTRS): the group keys would be its values."""
+    groupby = request.validated["path"]["groupby"]
+    if groupby.lower() in {name.lower() for name in request.condor_settings.hide_job_attrs}:
+        raise HTTPBadRequest(f"cannot group by {groupby}: its values are hidden (RESTD_HIDE_JOB_ATTRS)")
+    return groupby

@@ -25,6 +25,14 @@ def matches_any(name: str, patterns: Iterable[str]) -> bool:
     return any(fnmatchcase(upper, pattern.upper()) for pattern in patterns)
 
 
+def is_hidden_knob(name: str, patterns: Iterable[str]) -> bool:
+    """Whether a configuration knob is hidden: its name, or its name after
+    any ``SUBSYS.`` / ``LOCALNAME.`` prefix (``SCHEDD.MY_DB_URL`` is
+    ``MY_DB_URL`` for the schedd), matches one of the ``patterns``."""
+    parts = name.split(".")
+    return any(matches_any(".".join(parts[first:]), patterns) for first in range(len(parts)))
+
+
 def group_key(value: Any) -> str:
     """The JSON object key for a group: a string as itself, anything else
     as its JSON text (``5``, ``true``, ``1.5``)."""

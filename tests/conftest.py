@@ -10,7 +10,7 @@ import webtest
 from restd_core import main
 
 from . import fake_auth2
-from .pool import SubmittedJobs, remove_test_jobs, start_pool, submit_test_jobs
+from .pool import SubmittedJobs, remove_test_jobs, start_pool, submit_leaky_jobs, submit_test_jobs
 
 os.environ.setdefault("CONDOR_POOL_ROOT", "/var/tmp/condor-restd-pool")
 
@@ -36,6 +36,15 @@ def test_jobs(condor_config: str) -> Iterator[SubmittedJobs]:
     jobs = submit_test_jobs()
     yield jobs
     remove_test_jobs(jobs)
+
+
+@pytest.fixture(scope="session")
+def leaky_jobs(test_jobs: SubmittedJobs) -> int:
+    """The cluster of two jobs whose attributes read their hidden Environment
+    (``pool.LEAKS``); removed with the run's other jobs."""
+    cluster = submit_leaky_jobs()
+    test_jobs.all_clusters.append(cluster)
+    return cluster
 
 
 @pytest.fixture(scope="module")

@@ -88,3 +88,43 @@ def remove_test_jobs(jobs: SubmittedJobs) -> None:
         htcondor2.Schedd().act(htcondor2.JobAction.Remove, clusters, reason="restd test run ended")
     except htcondor2.HTCondorException as exc:  # the pool is down: nothing is left to tidy
         print(f"could not remove the test jobs: {exc}")
+
+
+#: Two jobs of one cluster differ only in the secret of their (hidden)
+#: Environment: whatever a caller asks, their answers must not differ.
+LEAKY_SECRETS = ("SECRET=aaa-hunter2", "SECRET=zzz-swordfish")
+
+#: Attributes of the leaky jobs whose values read Environment, in as many
+#: ways as a job's author might: directly, in scopes, chains, lists,
+#: records, functions, and a name computed at run time. None of them holds
+#: a secret's words, so that an answer's bytes can be searched for those.
+LEAKS = {
+    "LeakSize": "size(Environment) > 0",
+    "LeakRegexp": 'regexp("^SECRET=a", Environment)',
+    "LeakMy": 'regexp("aaa", MY.Environment)',
+    "LeakSubstr": "substr(Environment, 7, 3)",
+    "LeakCopy": "Environment",
+    "LeakUpper": "toUpper(Environment)",
+    "LeakChain": "LeakLength + 1",
+    "LeakLength": "size(Environment)",
+    "LeakList": "{ Environment, 1 }",
+    "LeakRecord": "[ e = Environment; n = 2 ]",
+    "LeakSelect": "LeakRecord.e",
+    "LeakIf": 'ifThenElse(regexp("a", Environment), 1, 2)',
+    "LeakCompare": 'Environment == strcat("SECRET=aaa-", "hunt", "er2")',
+    "LeakEval": 'eval("Environ" + "ment")',
+    "LeakStrcat": 'strcat(Environment, "-x")',
+}
+
+
+def submit_leaky_jobs() -> int:
+    """One held cluster of two jobs, one per secret, with the LEAKS."""
+    import htcondor2
+
+    description = htcondor2.Submit({
+        "executable": "/bin/sleep", "arguments": "600", "initialdir": str(pool_root() / "tmp" / "jobs"),
+        "hold": "true", "batch_name": "restd-leaky", "environment": "$(secret)", "My.RestdTest": '"yes"',
+        **{f"My.{name}": expression for name, expression in LEAKS.items()},
+    })
+    schedd = htcondor2.Schedd()
+    return schedd.submit(description, itemdata=iter([{"secret": secret} for secret in LEAKY_SECRETS])).cluster()

@@ -120,3 +120,9 @@ def test_hidden_knobs_from_the_config_add_to_the_defaults(app_with):
 
 def test_an_undefined_secret_knob_is_404_not_redacted(app):
     app.get("/v1/config/NO_SUCH_PASSWORD", status=404)
+
+
+def test_a_site_pattern_also_hides_the_knob_under_a_subsystem_prefix(app_with):
+    app = app_with(env={"_CONDOR_RESTD_HIDE_CONFIG_PARAMS": "MY_DB_URL", "_CONDOR_SCHEDD.MY_DB_URL": "postgres://u:pw@db"})
+    assert app.get("/v1/config/SCHEDD.MY_DB_URL").json == REDACTED
+    assert app.get("/v1/config").json["schedd.my_db_url"] == REDACTED

@@ -175,3 +175,33 @@ def test_an_empty_projection_is_no_projection(app, test_jobs):
 def test_a_constraint_longer_than_16384_characters_is_400(app):
     answer = app.get("/v1/jobs/DEFAULT", params={"constraint": "true || " * 2100 + "true"}, status=400).json
     assert answer["details"]["errors"][0]["name"] == "constraint"
+
+
+def test_a_schedd_name_ending_in_a_backslash_is_404(app):
+    assert app.get("/v1/jobs/schedd%5C", status=404).json["details"] == {"schedd": "schedd\\"}
+
+
+def test_a_constraint_with_a_string_ending_in_a_backslash_is_400_not_503(app):
+    answer = app.get("/v1/jobs/DEFAULT", params={"constraint": 'Owner == "alice\\\\"'}, status=400).json
+    assert answer["details"] == {"parameter": "constraint"}
+
+
+def test_a_backslash_in_a_constraint_reaches_the_schedd_as_one_backslash(app, test_jobs):
+    # The daemons read constraints in the old ClassAd syntax, where "\\" would be two backslashes.
+    answer = app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}", params={"constraint": 'regexp("^/bin/\\\\w+$", Cmd)'}).json
+    assert len(answer) == 3
+
+
+def test_a_constraint_whose_references_cannot_be_worked_out_is_400_without_internal_text(app):
+    answer = app.get("/v1/jobs/DEFAULT", params={"constraint": 'ifThenElse(false, (1).x, regexp("S", Cmd))'},
+                     status=400).json
+    assert answer["details"] == {"parameter": "constraint"}
+    assert "Error" not in answer["message"]
+
+
+@pytest.mark.parametrize("url", [
+    "/v1/jobs/DEFAULT/{held}/0/Cmd%0A", "/v1/jobs/DEFAULT?after=1.0%0A",
+    "/v1/grouped_jobs/DEFAULT/Owner%0A",
+])
+def test_a_name_with_a_trailing_newline_is_400(app, test_jobs, url):
+    app.get(url.format(held=test_jobs.held), status=400)

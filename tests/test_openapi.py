@@ -10,6 +10,7 @@ from pyramid.config import Configurator
 from webtest import TestApp
 
 from restd_core.openapi.document import ERROR_SCHEMA, build_document
+from restd_core.schemas import NAME_PATTERN
 
 #: The v1 contract's URLs (shared/API.md), by the plugin that serves them.
 V1_PATHS = {
@@ -53,7 +54,8 @@ def test_every_v1_path_of_every_enabled_plugin_is_listed(app, document):
 
 def test_path_parameters_are_typed_from_the_colander_schema(document):
     params = parameters(document, "/v1/jobs/{schedd}/{clusterid}/{procid}/{attribute}")
-    assert params["schedd"] == {"name": "schedd", "in": "path", "required": True, "schema": {"type": "string"}}
+    assert params["schedd"] == {"name": "schedd", "in": "path", "required": True,
+                                "schema": {"type": "string", "pattern": NAME_PATTERN}}
     assert params["clusterid"]["schema"] == {"type": "integer", "minimum": 0}
     assert params["attribute"]["schema"]["pattern"] == "^[A-Za-z_][A-Za-z0-9_]*$"
 

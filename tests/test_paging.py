@@ -98,3 +98,21 @@ def test_pages_are_the_lowest_job_ids_in_order(app, test_jobs):
         assert seen == expected
     finally:
         remove(constraint)
+
+
+def test_the_next_link_is_a_relative_reference_whatever_the_host(app, test_jobs):
+    page = app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}?limit=1", headers={"Host": "evil.example"})
+    assert next_url(page).startswith(f"/v1/jobs/DEFAULT/{test_jobs.held}?")
+
+
+def test_a_poisoned_host_never_reaches_the_next_caller_through_the_cache(app_with, test_jobs):
+    app = app_with(**{"restd.cache.ttl": "60"})
+    url = f"/v1/jobs/DEFAULT/{test_jobs.held}?limit=1"
+    app.get(url, headers={"Host": "evil.example"})
+    assert "evil.example" not in app.get(url).headers["Link"]
+
+
+def test_the_next_link_is_under_the_public_url_when_the_ini_sets_one(app_with, test_jobs):
+    app = app_with(**{"restd.public_url": "https://restd.example.org/"})
+    page = app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}?limit=1", headers={"Host": "evil.example"})
+    assert next_url(page).startswith(f"https://restd.example.org/v1/jobs/DEFAULT/{test_jobs.held}?")

@@ -2,6 +2,8 @@
 neither shown nor through constraint, groupby or the attribute URL."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from .conftest import close_app, make_app
@@ -82,3 +84,94 @@ def test_grouping_by_a_hidden_attribute_is_400(hiding_app, test_jobs):
 def test_without_hidden_attributes_the_same_constraint_is_served(app, test_jobs):
     answer = app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}", params={"constraint": 'regexp("^SECRET", Environment)'}).json
     assert len(answer) == 3
+
+
+# ------------------------------------ attributes that read a hidden one --
+
+def leaky_ids(answer: list[dict], cluster: int) -> set[str]:
+    return {job["jobid"] for job in answer if job["jobid"].startswith(f"{cluster}.")}
+
+
+def test_a_projected_attribute_that_reads_a_hidden_one_brings_nothing_else(hiding_app, leaky_jobs):
+    answer = hiding_app.get(f"/v1/jobs/DEFAULT/{leaky_jobs}/0?projection=LeakSize")
+    assert answer.json["classad"] == {"leaksize": "/Expr(size(Environment) > 0)/"}
+    assert b"hunter2" not in answer.body
+
+
+@pytest.mark.parametrize("url", [
+    "/v1/jobs/DEFAULT/{cluster}?projection=LeakChain,LeakSelect",
+    "/v1/jobs/DEFAULT?projection=LeakChain,LeakSelect&constraint=ClusterId=={cluster}",
+    "/v1/grouped_jobs/DEFAULT/LeakSize/{cluster}?projection=LeakChain,LeakSelect",
+])
+def test_no_listing_serves_what_the_schedd_adds_to_a_projection(hiding_app, leaky_jobs, url):
+    answer = hiding_app.get(url.format(cluster=leaky_jobs))
+    assert b"hunter2" not in answer.body and b"swordfish" not in answer.body
+    jobs = answer.json if isinstance(answer.json, list) else [job for group in answer.json.values() for job in group]
+    assert len(jobs) == 2
+    assert all(set(job["classad"]) <= {"leakchain", "leakselect", "leaksize"} for job in jobs)
+
+
+def test_projected_keys_are_lower_cased_whoever_spelled_them_first(app, leaky_jobs):
+    # LeakChain's expression names LeakLength first: the schedd then spells it so.
+    job = app.get(f"/v1/jobs/DEFAULT/{leaky_jobs}/0?projection=LeakChain,leaklength").json
+    assert job["classad"] == {"leakchain": "/Expr(LeakLength + 1)/", "leaklength": "/Expr(size(Environment))/"}
+
+
+LEAKING_CONSTRAINTS = [
+    "LeakRegexp", "LeakMy", "LeakCompare", "LeakIf == 1", 'LeakSubstr == "aaa"',
+    "LeakChain == 19", 'LeakSelect == "SECRET=aaa-hunter2"', 'LeakCopy == "SECRET=aaa-hunter2"', 'LeakStrcat != "x"', "LeakList[0] =!= undefined",
+]
+
+
+def test_without_hidden_attributes_those_constraints_do_tell_the_jobs_apart(app, leaky_jobs):
+    # What the redaction below must prevent: each picks the job of the first secret.
+    for constraint in LEAKING_CONSTRAINTS[:3]:
+        assert leaky_ids(app.get(f"/v1/jobs/DEFAULT/{leaky_jobs}", params={"constraint": constraint}).json,
+                         leaky_jobs) == {f"{leaky_jobs}.0"}
+
+
+@pytest.mark.parametrize("projection", [None, "Owner"], ids=["whole-ads", "projected"])
+@pytest.mark.parametrize("constraint", LEAKING_CONSTRAINTS)
+def test_a_constraint_that_reads_a_hidden_value_through_an_attribute_cannot_tell_jobs_apart(
+    hiding_app, leaky_jobs, constraint, projection
+):
+    params = {"constraint": constraint, **({"projection": projection} if projection else {})}
+    answer = hiding_app.get(f"/v1/jobs/DEFAULT/{leaky_jobs}", params=params, status="*")
+    if answer.status_int == 400:  # refused: a list subscript is a dynamic lookup
+        return
+    assert leaky_ids(answer.json, leaky_jobs) in (set(), {f"{leaky_jobs}.0", f"{leaky_jobs}.1"})
+    assert b"hunter2" not in answer.body
+
+
+def test_a_judged_constraint_pages_in_job_id_order(hiding_app, leaky_jobs):
+    first = hiding_app.get(f"/v1/jobs/DEFAULT/{leaky_jobs}", params={"constraint": "LeakSize", "limit": 1})
+    assert [job["jobid"] for job in first.json] == [f"{leaky_jobs}.0"]
+    rest = hiding_app.get(first.headers["Link"].split(">")[0].lstrip("<"))
+    assert [job["jobid"] for job in rest.json] == [f"{leaky_jobs}.1"]
+
+
+@pytest.fixture(scope="module")
+def leaky_history(condor_config, test_jobs) -> int:
+    """A leaky cluster removed at once: its two jobs are in the history."""
+    import htcondor2
+
+    from .pool import submit_leaky_jobs
+
+    cluster = submit_leaky_jobs()
+    schedd = htcondor2.Schedd()
+    schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}")
+    while len(schedd.history(f"ClusterId == {cluster}", ["ProcId"], match=2)) < 2:
+        time.sleep(0.2)
+    return cluster
+
+
+@pytest.mark.parametrize("projection", [None, "LeakChain"], ids=["whole-ads", "projected"])
+def test_history_is_judged_and_filtered_the_same_way(hiding_app, leaky_history, projection):
+    params = {"constraint": "LeakRegexp || LeakSize", **({"projection": projection} if projection else {})}
+    answer = hiding_app.get(f"/v1/history/DEFAULT/{leaky_history}", params=params)
+    assert {job["jobid"] for job in answer.json} == {f"{leaky_history}.0", f"{leaky_history}.1"}
+    assert b"hunter2" not in answer.body and b"swordfish" not in answer.body
+
+
+def test_grouping_by_a_hidden_attribute_with_a_trailing_newline_is_400(hiding_app, test_jobs):
+    hiding_app.get(f"/v1/grouped_jobs/DEFAULT/Environment%0A/{test_jobs.held}", status=400)

@@ -116,3 +116,7 @@ def test_a_projection_with_an_invalid_attribute_name_is_400(app):
 def test_status_is_503_when_the_collector_does_not_answer(app_with):
     answer = app_with(env={"_CONDOR_COLLECTOR_HOST": "127.0.0.1:9"}).get("/v1/status", status=503).json
     assert answer["details"] == {"daemon": "collector"}
+
+
+def test_a_name_ending_in_a_backslash_is_400_not_503(app):
+    assert app.get("/v1/status/slot1%5C", status=400).json["details"] == {"parameter": "name"}

@@ -15,10 +15,10 @@ from contextvars import ContextVar, copy_context
 from typing import Any
 
 from .errors import BadQuery, Busy, GatewayError, NotFound, Timeout, Unavailable
-from .raw import RawJson, merged
+from .raw import JsonBody, RawJson, merged
 from .workers import WorkerPool
 
-__all__ = ["Gateway", "GatewayError", "RawJson", "BadQuery", "Busy", "NotFound", "Timeout", "Unavailable", "deadline"]
+__all__ = ["Gateway", "GatewayError", "JsonBody", "RawJson", "BadQuery", "Busy", "NotFound", "Timeout", "Unavailable", "deadline"]
 
 BINDINGS = "restd_core.gateway.bindings"
 
@@ -67,13 +67,15 @@ class Gateway:
         limit: int | None = None,
         hidden: list[str] = (),
         since: str | None = None,
+        group_by: str | None = None,
         split: bool = False,
-    ) -> RawJson:
+    ) -> RawJson | JsonBody:
         """Jobs of ``schedd`` (a name or ``DEFAULT``) from its queue
         (``source="queue"``, in job-id order) or its history (newest first),
         as a JSON array of what ``shape`` (``"module:function"``, importable
         in the workers; see ``raw.shaped``) makes of each; encoded in the
-        workers and never decoded here.
+        workers and never decoded here; with ``group_by``, the grouped
+        answer (``raw.grouped``), made in the worker too.
 
         ``split``: a queue listing may be split between the workers that are
         idle (up to ``listing_parts``), which query and encode their parts
@@ -87,6 +89,8 @@ class Gateway:
             "projection": list(projection), "cluster": cluster, "proc": proc, "limit": limit,
             "hidden": list(hidden), "since": since,
         }
+        if group_by is not None:
+            return self._call("query_jobs", "schedd", None, **kwargs, group_by=group_by)
         parts = 1
         if split and source == "queue" and cluster is None:
             parts = max(1, min(self.listing_parts, self._pool.idle - 1))
@@ -159,12 +163,15 @@ class Gateway:
         name: str | None = None,
         constraint: str | None = None,
         projection: list[str] = (),
-    ) -> list[dict[str, Any]]:
-        """The collector's ads of ``ad_type`` (a name in ``kinds.AD_TYPES``),
-        only the one named ``name`` if given."""
+        hidden: list[str] = (),
+        group_by: str | None = None,
+    ) -> JsonBody:
+        """The collector's ads of ``ad_type`` (a name in ``kinds.AD_TYPES``)
+        as status objects, only the one named ``name`` if given; with
+        ``group_by``, grouped by that attribute (made in the worker)."""
         return self._call(
-            "query_status", "collector", None,
-            ad_type=ad_type, name=name, constraint=constraint, projection=list(projection),
+            "query_status", "collector", None, ad_type=ad_type, name=name, constraint=constraint,
+            projection=list(projection), hidden=list(hidden), group_by=group_by,
         )
 
     def read_config(self, *, daemon: str | None = None, hidden: list[str] = ()) -> dict[str, Any]:

@@ -10,24 +10,26 @@ from __future__ import annotations
 
 import atexit
 import os
-import re
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
 import classad2
 import htcondor2
+import orjson
 from htcondor2 import AdTypes, DaemonType
 
-from ..classad_json import ads_to_dicts, ads_to_json
-from ..shaping import REDACTED, matches_any
+from ..classad_json import ads_to_dicts, ads_to_json, filtered
+from ..shaping import REDACTED, group_by_attribute, is_hidden_knob
 from .errors import BadQuery, NotFound, Unavailable
+from .expressions import Constraint, matches_name, parse_constraint
 from .kinds import AD_TYPES, DAEMON_TYPES
-from .raw import EncodedItems, shaped
+from .raw import EncodedItems, JsonBody, grouped, shaped
 
 T = TypeVar("T")
 
@@ -100,60 +102,6 @@ def _fresh_config() -> None:
         _config_loaded_at = time.monotonic()
 
 
-# ------------------------------------------------------------- expressions --
-
-# Outside string literals: a call of eval() or a subscript / record literal
-# can name an attribute at run time, which no static analysis sees through.
-_STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
-_DYNAMIC_LOOKUP = re.compile(r"\beval\s*\(|\[", re.IGNORECASE)
-
-
-def parse_constraint(constraint: str, hidden: list[str] = ()) -> classad2.ExprTree:
-    """Parse a caller's constraint, refusing what would evaluate hidden attributes.
-
-    With hidden attributes configured, a constraint must not reference one
-    (in any scope: ``Env``, ``MY.Env``, ``TARGET.Env``) nor look attributes up
-    dynamically (``eval()``, ``ad["name"]``), or the set of matching jobs
-    would reveal the hidden value.
-    """
-    try:
-        expr = classad2.ExprTree(constraint)
-    except (classad2.ClassAdException, ValueError, TypeError) as exc:
-        raise BadQuery(
-            f"constraint is not a valid ClassAd expression: {exc}",
-            {"parameter": "constraint", "value": constraint},
-        ) from None
-    if hidden:
-        hidden_lower = {name.lower() for name in hidden}
-        probe = classad2.ClassAd()
-        refs = probe.internalRefs(expr) + probe.externalRefs(expr)
-        named = sorted({ref.rsplit(".", 1)[-1] for ref in refs if ref.rsplit(".", 1)[-1].lower() in hidden_lower})
-        if named:
-            raise BadQuery(
-                f"constraint refers to hidden attribute(s): {', '.join(named)}",
-                {"parameter": "constraint", "hidden": named},
-            )
-        if _DYNAMIC_LOOKUP.search(_STRING_LITERAL.sub('""', str(expr))):
-            raise BadQuery(
-                "constraint looks attributes up dynamically (eval() or [...]), "
-                "which is refused while job attributes are hidden",
-                {"parameter": "constraint"},
-            )
-    return expr
-
-
-def _job_constraint(constraint: str | None, cluster: int | None, proc: int | None, hidden: list[str]) -> str:
-    """AND the caller's constraint with the job id, on whole expressions only."""
-    parts = []
-    if constraint is not None:
-        parts.append(f"({parse_constraint(constraint, hidden)})")
-    if cluster is not None:
-        parts.append(f"ClusterId == {int(cluster)}")
-    if proc is not None:
-        parts.append(f"ProcId == {int(proc)}")
-    return " && ".join(parts) or "true"
-
-
 # ------------------------------------------------------------------ daemons --
 
 def _collector() -> htcondor2.Collector:
@@ -171,20 +119,27 @@ def _twice(call: Callable[[], T]) -> T:
         return call()
 
 
+#: What ``Collector.locate`` asks of a schedd's ad: enough to reach it.
+_LOCATION_ATTRS = ["Name", "MyType", "Machine", "MyAddress", "AddressV1", "ScheddIpAddr", "CondorVersion",
+                   "CondorPlatform"]
+
+
 def _schedd_ad(name: str) -> classad2.ClassAd:
     """The schedd's location ad; the local schedd's for ``DEFAULT``.
 
-    A named schedd is looked up by an exact (quoted) Name match rather than
-    with ``Collector.locate``, which may answer None for an unknown name
-    (and ``Schedd(None)`` would then silently be the local schedd).
+    A named schedd is found by comparing the names of the collector's
+    schedd ads here, exactly: ``Collector.locate`` may answer None for an
+    unknown name (and ``Schedd(None)`` would then silently be the local
+    schedd), and a name pasted into a constraint is at the mercy of how
+    daemons parse strings (``expressions``).
     """
     collector = _collector()
     try:
         if name == DEFAULT_SCHEDD:
             ad = _twice(lambda: collector.locate(DaemonType.Schedd))
         else:
-            ads = _twice(lambda: collector.query(AdTypes.Schedd, constraint=f"Name == {classad2.quote(name)}"))
-            ad = ads[0] if ads else None
+            ads = _twice(lambda: collector.query(AdTypes.Schedd, projection=_LOCATION_ATTRS))
+            ad = next((ad for ad in ads if ad.get("Name") == name), None)
     except htcondor2.HTCondorException as exc:
         raise Unavailable(f"the collector did not answer: {exc}", {"daemon": "collector"}) from None
     if ad is None:
@@ -192,15 +147,23 @@ def _schedd_ad(name: str) -> classad2.ClassAd:
     return ad
 
 
-def _jobs_from_schedd(schedd: htcondor2.Schedd, source: str, constraint: str, projection: list[str], limit: int | None, since: str | None):
-    """``since`` (a job id "C.P") is a cursor: the history's jobs recorded
-    after it, the queue's jobs that come after it in queue order."""
-    if source == "history":
-        return schedd.history(constraint, projection, match=limit or -1, since=since)
-    if since is not None:
-        cluster, proc = (int(part) for part in since.split("."))
-        constraint = f"({constraint}) && (ClusterId > {cluster} || ClusterId == {cluster} && ProcId > {proc})"
-    return _first_jobs(schedd, constraint, projection, limit)
+# --------------------------------------------------------------------- jobs --
+
+def _and(*parts: str | None) -> str:
+    """Whole expressions ANDed (each in parentheses), ``true`` for none."""
+    present = [part for part in parts if part]
+    return " && ".join(f"({part})" for part in present) or "true"
+
+
+def _id_parts(cluster: int | None, proc: int | None) -> list[str]:
+    parts = [] if cluster is None else [f"ClusterId == {int(cluster)}"]
+    return parts if proc is None else [*parts, f"ProcId == {int(proc)}"]
+
+
+def _after(job_id: str) -> str:
+    """The queue's jobs after ``job_id`` ("C.P") in job-id order."""
+    cluster, proc = (int(part) for part in job_id.split("."))
+    return f"ClusterId > {cluster} || ClusterId == {cluster} && ProcId > {proc}"
 
 
 def _first_jobs(schedd: htcondor2.Schedd, constraint: str, projection: list[str], limit: int | None):
@@ -215,8 +178,86 @@ def _first_jobs(schedd: htcondor2.Schedd, constraint: str, projection: list[str]
     if limit and len(ads) >= limit:
         ids = sorted(map(itemgetter(*JOB_KEY), schedd.query(constraint, list(JOB_KEY))))
         cluster, proc = ids[limit - 1]
-        ads = schedd.query(f"({constraint}) && (ClusterId < {cluster} || ClusterId == {cluster} && ProcId <= {proc})", projection)
+        ads = schedd.query(_and(constraint, f"ClusterId < {cluster} || ClusterId == {cluster} && ProcId <= {proc}"),
+                           projection)
     return ads
+
+
+def _redacted(ads: list[classad2.ClassAd], hidden: set[str]) -> list[classad2.ClassAd]:
+    """The ads, each hidden attribute they hold set to ``"<REDACTED>"``
+    (ClassAd names are case-insensitive)."""
+    for name in hidden:
+        for ad in ads:
+            if name in ad:
+                ad[name] = REDACTED
+    return ads
+
+
+def _holding(ads: list[classad2.ClassAd], constraint: Constraint, hidden: set[str]) -> list[classad2.ClassAd]:
+    """The ads ``constraint`` holds for, judged here on their redacted form."""
+    return [ad for ad in _redacted(ads, hidden) if constraint.holds_for(ad)]
+
+
+#: Beyond this many id ranges, judged jobs are fetched again by their
+#: listing's own constraint and picked out here.
+_MAX_ID_RANGES = 64
+
+
+def _id_ranges(ids: list[tuple[int, int]]) -> str | None:
+    """A constraint matching exactly the (sorted) job ``ids``, as runs of
+    consecutive ProcIds; None if that takes more than ``_MAX_ID_RANGES``."""
+    terms = []
+    for cluster, jobs in groupby(ids, itemgetter(0)):
+        procs = [proc for _, proc in jobs]
+        start = previous = procs[0]
+        for proc in [*procs[1:], None]:
+            if proc is not None and proc == previous + 1:
+                previous = proc
+                continue
+            span = f"ProcId == {start}" if start == previous else f"ProcId >= {start} && ProcId <= {previous}"
+            terms.append(f"ClusterId == {cluster} && {span}")
+            if proc is not None:
+                start = previous = proc
+    return None if len(terms) > _MAX_ID_RANGES else " || ".join(f"({term})" for term in terms)
+
+
+def _jobs_judged_here(
+    fetch: Callable[[str, list[str], int], list[classad2.ClassAd]],
+    constraint: Constraint,
+    projection: list[str],
+    limit: int | None,
+    hidden: set[str],
+    in_id_order: bool,
+) -> list[classad2.ClassAd]:
+    """The jobs a caller's constraint holds for, judged here, not by the schedd.
+
+    While job attributes are hidden, a constraint that names none of them
+    may still read one through an attribute whose value is an expression
+    (``Leak = regexp("^x", Environment)``): the schedd would evaluate it
+    over the real value, and which jobs match would tell it. Here the
+    constraint is evaluated on ads whose hidden attributes read
+    ``"<REDACTED>"``, so the answer cannot depend on them. Asking the schedd
+    for the constraint's attributes brings what it needs: a projection also
+    returns every attribute its expressions refer to.
+
+    ``fetch(constraint, projection, match)``: the listing's jobs (the
+    caller's constraint left out). Whole ads (no ``projection``) are fetched
+    in two steps: the judgement on the few attributes it needs, then the
+    whole ads of the jobs it chose.
+    """
+    needs = [*constraint.attributes, *JOB_KEY]
+    judged = _holding(fetch("true", [*projection, *needs] if projection else needs, -1), constraint, hidden)
+    if in_id_order:
+        judged.sort(key=itemgetter(*JOB_KEY))
+    judged = judged[:limit] if limit else judged
+    if projection or not judged:
+        return judged
+    chosen = [tuple(map(ad.get, JOB_KEY)) for ad in judged]
+    wanted = set(chosen)
+    ranges = _id_ranges(sorted(wanted))
+    whole = fetch(ranges or "true", [], len(wanted) if ranges else -1)
+    by_id = {tuple(map(ad.get, JOB_KEY)): ad for ad in _redacted(whole, hidden)}
+    return [by_id[job] for job in chosen if job in by_id]
 
 
 def query_jobs(
@@ -232,39 +273,59 @@ def query_jobs(
     since: str | None = None,
     part: int = 0,
     parts: int = 1,
-) -> EncodedItems:
+    group_by: str | None = None,
+) -> EncodedItems | JsonBody:
     """Jobs from a schedd's queue (``source="queue"``, in job-id order) or
     its history (newest first), as ``shape`` (``"module:function"``, see
     ``raw.shaped``) makes them from each job's id and the JSON text of its
-    ad (``classad_json.ads_to_json``: only the projected attributes,
-    ``hidden`` ones redacted; ``shaped`` lowers every key).
+    ad, through the one output filter (``classad_json``: only the
+    ``projection``'s attributes, keys lower-cased, ``hidden`` ones
+    redacted); with ``group_by``, grouped by that attribute's value.
 
+    ``since`` (a job id "C.P") is a cursor: the history's jobs recorded
+    after it, the queue's jobs that come after it in job-id order.
     ``parts`` > 1 splits a queue listing between as many calls (each in its
     own worker): this one answers the jobs whose ClusterId + ProcId modulo
     ``parts`` is ``part``.
     """
     _fresh_config()
-    full_constraint = _job_constraint(constraint, cluster, proc, list(hidden))
-    if source == "queue" and parts > 1:
-        full_constraint = f"({full_constraint}) && ((ClusterId + ProcId) % {int(parts)} == {int(part)})"
+    hidden_lower = {name.lower() for name in hidden}
+    caller = parse_constraint(constraint, hidden_lower) if constraint is not None else None
+    ours = _id_parts(cluster, proc)
+    if source == "queue":
+        ours += [_after(since)] if since is not None else []
+        ours += [f"(ClusterId + ProcId) % {int(parts)} == {int(part)}"] if parts > 1 else []
     shown = None
+    asked: list[str] = []
     if projection:
-        # Asked in lower case, the schedd names the attributes so: then they
-        # need no lowering here.
+        # Asked in lower case, the schedd mostly names them so (an attribute
+        # that another's expression names first keeps that spelling).
         shown = {name.lower() for name in projection}
-        projection = list(dict.fromkeys([*(name.lower() for name in projection), *JOB_KEY]))
+        asked = list(dict.fromkeys([*(name.lower() for name in projection), *JOB_KEY]))
+
+    def fetch(where: str, attributes: list[str], match: int) -> list[classad2.ClassAd]:
+        if source == "history":
+            return client.history(_and(*ours, where), attributes, match=match, since=since)
+        return client.query(_and(*ours, where), attributes)
+
     location = _schedd_ad(schedd)
     try:
         client = htcondor2.Schedd(location)
-        ads = _twice(lambda: _jobs_from_schedd(client, source, full_constraint, list(projection), limit, since))
+        if caller is not None and hidden_lower and caller.attributes:
+            ads = _twice(lambda: _jobs_judged_here(fetch, caller, asked, limit, hidden_lower, source == "queue"))
+        elif source == "history":
+            ads = _twice(lambda: fetch(caller.wire if caller else "true", asked, limit or -1))
+        else:
+            ads = _twice(lambda: _first_jobs(client, _and(*ours, caller and caller.wire), asked, limit))
     except htcondor2.HTCondorException as exc:
         raise Unavailable(f"the schedd did not answer: {exc}", {"daemon": "schedd", "schedd": schedd}) from None
-    keys, texts, lowered = ads_to_json(ads, JOB_KEY, shown, hidden)
+    keys, texts, lowered = ads_to_json(ads, JOB_KEY, shown, hidden_lower)
     _done_with.append(ads)
     if source == "queue":
         order = sorted(range(len(keys)), key=keys.__getitem__)[:limit]
         keys, texts = [keys[i] for i in order], [texts[i] for i in order]
-    return shaped(keys, texts, shape, lower=not lowered)
+    items = shaped(keys, texts, shape, lower=not lowered)
+    return items if group_by is None else grouped(items, group_by.lower())
 
 
 def read_params(names: list[str]) -> dict[str, Any]:
@@ -304,28 +365,41 @@ def query_status(
     name: str | None = None,
     constraint: str | None = None,
     projection: list[str] = (),
-) -> list[dict[str, Any]]:
-    """Ads of one type (``AD_TYPES``) from the collector, as dicts with
-    lower-cased keys; ``name`` is matched exactly (quoted, never pasted).
-    A projection always includes Name and MyType."""
+    hidden: list[str] = (),
+    group_by: str | None = None,
+) -> JsonBody:
+    """Ads of one type (``AD_TYPES``) from the collector as status objects
+    (``{"name": ..., "type": <MyType>, "classad": {...}}``) through the one
+    output filter, encoded; ``name`` is matched exactly (quoted, never
+    pasted); with ``group_by``, grouped by that attribute's value. Hidden
+    job attributes are hidden here too (a machine ad may copy a job's), and
+    a constraint is judged as for jobs."""
     _fresh_config()
     if ad_type not in AD_TYPES:
         raise BadQuery(f"unknown ad type {ad_type!r}", {"query": ad_type})
-    parts = []
-    if constraint is not None:
-        parts.append(f"({parse_constraint(constraint)})")
-    if name is not None:
-        parts.append(f"Name == {classad2.quote(name)}")
+    hidden_lower = {attribute.lower() for attribute in hidden}
+    caller = parse_constraint(constraint, hidden_lower) if constraint is not None else None
+    judge_here = caller is not None and bool(hidden_lower) and bool(caller.attributes)
+    where = _and(matches_name(name) if name is not None else None, None if judge_here or caller is None else caller.wire)
+    shown = None
+    asked: list[str] = []
     if projection:
-        projection = list(dict.fromkeys([*projection, *STATUS_ID_ATTRS]))
+        shown = {attribute.lower() for attribute in projection}
+        asked = list(dict.fromkeys([*projection, *STATUS_ID_ATTRS, *(caller.attributes if judge_here else ())]))
     try:
         collector = _collector()
-        ads = _twice(lambda: collector.query(
-            getattr(AdTypes, AD_TYPES[ad_type]), constraint=" && ".join(parts) or None, projection=list(projection) or None
-        ))
+        ads = _twice(lambda: collector.query(getattr(AdTypes, AD_TYPES[ad_type]), constraint=where, projection=asked or None))
     except htcondor2.HTCondorException as exc:
         raise Unavailable(f"the collector did not answer: {exc}", {"daemon": "collector"}) from None
-    return ads_to_dicts(ads)
+    if judge_here:
+        ads = _holding(ads, caller, hidden_lower)
+    whole = ads_to_dicts(ads)
+    objects = [
+        {"name": ad.get("name"), "type": ad.get("mytype"), "classad": classad}
+        for ad, classad in zip(whole, filtered(whole, shown, hidden_lower))
+    ]
+    answer = objects if group_by is None else group_by_attribute(objects, group_by.lower())
+    return JsonBody(orjson.dumps(answer))
 
 
 # ------------------------------------------------------------------- config --
@@ -361,7 +435,7 @@ def _remote_values(daemon: str, params: htcondor2.RemoteParam, names: list[str])
 
 
 def _shown(name: str, value: Any, hidden: list[str]) -> Any:
-    return REDACTED if matches_any(name, hidden) else value
+    return REDACTED if is_hidden_knob(name, hidden) else value
 
 
 def read_config(daemon: str | None = None, hidden: list[str] = ()) -> dict[str, Any]:

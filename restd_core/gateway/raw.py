@@ -12,7 +12,10 @@ import importlib
 from itertools import accumulate
 from typing import Any, NamedTuple
 
+import orjson
+
 from ..json_keys import lowered, lowered_by_parsing
+from ..shaping import group_key
 
 
 #: Items whose keys are lowered in one pass (a few MB of whole job ads).
@@ -34,6 +37,12 @@ class EncodedItems(NamedTuple):
     @property
     def body(self) -> bytes | bytearray | memoryview:
         return self.pieces[0] if len(self.pieces) == 1 else b"".join(self.pieces)
+
+
+class JsonBody(NamedTuple):
+    """A whole answer's JSON text, made in a worker, passed on as it is."""
+
+    body: bytes | bytearray
 
 
 class RawJson(NamedTuple):
@@ -73,6 +82,27 @@ def shaped(keys: list[Any], texts: list[str], shape: str, lower: bool = True) ->
     chars = sum(map(len, items))
     lengths = list(map(len, items)) if size == chars + max(len(items) - 1, 0) else [len(item.encode()) for item in items]
     return EncodedItems(keys, lengths, pieces)
+
+
+def grouped(items: EncodedItems, attribute: str) -> JsonBody:
+    """``{"<value>": [items...], ...}`` of items that are objects with a
+    ``classad`` (jobs), by the value of ``attribute`` (lower-cased) in it;
+    items without it (or with it UNDEFINED) left out. Each item's text is
+    reused as it is, never encoded again."""
+    body = memoryview(items.body)
+    groups: dict[str, list[memoryview]] = {}
+    start = 0
+    for length in items.lengths:
+        text = body[start:start + length]
+        start += length + 1
+        value = orjson.loads(text)["classad"].get(attribute)
+        if value is not None:
+            groups.setdefault(group_key(value), []).append(text)
+    pieces = [b"{"]
+    for number, (key, texts) in enumerate(groups.items()):
+        pieces += [b"," if number else b"", orjson.dumps(key), b":[", b",".join(texts), b"]"]
+    pieces.append(b"}")
+    return JsonBody(b"".join(pieces))
 
 
 def merged(parts: list[EncodedItems], limit: int | None = None) -> RawJson:

@@ -24,11 +24,13 @@ from typing import Any, Callable
 import orjson
 
 from .errors import Busy, GatewayError, Timeout, Unavailable
-from .raw import EncodedItems
+from .raw import EncodedItems, JsonBody
 
 log = logging.getLogger(__name__)
 
 _READY = b"ready"
+#: What a caller is told of an unexpected error in a worker (its text goes to the log).
+INTERNAL_ERROR = {"kind": "internal", "message": "the HTCondor gateway failed unexpectedly; the server's log has the details"}
 #: The longest a new worker may take to import the bindings (not counted
 #: against a call's own timeout).
 START_TIMEOUT = 60.0
@@ -54,12 +56,15 @@ def serve(conn: Connection, ops_module: str) -> None:
                 answer: dict[str, Any] = {"ok": result}
             except GatewayError as exc:
                 result, answer = None, {"error": exc.to_wire()}
-            except Exception as exc:  # a bug or an unexpected bindings error
-                result, answer = None, {"error": {"kind": "internal", "message": f"{type(exc).__name__}: {exc}"}}
+            except Exception as exc:  # a bug or an unexpected bindings error: its text is for the log only
+                result, answer = None, {"error": {**INTERNAL_ERROR, "log": f"{op}: {type(exc).__name__}: {exc}"}}
             if isinstance(result, EncodedItems):  # its body follows as it is
                 size = sum(map(len, result.pieces))
                 conn.send_bytes(orjson.dumps({"items": {"keys": result.keys, "lengths": result.lengths}, "size": size}))
                 _send_raw(conn, result.pieces)
+            elif isinstance(result, JsonBody):
+                conn.send_bytes(orjson.dumps({"body": len(result.body)}))
+                _send_raw(conn, [result.body])
             else:
                 conn.send_bytes(orjson.dumps(answer))
             del result, answer
@@ -242,6 +247,8 @@ class WorkerPool:
             answer = orjson.loads(worker.conn.recv_bytes())
             if "items" in answer:
                 answer = {"ok": EncodedItems(pieces=[_recv_raw(worker.conn, answer["size"])], **answer["items"])}
+            elif "body" in answer:
+                answer = {"ok": JsonBody(_recv_raw(worker.conn, answer["body"]))}
         except (EOFError, OSError) as exc:
             log.error("HTCondor worker died during %s: %s", op, exc)
             if worker is not None:
@@ -251,6 +258,8 @@ class WorkerPool:
         finally:
             self._idle.put(worker)
         if "error" in answer:
+            if "log" in answer["error"]:
+                log.error("HTCondor worker error in %s: %s", op, answer["error"]["log"])
             raise GatewayError.from_wire(answer["error"])
         return answer["ok"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import colander
 
 from restd_core.gateway.kinds import DAEMON_TYPES
+from restd_core.schemas import FullMatch
 
 #: A configuration knob's name; a dot for subsystem- or local-name-prefixed
 #: knobs (``SCHEDD.SCHEDD_DEBUG``).
@@ -23,7 +24,7 @@ def request_schema(*path_fields: str) -> colander.MappingSchema:
     path = colander.MappingSchema(name="path")
     for field in path_fields:
         path.add(colander.SchemaNode(
-            colander.String(), name=field, validator=colander.Regex(KNOB_NAME_PATTERN, msg="not a valid configuration knob name")
+            colander.String(), name=field, validator=FullMatch(KNOB_NAME_PATTERN, msg="not a valid configuration knob name")
         ))
     schema = colander.MappingSchema()
     schema.add(ConfigQuery(name="querystring"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import colander
 
-from restd_core.schemas import attribute_node, constraint_node, projection_node
+from restd_core.schemas import FullMatch, attribute_node, constraint_node, name_node, projection_node
 
 
 def _id_node(name: str) -> colander.SchemaNode:
@@ -17,7 +17,7 @@ def _job_id_cursor(description: str) -> colander.SchemaNode:
     return colander.SchemaNode(
         colander.String(),
         missing=colander.drop,
-        validator=colander.Regex(JOB_ID_PATTERN, msg="not a job id (cluster.proc)"),
+        validator=FullMatch(JOB_ID_PATTERN, msg="not a job id (cluster.proc)"),
         description=description,
     )
 
@@ -55,7 +55,7 @@ class NoQuery(colander.MappingSchema):
 def path_schema(*fields: str) -> colander.MappingSchema:
     """The path parameters of one URL form, typed."""
     schema = colander.MappingSchema(name="path")
-    schema.add(colander.SchemaNode(colander.String(), name="schedd"))
+    schema.add(name_node(name="schedd"))
     for field in fields:
         if field in ("clusterid", "procid"):
             schema.add(_id_node(field))

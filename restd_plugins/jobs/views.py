@@ -6,14 +6,13 @@ from urllib.parse import urlencode
 
 import orjson
 
-from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.request import Request
 from pyramid.response import Response
 
-from restd_core.gateway import NotFound, RawJson
+from restd_core.gateway import JsonBody, NotFound, RawJson
 from restd_core.response_cache import cache_ttl
-from restd_core.responses import json_chunks_response, json_response
-from restd_core.shaping import group_by_attribute
+from restd_core.responses import json_bytes_response, json_chunks_response, json_response, public_url
+from restd_core.services import refuse_hidden_groupby
 
 from .shaping import job_objects
 
@@ -25,12 +24,12 @@ SOURCES = {"jobs": "queue", "history": "history"}
 SHAPE = f"{job_objects.__module__}:{job_objects.__name__}"
 
 
-def _fetch(request: Request, kind: str, projection: list[str] | None, extra: list[str] = ()) -> RawJson:
+def _fetch(request: Request, kind: str, projection: list[str] | None, group_by: str | None = None) -> RawJson | JsonBody:
     """Job objects for the request's path and query, as a JSON array made
-    in the gateway's workers; ``extra`` attributes are fetched and shown
-    besides the projection (``groupby``)."""
+    in the gateway's workers; with ``group_by``, grouped there by that
+    attribute (which is then shown besides the projection)."""
     path, query = request.validated["path"], request.validated["querystring"]
-    wanted = None if projection is None else [*projection, *extra]
+    wanted = None if projection is None else [*projection, *([group_by] if group_by else [])]
     return request.gateway.query_jobs(
         path["schedd"],
         SOURCES[kind],
@@ -42,6 +41,7 @@ def _fetch(request: Request, kind: str, projection: list[str] | None, extra: lis
         limit=_limit(request),
         hidden=request.condor_settings.hide_job_attrs,
         since=query.get("after", query.get("since")),
+        group_by=group_by,
         # Cached, a listing is made once per time-to-live for every caller:
         # one query is then gentler on the schedd than a faster split one.
         split=cache_ttl(request) == 0,
@@ -65,7 +65,7 @@ def _next_page_link(request: Request, jobs: RawJson) -> dict[str, str]:
         return {}
     cluster, proc = jobs.last_key
     query = {**request.GET, "after": f"{cluster}.{proc}"}
-    return {"Link": f'<{request.path_url}?{urlencode(query)}>; rel="next"'}
+    return {"Link": f'<{public_url(request, request.path)}?{urlencode(query)}>; rel="next"'}
 
 
 def list_jobs(kind: str):
@@ -104,11 +104,8 @@ def job_attribute(kind: str):
 
 def grouped_jobs(kind: str):
     def view(request: Request) -> Response:
-        groupby = request.validated["path"]["groupby"]
-        if groupby.lower() in {name.lower() for name in request.condor_settings.hide_job_attrs}:
-            raise HTTPBadRequest(f"cannot group by {groupby}: its values are hidden (RESTD_HIDE_JOB_ATTRS)")
-        jobs = _decoded(_fetch(request, kind, request.validated["querystring"].get("projection"), [groupby]))
-        return json_response(group_by_attribute(jobs, groupby.lower()))
+        groupby = refuse_hidden_groupby(request)
+        return json_bytes_response(_fetch(request, kind, request.validated["querystring"].get("projection"), groupby).body)
 
     return view
 

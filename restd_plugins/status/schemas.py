@@ -4,7 +4,7 @@ from __future__ import annotations
 import colander
 
 from restd_core.gateway.kinds import AD_TYPES
-from restd_core.schemas import attribute_node, constraint_node, projection_node
+from restd_core.schemas import attribute_node, constraint_node, name_node, projection_node
 
 
 class StatusQuery(colander.MappingSchema):
@@ -22,7 +22,7 @@ def request_schema(*path_fields: str) -> colander.MappingSchema:
     """The query and the path parameters (``groupby``, ``name``) of one URL form."""
     path = colander.MappingSchema(name="path")
     for field in path_fields:
-        path.add(attribute_node(name=field) if field == "groupby" else colander.SchemaNode(colander.String(), name=field))
+        path.add(attribute_node(name=field) if field == "groupby" else name_node(name=field))
     schema = colander.MappingSchema()
     schema.add(StatusQuery(name="querystring"))
     schema.add(path)

@@ -1,40 +1,30 @@
 """The status endpoints: like condor_status."""
 from __future__ import annotations
 
-from typing import Any
-
 from pyramid.request import Request
 from pyramid.response import Response
 
-from restd_core.responses import json_response
-from restd_core.shaping import group_by_attribute, projected
-
-StatusObject = dict[str, Any]
+from restd_core.responses import json_bytes_response
+from restd_core.services import refuse_hidden_groupby
 
 
-def status_object(ad: dict[str, Any], shown: set[str] | None) -> StatusObject:
-    """``{"name": ..., "type": <MyType>, "classad": {...}}``; ``shown``: the
-    lower-cased attributes the caller asked for (None: all)."""
-    return {"name": ad.get("name"), "type": ad.get("mytype"), "classad": projected(ad, shown)}
-
-
-def _fetch(request: Request, extra: list[str] = ()) -> list[StatusObject]:
-    """Status objects for the request's path and query; ``extra`` attributes
-    are fetched and shown besides the projection (``groupby``)."""
+def _fetch(request: Request, group_by: str | None = None) -> Response:
+    """Status objects for the request's path and query, made (and with
+    ``group_by`` grouped) in the gateway's workers; the groupby attribute
+    is shown besides the projection."""
     path, query = request.validated["path"], request.validated["querystring"]
     projection = query.get("projection")
-    wanted = None if projection is None else [*projection, *extra]
-    ads = request.gateway.query_status(
-        query["query"], name=path.get("name"), constraint=query.get("constraint"), projection=wanted or ()
+    answer = request.gateway.query_status(
+        query["query"], name=path.get("name"), constraint=query.get("constraint"),
+        projection=[*projection, *([group_by] if group_by else [])] if projection else (),
+        hidden=request.condor_settings.hide_job_attrs, group_by=group_by,
     )
-    shown = None if wanted is None else {name.lower() for name in wanted}
-    return [status_object(ad, shown) for ad in ads]
+    return json_bytes_response(answer.body)
 
 
 def status(request: Request) -> Response:
-    return json_response(_fetch(request))
+    return _fetch(request)
 
 
 def grouped_status(request: Request) -> Response:
-    groupby = request.validated["path"]["groupby"]
-    return json_response(group_by_attribute(_fetch(request, [groupby]), groupby.lower()))
+    return _fetch(request, refuse_hidden_groupby(request))

@@ -1,0 +1,133 @@
+"""Callers' ClassAd expressions, checked before a daemon sees them.
+
+Runs in the gateway's worker processes (it imports ``classad2``). Two
+things are settled here for every constraint a caller sends:
+
+- **What it may read.** With hidden job attributes configured, a
+  constraint must not name one (in any scope), nor look attributes up by a
+  computed name (``eval()``, ``ad["name"]``): the set of matching jobs would
+  reveal the hidden value. A constraint whose references cannot be worked
+  out is refused too.
+- **That the daemon reads what was checked.** Daemons parse a query's
+  constraint in the old ClassAd syntax, where a backslash is literal (only
+  ``\\"`` is an escape): the new syntax's ``"a\\\\b"`` would reach them as two
+  backslashes, and a string ending in a backslash would not parse at all
+  (HTCondor then answers only "Failed to fetch ads"). So what is sent is the
+  old-syntax form of the parsed expression, and an expression that form
+  cannot carry exactly is refused (400) rather than sent changed.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import classad2
+
+from .errors import BadQuery
+
+# Outside string literals: a call of eval() or a subscript / record literal
+# can name an attribute at run time, which no static analysis sees through.
+_STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
+_DYNAMIC_LOOKUP = re.compile(r"\beval\s*\(|\[", re.IGNORECASE)
+#: A name of the ad an expression is evaluated against (``MY.Owner``) or of
+#: the other ad of a match, which a query has none of (``TARGET.Owner``).
+_SCOPES = {"my", "target"}
+_WIRE_ATTRIBUTE = "Wire"
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A caller's constraint, checked.
+
+    ``wire``: the text to send to a daemon (old ClassAd syntax, read there
+    as ``expr``); ``attributes``: the job attributes it refers to (the head
+    of each reference, without ``MY.``; ``TARGET.`` references left out).
+    """
+
+    expr: classad2.ExprTree
+    wire: str
+    attributes: tuple[str, ...]
+
+    def holds_for(self, ad: classad2.ClassAd) -> bool:
+        """Whether it evaluates to true against ``ad``, as a daemon's query
+        decides (a non-zero number counts as true; undefined and error do not)."""
+        return is_true(self.expr.eval(ad))
+
+
+def is_true(value: Any) -> bool:
+    return value is True or (type(value) in (int, float) and value != 0)
+
+
+def parse_constraint(text: str, hidden: Iterable[str] = (), parameter: str = "constraint") -> Constraint:
+    """Parse a caller's constraint, refusing (``BadQuery``) one that does not
+    parse, whose references cannot be worked out, that would read a
+    ``hidden`` attribute, or that the wire cannot carry exactly."""
+    try:
+        expr = classad2.ExprTree(text)
+    except (classad2.ClassAdException, ValueError, TypeError) as exc:
+        raise BadQuery(
+            f"{parameter} is not a valid ClassAd expression: {exc}", {"parameter": parameter, "value": text}
+        ) from None
+    try:
+        references = [ref for ref in classad2.ClassAd().externalRefs(expr) if ref]
+    except (classad2.ClassAdException, ValueError):
+        raise BadQuery(
+            f"{parameter}: the attributes it refers to cannot be worked out (e.g. a field of a literal)",
+            {"parameter": parameter},
+        ) from None
+    hidden_lower = {name.lower() for name in hidden}
+    if hidden_lower:
+        named = sorted({part for ref in references for part in ref.split(".") if part.lower() in hidden_lower})
+        if named:
+            raise BadQuery(
+                f"{parameter} refers to hidden attribute(s): {', '.join(named)}",
+                {"parameter": parameter, "hidden": named},
+            )
+        if _DYNAMIC_LOOKUP.search(_STRING_LITERAL.sub('""', str(expr))):
+            raise BadQuery(
+                f"{parameter} looks attributes up dynamically (eval() or [...]), "
+                "which is refused while job attributes are hidden",
+                {"parameter": parameter},
+            )
+    return Constraint(expr, wire_form(expr, parameter), _heads(references))
+
+
+def _heads(references: list[str]) -> tuple[str, ...]:
+    """The attribute each reference starts from: ``MY.Rec.e`` -> ``Rec``."""
+    heads = []
+    for ref in references:
+        parts = ref.split(".")
+        if len(parts) > 1 and parts[0].lower() in _SCOPES:
+            if parts[0].lower() == "target":
+                continue
+            parts = parts[1:]
+        heads.append(parts[0])
+    return tuple(dict.fromkeys(heads))
+
+
+def wire_form(expr: classad2.ExprTree, parameter: str = "constraint") -> str:
+    """``expr`` as a daemon must be sent it: in the old ClassAd syntax,
+    checked to read back as the same expression (in parentheses, so that a
+    string cannot run to the end of the text unnoticed)."""
+    ad = classad2.ClassAd()
+    ad[_WIRE_ATTRIBUTE] = expr
+    wire = ad.printOld().strip().split("=", 1)[1].strip()
+    try:
+        back = classad2.parseOne(f"{_WIRE_ATTRIBUTE} = ({wire})", classad2.ParserType.Old).lookup(_WIRE_ATTRIBUTE)
+    except (classad2.ClassAdException, ValueError, KeyError):
+        back = None
+    if back is None or str(back) != str(classad2.ExprTree(f"({expr})")):
+        raise BadQuery(
+            f"{parameter} cannot be sent to HTCondor exactly: its daemons read strings in the old ClassAd "
+            "syntax, which has no escapes but \\\" (a string ending in a backslash, or holding a newline, "
+            "is read differently there)",
+            {"parameter": parameter},
+        )
+    return wire
+
+
+def matches_name(name: str, parameter: str = "name") -> str:
+    """The wire text of ``Name == "<name>"``, compared as a quoted string."""
+    return wire_form(classad2.ExprTree(f"Name == {classad2.quote(name)}"), parameter)
