@@ -22,6 +22,7 @@ setup(
         "requests>=2.31,<3",
         "PasteDeploy>=3.0,<4",
         "prometheus-client>=0.20,<1",
+        "limits>=5.0,<6",  # per-caller request rates (restd_core.limits)
     ],
     extras_require={
         "test": [

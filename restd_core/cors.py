@@ -70,4 +70,6 @@ def cors_tween_factory(handler: Handler, registry) -> Handler:
 
 def includeme(config) -> None:
     CorsPolicy(config.get_settings())  # a contradictory setting stops the start-up
-    config.add_tween("restd_core.cors.cors_tween_factory")
+    # Above the request guard: its 400s carry the CORS headers too.
+    config.add_tween("restd_core.cors.cors_tween_factory",
+                     under=("restd_core.metrics.metrics_tween_factory", "restd_core.tweens.request_log_tween_factory"))

@@ -16,7 +16,7 @@ from pyramid.httpexceptions import HTTPException, HTTPMethodNotAllowed, HTTPUnau
 from pyramid.request import Request
 from pyramid.response import Response
 
-from .gateway import BadQuery, GatewayError, NotFound, Unavailable
+from .gateway import BadQuery, GatewayError, NotFound, Throttled, Unavailable
 from .responses import json_response
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ class Errno(IntEnum):
     NOT_FOUND = 111
     FORBIDDEN = 121
     METHOD_NOT_ALLOWED = 115
+    TOO_MANY_REQUESTS = 117
     HTCONDOR_UNAVAILABLE = 201
     HTCONDOR_TIMEOUT = 202
     AUTH_UNAVAILABLE = 203
@@ -43,6 +44,7 @@ _ERRNO_BY_STATUS = {
     403: Errno.FORBIDDEN,
     404: Errno.NOT_FOUND,
     405: Errno.METHOD_NOT_ALLOWED,
+    429: Errno.TOO_MANY_REQUESTS,
     503: Errno.HTCONDOR_UNAVAILABLE,
 }
 
@@ -82,8 +84,11 @@ def gateway_error_view(exc: GatewayError, request: Request) -> Response:
     if isinstance(exc, Unavailable):
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         errno = Errno.HTCONDOR_TIMEOUT if exc.kind in ("timeout", "busy") else Errno.HTCONDOR_UNAVAILABLE
+    elif isinstance(exc, Throttled):
+        headers["Retry-After"] = "1"
     elif not isinstance(exc, (NotFound, BadQuery)):
-        log.error("HTCondor gateway failed on %s: %s", request.path, exc.message)
+        log.error("HTCondor gateway failed on %s (request id %s): %s", request.path,
+                  getattr(request, "request_id", "-"), exc.message)
     return error_response(exc.status, exc.message, errno, exc.details, headers)
 
 

@@ -1,14 +1,22 @@
 """Public routes of the core: the root listing, liveness and readiness."""
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
 from cornice import Service
 from pyramid.request import Request
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from . import settings as ini
 from .errors import RETRY_AFTER_SECONDS, Errno, error_response
-from .gateway import GatewayError, Timeout
+from .gateway import Gateway, GatewayError, Timeout
 from .responses import json_response
+
+log = logging.getLogger(__name__)
 
 #: Daemons that must answer for the server to be ready, in the order asked.
 READY_DAEMONS = ("collector", "schedd")
@@ -36,25 +44,62 @@ def get_healthz(request: Request):
     return json_response({"status": "ok"})
 
 
+#: Seconds a readiness answer is reused: a flood of probes (the route is
+#: public) costs at most one round of daemon pings per second.
+READY_REUSE_SECONDS = 1.0
+
+
+class Readiness:
+    """The last readiness answer, reused for ``READY_REUSE_SECONDS``; while
+    one request pings the daemons, the others wait for its answer."""
+
+    def __init__(self, gateway: Gateway, timeout: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._gateway = gateway
+        self._timeout = timeout
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._answer: tuple[int, dict[str, Any]] | None = None
+        self._asked_at = float("-inf")
+
+    def answer(self) -> tuple[int, dict[str, Any]]:
+        """``(status, body)``: 200 when every daemon of ``READY_DAEMONS``
+        answers within the short readiness timeout, else 503 naming the
+        first one that did not (HTCondor's own words go to the log only:
+        the answer is public)."""
+        with self._lock:
+            if self._answer is None or self._clock() - self._asked_at >= READY_REUSE_SECONDS:
+                self._answer = self._ask()
+                self._asked_at = self._clock()
+            return self._answer
+
+    def _ask(self) -> tuple[int, dict[str, Any]]:
+        answers = {}
+        for daemon in READY_DAEMONS:
+            try:
+                answers[daemon] = self._gateway.ping(daemon, timeout=self._timeout)
+            except GatewayError as exc:
+                log.warning("not ready: %s: %s", daemon, exc.message)
+                timed_out = isinstance(exc, Timeout)
+                return 503, {
+                    "message": f"not ready: the {daemon} {'did not answer in time' if timed_out else 'did not answer'}",
+                    "errno": Errno.HTCONDOR_TIMEOUT if timed_out else Errno.HTCONDOR_UNAVAILABLE,
+                    "details": {"daemon": daemon},
+                }
+        return 200, {"status": "ready", **answers}
+
+
 @readyz.get(permission=NO_PERMISSION_REQUIRED)
 def get_readyz(request: Request):
-    """200 when every daemon of ``READY_DAEMONS`` answers within the short
-    readiness timeout, else 503 naming the first one that did not."""
-    timeout = ini.as_float(request.registry.settings, "restd.readyz.timeout", READY_TIMEOUT)
-    answers = {}
-    for daemon in READY_DAEMONS:
-        try:
-            answers[daemon] = request.gateway.ping(daemon, timeout=timeout)
-        except GatewayError as exc:
-            errno = Errno.HTCONDOR_TIMEOUT if isinstance(exc, Timeout) else Errno.HTCONDOR_UNAVAILABLE
-            return error_response(
-                503, f"not ready: {daemon}: {exc.message}", errno,
-                {"daemon": daemon}, {"Retry-After": str(RETRY_AFTER_SECONDS)},
-            )
-    return json_response({"status": "ready", **answers})
+    status, body = request.registry.readiness.answer()
+    if status == 200:
+        return json_response(body)
+    return error_response(status, body["message"], body["errno"], body["details"],
+                          {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def includeme(config) -> None:
+    timeout = ini.as_float(config.get_settings(), "restd.readyz.timeout", READY_TIMEOUT)
+    config.registry.readiness = Readiness(config.registry.gateway, timeout)
     config.add_cornice_service(root)
     config.add_cornice_service(healthz)
     config.add_cornice_service(readyz)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from http import HTTPStatus
 
 from cornice import Service
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -22,7 +23,8 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from . import settings as ini
-from .gateway import Gateway, GatewayError, Unavailable
+from .gateway import Gateway, GatewayError, Throttled, Unavailable
+from .gateway.kinds import DAEMON_TYPES
 
 #: Seconds; up to past the longest gateway timeout one would configure.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
@@ -53,7 +55,7 @@ class Metrics:
         )
         self.call_failures = Counter(
             "restd_htcondor_call_failures",
-            "HTCondor calls that failed (daemon down, timeout, no free worker, internal error)",
+            "HTCondor calls that failed (daemon down, timeout, no free worker, caller over its limit, internal error)",
             ["operation", "daemon", "kind"], registry=self.registry,
         )
 
@@ -61,8 +63,9 @@ class Metrics:
         """A ``Gateway`` call observer. Not found and bad queries are answers,
         not failures; the daemon that failed is the error's when it names one."""
         self.call_seconds.labels(op, daemon).observe(seconds)
-        if error is not None and (isinstance(error, Unavailable) or error.status >= 500):
-            self.call_failures.labels(op, error.details.get("daemon", daemon), error.kind).inc()
+        if error is not None and (isinstance(error, (Unavailable, Throttled)) or error.status >= 500):
+            failed = error.details.get("daemon")
+            self.call_failures.labels(op, failed if failed in DAEMONS else daemon, error.kind).inc()
 
     def watch_gateway(self, gateway: Gateway) -> None:
         gateway.observers.append(self.observe_call)
@@ -83,10 +86,28 @@ class _WorkerReplacements:
         )
 
 
+#: Label values come from closed sets: a caller invents methods and paths
+#: at will, and every new label value is a new time series for good.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"})
+OTHER = "other"
+#: The daemons a failed call may name (its details come from the worker).
+DAEMONS = frozenset({*DAEMON_TYPES, "config"})
+_STATUSES = frozenset(str(int(status)) for status in HTTPStatus)
+
+
 def route_of(request: Request) -> str:
     """The matched route's pattern: bounded label values, unlike paths."""
     route = getattr(request, "matched_route", None)
     return route.pattern if route is not None else UNMATCHED_ROUTE
+
+
+def method_of(request: Request) -> str:
+    return request.method if request.method in KNOWN_METHODS else OTHER
+
+
+def status_label(status: int) -> str:
+    label = str(status)
+    return label if label in _STATUSES else OTHER
 
 
 def metrics_tween_factory(handler: Callable[[Request], Response], registry) -> Callable[[Request], Response]:
@@ -101,9 +122,9 @@ def metrics_tween_factory(handler: Callable[[Request], Response], registry) -> C
             status = response.status_int
             return response
         finally:
-            route = route_of(request)
-            recorded.requests.labels(request.method, route, str(status)).inc()
-            recorded.request_seconds.labels(request.method, route).observe(time.perf_counter() - started)
+            route, method = route_of(request), method_of(request)
+            recorded.requests.labels(method, route, status_label(status)).inc()
+            recorded.request_seconds.labels(method, route).observe(time.perf_counter() - started)
 
     return tween
 
@@ -118,5 +139,5 @@ def includeme(config) -> None:
     if not ini.as_bool(config.get_settings(), "restd.metrics", True):
         return
     config.registry.metrics.watch_gateway(config.registry.gateway)
-    config.add_tween("restd_core.metrics.metrics_tween_factory")
+    config.add_tween("restd_core.metrics.metrics_tween_factory", under="restd_core.tweens.request_log_tween_factory")
     config.add_cornice_service(metrics)

@@ -105,6 +105,12 @@ class SecurityPolicy:
             raise outcome
         return outcome
 
+    def known_userid(self, request: Request) -> str | None:
+        """The user id if the plugin was already asked during this request
+        (never asks it)."""
+        outcome = self._outcomes.get(request, None)
+        return outcome.userid if isinstance(outcome, Identity) else None
+
     def authenticated_userid(self, request: Request) -> str | None:
         identity = self.identity(request)
         return None if identity is None else identity.userid
@@ -199,7 +205,8 @@ def includeme(config) -> None:
         check_open_server(settings)
     log.info("auth plugin %s enabled", name)
     config.registry.restd_auth = plugin
-    config.set_security_policy(SecurityPolicy(plugin))
+    config.registry.restd_security_policy = policy = SecurityPolicy(plugin)
+    config.set_security_policy(policy)
     config.set_default_permission(DEFAULT_PERMISSION)
     config.add_forbidden_view(forbidden_view)
     config.add_exception_view(auth_error_view, context=AuthError)

@@ -13,7 +13,8 @@ duration, request id and the caller's identity, never a token or a cookie;
 
 All the HTCondor calls of one request (its settings, then its query) share
 one ``restd.gateway.timeout``, so that a request waits at most that long for
-HTCondor, however many calls it makes.
+HTCondor, however many calls it makes, and count as one against its caller's
+limit of requests in HTCondor calls at once (``restd_core.limits``).
 """
 from __future__ import annotations
 
@@ -27,13 +28,17 @@ from typing import Any
 import orjson
 from pyramid.request import Request
 from pyramid.response import Response
-from pyramid.tweens import INGRESS
+from pyramid.tweens import EXCVIEW, INGRESS
 
-from .gateway import deadline
+from .gateway import caller, deadline
+from .limits import caller_key
+from .request_guard import loggable_path
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-_NEEDS_QUOTES = re.compile(r'[\s"=\\]')
+_NEEDS_QUOTES = re.compile(r'[\s"=\\\x00-\x1f\x7f-\x9f]')
+#: The longest HTTP method a log line repeats (a caller may send any).
+_METHOD_CHARS = 16
 
 access_log = logging.getLogger("restd_core.access")
 
@@ -44,17 +49,11 @@ def request_id_of(request: Request) -> str:
 
 
 def identity_of(request: Request) -> str | None:
-    """The authenticated user id, if a security policy knows one.
-
-    Asked after the view ran, when the policy has usually settled it; any
-    error of the policy here is ignored: a log line never turns an answer
-    into a failure.
-    """
-    try:
-        userid = request.authenticated_userid
-    except Exception:
-        return None
-    return None if userid is None else str(userid)
+    """The authenticated user id, if the security policy settled it while
+    answering: a log line never asks the auth plugin (a public route or an
+    unknown URL with a random token must not cost a call to auth2)."""
+    known = getattr(request.registry.restd_security_policy, "known_userid", None)
+    return known(request) if known is not None else None
 
 
 def forget_exception(request: Request) -> None:
@@ -100,8 +99,8 @@ def request_log_tween_factory(handler: Callable[[Request], Response], registry) 
             return response
         finally:
             access_log.info(render({
-                "method": request.method,
-                "path": request.path,
+                "method": request.method[:_METHOD_CHARS],
+                "path": loggable_path(request),
                 "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 "request_id": request.request_id,
@@ -111,16 +110,25 @@ def request_log_tween_factory(handler: Callable[[Request], Response], registry) 
     return tween
 
 
-def gateway_deadline_tween_factory(handler: Callable[[Request], Response], registry) -> Callable[[Request], Response]:
+def gateway_request_tween_factory(handler: Callable[[Request], Response], registry) -> Callable[[Request], Response]:
+    """One HTCondor time budget per request, and its calls counted against
+    its caller's slots (``restd_core.limits``)."""
     seconds = registry.gateway.timeout
+    slots = registry.restd_caller_slots
 
     def tween(request: Request) -> Response:
-        with deadline(seconds):
+        with deadline(seconds), caller(lambda: caller_key(request), slots):
             return handler(request)
 
     return tween
 
 
+REQUEST_LOG = "restd_core.tweens.request_log_tween_factory"
+
+
 def includeme(config) -> None:
-    config.add_tween("restd_core.tweens.request_log_tween_factory", under=INGRESS)
-    config.add_tween("restd_core.tweens.gateway_deadline_tween_factory")
+    # Outermost: every answer, even one to a URL nothing else could read,
+    # gets a request id and a log line. The HTCondor budget starts last,
+    # just above the views.
+    config.add_tween(REQUEST_LOG, under=INGRESS)
+    config.add_tween("restd_core.tweens.gateway_request_tween_factory", over=EXCVIEW)

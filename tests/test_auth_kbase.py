@@ -148,7 +148,7 @@ def test_a_rejected_token_is_remembered_too(kbase_app, auth2):
 def test_after_the_ttl_auth2_is_asked_again(kbase_app, auth2):
     app = kbase_app(**{"restd.kbase.cache_seconds": "30"})
     now = [1000.0]
-    app.app.registry.restd_auth.cache.clock = lambda: now[0]
+    app.app.registry.restd_auth.identities.clock = lambda: now[0]
     app.get(PROTECTED, headers=bearer("admin-token"), status=200)
     now[0] += 29
     app.get(PROTECTED, headers=bearer("admin-token"), status=200)
@@ -167,7 +167,17 @@ def test_auth2_failures_are_not_remembered(kbase_app, auth2):
 def test_the_cache_is_keyed_by_a_hash_of_the_token(kbase_app):
     app = kbase_app()
     app.get(PROTECTED, headers=bearer("admin-token"), status=200)
-    assert "admin-token" not in repr(app.app.registry.restd_auth.cache._entries)
+    assert "admin-token" not in repr(app.app.registry.restd_auth.identities._entries)
+
+
+def test_rejected_tokens_do_not_push_known_callers_out_of_the_cache(kbase_app, auth2):
+    app = kbase_app()
+    app.app.registry.restd_auth.rejections.size = 5
+    app.get(PROTECTED, headers=bearer("admin-token"), status=200)
+    for number in range(20):
+        app.get(PROTECTED, headers=bearer(f"invented-{number}"), status=401)
+    app.get(PROTECTED, headers=bearer("admin-token"), status=200)
+    assert auth2.calls["admin-token"] == 1
 
 
 # ------------------------------------------------------------ single flight --
@@ -206,3 +216,9 @@ def test_concurrent_requests_with_one_token_make_one_auth2_call(kbase_app, auth2
         thread.join()
     assert statuses == [200] * (followers + 1)
     assert auth2.calls["gated-token"] == 1
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/openapi.json", "/no/such/url", "/v1/jobs/%ff"])
+def test_the_access_log_does_not_ask_auth2_about_public_routes_or_unknown_urls(kbase_app, auth2, path):
+    kbase_app().get(path, headers=bearer("random-token-for-log"), status="*")
+    assert auth2.calls["random-token-for-log"] == 0

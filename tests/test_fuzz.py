@@ -8,13 +8,19 @@ does not run under pytest 9), so the count of requests is ours to report.
 """
 from __future__ import annotations
 
+import http.client
+import re
+from collections import Counter
 from collections.abc import Iterator
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote_from_bytes, urlsplit
 
 import jsonschema
+import orjson
 import pytest
+import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.core.parameters import ParameterLocation
@@ -89,13 +95,18 @@ def rejects_invalid_queries_as_sent(ctx, response, case) -> None:
 
 
 @pytest.fixture(scope="module")
-def live_schema(condor_config, test_jobs) -> Iterator[schemathesis.schemas.BaseSchema]:
+def live_server_url(condor_config, test_jobs) -> Iterator[str]:
     app = make_app()
     try:
         with serve(app.app) as url:
-            yield schemathesis.openapi.from_url(f"{url}/openapi.json")
+            yield url
     finally:
         close_app(app)
+
+
+@pytest.fixture(scope="module")
+def live_schema(live_server_url) -> schemathesis.schemas.BaseSchema:
+    return schemathesis.openapi.from_url(f"{live_server_url}/openapi.json")
 
 
 def fuzz(operation, mode: GenerationMode, checks: list) -> tuple[int, str | None]:
@@ -133,3 +144,89 @@ def test_every_operation_answers_as_documented(live_schema):
                 failures.append(failure)
     print(f"schemathesis: {cases} cases, {len(failures)} failing operations")
     assert not failures, "\n\n".join(failures)
+
+
+# ------------------------------------------- bytes schemathesis cannot send --
+
+#: Valid values for path parameters, so that one parameter at a time is bad.
+PATH_EXAMPLES = {"schedd": "DEFAULT", "clusterid": "1", "procid": "0", "attribute": "Cmd", "groupby": "Owner",
+                 "name": "x"}
+#: Bytes a careless or hostile caller sends: not UTF-8, control characters,
+#: the characters ClassAd strings and HTCondor's C strings treat apart.
+NASTY_BYTES = st.one_of(
+    st.binary(max_size=24),
+    st.sampled_from([b"\\", b'"', b'\\"', b"a\\", b'x" || true || "', b"\n", b"a\n", b"\r\n", b"\t", b"\x00",
+                     b"a\x00b", b"\x1b[31m", b"\x7f", b"\xc2\x85", b"\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"%",
+                     b"%ff", b"..", b"/", b"Environment\n", b"\xef\xbb\xbf", b" " * 300]),
+    st.text(max_size=12).map(str.encode),
+)
+FUZZ_BYTES_EXAMPLES = 12
+
+
+def operations_with_parameters(document: dict) -> list[tuple[str, list[tuple[str, str]]]]:
+    """``(path, [(location, name), ...])`` of every documented GET."""
+    found = []
+    for path, operations in document["paths"].items():
+        parameters = operations.get("get", {}).get("parameters", [])
+        spots = [(parameter["in"], parameter["name"]) for parameter in parameters if parameter["in"] in ("path", "query")]
+        if spots:
+            found.append((path, spots))
+    return found
+
+
+def url_with(path: str, spot: tuple[str, str], value: bytes) -> str:
+    location, name = spot
+    bad = quote_from_bytes(value, safe="")
+    filled = re.sub(r"\{(\w+)\}", lambda m: bad if (location, m[1]) == ("path", name) else PATH_EXAMPLES[m[1]], path)
+    return f"{filled}?{name}={bad}" if location == "query" else filled
+
+
+def send(base, url: str) -> tuple[int, bytes, str | None]:
+    """``(status, body, X-Request-ID)`` of a GET of ``url`` sent as it is."""
+    connection = http.client.HTTPConnection(base.hostname, base.port, timeout=60)
+    try:
+        connection.request("GET", url, headers={"X-Request-ID": "fuzz-bytes"})
+        response = connection.getresponse()
+        return response.status, response.read(), response.getheader("X-Request-ID")
+    finally:
+        connection.close()
+
+
+def problem_with(status: int, body: bytes, request_id: str | None) -> str | None:
+    if status == HEADERS_TOO_LARGE:
+        return None
+    if status >= 500 and status != 503:
+        return str(status)
+    if request_id != "fuzz-bytes":
+        return "no request id"
+    if status >= 400:
+        try:
+            jsonschema.validate(orjson.loads(body), ERROR_SCHEMA)
+        except (orjson.JSONDecodeError, jsonschema.ValidationError) as exc:
+            return f"not a JSON error ({exc.__class__.__name__})"
+    return None
+
+
+def fuzz_bytes(base, path: str, spots: list[tuple[str, str]], seen: Counter, failures: list[str]) -> None:
+    @given(spot=st.sampled_from(spots), value=NASTY_BYTES)
+    @settings(max_examples=FUZZ_BYTES_EXAMPLES * len(spots), deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    def run(spot, value) -> None:
+        url = url_with(path, spot, value)
+        status, body, request_id = send(base, url)
+        seen[status] += 1
+        problem = problem_with(status, body, request_id)
+        if problem:
+            failures.append(f"GET {url}: {problem}: {body[:300]!r}")
+
+    run()
+
+
+def test_bad_bytes_in_every_parameter_and_path_segment_are_never_a_5xx(live_server_url):
+    document = requests.get(f"{live_server_url}/openapi.json", timeout=30).json()
+    seen: Counter = Counter()
+    failures: list[str] = []
+    for path, spots in operations_with_parameters(document):
+        fuzz_bytes(urlsplit(live_server_url), path, spots, seen, failures)
+    print(f"bytes fuzz: {sum(seen.values())} requests, statuses {dict(sorted(seen.items()))}")
+    assert not failures, "\n".join(failures[:20])

@@ -1,6 +1,7 @@
 """/metrics: Prometheus text format, one registry per app."""
 from __future__ import annotations
 
+import webtest
 from prometheus_client import Counter
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -92,3 +93,24 @@ def test_other_parts_of_the_server_can_add_metrics(app_with):
 def test_metrics_can_be_turned_off(app_with):
     app = app_with(**{"restd.metrics": "false"})
     app.get("/metrics", status=404)
+
+
+def series(app) -> set[tuple[str, frozenset]]:
+    return set(samples(app))
+
+
+def test_invented_methods_paths_and_statuses_do_not_grow_the_metrics(app_with):
+    app = webtest.TestApp(app_with().app, lint=False)  # WebTest's lint refuses invented methods
+
+    def invent(number: int) -> None:
+        app.request(f"/no/such/url/{number}", method="X" * 20_000 + str(number), status="*")
+        app.get(f"/v1/jobs/DEFAULT/{number}x/{number}", status="*")
+        app.get(f"/invented/{number}", status=404)
+
+    invent(0)  # the first ones make the "other" and "(unmatched)" series
+    series(app)  # a scrape is counted once answered: the next one shows its series
+    before = series(app)
+    for number in range(1, 4):
+        invent(number)
+    assert series(app) == before
+    assert value(app, "restd_http_requests_total", method="other", route="(unmatched)", status="404") == 4

@@ -38,3 +38,21 @@ def test_a_pool_endpoint_is_503_when_the_collector_does_not_answer(app_with):
 @pytest.mark.parametrize("path", ["/readyz", "/healthz"])
 def test_health_endpoints_are_public(app, path):
     assert app.get(path).status_int == 200
+
+
+def ping_calls(app) -> float:
+    from .test_metrics import value
+
+    return value(app, "restd_htcondor_call_duration_seconds_count", operation="ping", daemon="collector")
+
+
+def test_a_flood_of_readiness_probes_costs_one_round_of_pings_a_second(app_with):
+    app = app_with()
+    for _ in range(20):
+        app.get("/readyz")
+    assert ping_calls(app) <= 2  # one round, two if the flood straddled a second
+
+
+def test_readyz_503_does_not_tell_the_public_htcondors_error_text(app_with):
+    answer = app_with(env=NO_COLLECTOR).get("/readyz", status=503).json
+    assert answer["message"] == "not ready: the collector did not answer"

@@ -14,11 +14,15 @@ from contextlib import contextmanager
 from contextvars import ContextVar, copy_context
 from typing import Any
 
-from .errors import BadQuery, Busy, GatewayError, NotFound, Timeout, Unavailable
+from .admission import CallerSlots, admit, caller
+from .errors import BadQuery, Busy, GatewayError, NotFound, Throttled, Timeout, Unavailable
 from .raw import JsonBody, RawJson, merged
 from .workers import WorkerPool
 
-__all__ = ["Gateway", "GatewayError", "JsonBody", "RawJson", "BadQuery", "Busy", "NotFound", "Timeout", "Unavailable", "deadline"]
+__all__ = [
+    "Gateway", "GatewayError", "JsonBody", "RawJson", "BadQuery", "Busy", "NotFound", "Throttled", "Timeout",
+    "Unavailable", "CallerSlots", "caller", "deadline",
+]
 
 BINDINGS = "restd_core.gateway.bindings"
 
@@ -47,6 +51,7 @@ class Gateway:
         self, workers: int = 3, timeout: float = 20.0, ops_module: str = BINDINGS, listing_parts: int = 2, **options: Any
     ) -> None:
         self.timeout = timeout
+        self.workers = workers
         #: The most workers one split queue listing may use (1: never split).
         self.listing_parts = max(1, listing_parts)
         self._pool = WorkerPool(workers, timeout, ops_module, options)
@@ -123,6 +128,7 @@ class Gateway:
         started = time.perf_counter()
         error: GatewayError | None = None
         try:
+            admit()
             return self._pool.call(
                 op, timeout=self._within_deadline(timeout), on_start=self._postpone_deadline, **kwargs
             )

@@ -63,4 +63,11 @@ class Busy(Unavailable):
     kind = "busy"
 
 
-_BY_KIND = {cls.kind: cls for cls in (GatewayError, NotFound, BadQuery, Unavailable, Timeout, Busy)}
+class Throttled(GatewayError):
+    """The caller already has as many HTCondor calls in flight as it may."""
+
+    status = 429
+    kind = "throttled"
+
+
+_BY_KIND = {cls.kind: cls for cls in (GatewayError, NotFound, BadQuery, Unavailable, Timeout, Busy, Throttled)}

@@ -37,18 +37,23 @@ log = logging.getLogger(__name__)
 COOKIE = "kbase_session"
 ME_PATH = "/api/V2/me"
 DEFAULT_READ_ROLES = "EE2_ADMIN EE2_ADMIN_RO"
-#: Most tokens remembered at once; the oldest answers go first.
-MAX_CACHED = 10_000
+#: Most identities, and most rejected tokens, remembered at once (apart:
+#: a flood of invented tokens must not push known callers out); the oldest
+#: answers go first.
+MAX_IDENTITIES = 10_000
+MAX_REJECTIONS = 1_000
 
 #: What auth2 said about a token: who it is, or None for "not a valid token".
 Answer = Identity | None
 
 
 class TTLCache:
-    """Answers by token hash, each valid for ``ttl`` seconds of ``clock``."""
+    """Answers by token hash, each valid for ``ttl`` seconds of ``clock``,
+    at most ``size`` of them."""
 
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ttl: float, size: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
+        self.size = size
         self.clock = clock
         self._entries: OrderedDict[str, tuple[float, Answer]] = OrderedDict()
         self._lock = threading.Lock()
@@ -67,7 +72,7 @@ class TTLCache:
         with self._lock:
             self._entries.pop(key, None)
             self._entries[key] = (self.clock() + self.ttl, answer)
-            while len(self._entries) > MAX_CACHED:
+            while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
 
@@ -95,7 +100,9 @@ class KBaseAuth:
         self.me_url = auth_url.rstrip("/") + ME_PATH
         self.timeout = ini.as_float(settings, "restd.kbase.timeout", 5.0)
         self.roles = {"read": frozenset(split_list(settings.get("restd.kbase.read_roles") or DEFAULT_READ_ROLES))}
-        self.cache = TTLCache(ini.as_float(settings, "restd.kbase.cache_seconds", 60.0))
+        seconds = ini.as_float(settings, "restd.kbase.cache_seconds", 60.0)
+        self.identities = TTLCache(seconds, MAX_IDENTITIES)
+        self.rejections = TTLCache(seconds, MAX_REJECTIONS)
         self._flights: dict[str, _Flight] = {}
         self._lock = threading.Lock()
 
@@ -113,13 +120,17 @@ class KBaseAuth:
     def permits(self, request: Request, identity: Identity, permission: str) -> bool:
         return bool(identity.roles & self.roles.get(permission, frozenset()))
 
+    def _cached(self, key: str) -> tuple[bool, Answer]:
+        found, answer = self.identities.get(key)
+        return (True, answer) if found else self.rejections.get(key)
+
     def _answer(self, key: str, token: str) -> Answer:
         """The cached answer, or the one call in flight's, or a new call's."""
-        found, answer = self.cache.get(key)
+        found, answer = self._cached(key)
         if found:
             return answer
         with self._lock:
-            found, answer = self.cache.get(key)  # a flight may have ended meanwhile
+            found, answer = self._cached(key)  # a flight may have ended meanwhile
             if found:
                 return answer
             flight = self._flights.get(key)
@@ -131,7 +142,7 @@ class KBaseAuth:
         else:
             try:
                 flight.answer = self._ask_auth2(token)
-                self.cache.put(key, flight.answer)
+                (self.rejections if flight.answer is None else self.identities).put(key, flight.answer)
             except AuthUnavailable as exc:
                 flight.error = exc
             except Exception:

@@ -26,3 +26,7 @@ class NoAuth:
 
     def permits(self, request: Request, identity: Identity, permission: str) -> bool:
         return permission == "read"
+
+    def limit_key(self, request: Request, identity: Identity) -> str:
+        """Every caller is the one anonymous identity: limits go by address."""
+        return f"{identity.userid}@{request.client_addr}"

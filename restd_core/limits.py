@@ -1,0 +1,107 @@
+"""Cost bounds per caller: HTCondor calls in flight, and a request rate.
+
+- ``restd.limits.concurrent_calls``: how many of one caller's requests may
+  be inside HTCondor calls at once (``gateway.admission``); by default one
+  fewer than the gateway's workers (at least 1), so that a caller who
+  sends fifty slow requests still leaves a worker to everyone else; 0
+  turns it off. Beyond it: 429 with ``Retry-After``, at once.
+- ``restd.limits.rate``: an optional rate per caller over the routes that
+  need a permission (``limits``' notation: ``20/second``, ``600 per
+  minute``; a moving window); beyond it 429 with ``Retry-After``.
+
+A caller is its identity as the auth plugin established it, or what the
+plugin's ``limit_key(request, identity)`` says (``none`` keys its one
+anonymous identity by the client's address).
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.security import NO_PERMISSION_REQUIRED
+
+from . import settings as ini
+from .errors import Errno, error_response
+from .gateway import CallerSlots
+
+CONCURRENT_CALLS = "restd.limits.concurrent_calls"
+RATE = "restd.limits.rate"
+
+
+def caller_key(request: Request) -> str | None:
+    """Who the caller is for its limits, if the security policy settled it
+    during this request (public routes: None, not limited)."""
+    policy = request.registry.restd_security_policy
+    userid = policy.known_userid(request)
+    if userid is None:
+        return None
+    limit_key = getattr(policy.plugin, "limit_key", None)
+    return limit_key(request, request.identity) if limit_key is not None else userid
+
+
+def caller_slots(settings: dict, workers: int) -> CallerSlots | None:
+    per_caller = ini.as_int(settings, CONCURRENT_CALLS, max(workers - 1, 1))
+    if per_caller < 0:
+        raise ValueError(f"setting {CONCURRENT_CALLS} must be 0 (no limit) or more, not {per_caller}")
+    return CallerSlots(per_caller) if per_caller else None
+
+
+class RateLimit:
+    """``rate`` (``limits``' notation) per caller key. Its storage keeps a
+    timer thread: it is made in the process that serves, on first use."""
+
+    def __init__(self, rate: str) -> None:
+        try:
+            self.item = parse(rate)
+        except ValueError:
+            raise ValueError(f"setting {RATE} must be a rate such as 20/second, not {rate!r}") from None
+        self._limiter: MovingWindowRateLimiter | None = None
+        self._pid = 0
+
+    @property
+    def limiter(self) -> MovingWindowRateLimiter:
+        if self._pid != os.getpid():
+            self._limiter, self._pid = MovingWindowRateLimiter(MemoryStorage()), os.getpid()
+        return self._limiter
+
+    def retry_after(self, key: str) -> int | None:
+        """None if the caller may go on (the request is counted), else the
+        seconds until it may."""
+        if self.limiter.hit(self.item, key):
+            return None
+        reset = self.limiter.get_window_stats(self.item, key).reset_time
+        return max(1, math.ceil(reset - time.time()))
+
+
+def rate_limited_view(view: Callable, info) -> Callable:
+    """A view deriver: the routes that need a permission count against the
+    caller's rate (inside the security check, so the caller is known)."""
+    rate: RateLimit | None = info.registry.restd_rate_limit
+    if rate is None or info.options.get("permission") == NO_PERMISSION_REQUIRED:
+        return view
+
+    def wrapper(context, request: Request) -> Response:
+        key = caller_key(request)
+        wait = rate.retry_after(key) if key is not None else None
+        if wait is not None:
+            return error_response(429, f"too many requests; the limit is {rate.item}", Errno.TOO_MANY_REQUESTS,
+                                  headers={"Retry-After": str(wait)})
+        return view(context, request)
+
+    return wrapper
+
+
+def includeme(config) -> None:
+    settings = config.get_settings()
+    config.registry.restd_caller_slots = caller_slots(settings, config.registry.gateway.workers)
+    rate = settings.get(RATE)
+    config.registry.restd_rate_limit = RateLimit(rate) if rate else None
+    # Outside the response cache's deriver: an answer from the cache counts too.
+    config.add_view_deriver(rate_limited_view, under="decorated_view", over="cached_view")

@@ -1,0 +1,99 @@
+"""Property, against the real pool: whatever projection, constraint or
+grouping a caller asks of the jobs whose attributes read a hidden one in
+many ways (``pool.LEAKS``), no answer holds a hidden value, and the two
+jobs that differ only in it get the same answer."""
+from __future__ import annotations
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from .conftest import close_app, make_app
+from .pool import LEAKS, LEAKY_SECRETS
+
+#: The two jobs differ in these keys, and only in these (and the job id).
+THEIR_OWN = {"procid", "globaljobid"}
+SECRET_WORDS = [secret.split("=", 1)[1].encode() for secret in LEAKY_SECRETS]
+NAMES = sorted(LEAKS) + ["Owner", "JobStatus", "Cmd", "Environment"]
+SHAPES = [
+    "{a}", "!{a}", "{a} == true", "{a} =?= undefined", "{a} =!= undefined", "isUndefined({a})", "{a} > 0",
+    '{a} == "aaa"', "size({a}) > 3", 'regexp("a", {a})', "ifThenElse({a}, true, false)", 'string({a}) == "true"',
+    "{a} + 1 > 18", 'substr({a}, 7, 1) == "a"', '{a}.e == "x"', "member(1, {a})", 'toLower({a}) == "secret"',
+]
+
+
+@st.composite
+def constraints(draw) -> str:
+    terms = [draw(st.sampled_from(SHAPES)).format(a=draw(st.sampled_from(NAMES)))
+             for _ in range(draw(st.integers(1, 2)))]
+    return f" {draw(st.sampled_from(['&&', '||']))} ".join(terms)
+
+
+projections = st.one_of(st.none(), st.lists(st.sampled_from(NAMES), min_size=1, max_size=4, unique=True).map(",".join))
+
+
+@pytest.fixture(scope="module")
+def hiding_app(condor_config, leaky_jobs):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("_CONDOR_RESTD_HIDE_JOB_ATTRS", "Environment")
+        app = make_app()
+    yield app
+    close_app(app)
+
+
+def check_no_secret(body: bytes) -> None:
+    for word in SECRET_WORDS:
+        assert word not in body, f"a hidden value is in the answer: {body[:500]!r}"
+
+
+def their_own_removed(job: dict) -> dict:
+    return {key: value for key, value in job["classad"].items() if key not in THEIR_OWN}
+
+
+def check_alike(jobs: list[dict], cluster: int) -> None:
+    """Both leaky jobs or neither, and the same classad but for their ids."""
+    ours = [job for job in jobs if job["jobid"].startswith(f"{cluster}.")]
+    assert len(ours) in (0, 2), f"the constraint told the jobs apart: {[job['jobid'] for job in ours]}"
+    if ours:
+        assert their_own_removed(ours[0]) == their_own_removed(ours[1])
+
+
+EXAMPLES = settings(max_examples=80, deadline=None, database=None, derandomize=True,
+                    suppress_health_check=list(HealthCheck))
+
+
+@EXAMPLES
+@given(constraint=constraints(), projection=projections)
+def test_a_listing_never_tells_the_jobs_apart_by_a_hidden_value(hiding_app, leaky_jobs, constraint, projection):
+    params = {"constraint": constraint, **({"projection": projection} if projection else {})}
+    answer = hiding_app.get(f"/v1/jobs/DEFAULT/{leaky_jobs}", params=params, status="*")
+    assert answer.status_int in (200, 400), answer.body[:300]
+    check_no_secret(answer.body)
+    if answer.status_int == 200:
+        check_alike(answer.json, leaky_jobs)
+
+
+@EXAMPLES
+@given(groupby=st.sampled_from(sorted(LEAKS)), constraint=st.one_of(st.none(), constraints()), projection=projections)
+def test_grouping_never_tells_the_jobs_apart_by_a_hidden_value(hiding_app, leaky_jobs, groupby, constraint, projection):
+    params = {**({"constraint": constraint} if constraint else {}), **({"projection": projection} if projection else {})}
+    answer = hiding_app.get(f"/v1/grouped_jobs/DEFAULT/{groupby}/{leaky_jobs}", params=params, status="*")
+    assert answer.status_int in (200, 400), answer.body[:300]
+    check_no_secret(answer.body)
+    if answer.status_int == 200:
+        for jobs in answer.json.values():
+            check_alike(jobs, leaky_jobs)
+        assert sum(map(len, answer.json.values())) in (0, 2)
+
+
+@EXAMPLES
+@given(projection=projections, attribute=st.sampled_from(NAMES))
+def test_one_job_or_one_attribute_is_the_same_for_both_jobs(hiding_app, leaky_jobs, projection, attribute):
+    query = f"?projection={projection}" if projection else ""
+    first, second = (hiding_app.get(f"/v1/jobs/DEFAULT/{leaky_jobs}/{proc}{query}") for proc in (0, 1))
+    check_no_secret(first.body + second.body)
+    assert their_own_removed(first.json) == their_own_removed(second.json)
+    values = [hiding_app.get(f"/v1/jobs/DEFAULT/{leaky_jobs}/{proc}/{attribute}", status="*") for proc in (0, 1)]
+    check_no_secret(values[0].body + values[1].body)
+    assert [orjson.loads(value.body) for value in values][0] == orjson.loads(values[1].body)
