@@ -7,7 +7,8 @@
 # Usage:  pool.sh install|start|stop|restart|status|wait|env|token USER|exec [-u USER] CMD...|schedd2 off|on|clean|uninstall
 #
 #   install     create the chroot and install the "condor" package (idempotent)
-#   start       install if missing, start condor_master, wait until the pool is ready
+#   start       install if missing, start condor_master (or, if running, the second
+#               schedd should it be off), wait until the pool is ready
 #   stop        stop the pool (SIGTERM = graceful, then SIGQUIT, then SIGKILL)
 #   status      exit 0 if the pool is running, print the ads in the collector
 #   wait        wait until the pool is ready (collector, negotiator, both schedds, startd, master)
@@ -283,6 +284,9 @@ start_pool() {
     local t0; t0=$(now)
     if is_running; then
         log "already running (master pid $(master_pid))"
+        # a test may have left the second schedd off: "start" turns it back on
+        # (a no-op when it runs)
+        in_root condor_on -daemon "$SCHEDD2" >/dev/null 2>&1 || true
     else
         [ -z "$(pids_in_root)" ] || die "stray processes in $ROOT: $(pids_in_root | tr '\n' ' ')- run '$0 stop'"
         if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
