@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# pool.sh -- a real single-node HTCondor pool (collector, negotiator, schedd,
-# startd, shared_port, master) running in a Debian trixie/sid chroot on a
-# Debian bookworm host, reachable from the host on 127.0.0.1:9618 (CONDOR_POOL_PORT).
+# pool.sh -- a real single-node HTCondor pool (collector, negotiator, two
+# schedds, startd, shared_port, master) running in a Debian trixie/sid chroot
+# on a Debian bookworm host, reachable from the host on 127.0.0.1:9618
+# (CONDOR_POOL_PORT).
 #
-# Usage:  pool.sh install|start|stop|restart|status|wait|env|token USER|exec [-u USER] CMD...|clean|uninstall
+# Usage:  pool.sh install|start|stop|restart|status|wait|env|token USER|exec [-u USER] CMD...|schedd2 off|on|clean|uninstall
 #
 #   install     create the chroot and install the "condor" package (idempotent)
-#   start       install if missing, start condor_master, wait until the pool is ready
+#   start       install if missing, start condor_master (or, if running, the second
+#               schedd should it be off), wait until the pool is ready
 #   stop        stop the pool (SIGTERM = graceful, then SIGQUIT, then SIGKILL)
 #   status      exit 0 if the pool is running, print the ads in the collector
-#   wait        wait until the pool is ready (collector, negotiator, schedd, startd, master)
+#   wait        wait until the pool is ready (collector, negotiator, both schedds, startd, master)
 #   env         print shell exports for host-side clients (CONDOR_CONFIG=...)
 #   token USER  mint (once) an IDTOKEN for USER@htcondor.test, print its directory
 #   exec        run a command inside the chroot (as root, or as USER with -u)
+#   schedd2 off|on  stop / start the second schedd alone (the master's condor_off /
+#               condor_on -daemon SCHEDD2), for tests of "one schedd down"; returns once
+#               its ad has left the collector / it is back in it and answers queries
 #   clean       (pool stopped) wipe job queue, history, logs, execute dirs and /tmp/jobs
 #   uninstall   stop and delete the chroot
 #
@@ -26,7 +31,18 @@
 #   CONDOR_POOL_CONFIG     condor config for the pool     (default <script dir>/condor_config.pool)
 #   CONDOR_POOL_USERS      test users created in chroot   (default "alice bob")
 #   CONDOR_POOL_TIMEOUT    seconds to wait for readiness  (default 60)
-#   CONDOR_POOL_WAIT_FOR   ad types required for "ready"  (default "Collector Negotiator Scheduler Machine DaemonMaster")
+#   CONDOR_POOL_WAIT_FOR   ad types required for "ready"  (default "Collector Negotiator Scheduler Machine DaemonMaster";
+#                          "ready" also needs both schedds' ads, by name, and each schedd answering condor_q)
+#
+# Two schedds (condor_config.pool): the first is the pool's default schedd, Name
+# "<host>" (what Collector().locate(DaemonType.Schedd) and Schedd() find from the
+# host), spool /var/spool/condor; the second, "schedd2@<host>" (<host>: the
+# chroot's FULL_HOSTNAME, the host's name), has its own spool, job queue and
+# history in /var/spool/condor-schedd2 and its log in SchedLog.schedd2; reach it
+# with Schedd(Collector().locate(DaemonType.Schedd, "schedd2@<host>")).
+# "schedd2 off" is a graceful shutdown: the schedd invalidates its ad, so the
+# collector no longer lists it at once (a client still holding its old ad fails
+# to connect at once); "schedd2 on" (or the next "start") brings it back.
 #
 # Needs root (chroot, mount of /proc in a private mount namespace).  No docker,
 # no systemd, no cgroups; nothing is mounted in the host's mount namespace.
@@ -48,6 +64,7 @@ PORT=${CONDOR_POOL_PORT:-9618}
 COLLECTOR=127.0.0.1:$PORT         # COLLECTOR_HOST and SHARED_PORT_PORT of the generated config
 STAMP=$ROOT/.condor-pool-installed
 PIDFILE=/run/condor/master.pid    # path inside the chroot
+SCHEDD2=SCHEDD2                   # the second schedd's entry in DAEMON_LIST (condor_config.pool)
 PATH_IN=/usr/sbin:/usr/bin:/sbin:/bin
 
 log() { printf '%s pool.sh: %s\n' "$(date +%T)" "$*" >&2; }
@@ -162,7 +179,7 @@ pids_in_root() {
 
 configure_pool() {
     # Test users with fixed uids (jobs run as these users).
-    local uid=2001 u rel
+    local uid=2001 u rel spool2
     for u in $USERS; do
         in_root getent passwd "$u" >/dev/null || in_root useradd -u "$uid" -m -s /bin/sh "$u"
         uid=$((uid + 1))
@@ -189,6 +206,9 @@ SHARED_PORT_PORT = $PORT
 EOF
     # Normally created by systemd-tmpfiles at boot.
     in_root install -d -o condor -g condor -m 0775 /run/condor /run/lock/condor
+    # The second schedd's spool (the package creates only the first's).
+    spool2=$(schedd2_spool)
+    in_root install -d -o condor -g condor -m 0755 "$spool2"
     in_root rm -f "$PIDFILE"
 }
 
@@ -217,14 +237,39 @@ make_token() {  # make_token USER -> prints the token directory
     echo "$dir"
 }
 
+# The two schedds' names in the collector: "<host>" and "schedd2@<host>".
+schedd_names() {
+    local host; host=$(in_root condor_config_val FULL_HOSTNAME)
+    echo "$host" "schedd2@$host"
+}
+schedd2_spool() {
+    local d; d=$(in_root condor_config_val "$SCHEDD2.SPOOL" 2>/dev/null) || true
+    case "$d" in /?*/?*) echo "$d" ;; *) die "no $SCHEDD2.SPOOL in the pool's config (got '$d')" ;; esac
+}
+
+# ads_in_collector: one "MyType Name" line per ad
+ads_in_collector() { in_root condor_status -pool "$COLLECTOR" -any -af MyType Name 2>/dev/null || true; }
+
+# schedd_up NAME: its ad is in the collector and it answers a query at the
+# address in that ad (as host clients reach it; "condor_q -name <host>" would
+# not do: inside the chroot it cannot resolve the bare host name)
+schedd_up() {
+    local addr
+    addr=$(in_root condor_status -pool "$COLLECTOR" -schedd -constraint "Name == \"$1\"" -af MyAddress 2>/dev/null) &&
+        [ -n "$addr" ] && in_root condor_q -addr "$addr" -totals >/dev/null 2>&1
+}
+
 wait_ready() {
-    local t0=$1 deadline types t ok
+    local t0=$1 deadline types t ok s
     deadline=$(( $(date +%s) + TIMEOUT ))
     while :; do
-        types=" $(in_root condor_status -pool "$COLLECTOR" -any -af MyType 2>/dev/null | sort -u | tr '\n' ' ')"
+        types=" $(ads_in_collector | cut -d' ' -f1 | sort -u | tr '\n' ' ')"
         ok=1
         for t in $WAIT_FOR; do [[ $types == *" $t "* ]] || ok=0; done
-        if [ "$ok" = 1 ] && in_root condor_q -totals >/dev/null 2>&1; then
+        if [ "$ok" = 1 ]; then  # and both schedds, by name
+            for s in $(schedd_names); do schedd_up "$s" || { ok=0; break; }; done
+        fi
+        if [ "$ok" = 1 ]; then
             log "pool ready in $(since "$t0")"
             return 0
         fi
@@ -239,6 +284,9 @@ start_pool() {
     local t0; t0=$(now)
     if is_running; then
         log "already running (master pid $(master_pid))"
+        # a test may have left the second schedd off: "start" turns it back on
+        # (a no-op when it runs)
+        in_root condor_on -daemon "$SCHEDD2" >/dev/null 2>&1 || true
     else
         [ -z "$(pids_in_root)" ] || die "stray processes in $ROOT: $(pids_in_root | tr '\n' ' ')- run '$0 stop'"
         if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
@@ -278,6 +326,30 @@ stop_pool() {
     log "stopped in $(since "$t0")"
 }
 
+# schedd2 off|on: stop / start the second schedd alone and wait until the
+# collector shows it gone / it is back and answers.
+schedd2_switch() {
+    local name deadline t0; t0=$(now)
+    name=$(schedd_names | cut -d' ' -f2)
+    deadline=$(( $(date +%s) + TIMEOUT ))
+    case "$1" in
+    off)
+        in_root condor_off -daemon "$SCHEDD2" >/dev/null || die "condor_off -daemon $SCHEDD2 failed"
+        while ads_in_collector | grep -qxF "Scheduler $name"; do
+            [ "$(date +%s)" -lt "$deadline" ] || die "$name still in the collector after ${TIMEOUT}s"
+            sleep 0.1
+        done ;;
+    on)
+        in_root condor_on -daemon "$SCHEDD2" >/dev/null || die "condor_on -daemon $SCHEDD2 failed"
+        until schedd_up "$name"; do
+            [ "$(date +%s)" -lt "$deadline" ] || die "$name not back after ${TIMEOUT}s; see $ROOT/var/log/condor/SchedLog.schedd2"
+            sleep 0.1
+        done ;;
+    *) die "usage: $0 schedd2 off|on" ;;
+    esac
+    log "$name $1 in $(since "$t0")"
+}
+
 status_pool() {
     if is_running; then
         echo "running: condor_master pid $(master_pid), root $ROOT, $(head -n2 "$STAMP" | tr '\n' ' ')"
@@ -297,6 +369,7 @@ restart)   stop_pool; start_pool ;;
 status)    status_pool ;;
 wait)      is_running || die "not running"; wait_ready "$(now)" ;;
 env)       echo "export CONDOR_CONFIG=$STATE/condor_config.client" ;;
+schedd2)   [ $# -eq 1 ] || die "usage: $0 schedd2 off|on"; is_running || die "not running"; schedd2_switch "$1" ;;
 token)     [ $# -eq 1 ] || die "usage: $0 token USER"; is_running || die "not running"; make_token "$1" ;;
 exec)
     user=root
@@ -307,7 +380,9 @@ exec)
 clean)
     is_running && die "stop the pool first"
     [ -f "$STAMP" ] || die "not installed"
-    in_root sh -c 'rm -rf /var/spool/condor/* /var/log/condor/* /var/log/condor/.[!.]* /var/lib/condor/execute/* /tmp/jobs/*'
+    spool2=$(schedd2_spool)  # not inline: a failed $(...) in an argument would not stop the script
+    in_root sh -c 'rm -rf /var/spool/condor/* "$1"/* /var/log/condor/* /var/log/condor/.[!.]* /var/lib/condor/execute/* /tmp/jobs/*' \
+        sh "$spool2"
     log "cleaned job queue, history and logs" ;;
 uninstall) stop_pool; [ -z "$(mounts_under_root)" ] || die "mounts under $ROOT"; rm -rf --one-file-system "$ROOT" "$ROOT.install.log" "$STATE" ;;
 *) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; [ -z "$cmd" ] || exit 2 ;;
