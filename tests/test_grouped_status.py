@@ -36,7 +36,7 @@ def test_grouped_status_of_one_name(app, slots):
 
 
 def test_the_groupby_attribute_is_in_each_projected_classad(app, test_jobs):
-    answer = app.get("/v1/grouped_status/MyType?query=schedd&projection=Name").json
+    answer = app.get(f"/v1/grouped_status/MyType/{test_jobs.schedd_name}?query=schedd&projection=Name").json
     assert answer == {
         "Scheduler": [{"name": test_jobs.schedd_name, "type": "Scheduler",
                        "classad": {"name": test_jobs.schedd_name, "mytype": "Scheduler"}}]
