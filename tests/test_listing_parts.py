@@ -66,9 +66,10 @@ def without_server_time(jobs: list[dict]) -> list[dict]:
 def test_a_split_listing_equals_a_single_query(app_with, test_jobs):
     split = app_with(**{"restd.gateway.workers": "3", "restd.gateway.listing_parts": "2"})  # two parts, one idle
     single = app_with(**{"restd.gateway.listing_parts": "1"})
-    url = f"/v1/jobs/DEFAULT?constraint=ClusterId%3D%3D{test_jobs.held}||ClusterId%3D%3D{test_jobs.idle}"
+    # Held jobs: an idle job's negotiation attributes (LastRejMatchTime) change every second.
+    url = f"/v1/jobs/DEFAULT?constraint=ClusterId%3D%3D{test_jobs.held}"
     split_jobs, single_jobs = split.get(url).json, single.get(url).json
-    assert len(single_jobs) == 5
+    assert len(single_jobs) == 3
     assert without_server_time(split_jobs) == without_server_time(single_jobs)
 
 
