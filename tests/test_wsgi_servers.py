@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+from contextlib import suppress
 
 import pytest
+import requests
 
 from .pool import SubmittedJobs
 from .wsgi_servers import GATEWAY_WORKERS, PROCESSES, Server, port_is_free, started, wait_until
@@ -61,6 +64,16 @@ def test_each_serving_process_has_gateway_workers_of_its_own_and_the_master_none
     server = servers[name]
     assert [len(workers) for workers in server.gateways().values()] == [GATEWAY_WORKERS] * PROCESSES
     assert len(server.gateway_workers()) == PROCESSES * GATEWAY_WORKERS
+
+
+@pytest.mark.parametrize("name", SERVERS)
+def test_a_serving_process_killed_with_sigkill_takes_its_gateway_workers_along(servers: dict[str, Server], name: str):
+    server = servers[name]
+    gateways = server.warm()
+    for process in gateways:
+        os.kill(process.pid, signal.SIGKILL)  # what gunicorn does to a worker past its timeout
+    orphans = [worker for workers in gateways.values() for worker in workers]
+    assert wait_until(lambda: not any(worker.alive() for worker in orphans)), "gateway workers outlived their server"
 
 
 @pytest.mark.parametrize("name", SERVERS)
@@ -117,6 +130,29 @@ def test_a_terminals_ctrl_c_or_ctrl_backslash_ends_every_process_of_the_server(d
     assert server.ended()
     assert wait_until(lambda: not server.left_behind()), f"left behind: {server.left_behind()}"
     assert port_is_free(server.port)
+
+
+def never_answered(server: Server, path: str) -> None:
+    """GET ``path`` of a server that is killed meanwhile."""
+    with suppress(requests.ConnectionError):
+        server.get(path)
+
+
+def test_a_worker_busy_in_a_call_ends_when_its_server_is_killed(condor_config: str, tmp_path):
+    """It reads no EOF while busy: Linux's SIGTERM on its server's death ends it."""
+    fake = {"restd.gateway.bindings": "tests.fakes.faulty_bindings", "restd.endpoints": "jobs", "restd.gateway.timeout": "600"}
+    server = Server("gunicorn", tmp_path, 1, fake)
+    try:
+        server.warm("/v1/jobs/fast")
+        gateways = server.gateways()
+        orphans = [worker for workers in gateways.values() for worker in workers]
+        threading.Thread(target=never_answered, args=(server, "/v1/jobs/slow-600"), daemon=True).start()
+        assert wait_until(lambda: any(worker.waiting_in() == "hrtimer_nanosleep" for worker in orphans))  # the fake's sleep
+        for process in gateways:
+            os.kill(process.pid, signal.SIGKILL)
+        assert wait_until(lambda: not any(worker.alive() for worker in orphans)), "a busy worker outlived its server"
+    finally:
+        server.kill()
 
 
 def test_pserve_reload_leaves_one_gateway_and_none_of_the_old(condor_config: str, tmp_path):

@@ -21,6 +21,7 @@ from pathlib import Path
 import requests
 
 BIN = Path(sys.executable).parent
+PROJECT = Path(__file__).resolve().parent.parent
 PATIENCE = 60.0
 #: How a gateway worker process is started (restd_core/gateway/workers.py).
 GATEWAY_WORKER = "-m restd_core.gateway "
@@ -47,15 +48,17 @@ COMMANDS: dict[str, Callable[[Path, str], list[str]]] = {
     "pserve-reload": lambda ini, address: [str(BIN / "pserve"), "--reload", str(ini)],
 }
 
+#: The [app:main] of the servers under test (a test may add to it).
+APP_SETTINGS = {
+    "use": "egg:condor-restd",
+    "restd.gateway.timeout": "20",
+    "restd.config_reload_seconds": "0",
+    "restd.cache.ttl": "0",
+    "restd.auth": "none",
+}
 INI = """\
 [app:main]
-use = egg:condor-restd
-restd.gateway.workers = {workers}
-restd.gateway.timeout = 20
-restd.config_reload_seconds = 0
-restd.cache.ttl = 0
-restd.auth = none
-
+{settings}
 [server:main]
 use = egg:waitress#main
 listen = 127.0.0.1:{port}
@@ -117,6 +120,11 @@ class Process:
         return stat is not None and int(stat[19]) == self.started and stat[0] != "Z"
 
     @property
+    def parent(self) -> int:
+        stat = _stat(self.pid)
+        return int(stat[1]) if stat else 0
+
+    @property
     def group(self) -> int:
         stat = _stat(self.pid)
         return int(stat[2]) if stat else 0
@@ -124,6 +132,14 @@ class Process:
     def cmdline(self) -> str:
         try:
             return Path(f"/proc/{self.pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            return ""
+
+    def waiting_in(self) -> str:
+        """The kernel function the process waits in (``unix_stream_read_generic``:
+        a gateway worker waiting for its next call)."""
+        try:
+            return Path(f"/proc/{self.pid}/wchan").read_text()
         except OSError:
             return ""
 
@@ -176,16 +192,20 @@ class Server:
     """A server started by ``COMMANDS[name]`` on a free port, with an ini of
     its own in ``directory``; answering ``/healthz`` when made."""
 
-    def __init__(self, name: str, directory: Path, gateway_workers: int = GATEWAY_WORKERS) -> None:
+    def __init__(
+        self, name: str, directory: Path, gateway_workers: int = GATEWAY_WORKERS, settings: dict[str, str] | None = None
+    ) -> None:
         self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ini = directory / f"{name}-{self.port}.ini"
-        self.ini.write_text(INI.format(workers=gateway_workers, port=self.port))
+        app = {**APP_SETTINGS, "restd.gateway.workers": str(gateway_workers), **(settings or {})}
+        self.ini.write_text(INI.format(port=self.port, settings="".join(f"{key} = {value}\n" for key, value in app.items())))
         self.gateway_workers_each = gateway_workers
         self.processes = 1 if name.startswith("pserve") else PROCESSES
         self.log = directory / f"{name}-{self.port}.log"
-        env = {**os.environ, "RESTD_INI": str(self.ini), "_CONDOR_RESTD_CACHE_TTL": "0"}
+        env = {**os.environ, "RESTD_INI": str(self.ini), "_CONDOR_RESTD_CACHE_TTL": "0",
+               "PYTHONPATH": str(PROJECT)}  # the fake bindings of tests/fakes, for tests that use them
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
                 COMMANDS[name](self.ini, f"127.0.0.1:{self.port}"), env=env, cwd=directory,
