@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from .pool import SubmittedJobs
-from .wsgi_servers import GATEWAY_WORKERS, PROCESSES, Server, port_is_free, started, wait_until
+from .wsgi_servers import GATEWAY_WORKERS, PROCESSES, Server, gone, port_is_free, sigkill, started, wait_until
 
 SERVERS = ["gunicorn", "gunicorn-preload", "uwsgi", "uwsgi-lazy-apps"]
 
@@ -70,10 +70,8 @@ def test_each_serving_process_has_gateway_workers_of_its_own_and_the_master_none
 def test_a_serving_process_killed_with_sigkill_takes_its_gateway_workers_along(servers: dict[str, Server], name: str):
     server = servers[name]
     gateways = server.warm()
-    for process in gateways:
-        os.kill(process.pid, signal.SIGKILL)  # what gunicorn does to a worker past its timeout
-    orphans = [worker for workers in gateways.values() for worker in workers]
-    assert wait_until(lambda: not any(worker.alive() for worker in orphans)), "gateway workers outlived their server"
+    sigkill(list(gateways))  # what gunicorn does to a worker past its timeout
+    assert gone([worker for workers in gateways.values() for worker in workers]), "gateway workers outlived their server"
 
 
 @pytest.mark.parametrize("name", SERVERS)
@@ -82,7 +80,7 @@ def test_a_graceful_reload_leaves_as_many_gateway_workers_and_none_of_the_old(se
     before = server.warm()
     old = [*before, *(worker for workers in before.values() for worker in workers)]
     server.signal(signal.SIGHUP)
-    assert wait_until(lambda: not any(process.alive() for process in old)), "old processes left after the reload"
+    assert gone(old), "old processes left after the reload"
     after = server.warm()
     assert not set(after) & set(before)
     assert len(server.gateway_workers()) == PROCESSES * GATEWAY_WORKERS
@@ -92,9 +90,8 @@ def test_a_graceful_reload_leaves_as_many_gateway_workers_and_none_of_the_old(se
 def test_killed_gateway_workers_are_replaced_and_no_request_fails(servers: dict[str, Server], name: str):
     server = servers[name]
     killed = server.gateway_workers()
-    for worker in killed:
-        os.kill(worker.pid, signal.SIGKILL)
-    assert wait_until(lambda: not any(worker.alive() for worker in killed))
+    sigkill(killed)
+    assert gone(killed)
     for _ in range(3):
         assert {answer.status_code for answer in server.get_all("/v1/jobs/DEFAULT?limit=1")} == {200}
     assert server.gateway_workers()
@@ -148,9 +145,8 @@ def test_a_worker_busy_in_a_call_ends_when_its_server_is_killed(condor_config: s
         orphans = [worker for workers in gateways.values() for worker in workers]
         threading.Thread(target=never_answered, args=(server, "/v1/jobs/slow-600"), daemon=True).start()
         assert wait_until(lambda: any(worker.waiting_in() == "hrtimer_nanosleep" for worker in orphans))  # the fake's sleep
-        for process in gateways:
-            os.kill(process.pid, signal.SIGKILL)
-        assert wait_until(lambda: not any(worker.alive() for worker in orphans)), "a busy worker outlived its server"
+        sigkill(list(gateways))
+        assert gone(orphans), "a busy worker outlived its server"
     finally:
         server.kill()
 
@@ -160,5 +156,5 @@ def test_pserve_reload_leaves_one_gateway_and_none_of_the_old(condor_config: str
         before = server.warm()
         old = [*before, *(worker for workers in before.values() for worker in workers)]
         os.utime(server.ini)  # hupper restarts the server when its ini file changes
-        assert wait_until(lambda: not any(process.alive() for process in old)), "old processes left after the reload"
+        assert gone(old), "old processes left after the reload"
         assert [len(workers) for workers in server.warm().values()] == [GATEWAY_WORKERS]

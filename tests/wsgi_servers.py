@@ -62,27 +62,6 @@ INI = """\
 [server:main]
 use = egg:waitress#main
 listen = 127.0.0.1:{port}
-
-[loggers]
-keys = root
-
-[handlers]
-keys = console
-
-[formatters]
-keys = generic
-
-[logger_root]
-level = WARNING
-handlers = console
-
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-formatter = generic
-
-[formatter_generic]
-format = %(asctime)s %(levelname)s [%(process)d %(name)s] %(message)s
 """
 
 
@@ -176,6 +155,16 @@ def in_group(group: int) -> list[Process]:
     process (its workers and their gateway workers stay in it)."""
     found = [Process.of(int(path.name)) for path in Path("/proc").iterdir() if path.name.isdigit()]
     return [process for process in found if process is not None and process.alive() and process.group == group]
+
+
+def gone(processes: list[Process]) -> bool:
+    """Whether all these processes ended (waits for them, boundedly)."""
+    return wait_until(lambda: not any(process.alive() for process in processes))
+
+
+def sigkill(processes: list[Process]) -> None:
+    for process in processes:
+        os.kill(process.pid, signal.SIGKILL)
 
 
 def wait_until(condition: Callable[[], bool], patience: float = PATIENCE) -> bool:
