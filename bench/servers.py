@@ -45,11 +45,12 @@ THREADS = 16
 def gunicorn(processes: int, threads: int) -> Launcher:
     """gunicorn --paste, ``processes`` workers (sync, or gthread with
     ``threads`` > 1); a listing under load may take longer than gunicorn's
-    default 30 s worker timeout, so 120."""
+    default 30 s worker timeout, so 120; no control socket (one path for all
+    of a user's gunicorns)."""
 
     def launch(ini: Path, port: int) -> list[str]:
         return [str(Path(sys.executable).parent / "gunicorn"), "--paste", str(ini), "-w", str(processes),
-                "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--timeout", "120"]
+                "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--timeout", "120", "--no-control-socket"]
 
     return launch
 

@@ -31,11 +31,13 @@ GATEWAY_WORKERS = 2
 
 #: name: the command line, given the ini file and the address ("127.0.0.1:port").
 COMMANDS: dict[str, Callable[[Path, str], list[str]]] = {
+    # No control socket: gunicorn's is one path for all of root's gunicorns.
     "gunicorn": lambda ini, address: [
-        str(BIN / "gunicorn"), "--paste", str(ini), "-w", str(PROCESSES), "-b", address,
+        str(BIN / "gunicorn"), "--paste", str(ini), "-w", str(PROCESSES), "-b", address, "--no-control-socket",
     ],
     "gunicorn-preload": lambda ini, address: [
-        str(BIN / "gunicorn"), "--paste", str(ini), "-w", str(PROCESSES), "-b", address, "--preload",
+        str(BIN / "gunicorn"), "--paste", str(ini), "-w", str(PROCESSES), "-b", address, "--no-control-socket",
+        "--preload",
     ],
     "uwsgi": lambda ini, address: [
         str(BIN / "uwsgi"), "--http-socket", address, "--master", "--processes", str(PROCESSES),
