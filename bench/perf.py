@@ -92,8 +92,8 @@ def _submit_held(schedd, batch: str, count: int) -> list[int]:
     return clusters
 
 
-def fill() -> None:
-    """Make sure the queue and the history hold JOBS benchmark jobs each."""
+def fill(history: bool = True) -> None:
+    """Make sure the queue (and the history) hold JOBS benchmark jobs each."""
     import htcondor2
 
     schedd = _schedd()
@@ -101,6 +101,8 @@ def fill() -> None:
     if queued < JOBS:
         print(f"submitting {JOBS - queued} held jobs ({QUEUE_BATCH})", flush=True)
         _submit_held(schedd, QUEUE_BATCH, JOBS - queued)
+    if not history:
+        return
     in_history = len(schedd.history(constraint(HISTORY_BATCH), ["ProcId"], match=JOBS))
     if in_history < JOBS:
         missing = JOBS - in_history
@@ -211,11 +213,24 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Server:
-    """``pserve`` of development.ini on a free loopback port; the response
-    cache off unless ``cache_ttl`` says otherwise."""
+#: The command that serves an ini file on a port.
+Launcher = Callable[[Path, int], list[str]]
 
-    def __init__(self, workers: int, log: Path, cache_ttl: float = 0.0, overrides: dict[str, dict[str, str]] | None = None) -> None:
+
+def pserve(ini: Path, port: int) -> list[str]:
+    """The default: ``pserve`` (waitress, as the ini's [server:main] says)."""
+    return [str(Path(sys.executable).parent / "pserve"), str(ini)]
+
+
+class Server:
+    """development.ini served on a free loopback port (by ``pserve``, or by
+    what ``launcher`` runs); the response cache off unless ``cache_ttl``
+    says otherwise."""
+
+    def __init__(
+        self, workers: int, log: Path, cache_ttl: float = 0.0, overrides: dict[str, dict[str, str]] | None = None,
+        launcher: Launcher = pserve,
+    ) -> None:
         self.port = _free_port()
         ini = configparser.RawConfigParser()
         ini.optionxform = str
@@ -236,9 +251,7 @@ class Server:
         env = {**os.environ, "_CONDOR_RESTD_CACHE_TTL": str(cache_ttl), "_CONDOR_RESTD_MAX_JOBS": str(MAX_JOBS),
                "MALLOC_ARENA_MAX": "2"}  # as the image and scripts/serve.sh run it
         self._log = log.open("w")
-        self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "pserve"), str(path)], env=env, stdout=self._log, stderr=self._log
-        )
+        self.process = subprocess.Popen(launcher(path, self.port), env=env, stdout=self._log, stderr=self._log)
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             try:
@@ -282,10 +295,13 @@ class Server:
             time.sleep(RETRY_PAUSE)
 
     def pids(self) -> list[int]:
-        """The server process and its children (the gateway's workers)."""
-        pids = [self.process.pid]
-        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
-            pids += [int(pid) for pid in (task / "children").read_text().split()]
+        """The server process and all its descendants (server processes of
+        its own, the gateway's workers)."""
+        pids, i = [self.process.pid], 0
+        while i < len(pids):
+            for task in Path(f"/proc/{pids[i]}/task").glob("*/children"):
+                pids += [int(pid) for pid in _read(task).split()]
+            i += 1
         return pids
 
     def close(self) -> None:
@@ -322,10 +338,22 @@ def _cpu_seconds(pid: int, children: bool = False) -> float:
 
 
 def _schedd_pid() -> int | None:
-    """The local condor_schedd's process id (None if not exactly one)."""
+    """The local condor_schedd's process id: the one in the chroot of
+    CONDOR_POOL_ROOT if it is set (two pools may run side by side); None if
+    not exactly one."""
     pids = [int(path.parent.name) for path in Path("/proc").glob("[0-9]*/comm")
             if _read(path) == "condor_schedd\n"]
+    root = os.environ.get("CONDOR_POOL_ROOT")
+    if root:
+        pids = [pid for pid in pids if _root(pid) == os.path.realpath(root)]
     return pids[0] if len(pids) == 1 else None
+
+
+def _root(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/root")
+    except OSError:
+        return ""
 
 
 def _read(path: Path) -> str:
@@ -381,6 +409,13 @@ def peak_rss(server: Server, path: str) -> tuple[int, int, int]:
 def throughput(server: Server, path: str, clients: int, seconds: float) -> float:
     """Requests per second of ``clients`` threads each GETting ``path`` in a
     loop for about ``seconds`` (every request begun is finished)."""
+    answers, elapsed = answered(server, path, clients, seconds)
+    return answers / elapsed
+
+
+def answered(server: Server, path: str, clients: int, seconds: float) -> tuple[int, float]:
+    """(answers, seconds taken) of ``clients`` threads each GETting ``path``
+    in a loop for about ``seconds`` (every request begun is finished)."""
     stop = time.perf_counter() + seconds
     counts = [0] * clients
 
@@ -395,7 +430,7 @@ def throughput(server: Server, path: str, clients: int, seconds: float) -> float
         thread.start()
     for thread in threads:
         thread.join()
-    return sum(counts) / (time.perf_counter() - started)
+    return sum(counts), time.perf_counter() - started
 
 
 # ------------------------------------------------------------------ report --

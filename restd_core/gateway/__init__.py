@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar, copy_context
 from typing import Any
@@ -55,9 +54,7 @@ class Gateway:
         #: The most workers one split queue listing may use (1: never split).
         self.listing_parts = max(1, listing_parts)
         self._pool = WorkerPool(workers, timeout, ops_module, options)
-        self._part_threads = ThreadPoolExecutor(workers, thread_name_prefix="restd-gateway-part")
         self.observers: list[CallObserver] = []
-        self._pool.start()
 
     def query_jobs(
         self,
@@ -102,8 +99,8 @@ class Gateway:
         if parts == 1:
             return merged([self._call("query_jobs", "schedd", None, **kwargs)], limit)
         others = [
-            self._part_threads.submit(copy_context().run, self._call, "query_jobs", "schedd", None,
-                                      **kwargs, part=part, parts=parts)
+            self._pool.submit(copy_context().run, self._call, "query_jobs", "schedd", None,
+                              **kwargs, part=part, parts=parts)
             for part in range(1, parts)
         ]
         first = self._call("query_jobs", "schedd", None, **kwargs, part=0, parts=parts)
@@ -191,5 +188,4 @@ class Gateway:
         return self._call("read_config_value", daemon or "config", None, name=name, daemon=daemon, hidden=list(hidden))
 
     def close(self) -> None:
-        self._part_threads.shutdown(cancel_futures=True)
         self._pool.close()

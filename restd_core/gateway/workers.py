@@ -6,18 +6,30 @@ process (health checks included). Here each call runs in a worker process:
 the request thread only waits on a pipe, which releases the GIL. A call that
 outlives its timeout is abandoned: its worker is killed and a fresh one
 takes its place, so a stuck daemon cannot pin a worker forever.
+
+The pool is fork-safe, for servers that load the app in one process and fork
+the ones that serve (gunicorn ``--preload``, uWSGI without ``lazy-apps``):
+its workers and threads start with the first call of each process (so the
+process that loaded the app and only forks has neither), and a forked child
+forgets what it inherited (``_forget_the_parents``) and starts its own. A
+worker ends with its server: it reads EOF when the server closes its socket
+or exits, and Linux sends it SIGTERM should the server die first.
 """
 from __future__ import annotations
 
+import ctypes
 import importlib
 import logging
 import os
 import queue
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import weakref
+from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any, Callable
 
@@ -36,6 +48,26 @@ INTERNAL_ERROR = {"kind": "internal", "message": "the HTCondor gateway failed un
 START_TIMEOUT = 60.0
 #: How long a worker may take to end once its socket is closed.
 STOP_GRACE_SECONDS = 2.0
+#: prctl(2): the signal this process gets when the thread that started it ends.
+_PR_SET_PDEATHSIG = 1
+
+
+def _end_with_the_server() -> None:
+    """A worker's signals: SIGTERM ends it cleanly (SystemExit, so that its
+    clean-up runs: the private token directory), and Linux sends it SIGTERM
+    when its server dies, however (PR_SET_PDEATHSIG; should the server die
+    before this line, the worker reads EOF instead). A terminal's Ctrl-C and
+    Ctrl-\\ reach the whole process group: the worker ignores them, and its
+    server, which they end too, closes it."""
+    signal.signal(signal.SIGTERM, _exit)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _exit(signum: int, frame: object) -> None:
+    sys.exit(128 + signum)
 
 
 def serve(conn: Connection, ops_module: str) -> None:
@@ -43,11 +75,12 @@ def serve(conn: Connection, ops_module: str) -> None:
     Returns when the server closes its end (or goes away). The options for
     ``ops.init`` come first over the socket: they may hold secrets (an
     IDTOKEN) that a command line would show to every user of the machine."""
-    options = orjson.loads(conn.recv_bytes())
-    ops = importlib.import_module(ops_module)
-    ops.init(**options)
-    after_answer = getattr(ops, "after_answer", None)  # optional: work that can wait for the answer to be sent
+    _end_with_the_server()
     try:
+        options = orjson.loads(conn.recv_bytes())
+        ops = importlib.import_module(ops_module)
+        ops.init(**options)
+        after_answer = getattr(ops, "after_answer", None)  # optional: work that can wait for the answer to be sent
         conn.send_bytes(_READY)
         while True:
             op, kwargs = conn.recv()
@@ -70,7 +103,7 @@ def serve(conn: Connection, ops_module: str) -> None:
             del result, answer
             if after_answer is not None:
                 after_answer()
-    except (EOFError, OSError, KeyboardInterrupt):
+    except (EOFError, OSError):
         return
 
 
@@ -95,6 +128,15 @@ def _recv_raw(conn: Connection, size: int) -> bytearray:
     return body
 
 
+def _python() -> str:
+    """The interpreter to start workers with: this one, unless the server
+    embeds Python (uWSGI's ``sys.executable`` is uwsgi itself); then the
+    ``python3`` of this environment (a virtualenv's, if it runs in one)."""
+    if os.path.basename(sys.executable).startswith("python"):
+        return sys.executable
+    return os.path.join(sys.exec_prefix, "bin", "python3")
+
+
 class _Worker:
     """One worker: a fresh interpreter (never a fork of the threaded server,
     and independent of how the server's own ``__main__`` was started),
@@ -104,7 +146,7 @@ class _Worker:
         ours, theirs = socket.socketpair()
         with theirs:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "restd_core.gateway", str(theirs.fileno()), ops_module],
+                [_python(), "-m", "restd_core.gateway", str(theirs.fileno()), ops_module],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
                 env=env,
@@ -143,31 +185,67 @@ class WorkerPool:
     ``Timeout`` when the call itself takes longer. Starting a worker (the
     first calls, a replacement) does not count against ``timeout``;
     ``on_start(seconds)`` hears how long it took.
+
+    Workers, threads and locks are the process's own (``_begin``): the
+    first call of each process starts its workers, and a process forked
+    from one that had some starts its own, never touching the parent's.
     """
 
     def __init__(self, size: int, timeout: float, ops_module: str, options: dict[str, Any] | None = None) -> None:
         if size < 1:
             raise ValueError("the gateway needs at least one worker process")
         self.timeout = timeout
+        self._size = size
         self._ops_module = ops_module
         self._options = options or {}
         # Replacement workers get the environment the pool was made in
         # (CONDOR_CONFIG, _CONDOR_* knobs), whatever happens to os.environ later.
         self._env = dict(os.environ)
+        self._begin()
+        _POOLS.add(self)
+
+    def _begin(self) -> None:
+        """This process's part of the pool: empty slots, no thread yet."""
         self._idle: queue.LifoQueue[_Worker | None] = queue.LifoQueue()
-        for _ in range(size):
+        for _ in range(self._size):
             self._idle.put(None)  # a slot whose worker is started when needed
         self._lock = threading.Lock()
         self._workers: set[_Worker] = set()
-        #: Workers killed so far (a call past its timeout, a worker that died).
-        self.replacements = 0
-        self._warm = threading.Event()  # clear while ``start`` starts workers
+        self._replacements = 0
+        self._started = False
+        self._warm = threading.Event()  # clear while ``_warm_up`` starts workers
         self._warm.set()
+        # Linux ends a worker when the thread that started it ends
+        # (PR_SET_PDEATHSIG): one thread that lives as long as the pool starts them all.
+        self._spawner = ThreadPoolExecutor(1, thread_name_prefix="restd-gateway-spawn")
+        self._threads = ThreadPoolExecutor(self._size, thread_name_prefix="restd-gateway-part")
+        self._pid = os.getpid()  # last: a thread that sees this process's pid sees all of the above
 
-    def _start_worker(self) -> _Worker:
-        worker = _Worker(self._ops_module, self._options, self._env)
+    def _here(self) -> None:
+        """After a fork, the child's first use of the pool (or Python's
+        after-fork hook, sooner) forgets what the parent had."""
+        if self._pid != os.getpid():
+            with _FORGETTING:
+                if self._pid != os.getpid():
+                    self._forget_the_parents()
+
+    def _forget_the_parents(self) -> None:
+        """In a forked child, every worker, thread and lock of the pool is
+        the parent's. The child closes its copies of the workers' sockets
+        (so that they read EOF when the parent lets them go), and neither
+        signals nor waits for them: they are not its children."""
+        for worker in self._workers:
+            worker.conn.close()
+        self._begin()
+
+    def _spawn(self) -> _Worker:
+        worker = self._spawner.submit(_Worker, self._ops_module, self._options, self._env).result()
         with self._lock:
             self._workers.add(worker)
+        return worker
+
+    def _start_worker(self) -> _Worker:
+        worker = self._spawn()
         try:
             worker.wait_ready()
         except (Unavailable, EOFError, OSError):
@@ -175,30 +253,33 @@ class WorkerPool:
             raise Unavailable("an HTCondor worker process failed to start; see the server log") from None
         return worker
 
-    def start(self) -> None:
-        """Start the workers that are not running yet, in the background.
-        Calls made meanwhile wait for them, and that wait (a start-up's, not
-        HTCondor's) does not count against their timeout."""
+    def _warm_up(self) -> None:
+        """On this process's first call: start every worker, in the
+        background. Calls made meanwhile wait for them, and that wait (a
+        start-up's, not HTCondor's) does not count against their timeout."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+            self._warm.clear()
 
         def warm() -> None:
             slots = [self._idle.get() for _ in range(self._idle.qsize())]
             try:
-                for i, worker in enumerate(slots):
-                    if worker is None:
-                        try:
-                            slots[i] = self._start_worker()
-                        except Unavailable as exc:
-                            log.error("%s", exc.message)
+                for i in range(len(slots)):
+                    try:
+                        slots[i] = self._start_worker()
+                    except Unavailable as exc:
+                        log.error("%s", exc.message)
             finally:
                 for worker in slots:
                     self._idle.put(worker)
                 self._warm.set()
 
-        self._warm.clear()
         threading.Thread(target=warm, name="restd-gateway-warm", daemon=True).start()
 
     def wait_started(self) -> float:
-        """Wait for ``start`` to finish, if it is running; the seconds waited."""
+        """Wait for ``_warm_up`` to finish, if it is running; the seconds waited."""
         if self._warm.is_set():
             return 0.0
         began = time.monotonic()
@@ -208,15 +289,30 @@ class WorkerPool:
     def _discard(self, worker: _Worker) -> None:
         with self._lock:
             self._workers.discard(worker)
-            self.replacements += 1
+            self._replacements += 1
         worker.kill()
+
+    @property
+    def replacements(self) -> int:
+        """Workers killed so far in this process (a call past its timeout, a worker that died)."""
+        self._here()
+        return self._replacements
 
     @property
     def idle(self) -> int:
         """How many workers are free right now."""
+        self._here()
         return self._idle.qsize()
 
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        """``fn(*args, **kwargs)`` in one of this process's threads for
+        calls made at the same time (the parts of a split listing)."""
+        self._here()
+        return self._threads.submit(fn, *args, **kwargs)
+
     def call(self, op: str, timeout: float | None = None, on_start: Callable[[float], None] | None = None, **kwargs: Any) -> Any:
+        self._here()
+        self._warm_up()
         timeout = self.timeout if timeout is None else timeout
         starting = self.wait_started()
         began = time.monotonic()  # the timeout covers waiting for a worker too
@@ -264,8 +360,27 @@ class WorkerPool:
         return answer["ok"]
 
     def close(self) -> None:
-        """Stop every worker (the pool cannot be used afterwards)."""
+        """Stop this process's workers and threads (the pool cannot be used afterwards)."""
+        self._here()
+        _POOLS.discard(self)
+        self._threads.shutdown(cancel_futures=True)
         with self._lock:
             workers, self._workers = list(self._workers), set()
         for worker in workers:
             worker.stop()
+        self._spawner.shutdown()
+
+
+#: The pools of this process, and the lock of their forgetting after a fork.
+_POOLS: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
+_FORGETTING = threading.Lock()
+
+
+def _forget_the_parents_pools() -> None:
+    for pool in list(_POOLS):
+        pool._here()
+
+
+# Servers that fork with os.fork (gunicorn) run this in the child at once;
+# others (uWSGI without py-call-osafterfork) reach _here at the first use.
+os.register_at_fork(after_in_child=_forget_the_parents_pools)
