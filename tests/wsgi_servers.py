@@ -20,6 +20,8 @@ from pathlib import Path
 
 import requests
 
+from .conftest import TEST_SETTINGS
+
 BIN = Path(sys.executable).parent
 PROJECT = Path(__file__).resolve().parent.parent
 PATIENCE = 60.0
@@ -51,13 +53,7 @@ COMMANDS: dict[str, Callable[[Path, str], list[str]]] = {
 }
 
 #: The [app:main] of the servers under test (a test may add to it).
-APP_SETTINGS = {
-    "use": "egg:condor-restd",
-    "restd.gateway.timeout": "20",
-    "restd.config_reload_seconds": "0",
-    "restd.cache.ttl": "0",
-    "restd.auth": "none",
-}
+APP_SETTINGS = {"use": "egg:condor-restd", **TEST_SETTINGS, "restd.auth": "none"}
 INI = """\
 [app:main]
 {settings}
