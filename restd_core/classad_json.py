@@ -13,9 +13,15 @@ caller asked for, whatever else a daemon sent (a projection also brings
 every attribute its expressions refer to, in the spelling they use), keys
 lower-cased, hidden attributes ``"<REDACTED>"`` whatever the case of their
 names.
+
+A job's author can put bytes that are not UTF-8 in their job's attributes
+(``condor_qedit``), and the bindings cannot print such an ad: those values
+are shown decoded with U+FFFD instead, so that one job never breaks a
+listing for everyone (``printable``).
 """
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import Any, NamedTuple, Protocol
@@ -37,10 +43,44 @@ class Ad(Protocol):
 
     def __setitem__(self, name: str, value: Any) -> None: ...
 
+    def keys(self) -> Iterable[str]: ...
+
+    def lookup(self, name: str) -> Any: ...
+
+
+def printable(ad: Ad) -> str:
+    """``ad.printJson()``; for an ad holding bytes that are not UTF-8, the
+    JSON of the ad with those values decoded with U+FFFD (in the ad itself)."""
+    try:
+        return ad.printJson()
+    except UnicodeDecodeError:
+        for name in list(ad.keys()):
+            try:
+                _single(ad, name).printJson()
+            except UnicodeDecodeError:
+                ad[name] = _decoded(str(ad.lookup(name)))
+        return ad.printJson()
+
+
+def _single(ad: Ad, name: str) -> Any:
+    """A ClassAd of the one attribute ``name`` of ``ad``."""
+    one = type(ad)()
+    one[name] = ad.lookup(name)
+    return one
+
+
+def _decoded(expression: str) -> str:
+    """An expression's text (where undecodable bytes are octal escapes) as
+    a string: a string literal's value decoded with U+FFFD, anything else as
+    printJson shows an expression."""
+    if len(expression) > 1 and expression[0] == expression[-1] == '"':
+        return codecs.escape_decode(expression[1:-1].encode())[0].decode("utf-8", "replace")
+    return f"/Expr({expression})/"
+
 
 def ads_to_dicts(ads: Iterable[Ad]) -> list[dict[str, Any]]:
     """ClassAds as JSON-ready dicts with lower-cased keys (at every depth)."""
-    text = "[" + ",".join([ad.printJson() for ad in ads]) + "]"
+    text = "[" + ",".join([printable(ad) for ad in ads]) + "]"
     fast = lowered(text.encode())
     return orjson.loads(fast if fast is not None else lowered_by_parsing(text))
 
@@ -51,7 +91,7 @@ def filtered(ads: list[dict[str, Any]], shown: set[str] | None, hidden: Iterable
     (lower-cased names both)."""
     if shown is not None:
         ads = [{name: value for name, value in ad.items() if name in shown} for ad in ads]
-    _redact(ads, set(hidden) if shown is None else shown.intersection(hidden))
+    redact(ads, set(hidden) if shown is None else shown.intersection(hidden))
     return ads
 
 
@@ -79,14 +119,22 @@ def ads_to_json(
     """
     keys = list(map(itemgetter(*key), ads))
     if shown is None:
-        _redact(ads, hidden)
-        return AdTexts(keys, [ad.printJson() for ad in ads], False)
+        redact(ads, hidden)
+        return AdTexts(keys, [printable(ad) for ad in ads], False)
     return AdTexts(keys, [orjson.dumps(ad).decode() for ad in filtered(ads_to_dicts(ads), shown, hidden)], True)
 
 
-def _redact(ads: Sequence[Ad] | Sequence[dict[str, Any]], names: Iterable[str]) -> None:
-    """Each of ``names`` an ad has becomes ``"<REDACTED>"``, in the ad itself."""
+def redact(ads: Sequence[Ad] | Sequence[dict[str, Any]], names: Iterable[str]) -> None:
+    """Each of ``names`` an ad has becomes ``"<REDACTED>"``, in the ad itself
+    (ClassAd names are case-insensitive), before anything reads its value."""
     for name in names:
         for ad in ads:
-            if name in ad:
+            if _has(ad, name):
                 ad[name] = REDACTED
+
+
+def _has(ad: Ad | dict[str, Any], name: str) -> bool:
+    try:
+        return name in ad
+    except UnicodeDecodeError:  # a ClassAd decodes the value to tell: it is there
+        return True

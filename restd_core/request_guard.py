@@ -8,7 +8,9 @@ other part of the app, and answers a JSON 400 (with the request id, like
 every answer) for a path or query that is not UTF-8, a path with control
 characters (no name in this API holds one; ``$`` in a pattern would let a
 trailing newline through), and a query with a NUL character (HTCondor's C
-strings end there).
+strings end there). A GET or HEAD with a body is refused too: this API
+reads none, and Cornice would parse a JSON one (memory, time, and its
+parser's words in the answer) before the view ignores it.
 """
 from __future__ import annotations
 
@@ -34,6 +36,8 @@ def unreadable(request: Request) -> str | None:
         return "the URL's path holds control characters"
     if any("\x00" in name or "\x00" in value for name, value in query.items()):
         return "the URL's query holds a NUL character"
+    if request.method in ("GET", "HEAD") and (request.content_length or "Transfer-Encoding" in request.headers):
+        return f"a {request.method} request has no body"
     return None
 
 

@@ -10,7 +10,10 @@ bounded in bytes, oldest out first. Only 200 answers are stored; waiting
 requests share whatever the first one got, so an outage costs one timeout,
 not one per waiter.
 
-A view takes part by the view option ``restd_cache=True``; the deriver sits
+A view takes part by the view option ``restd_cache`` (the names of its
+query parameters, which with the path are the key; ``read_service`` sets
+it). Entries are counted with their keys, and expired ones go first. The
+deriver sits
 inside Pyramid's security check, so a cached answer is only ever served to
 a caller the policy let through. Every such answer carries an ``ETag`` and
 honours ``If-None-Match`` with 304.
@@ -29,6 +32,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from . import settings as ini
+from .gateway import admit
 from .responses import etag_of
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
@@ -69,6 +73,7 @@ def set_etag(response: Response, etag: str) -> None:
 class _Entry:
     snapshot: Snapshot
     expires: float
+    size: int
 
 
 @dataclass
@@ -107,6 +112,9 @@ class ResponseCache:
             else:
                 self.hits += 1
         if not leader:
+            # A waiter holds a server thread as long as the leader's HTCondor
+            # calls run: it takes one of its caller's slots as if it made them.
+            admit()
             flight.done.wait()
             if flight.error is not None:
                 # A copy each: one shared exception would chain every
@@ -127,22 +135,38 @@ class ResponseCache:
             flight.done.set()
 
     def _store(self, key: CacheKey, snapshot: Snapshot, ttl: float) -> None:
-        size = len(snapshot.body)
+        size = entry_bytes(key, snapshot)
         if size > self.max_bytes:
             return
         with self._lock:
+            now = self._clock()
             old = self._entries.pop(key, None)
             if old is not None:
-                self.size -= len(old.snapshot.body)
-            self._entries[key] = _Entry(snapshot, self._clock() + ttl)
-            self.size += size
-            while self.size > self.max_bytes:
+                self.size -= old.size
+            # Expired entries go first, then the oldest while over the bound.
+            while self._entries and (next(iter(self._entries.values())).expires <= now
+                                     or self.size + size > self.max_bytes):
                 _, evicted = self._entries.popitem(last=False)
-                self.size -= len(evicted.snapshot.body)
+                self.size -= evicted.size
+            self._entries[key] = _Entry(snapshot, now + ttl, size)
+            self.size += size
 
 
-def cache_key(request: Request) -> CacheKey:
-    return (request.method, request.path, tuple(sorted(request.GET.items())), request.authenticated_userid)
+#: What an entry costs besides its body and its key's text (objects, headers).
+ENTRY_OVERHEAD_BYTES = 512
+
+
+def entry_bytes(key: CacheKey, snapshot: Snapshot) -> int:
+    """The bytes an entry is counted as: its body, its key, and the rest."""
+    return len(snapshot.body) + len(repr(key)) + ENTRY_OVERHEAD_BYTES
+
+
+def cache_key(request: Request, parameters: frozenset[str]) -> CacheKey:
+    """What the answer depends on: the path, the view's own query
+    ``parameters`` (others it ignores, and a caller may invent any number of
+    them), and the caller."""
+    query = sorted((name, value) for name, value in request.GET.items() if name in parameters)
+    return (request.method, request.path, tuple(query), request.authenticated_userid)
 
 
 def cache_ttl(request: Request) -> float:
@@ -154,13 +178,18 @@ def cache_ttl(request: Request) -> float:
 
 
 def cached_view(view, info):
-    if not info.options.get("restd_cache"):
+    """``restd_cache``: the names of the view's query parameters (or True
+    for a view that takes none)."""
+    option = info.options.get("restd_cache")
+    if not option:
         return view
+    parameters = frozenset(() if option is True else option)
 
     def wrapper(context, request: Request) -> Response:
         ttl = cache_ttl(request) if request.method in ("GET", "HEAD") else 0.0
         if ttl > 0:
-            return request.registry.response_cache.fetch(cache_key(request), ttl, lambda: view(context, request)).response()
+            key = cache_key(request, parameters)
+            return request.registry.response_cache.fetch(key, ttl, lambda: view(context, request)).response()
         response = view(context, request)
         if response.status_int == 200:
             set_etag(response, etag_of(response))

@@ -30,9 +30,23 @@ def read_service(
     service = Service(name=name, path=path, description=description, error_handler=validation_error_handler)
     options = {"response_schemas": {200: answer}} if answer is not None else {}
     service.add_view(
-        "GET", view, schema=schema, validators=(colander_validator,), permission=READ, restd_cache=True, **options
+        "GET", view, schema=schema, validators=(colander_validator,), permission=READ,
+        restd_cache=query_parameters(schema) or True, **options,
     )
     return service
+
+
+def query_parameters(schema: colander.MappingSchema) -> tuple[str, ...]:
+    """The names of a request schema's query parameters."""
+    query = schema.get("querystring")
+    return tuple(child.name for child in query.children) if query is not None else ()
+
+
+def known_query(request: Request, query: colander.MappingSchema) -> dict[str, str]:
+    """The request's query parameters that ``query`` declares (all the
+    answer may depend on: a caller may add any others)."""
+    declared = {child.name for child in query.children}
+    return {name: value for name, value in request.GET.items() if name in declared}
 
 
 def refuse_hidden_groupby(request: Request) -> str:

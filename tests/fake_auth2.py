@@ -2,8 +2,9 @@
 
 ``GET /api/V2/me`` answers by the token in the ``Authorization`` header
 (see ``TOKENS``); anything else is a 401 as auth2 gives for a bad token.
-It counts the calls per token, and can hold answers back: ``slow`` until
-``release`` is set, ``gated`` until ``gate`` is.
+It counts the calls per token, and can hold answers back: ``slow`` (and
+any token that starts with ``slow-``) until ``release`` is set, ``gated``
+until ``gate`` is.
 """
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.record(token)
         if self.path != "/api/V2/me":
             return self._send(404, {"error": "no such path"})
-        if token == "slow-token":
+        if token.startswith("slow-"):
             self.server.release.wait(HOLD_SECONDS)
         if token == "gated-token":
             self.server.gate.wait(HOLD_SECONDS)

@@ -128,3 +128,20 @@ def submit_leaky_jobs() -> int:
     })
     schedd = htcondor2.Schedd()
     return schedd.submit(description, itemdata=iter([{"secret": secret} for secret in LEAKY_SECRETS])).cluster()
+
+
+def submit_idle_held(batch: str) -> int:
+    """One held job of the pool's user alice."""
+    import htcondor2
+
+    return htcondor2.Schedd().submit(htcondor2.Submit({
+        "executable": "/bin/sleep", "arguments": "600", "initialdir": str(pool_root() / "tmp" / "jobs"),
+        "hold": "true", "batch_name": batch, "My.RestdTest": '"yes"',
+    })).cluster()
+
+
+def set_raw_attribute(job: str, name: str, value: bytes) -> None:
+    """Set a job's attribute to these very bytes, as its author can
+    (``condor_qedit``; the bindings take only text)."""
+    subprocess.run([str(POOL_SH), "exec", "-u", "alice", "condor_qedit", job, name, value],
+                   check=True, capture_output=True)

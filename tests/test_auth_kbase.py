@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 
 import pytest
 
@@ -222,3 +223,31 @@ def test_concurrent_requests_with_one_token_make_one_auth2_call(kbase_app, auth2
 def test_the_access_log_does_not_ask_auth2_about_public_routes_or_unknown_urls(kbase_app, auth2, path):
     kbase_app().get(path, headers=bearer("random-token-for-log"), status="*")
     assert auth2.calls["random-token-for-log"] == 0
+
+
+def test_bearer_without_a_token_is_no_credentials(kbase_app, auth2):
+    assert kbase_app().get(PROTECTED, headers={"Authorization": "Bearer"}, status=401).json["errno"] == 104
+    assert auth2.calls["Bearer"] == 0
+
+
+def test_a_token_with_spaces_is_refused_without_asking_auth2(kbase_app, auth2):
+    assert kbase_app().get(PROTECTED, headers={"Authorization": "Basic YTpi"}, status=401).json["errno"] == 105
+    assert auth2.calls["Basic YTpi"] == 0
+
+
+def test_new_tokens_beyond_the_checks_at_once_are_503_at_once(kbase_app, auth2):
+    app = kbase_app(**{"restd.kbase.max_concurrent_checks": "2"})
+    auth2.release.clear()
+    held = [threading.Thread(target=app.get, args=(PROTECTED,), kwargs={"headers": bearer(f"slow-{n}"), "status": "*"})
+            for n in range(2)]
+    for thread in held:
+        thread.start()
+    while sum(auth2.calls[f"slow-{n}"] for n in range(2)) < 2:
+        time.sleep(0.01)
+    try:
+        answer = app.get(PROTECTED, headers=bearer("slow-third"), status=503)
+        assert answer.json["errno"] == 203 and auth2.calls["slow-third"] == 0
+    finally:
+        auth2.release.set()
+        for thread in held:
+            thread.join()

@@ -1,9 +1,13 @@
 """The jobs and history endpoints against the real pool (v1 contract)."""
 from __future__ import annotations
 
+import os
+import time
+from pathlib import Path
+
 import pytest
 
-from .pool import SubmittedJobs
+from .pool import SubmittedJobs, pool_root, set_raw_attribute, submit_idle_held
 
 
 def jobids(answer: list[dict]) -> list[str]:
@@ -205,3 +209,65 @@ def test_a_constraint_whose_references_cannot_be_worked_out_is_400_without_inter
 ])
 def test_a_name_with_a_trailing_newline_is_400(app, test_jobs, url):
     app.get(url.format(held=test_jobs.held), status=400)
+
+
+@pytest.mark.parametrize("url", ["/v1/jobs/DEFAULT/{held}/4294967296", "/v1/jobs/DEFAULT/18446744073709551616",
+                                 "/v1/jobs/DEFAULT?after=99999999999.0", "/v1/jobs/DEFAULT?after=1.2147483648"])
+def test_a_job_id_beyond_htcondors_is_400_not_job_0(app, test_jobs, url):
+    app.get(url.format(held=test_jobs.held), status=400)
+
+
+def test_a_get_with_a_body_is_400_without_parser_text(app):
+    answer = app.request("/v1/config/CONDOR_HOST", method="GET", body=b"{", headers={"Content-Type": "application/json"},
+                         status=400)
+    assert answer.json["message"] == "a GET request has no body"
+
+
+def test_a_constraint_with_a_regular_expression_is_never_left_running_in_the_schedd(app_with, test_jobs):
+    # A pattern that backtracks costs seconds per ad: judged in the worker,
+    # it ends with the worker at the timeout; a schedd would go on.
+    costly = " && ".join(['isError(regexp("(a|aa)+$", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"))'] * 40)
+    app = app_with(**{"restd.gateway.timeout": "2"})
+    app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}", params={"constraint": costly}, status=503)
+    time.sleep(0.5)
+    assert schedd_query_children() == []
+
+
+def schedd_query_children() -> list[int]:
+    """Processes the pool's schedd forked to answer queries, running now."""
+    schedds = [path.parent for path in Path("/proc").glob("[0-9]*/comm")
+               if read(path) == "condor_schedd\n" and root_of(path.parent) == str(pool_root())]
+    return [int(child) for schedd in schedds for task in (schedd / "task").iterdir()
+            for child in read(task / "children").split()
+            if read(Path(f"/proc/{child}/comm")) == "condor_schedd\n"]
+
+
+def root_of(process: Path) -> str:
+    try:
+        return os.readlink(process / "root")
+    except OSError:
+        return ""
+
+
+def read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+@pytest.fixture(scope="module")
+def undecodable_job(test_jobs) -> str:
+    """A job whose author put bytes that are not UTF-8 in an attribute."""
+    cluster = submit_idle_held("restd-undecodable")
+    test_jobs.all_clusters.append(cluster)
+    set_raw_attribute(f"{cluster}.0", "Note", b'"x\xffy"')
+    return f"{cluster}.0"
+
+
+def test_bytes_that_are_not_utf8_are_shown_as_replacement_characters(app, undecodable_job):
+    cluster, proc = undecodable_job.split(".")
+    assert app.get(f"/v1/jobs/DEFAULT/{cluster}/{proc}/Note").json == "x\ufffdy"
+    assert app.get(f"/v1/jobs/DEFAULT/{cluster}").json[0]["classad"]["note"] == "x\ufffdy"
+    assert app.get(f"/v1/jobs/DEFAULT/{cluster}?projection=Note").json[0]["classad"] == {"note": "x\ufffdy"}
+    app.get("/v1/jobs/DEFAULT", status=200)

@@ -81,3 +81,13 @@ def test_a_caller_over_its_rate_is_429_with_retry_after_and_others_are_not(limit
 def test_a_rate_that_cannot_be_read_stops_the_start_up_naming_the_setting(limited_app):
     with pytest.raises(ValueError, match="restd.limits.rate"):
         limited_app(**{"restd.limits.rate": "lots"})
+
+
+def test_requests_waiting_for_another_ones_answer_take_slots_too(limited_app):
+    # Each waiter holds a server thread as long as the one answer it waits for.
+    app = limited_app(**{"restd.limits.concurrent_calls": "2", "restd.cache.ttl": "60"})
+    threads, answers = flood(app, 12)  # twelve identical slow requests: one query, eleven waiters
+    for thread in threads:
+        thread.join()
+    statuses = sorted(answer.status_int for answer in answers)
+    assert statuses.count(429) >= 6 and 200 in statuses

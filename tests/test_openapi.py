@@ -56,7 +56,7 @@ def test_path_parameters_are_typed_from_the_colander_schema(document):
     params = parameters(document, "/v1/jobs/{schedd}/{clusterid}/{procid}/{attribute}")
     assert params["schedd"] == {"name": "schedd", "in": "path", "required": True,
                                 "schema": {"type": "string", "pattern": NAME_PATTERN}}
-    assert params["clusterid"]["schema"] == {"type": "integer", "minimum": 0}
+    assert params["clusterid"]["schema"] == {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
     assert params["attribute"]["schema"]["pattern"] == "^[A-Za-z_][A-Za-z0-9_]*$"
 
 

@@ -175,3 +175,17 @@ def test_history_is_judged_and_filtered_the_same_way(hiding_app, leaky_history, 
 
 def test_grouping_by_a_hidden_attribute_with_a_trailing_newline_is_400(hiding_app, test_jobs):
     hiding_app.get(f"/v1/grouped_jobs/DEFAULT/Environment%0A/{test_jobs.held}", status=400)
+
+
+def test_a_hidden_value_that_is_not_utf8_gets_the_same_answers_as_its_twin(hiding_app, condor_config, test_jobs):
+    from .pool import set_raw_attribute, submit_leaky_jobs
+
+    cluster = submit_leaky_jobs()
+    test_jobs.all_clusters.append(cluster)
+    set_raw_attribute(f"{cluster}.0", "Environment", b'"SECRET=\xff\xfe"')
+    for query in ("", "?projection=LeakSize,Environment", "?constraint=LeakSize"):
+        answer = hiding_app.get(f"/v1/jobs/DEFAULT/{cluster}{query}")
+        jobs = answer.json
+        assert len(jobs) == 2 and jobs[0]["classad"].get("environment") == jobs[1]["classad"].get("environment")
+    first, second = (hiding_app.get(f"/v1/jobs/DEFAULT/{cluster}/{proc}/Environment").json for proc in (0, 1))
+    assert first == second == "<REDACTED>"

@@ -108,10 +108,11 @@ def test_waiting_requests_share_the_first_ones_failure():
 
 
 def test_the_cache_stays_within_its_byte_bound_dropping_the_oldest():
-    cache = ResponseCache(max_bytes=250)
+    entry = cache_entry_bytes(("a",), b"x" * 100)  # its body, its key and the rest
+    cache = ResponseCache(max_bytes=entry * 5 // 2)
     for key in "abc":
         cache.fetch((key,), 60.0, counting(b"x" * 100)[0])
-    assert cache.size <= 250
+    assert cache.size <= entry * 5 // 2
     compute, calls = counting(b"x" * 100)
     cache.fetch(("a",), 60.0, compute)
     assert len(calls) == 1  # "a", the oldest, was dropped
@@ -212,3 +213,35 @@ def test_a_cached_answer_honours_if_none_match_too(caching_app, test_jobs):
 
 def test_a_stale_etag_gets_the_full_answer(app, test_jobs):
     app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}", headers={"If-None-Match": '"not-the-etag"'}, status=200)
+
+
+def test_expired_entries_are_dropped_when_another_is_stored():
+    clock = FakeClock()
+    cache = ResponseCache(clock=clock)
+    for number in range(10):
+        cache.fetch((number,), 1.0, counting()[0])
+    clock.now = 5.0
+    cache.fetch(("new",), 1.0, counting()[0])
+    assert cache.size == cache_entry_bytes(("new",), b"[]")
+
+
+def cache_entry_bytes(key, body: bytes) -> int:
+    from restd_core.response_cache import Snapshot, entry_bytes
+
+    return entry_bytes(key, Snapshot(200, body, (), ""))
+
+
+def test_an_entry_is_counted_with_its_key():
+    cache = ResponseCache(max_bytes=10_000)
+    cache.fetch(("k" * 5_000,), 60.0, counting()[0])
+    cache.fetch(("j" * 5_000,), 60.0, counting()[0])  # pushes the first one out
+    compute, calls = counting()
+    cache.fetch(("k" * 5_000,), 60.0, compute)
+    assert len(calls) == 1
+
+
+def test_invented_query_parameters_share_the_entry_of_the_answer(app_with, test_jobs):
+    app = app_with(**{"restd.cache.ttl": "60"})
+    for number in range(5):
+        app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}?projection=Owner&junk{number}={'x' * 1000}")
+    assert app.app.registry.response_cache.misses == 1

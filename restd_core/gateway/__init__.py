@@ -20,7 +20,7 @@ from .workers import WorkerPool
 
 __all__ = [
     "Gateway", "GatewayError", "JsonBody", "RawJson", "BadQuery", "Busy", "NotFound", "Throttled", "Timeout",
-    "Unavailable", "CallerSlots", "caller", "deadline",
+    "Unavailable", "CallerSlots", "admit", "caller", "deadline",
 ]
 
 BINDINGS = "restd_core.gateway.bindings"

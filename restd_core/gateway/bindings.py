@@ -24,7 +24,7 @@ import htcondor2
 import orjson
 from htcondor2 import AdTypes, DaemonType
 
-from ..classad_json import ads_to_dicts, ads_to_json, filtered
+from ..classad_json import ads_to_dicts, ads_to_json, filtered, redact
 from ..shaping import REDACTED, group_by_attribute, is_hidden_knob
 from .errors import BadQuery, NotFound, Unavailable
 from .expressions import Constraint, matches_name, parse_constraint
@@ -183,19 +183,10 @@ def _first_jobs(schedd: htcondor2.Schedd, constraint: str, projection: list[str]
     return ads
 
 
-def _redacted(ads: list[classad2.ClassAd], hidden: set[str]) -> list[classad2.ClassAd]:
-    """The ads, each hidden attribute they hold set to ``"<REDACTED>"``
-    (ClassAd names are case-insensitive)."""
-    for name in hidden:
-        for ad in ads:
-            if name in ad:
-                ad[name] = REDACTED
-    return ads
-
-
 def _holding(ads: list[classad2.ClassAd], constraint: Constraint, hidden: set[str]) -> list[classad2.ClassAd]:
     """The ads ``constraint`` holds for, judged here on their redacted form."""
-    return [ad for ad in _redacted(ads, hidden) if constraint.holds_for(ad)]
+    redact(ads, hidden)
+    return [ad for ad in ads if constraint.holds_for(ad)]
 
 
 #: Beyond this many id ranges, judged jobs are fetched again by their
@@ -229,9 +220,10 @@ def _jobs_judged_here(
     hidden: set[str],
     in_id_order: bool,
 ) -> list[classad2.ClassAd]:
-    """The jobs a caller's constraint holds for, judged here, not by the schedd.
-
-    While job attributes are hidden, a constraint that names none of them
+    """The jobs a caller's constraint holds for, judged here, not by the
+    schedd (``Constraint.judged_here``): a constraint with regular
+    expressions, whose cost has no bound a daemon would keep to; and, while
+    job attributes are hidden, a constraint that names none of them
     may still read one through an attribute whose value is an expression
     (``Leak = regexp("^x", Environment)``): the schedd would evaluate it
     over the real value, and which jobs match would tell it. Here the
@@ -256,7 +248,8 @@ def _jobs_judged_here(
     wanted = set(chosen)
     ranges = _id_ranges(sorted(wanted))
     whole = fetch(ranges or "true", [], len(wanted) if ranges else -1)
-    by_id = {tuple(map(ad.get, JOB_KEY)): ad for ad in _redacted(whole, hidden)}
+    redact(whole, hidden)
+    by_id = {tuple(map(ad.get, JOB_KEY)): ad for ad in whole}
     return [by_id[job] for job in chosen if job in by_id]
 
 
@@ -311,7 +304,7 @@ def query_jobs(
     location = _schedd_ad(schedd)
     try:
         client = htcondor2.Schedd(location)
-        if caller is not None and hidden_lower and caller.attributes:
+        if caller is not None and caller.judged_here(hidden_lower):
             ads = _twice(lambda: _jobs_judged_here(fetch, caller, asked, limit, hidden_lower, source == "queue"))
         elif source == "history":
             ads = _twice(lambda: fetch(caller.wire if caller else "true", asked, limit or -1))
@@ -379,7 +372,7 @@ def query_status(
         raise BadQuery(f"unknown ad type {ad_type!r}", {"query": ad_type})
     hidden_lower = {attribute.lower() for attribute in hidden}
     caller = parse_constraint(constraint, hidden_lower) if constraint is not None else None
-    judge_here = caller is not None and bool(hidden_lower) and bool(caller.attributes)
+    judge_here = caller is not None and caller.judged_here(hidden_lower)
     where = _and(matches_name(name) if name is not None else None, None if judge_here or caller is None else caller.wire)
     shown = None
     asked: list[str] = []

@@ -31,6 +31,12 @@ from .errors import BadQuery
 # can name an attribute at run time, which no static analysis sees through.
 _STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
 _DYNAMIC_LOOKUP = re.compile(r"\beval\s*\(|\[", re.IGNORECASE)
+#: ClassAd functions that run a caller's regular expression: one pattern
+#: can cost seconds per ad (``(a|aa)+$``), in a daemon that goes on after
+#: the server gave up. Constraints calling them are judged in the worker,
+#: which the gateway's timeout kills.
+_REGULAR_EXPRESSIONS = re.compile(r"\b(?:regexps?|regexpmember|replace(?:all)?|stringlist_?regexpmember)\s*\(",
+                                  re.IGNORECASE)
 #: A name of the ad an expression is evaluated against (``MY.Owner``) or of
 #: the other ad of a match, which a query has none of (``TARGET.Owner``).
 _SCOPES = {"my", "target"}
@@ -43,17 +49,28 @@ class Constraint:
 
     ``wire``: the text to send to a daemon (old ClassAd syntax, read there
     as ``expr``); ``attributes``: the job attributes it refers to (the head
-    of each reference, without ``MY.``; ``TARGET.`` references left out).
+    of each reference, without ``MY.``; ``TARGET.`` references left out);
+    ``costly``: it runs regular expressions, so no daemon should evaluate it.
     """
 
     expr: classad2.ExprTree
     wire: str
     attributes: tuple[str, ...]
+    costly: bool = False
+
+    def judged_here(self, hidden: Iterable[str]) -> bool:
+        """Whether to evaluate it in the worker rather than send it: it may
+        read hidden values through the attributes it names, or it is costly."""
+        return self.costly or bool(self.attributes and hidden)
 
     def holds_for(self, ad: classad2.ClassAd) -> bool:
         """Whether it evaluates to true against ``ad``, as a daemon's query
-        decides (a non-zero number counts as true; undefined and error do not)."""
-        return is_true(self.expr.eval(ad))
+        decides (a non-zero number counts as true; undefined and error do
+        not, nor a value whose bytes are not UTF-8)."""
+        try:
+            return is_true(self.expr.eval(ad))
+        except UnicodeDecodeError:
+            return False
 
 
 def is_true(value: Any) -> bool:
@@ -77,6 +94,7 @@ def parse_constraint(text: str, hidden: Iterable[str] = (), parameter: str = "co
             f"{parameter}: the attributes it refers to cannot be worked out (e.g. a field of a literal)",
             {"parameter": parameter},
         ) from None
+    outside_strings = _STRING_LITERAL.sub('""', str(expr))
     hidden_lower = {name.lower() for name in hidden}
     if hidden_lower:
         named = sorted({part for ref in references for part in ref.split(".") if part.lower() in hidden_lower})
@@ -85,13 +103,14 @@ def parse_constraint(text: str, hidden: Iterable[str] = (), parameter: str = "co
                 f"{parameter} refers to hidden attribute(s): {', '.join(named)}",
                 {"parameter": parameter, "hidden": named},
             )
-        if _DYNAMIC_LOOKUP.search(_STRING_LITERAL.sub('""', str(expr))):
+        if _DYNAMIC_LOOKUP.search(outside_strings):
             raise BadQuery(
                 f"{parameter} looks attributes up dynamically (eval() or [...]), "
                 "which is refused while job attributes are hidden",
                 {"parameter": parameter},
             )
-    return Constraint(expr, wire_form(expr, parameter), _heads(references))
+    return Constraint(expr, wire_form(expr, parameter), _heads(references),
+                      bool(_REGULAR_EXPRESSIONS.search(outside_strings)))
 
 
 def _heads(references: list[str]) -> tuple[str, ...]:

@@ -10,7 +10,8 @@ open door.
 
 Answers (identities and rejections) are cached for
 ``restd.kbase.cache_seconds`` under the token's SHA-256, and concurrent
-requests with one token wait for one call to auth2 (single flight). Tokens
+requests with one token wait for one call to auth2 (single flight); at most
+``restd.kbase.max_concurrent_checks`` calls run at once (beyond: 503). Tokens
 are never logged.
 """
 from __future__ import annotations
@@ -105,12 +106,13 @@ class KBaseAuth:
         self.rejections = TTLCache(seconds, MAX_REJECTIONS)
         self._flights: dict[str, _Flight] = {}
         self._lock = threading.Lock()
+        self._checking = threading.BoundedSemaphore(ini.as_int(settings, "restd.kbase.max_concurrent_checks", 4))
 
     def identity(self, request: Request) -> Identity | None:
         token = bearer_token(request) or request.cookies.get(COOKIE, "").strip() or None
         if token is None:
             return None
-        if not (token.isascii() and token.isprintable()):
+        if not (token.isascii() and token.isprintable()) or " " in token:  # "Basic ...", junk: not worth a call
             raise InvalidCredentials("the KBase token is malformed")
         answer = self._answer(hashlib.sha256(token.encode()).hexdigest(), token)
         if answer is None:
@@ -136,6 +138,11 @@ class KBaseAuth:
             flight = self._flights.get(key)
             leader = flight is None
             if leader:
+                # A token nobody asked about yet costs a call to auth2 and a
+                # thread while it lasts: at most so many at once, so that
+                # invented tokens cannot hold every thread while auth2 is slow.
+                if not self._checking.acquire(blocking=False):
+                    raise AuthUnavailable("too many KBase tokens are being checked at once; retry shortly")
                 flight = self._flights[key] = _Flight()
         if not leader:
             flight.done.wait()
@@ -151,6 +158,7 @@ class KBaseAuth:
             finally:
                 with self._lock:
                     del self._flights[key]
+                self._checking.release()
                 flight.done.set()
         if flight.error is not None:
             raise AuthUnavailable(flight.error.message)

@@ -7,8 +7,9 @@ BEARER = "bearer "
 
 
 def bearer_token(request: Request) -> str | None:
-    """The ``Authorization`` header's token, with or without ``Bearer ``."""
+    """The ``Authorization`` header's token, with or without ``Bearer ``
+    (``Bearer`` alone is no token)."""
     value = request.headers.get("Authorization", "").strip()
-    if value.lower().startswith(BEARER):
+    if value.lower().startswith(BEARER) or value.lower() == BEARER.strip():
         value = value[len(BEARER):].strip()
     return value or None

@@ -3,46 +3,47 @@
 from __future__ import annotations
 
 from cornice import Service
-from cornice.validators import colander_validator
 
-from restd_core.errors import validation_error_handler
+from restd_core.services import read_service
 
 from . import responses, views
-from .schemas import LIST_QUERIES, JobQuery, NoQuery, request_schema
-
-PERMISSION = "read"
-
-
-def _service(name: str, path: str, description: str, view, schema, answer: dict) -> Service:
-    service = Service(name=name, path=path, description=description, error_handler=validation_error_handler)
-    service.add_view("GET", view, schema=schema, validators=(colander_validator,), permission=PERMISSION,
-                     response_schemas={200: answer}, restd_cache=True)
-    return service
+from .schemas import HistoryListQuery, JobQuery, NoQuery, QueueListQuery, request_schema
 
 
 def services() -> list[Service]:
-    made = []
-    for kind in views.SOURCES:
-        what = "queue" if kind == "jobs" else "history"
-        made += [
-            _service(f"{kind}", f"/v1/{kind}/{{schedd}}", f"Jobs in the schedd's {what}",
-                     views.list_jobs(kind), request_schema(LIST_QUERIES[kind]), responses.JOBS),
-            _service(f"{kind}_cluster", f"/v1/{kind}/{{schedd}}/{{clusterid}}", f"Jobs of one cluster in the schedd's {what}",
-                     views.list_jobs(kind), request_schema(LIST_QUERIES[kind], "clusterid"), responses.JOBS),
-            _service(f"{kind}_job", f"/v1/{kind}/{{schedd}}/{{clusterid}}/{{procid}}", f"One job in the schedd's {what}",
-                     views.one_job(kind), request_schema(JobQuery, "clusterid", "procid"), responses.JOB),
-            _service(f"{kind}_attribute", f"/v1/{kind}/{{schedd}}/{{clusterid}}/{{procid}}/{{attribute}}",
-                     f"One attribute of one job in the schedd's {what}",
-                     views.job_attribute(kind), request_schema(NoQuery, "clusterid", "procid", "attribute"),
-                     responses.ATTRIBUTE_VALUE),
-            _service(f"grouped_{kind}", f"/v1/grouped_{kind}/{{schedd}}/{{groupby}}",
-                     f"Jobs in the schedd's {what}, grouped by an attribute",
-                     views.grouped_jobs(kind), request_schema(LIST_QUERIES[kind], "groupby"), responses.GROUPED_JOBS),
-            _service(f"grouped_{kind}_cluster", f"/v1/grouped_{kind}/{{schedd}}/{{groupby}}/{{clusterid}}",
-                     f"Jobs of one cluster in the schedd's {what}, grouped by an attribute",
-                     views.grouped_jobs(kind), request_schema(LIST_QUERIES[kind], "groupby", "clusterid"), responses.GROUPED_JOBS),
-        ]
-    return made
+    return [
+        read_service("jobs", "/v1/jobs/{schedd}", "Jobs in the schedd's queue",
+                     views.list_jobs("jobs"), request_schema(QueueListQuery), responses.JOBS),
+        read_service("jobs_cluster", "/v1/jobs/{schedd}/{clusterid}", "Jobs of one cluster in the schedd's queue",
+                     views.list_jobs("jobs"), request_schema(QueueListQuery, "clusterid"), responses.JOBS),
+        read_service("jobs_job", "/v1/jobs/{schedd}/{clusterid}/{procid}", "One job in the schedd's queue",
+                     views.one_job("jobs"), request_schema(JobQuery, "clusterid", "procid"), responses.JOB),
+        read_service("jobs_attribute", "/v1/jobs/{schedd}/{clusterid}/{procid}/{attribute}",
+                     "One attribute of one job in the schedd's queue", views.job_attribute("jobs"),
+                     request_schema(NoQuery, "clusterid", "procid", "attribute"), responses.ATTRIBUTE_VALUE),
+        read_service("grouped_jobs", "/v1/grouped_jobs/{schedd}/{groupby}",
+                     "Jobs in the schedd's queue, grouped by an attribute", views.grouped_jobs("jobs"),
+                     request_schema(QueueListQuery, "groupby"), responses.GROUPED_JOBS),
+        read_service("grouped_jobs_cluster", "/v1/grouped_jobs/{schedd}/{groupby}/{clusterid}",
+                     "Jobs of one cluster in the schedd's queue, grouped by an attribute", views.grouped_jobs("jobs"),
+                     request_schema(QueueListQuery, "groupby", "clusterid"), responses.GROUPED_JOBS),
+        read_service("history", "/v1/history/{schedd}", "Jobs in the schedd's history",
+                     views.list_jobs("history"), request_schema(HistoryListQuery), responses.JOBS),
+        read_service("history_cluster", "/v1/history/{schedd}/{clusterid}", "Jobs of one cluster in the schedd's history",
+                     views.list_jobs("history"), request_schema(HistoryListQuery, "clusterid"), responses.JOBS),
+        read_service("history_job", "/v1/history/{schedd}/{clusterid}/{procid}", "One job in the schedd's history",
+                     views.one_job("history"), request_schema(JobQuery, "clusterid", "procid"), responses.JOB),
+        read_service("history_attribute", "/v1/history/{schedd}/{clusterid}/{procid}/{attribute}",
+                     "One attribute of one job in the schedd's history", views.job_attribute("history"),
+                     request_schema(NoQuery, "clusterid", "procid", "attribute"), responses.ATTRIBUTE_VALUE),
+        read_service("grouped_history", "/v1/grouped_history/{schedd}/{groupby}",
+                     "Jobs in the schedd's history, grouped by an attribute", views.grouped_jobs("history"),
+                     request_schema(HistoryListQuery, "groupby"), responses.GROUPED_JOBS),
+        read_service("grouped_history_cluster", "/v1/grouped_history/{schedd}/{groupby}/{clusterid}",
+                     "Jobs of one cluster in the schedd's history, grouped by an attribute",
+                     views.grouped_jobs("history"), request_schema(HistoryListQuery, "groupby", "clusterid"),
+                     responses.GROUPED_JOBS),
+    ]
 
 
 def includeme(config) -> None:

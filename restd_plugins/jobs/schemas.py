@@ -6,18 +6,35 @@ import colander
 from restd_core.schemas import FullMatch, attribute_node, constraint_node, name_node, projection_node
 
 
+#: HTCondor's job ids are C ints; ClassAds read a larger literal as 0, so
+#: a larger id in a URL would silently be job 0 of cluster 0.
+MAX_JOB_ID = 2**31 - 1
+
+
 def _id_node(name: str) -> colander.SchemaNode:
-    return colander.SchemaNode(colander.Integer(), name=name, validator=colander.Range(min=0))
+    return colander.SchemaNode(colander.Integer(), name=name, validator=colander.Range(min=0, max=MAX_JOB_ID))
 
 
-JOB_ID_PATTERN = r"^[0-9]+\.[0-9]+$"
+JOB_ID_PATTERN = r"^[0-9]{1,10}\.[0-9]{1,10}$"
+
+
+class JobId(FullMatch):
+    """A job id ``cluster.proc``, each part at most ``MAX_JOB_ID``."""
+
+    def __init__(self) -> None:
+        super().__init__(JOB_ID_PATTERN, msg="not a job id (cluster.proc)")
+
+    def __call__(self, node: colander.SchemaNode, value: str) -> None:
+        super().__call__(node, value)
+        if any(int(part) > MAX_JOB_ID for part in value.split(".")):
+            raise colander.Invalid(node, f"job ids go up to {MAX_JOB_ID}")
 
 
 def _job_id_cursor(description: str) -> colander.SchemaNode:
     return colander.SchemaNode(
         colander.String(),
         missing=colander.drop,
-        validator=FullMatch(JOB_ID_PATTERN, msg="not a job id (cluster.proc)"),
+        validator=JobId(),
         description=description,
     )
 
@@ -39,9 +56,6 @@ class QueueListQuery(ListQuery):
 
 class HistoryListQuery(ListQuery):
     since = _job_id_cursor("Only jobs recorded in the history after this job id (newer ones)")
-
-
-LIST_QUERIES = {"jobs": QueueListQuery, "history": HistoryListQuery}
 
 
 class JobQuery(colander.MappingSchema):

@@ -12,7 +12,9 @@ from pyramid.response import Response
 from restd_core.gateway import JsonBody, NotFound, RawJson
 from restd_core.response_cache import cache_ttl
 from restd_core.responses import json_bytes_response, json_chunks_response, json_response, public_url
-from restd_core.services import refuse_hidden_groupby
+from restd_core.services import known_query, refuse_hidden_groupby
+
+from .schemas import QueueListQuery
 
 from .shaping import job_objects
 
@@ -64,7 +66,7 @@ def _next_page_link(request: Request, jobs: RawJson) -> dict[str, str]:
     if not jobs.count or jobs.count < _limit(request):
         return {}
     cluster, proc = jobs.last_key
-    query = {**request.GET, "after": f"{cluster}.{proc}"}
+    query = {**known_query(request, QueueListQuery()), "after": f"{cluster}.{proc}"}
     return {"Link": f'<{public_url(request, request.path)}?{urlencode(query)}>; rel="next"'}
 
 
