@@ -39,11 +39,11 @@ setup(
         ],
     },
     entry_points={
-        "paste.app_factory": ["main = restd_core:main"],
+        "paste.app_factory": ["main = restd_core.app:main"],
         "restd.endpoints": [
-            "jobs = restd_plugins.jobs",
-            "status = restd_plugins.status",
-            "config = restd_plugins.config",
+            "jobs = restd_plugins.jobs.plugin",
+            "status = restd_plugins.status.plugin",
+            "config = restd_plugins.config.plugin",
         ],
         "restd.auth": [
             "none = restd_plugins.auth.none:NoAuth",

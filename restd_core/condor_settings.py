@@ -6,12 +6,12 @@ in the environment all work. Values are re-read at most every
 """
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass
 
 from .gateway import Gateway, GatewayError
+from .settings import split_list
 
 DEFAULT_MAX_JOBS = 50_000
 #: Seconds an answer is served from the response cache (0: no cache).
@@ -36,16 +36,6 @@ DEFAULT_HIDE_CONFIG_PARAMS = (
     "SEC_*_FILE",
     "SEC_*_DIRECTORY",
 )
-_LIST_SEPARATORS = re.compile(r"[\s,]+")
-
-
-def split_list(value: object) -> list[str]:
-    """An HTCondor list knob (comma- or space-separated) as a list."""
-    if value is None:
-        return []
-    return [item for item in _LIST_SEPARATORS.split(str(value)) if item]
-
-
 @dataclass(frozen=True)
 class RestdSettings:
     max_jobs: int = DEFAULT_MAX_JOBS
@@ -59,7 +49,7 @@ class CondorSettings:
 
     KNOBS = ["RESTD_MAX_JOBS", "RESTD_HIDE_JOB_ATTRS", "RESTD_HIDE_CONFIG_PARAMS", "RESTD_CACHE_TTL"]
 
-    def __init__(self, gateway: Gateway, refresh_seconds: float = 5.0) -> None:
+    def __init__(self, gateway: Gateway, refresh_seconds: float) -> None:
         self._gateway = gateway
         self._refresh_seconds = refresh_seconds
         self._lock = threading.Lock()
@@ -71,7 +61,7 @@ class CondorSettings:
             if self._value is not None and time.monotonic() - self._read_at < self._refresh_seconds:
                 return self._value
             try:
-                self._value = self._parse(self._gateway.read_params(self.KNOBS))
+                self._value = self._parse(self._gateway.call("read_params", names=self.KNOBS))
             except GatewayError:
                 if self._value is None:
                     raise

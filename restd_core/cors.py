@@ -10,13 +10,12 @@ answers carry the headers too, so pages can read a 401.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 from pyramid.request import Request
 from pyramid.response import Response
 
-from . import settings as ini
-from .condor_settings import split_list
+from .settings import ServerSettings
 
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 ALLOWED_HEADERS = "Authorization"
@@ -26,9 +25,9 @@ Handler = Callable[[Request], Response]
 
 
 class CorsPolicy:
-    def __init__(self, settings: dict[str, Any]) -> None:
-        self.origins = frozenset(split_list(settings.get("restd.cors.origins") or ""))
-        self.credentials = ini.as_bool(settings, "restd.cors.allow_credentials", False)
+    def __init__(self, server: ServerSettings) -> None:
+        self.origins = frozenset(server.cors_origins)
+        self.credentials = server.cors_allow_credentials
         if "*" in self.origins and self.credentials:
             raise ValueError("restd.cors.origins = * cannot be combined with restd.cors.allow_credentials = true")
 
@@ -45,7 +44,7 @@ class CorsPolicy:
 
 
 def cors_tween_factory(handler: Handler, registry) -> Handler:
-    policy = CorsPolicy(registry.settings)
+    policy = CorsPolicy(registry.restd_settings)
     if not policy.origins:
         return handler
 
@@ -69,7 +68,7 @@ def cors_tween_factory(handler: Handler, registry) -> Handler:
 
 
 def includeme(config) -> None:
-    CorsPolicy(config.get_settings())  # a contradictory setting stops the start-up
+    CorsPolicy(config.registry.restd_settings)  # a contradictory setting stops the start-up
     # Above the request guard: its 400s carry the CORS headers too.
     config.add_tween("restd_core.cors.cors_tween_factory",
                      under=("restd_core.metrics.metrics_tween_factory", "restd_core.tweens.request_log_tween_factory"))

@@ -11,7 +11,6 @@ from cornice import Service
 from pyramid.request import Request
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from . import settings as ini
 from .errors import RETRY_AFTER_SECONDS, Errno, error_response
 from .gateway import Gateway, GatewayError, Timeout
 from .responses import json_response
@@ -20,8 +19,6 @@ log = logging.getLogger(__name__)
 
 #: Daemons that must answer for the server to be ready, in the order asked.
 READY_DAEMONS = ("collector", "schedd")
-#: Seconds each of them has to answer (``restd.readyz.timeout``).
-READY_TIMEOUT = 3.0
 
 root = Service(name="root", path="/", description="What this server is and which plugins it runs")
 healthz = Service(name="healthz", path="/healthz", description="Liveness: the process answers (no HTCondor call)")
@@ -76,7 +73,7 @@ class Readiness:
         answers = {}
         for daemon in READY_DAEMONS:
             try:
-                answers[daemon] = self._gateway.ping(daemon, timeout=self._timeout)
+                answers[daemon] = self._gateway.call("ping", daemon=daemon, timeout=self._timeout, target=daemon)
             except GatewayError as exc:
                 log.warning("not ready: %s: %s", daemon, exc.message)
                 timed_out = isinstance(exc, Timeout)
@@ -98,8 +95,7 @@ def get_readyz(request: Request):
 
 
 def includeme(config) -> None:
-    timeout = ini.as_float(config.get_settings(), "restd.readyz.timeout", READY_TIMEOUT)
-    config.registry.readiness = Readiness(config.registry.gateway, timeout)
+    config.registry.readiness = Readiness(config.registry.gateway, config.registry.restd_settings.readyz_timeout)
     config.add_cornice_service(root)
     config.add_cornice_service(healthz)
     config.add_cornice_service(readyz)

@@ -27,11 +27,10 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from . import settings as ini
 from .errors import Errno, error_response
 from .gateway import CallerSlots
+from .settings import ServerSettings, SettingError
 
-CONCURRENT_CALLS = "restd.limits.concurrent_calls"
 RATE = "restd.limits.rate"
 
 
@@ -46,13 +45,6 @@ def caller_key(request: Request) -> str | None:
     return limit_key(request, request.identity) if limit_key is not None else userid
 
 
-def caller_slots(settings: dict, workers: int) -> CallerSlots | None:
-    per_caller = ini.as_int(settings, CONCURRENT_CALLS, max(workers - 1, 1))
-    if per_caller < 0:
-        raise ValueError(f"setting {CONCURRENT_CALLS} must be 0 (no limit) or more, not {per_caller}")
-    return CallerSlots(per_caller) if per_caller else None
-
-
 class RateLimit:
     """``rate`` (``limits``' notation) per caller key. Its storage keeps a
     timer thread: it is made in the process that serves, on first use."""
@@ -61,7 +53,7 @@ class RateLimit:
         try:
             self.item = parse(rate)
         except ValueError:
-            raise ValueError(f"setting {RATE} must be a rate such as 20/second, not {rate!r}") from None
+            raise SettingError(f"setting {RATE} must be a rate such as 20/second, not {rate!r}") from None
         self._limiter: MovingWindowRateLimiter | None = None
         self._pid = 0
 
@@ -99,9 +91,8 @@ def rate_limited_view(view: Callable, info) -> Callable:
 
 
 def includeme(config) -> None:
-    settings = config.get_settings()
-    config.registry.restd_caller_slots = caller_slots(settings, config.registry.gateway.workers)
-    rate = settings.get(RATE)
-    config.registry.restd_rate_limit = RateLimit(rate) if rate else None
+    server: ServerSettings = config.registry.restd_settings
+    config.registry.restd_caller_slots = CallerSlots(server.concurrent_calls) if server.concurrent_calls else None
+    config.registry.restd_rate_limit = RateLimit(server.limits_rate) if server.limits_rate else None
     # Outside the response cache's deriver: an answer from the cache counts too.
     config.add_view_deriver(rate_limited_view, under="decorated_view", over="cached_view")

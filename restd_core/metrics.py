@@ -22,9 +22,7 @@ from prometheus_client.core import CounterMetricFamily
 from pyramid.request import Request
 from pyramid.response import Response
 
-from . import settings as ini
 from .gateway import Gateway, GatewayError, Throttled, Unavailable
-from .gateway.kinds import DAEMON_TYPES
 
 #: Seconds; up to past the longest gateway timeout one would configure.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
@@ -65,9 +63,11 @@ class Metrics:
         self.call_seconds.labels(op, daemon).observe(seconds)
         if error is not None and (isinstance(error, (Unavailable, Throttled)) or error.status >= 500):
             failed = error.details.get("daemon")
-            self.call_failures.labels(op, failed if failed in DAEMONS else daemon, error.kind).inc()
+            self.call_failures.labels(op, failed if failed in self.daemons else daemon, error.kind).inc()
 
     def watch_gateway(self, gateway: Gateway) -> None:
+        #: The daemons a failed call may name (its details come from the worker).
+        self.daemons = gateway.operations.daemons
         gateway.observers.append(self.observe_call)
         self.registry.register(_WorkerReplacements(gateway))
 
@@ -90,8 +90,6 @@ class _WorkerReplacements:
 #: at will, and every new label value is a new time series for good.
 KNOWN_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"})
 OTHER = "other"
-#: The daemons a failed call may name (its details come from the worker).
-DAEMONS = frozenset({*DAEMON_TYPES, "config"})
 _STATUSES = frozenset(str(int(status)) for status in HTTPStatus)
 
 
@@ -136,7 +134,7 @@ def get_metrics(request: Request) -> Response:
 
 def includeme(config) -> None:
     config.registry.metrics = Metrics()
-    if not ini.as_bool(config.get_settings(), "restd.metrics", True):
+    if not config.registry.restd_settings.metrics:
         return
     config.registry.metrics.watch_gateway(config.registry.gateway)
     config.add_tween("restd_core.metrics.metrics_tween_factory", under="restd_core.tweens.request_log_tween_factory")

@@ -9,11 +9,11 @@ import, stops the start-up with an error that names it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from importlib.metadata import EntryPoint, entry_points
 
 from pyramid.config import Configurator
 
-from .condor_settings import split_list
 
 log = logging.getLogger(__name__)
 
@@ -37,25 +37,28 @@ def load(entry_point: EntryPoint, group: str):
         ) from exc
 
 
-def wanted(setting: str | None, found: dict[str, EntryPoint], group: str) -> list[str]:
-    """The plugin names a setting asks for, in its order; ``*`` (or no
-    setting) is every installed one, sorted."""
-    names = split_list(setting or "*")
-    if names == ["*"]:
+def wanted(names: Sequence[str], found: dict[str, EntryPoint], group: str) -> list[str]:
+    """The plugin names a setting asks for, in its order; ``*`` is every
+    installed one, sorted."""
+    if list(names) == ["*"]:
         return sorted(found)
     missing = [name for name in names if name not in found]
     if missing:
         raise PluginError(
             f"{group} plugin(s) {', '.join(missing)} not installed; installed: {', '.join(sorted(found)) or 'none'}"
         )
-    return names
+    return list(names)
 
 
-def include_endpoints(config: Configurator) -> list[str]:
-    """Include every endpoint plugin the settings ask for; returns their names."""
+def include_endpoints(config: Configurator, names: Sequence[str]) -> list[str]:
+    """Include every endpoint plugin ``names`` asks for (``restd.endpoints``);
+    returns their names."""
     found = available(ENDPOINTS_GROUP)
-    names = wanted(config.get_settings().get("restd.endpoints"), found, ENDPOINTS_GROUP)
+    names = wanted(names, found, ENDPOINTS_GROUP)
     for name in names:
-        config.include(load(found[name], ENDPOINTS_GROUP))
+        plugin = load(found[name], ENDPOINTS_GROUP)
+        if not callable(getattr(plugin, "includeme", plugin)):
+            raise PluginError(f"{ENDPOINTS_GROUP} plugin {name!r} ({found[name].value}) has no includeme(config)")
+        config.include(plugin)
         log.info("endpoint plugin %s enabled", name)
     return names

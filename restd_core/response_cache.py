@@ -31,11 +31,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from pyramid.request import Request
 from pyramid.response import Response
 
-from . import settings as ini
 from .gateway import admit
 from .responses import etag_of
+from .settings import ServerSettings
 
-DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 _KEPT_HEADERS = ("Content-Type", "Link")
 
 CacheKey = tuple[Any, ...]
@@ -86,7 +85,7 @@ class _Flight:
 class ResponseCache:
     """Snapshots by key, each for ``ttl`` seconds, at most ``max_bytes`` in all."""
 
-    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, max_bytes: int = ServerSettings.cache_max_bytes, clock: Callable[[], float] = time.monotonic) -> None:
         self.max_bytes = max_bytes
         self._clock = clock
         self._lock = threading.Lock()
@@ -171,10 +170,8 @@ def cache_key(request: Request, parameters: frozenset[str]) -> CacheKey:
 
 def cache_ttl(request: Request) -> float:
     """The ini's ``restd.cache.ttl`` if set, else HTCondor's RESTD_CACHE_TTL."""
-    configured = request.registry.settings.get("restd.cache.ttl")
-    if configured not in (None, ""):
-        return ini.as_float(request.registry.settings, "restd.cache.ttl", 0.0)
-    return request.condor_settings.cache_ttl
+    configured = request.registry.restd_settings.cache_ttl
+    return configured if configured is not None else request.condor_settings.cache_ttl
 
 
 def cached_view(view, info):
@@ -214,7 +211,7 @@ class _CacheCounters:
 
 
 def includeme(config) -> None:
-    cache = ResponseCache(ini.as_int(config.get_settings(), "restd.cache.max_bytes", DEFAULT_MAX_BYTES))
+    cache = ResponseCache(config.registry.restd_settings.cache_max_bytes)
     config.registry.response_cache = cache
     config.add_view_deriver(cached_view)
     metrics = getattr(config.registry, "metrics", None)

@@ -13,16 +13,12 @@ from pyramid.response import Response
 JSON_CONTENT_TYPE = "application/json"
 
 
-#: The ini setting of the server's public base URL (``https://restd.example.org``).
-PUBLIC_URL_SETTING = "restd.public_url"
-
-
 def public_url(request: Request, path: str) -> str:
     """A link to ``path`` on this server: under ``restd.public_url`` if the
     ini sets it, else a relative reference (RFC 3986: resolved against the
     request's own URL). Never from the request's ``Host``: answers are
     cached and shared, and a caller chooses its Host header."""
-    base = request.registry.settings.get(PUBLIC_URL_SETTING)
+    base = request.registry.restd_settings.public_url
     quoted = quote(path, safe="/:@!$&'()*+,;=")
     return f"{base.rstrip('/')}{quoted}" if base else quoted
 

@@ -29,10 +29,9 @@ from pyramid.httpexceptions import HTTPForbidden
 from pyramid.request import Request, RequestLocalCache
 from pyramid.response import Response
 
-from . import settings as ini
-from .condor_settings import split_list
 from .errors import RETRY_AFTER_SECONDS, Errno, error_response
 from .plugins import PluginError, available, load
+from .settings import ServerSettings, split_list
 
 log = logging.getLogger(__name__)
 
@@ -152,17 +151,40 @@ def auth_error_view(exc: AuthError, request: Request) -> Response:
 
 # ------------------------------------------------------------- start-up --
 
-def load_plugin(settings: dict[str, Any]) -> tuple[str, AuthPlugin]:
-    """The auth plugin ``restd.auth`` names, made from the settings."""
-    name = (settings.get("restd.auth") or DEFAULT_PLUGIN).strip()
+#: What an auth plugin must have: name -> what it is, for the start-up's error.
+REQUIRED = {"identity": "identity(request)", "permits": "permits(request, identity, permission)"}
+#: What it may have: name -> (whether a value fits, what it is).
+OPTIONAL: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "challenge": (lambda value: isinstance(value, str), "challenge, the WWW-Authenticate value (a str)"),
+    "openapi_security_schemes": (lambda value: isinstance(value, dict), "openapi_security_schemes (a dict)"),
+    "limit_key": (callable, "limit_key(request, identity)"),
+}
+
+
+def lacking(plugin: object) -> list[str]:
+    """What of ``REQUIRED`` and ``OPTIONAL`` the plugin lacks or has wrong."""
+    missing = [what for attribute, what in REQUIRED.items() if not callable(getattr(plugin, attribute, None))]
+    missing += [what for attribute, (fits, what) in OPTIONAL.items()
+                if hasattr(plugin, attribute) and not fits(getattr(plugin, attribute))]
+    return missing
+
+
+def load_plugin(name: str, settings: dict[str, Any]) -> AuthPlugin:
+    """The auth plugin ``name``, made from the ini's settings (it reads its
+    own), checked to have what the security policy calls."""
     found = available(AUTH_GROUP)
     if name not in found:
         raise PluginError(f"{AUTH_GROUP} plugin {name!r} not installed; installed: {', '.join(sorted(found)) or 'none'}")
     factory: AuthPluginFactory = load(found[name], AUTH_GROUP)
     try:
-        return name, factory(settings)
+        plugin = factory(settings)
     except Exception as exc:
         raise PluginError(f"{AUTH_GROUP} plugin {name!r} failed to start: {type(exc).__name__}: {exc}") from exc
+    missing = lacking(plugin)
+    if missing:
+        raise PluginError(f"{AUTH_GROUP} plugin {name!r} ({found[name].value}) does not have "
+                          f"what the security policy calls: {', '.join(missing)}")
+    return plugin
 
 
 def _is_loopback(host: str) -> bool:
@@ -187,11 +209,11 @@ def listen_addresses(ini_file: str, server: str = "main") -> list[str]:
     return [section.get("host", "0.0.0.0")]
 
 
-def check_open_server(settings: dict[str, Any]) -> None:
+def check_open_server(server: ServerSettings) -> None:
     """Refuse to serve everyone beyond this machine unless the ini says so."""
-    ini_file = settings.get("restd.ini_file")
+    ini_file = server.ini_file
     exposed = [host for host in (listen_addresses(ini_file) if ini_file else []) if not _is_loopback(host)]
-    if exposed and not ini.as_bool(settings, "restd.auth.allow_open", False):
+    if exposed and not server.auth_allow_open:
         raise PluginError(
             f"restd.auth = none lets anyone read the pool, and the server listens on {', '.join(exposed)}; "
             "choose an auth plugin, listen on localhost only, or set restd.auth.allow_open = true"
@@ -199,10 +221,11 @@ def check_open_server(settings: dict[str, Any]) -> None:
 
 
 def includeme(config) -> None:
-    settings = config.get_settings()
-    name, plugin = load_plugin(settings)
+    server: ServerSettings = config.registry.restd_settings
+    name = server.auth.strip()
+    plugin = load_plugin(name, config.get_settings())
     if name == DEFAULT_PLUGIN:
-        check_open_server(settings)
+        check_open_server(server)
     log.info("auth plugin %s enabled", name)
     config.registry.restd_auth = plugin
     config.registry.restd_security_policy = policy = SecurityPolicy(plugin)

@@ -1,37 +1,183 @@
-"""Typed reading of the ini's ``restd.*`` settings."""
+"""Every ini setting, declared once: name, type, default, meaning.
+
+A table is a frozen dataclass whose fields are ``setting(...)``s; its
+field's type is the setting's type. ``parse(Table, raw)`` reads the ini's
+strings once, at start-up, into a typed object; a value that does not fit
+stops the start-up with an error that names the setting. The core's table
+is ``ServerSettings`` (``registry.restd_settings``); a plugin declares its
+own table the same way (``restd_plugins.auth.kbase.KBaseSettings``). The
+README's settings tables list exactly these (``tests/test_settings.py``).
+"""
 from __future__ import annotations
 
+import dataclasses
+import re
+import types
+import typing
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+T = TypeVar("T")
+
+_LIST_SEPARATORS = re.compile(r"[\s,]+")
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
-def as_int(settings: Mapping[str, Any], key: str, default: int) -> int:
-    return _convert(settings, key, default, int)
+class SettingError(ValueError):
+    """An ini setting whose value does not fit its declaration."""
 
 
-def as_float(settings: Mapping[str, Any], key: str, default: float) -> float:
-    return _convert(settings, key, default, float)
+def split_list(value: object) -> list[str]:
+    """A list setting or HTCondor list knob (comma- or space-separated) as a list."""
+    if value is None:
+        return []
+    return [item for item in _LIST_SEPARATORS.split(str(value)) if item]
 
 
-def as_bool(settings: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = settings.get(key)
-    if value is None or value == "":
-        return default
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"setting {key} must be true or false, not {value!r}")
+def setting(name: str, default: Any, meaning: str, *, minimum: float | None = None, shown: str | None = None) -> Any:
+    """A field of a settings table: the ini's ``name``, its ``default``, what
+    it means (the README says the same), the lowest value it may take, and
+    how the README shows the default when it is not the value itself."""
+    metadata = {"name": name, "meaning": meaning, "minimum": minimum, "shown": shown}
+    if isinstance(default, (list, dict, set)):
+        raise TypeError("a setting's default must be immutable (a tuple for a list)")
+    return field(default=default, metadata=metadata)
 
 
-def _convert(settings: Mapping[str, Any], key: str, default, kind):
-    value = settings.get(key)
-    if value is None or value == "":
-        return default
-    try:
-        return kind(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"setting {key} must be a number, not {value!r}") from None
+@dataclass(frozen=True)
+class Declared:
+    """One declared setting, as documentation sees it."""
+
+    name: str
+    default: str
+    meaning: str
+
+
+def declared(table: type) -> list[Declared]:
+    return [
+        Declared(f.metadata["name"], f.metadata["shown"] or _shown(f.default), f.metadata["meaning"])
+        for f in dataclasses.fields(table)
+    ]
+
+
+def _shown(default: Any) -> str:
+    if default is None:
+        return "(none)"
+    if isinstance(default, bool):
+        return "`true`" if default else "`false`"
+    if isinstance(default, tuple):
+        return f"`{' '.join(default)}`" if default else "(none)"
+    if isinstance(default, str):
+        return f"`{default}`"
+    return f"{default:g}" if isinstance(default, float) else str(default)
+
+
+def parse(table: type[T], raw: Mapping[str, Any]) -> T:
+    """``table`` with the values ``raw`` (the ini's settings) gives; an
+    absent or empty setting takes its default."""
+    hints = typing.get_type_hints(table)
+    values = {}
+    for f in dataclasses.fields(table):
+        name, value = f.metadata["name"], raw.get(f.metadata["name"])
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        values[f.name] = _converted(name, value, hints[f.name], f.metadata["minimum"])
+    return table(**values)
+
+
+def _converted(name: str, value: Any, kind: Any, minimum: float | None) -> Any:
+    options = [option for option in typing.get_args(kind) if option is not type(None)]
+    if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
+        kind = options[0]  # "X | None": an absent setting is None, a given one an X
+    text = str(value).strip()
+    if typing.get_origin(kind) is Literal:
+        if text not in typing.get_args(kind):
+            raise SettingError(f"setting {name} must be one of {', '.join(typing.get_args(kind))}, not {text!r}")
+        return text
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if text.lower() not in _TRUE | _FALSE:
+            raise SettingError(f"setting {name} must be true or false, not {text!r}")
+        return text.lower() in _TRUE
+    if kind in (int, float):
+        try:
+            number = kind(text)
+        except ValueError:
+            raise SettingError(f"setting {name} must be {'an integer' if kind is int else 'a number'}, "
+                               f"not {text!r}") from None
+        if minimum is not None and number < minimum:
+            raise SettingError(f"setting {name} must be {minimum:g} or more, not {text}")
+        return number
+    if typing.get_origin(kind) is tuple:
+        return tuple(split_list(text))
+    return text
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """The core's settings (``[app:main]`` of the ini file)."""
+
+    endpoints: tuple[str, ...] = setting(
+        "restd.endpoints", ("*",),
+        "endpoint plugins to turn on, by entry-point name (`jobs status config`), `*` for all installed")
+    includes: tuple[str, ...] = setting(
+        "restd.includes", (),
+        "more modules to include (`config.include`) after the endpoint plugins, by dotted name: a plugin that "
+        "is not an installed package")
+    auth: str = setting("restd.auth", "none", "the auth plugin (entry-point group `restd.auth`): `none`, "
+                        "`kbase`, `static-token`, or a third party's")
+    auth_allow_open: bool = setting(
+        "restd.auth.allow_open", False, "let `restd.auth = none` serve a listen address that is not loopback")
+    ini_file: str = setting(
+        "restd.ini_file", "", "the ini file whose `[server:main]` the open-server check reads (PasteDeploy's "
+        "own file by default)", shown="the loaded ini")
+    gateway_workers: int = setting(
+        "restd.gateway.workers", 3, "worker processes making HTCondor calls (concurrent queries)", minimum=1)
+    gateway_timeout: float = setting(
+        "restd.gateway.timeout", 20.0, "seconds the HTCondor calls of one request may take together; past it: "
+        "503 with `Retry-After`, and the worker is replaced", minimum=0.001)
+    gateway_listing_parts: int = setting(
+        "restd.gateway.listing_parts", 2, "with the response cache off, a queue listing is split between up to "
+        "this many idle workers, which query and convert their parts at the same time (1: never split); a split "
+        "always leaves one worker idle, so with 2 workers nothing is split; a cached listing is always one query",
+        minimum=1)
+    condor_jwt_token: str | None = setting(
+        "restd.condor_jwt_token", None, "an HTCondor IDTOKEN for the server's queries (`CONDOR_JWT_TOKEN` in "
+        "the environment comes first)")
+    config_reload_seconds: float = setting(
+        "restd.config_reload_seconds", 5.0, "HTCondor's config files (and the `RESTD_*` knobs) are re-read at "
+        "most this often", minimum=0)
+    readyz_timeout: float = setting(
+        "restd.readyz.timeout", 3.0, "seconds each daemon has to answer `/readyz`", minimum=0.001)
+    metrics: bool = setting("restd.metrics", True, "serve `/metrics` and count")
+    access_log_format: Literal["kv", "json"] = setting(
+        "restd.access_log.format", "kv", "the access log's lines: `kv` (key=value) or `json`")
+    cache_ttl: float | None = setting(
+        "restd.cache.ttl", None, "seconds an answer is served from the response cache (0: off); unset: "
+        "HTCondor's `RESTD_CACHE_TTL` (default 2)", minimum=0, shown="`RESTD_CACHE_TTL`")
+    cache_max_bytes: int = setting(
+        "restd.cache.max_bytes", 256 * 1024 * 1024, "bytes the response cache holds at most (keys and "
+        "bookkeeping counted)", minimum=0, shown="268435456 (256 MiB)")
+    cors_origins: tuple[str, ...] = setting(
+        "restd.cors.origins", (), "origins whose browser pages may call the API (`*` for any)")
+    cors_allow_credentials: bool = setting(
+        "restd.cors.allow_credentials", False, "let those pages send cookies and `Authorization` (not with `*`)")
+    limits_concurrent_calls: int | None = setting(
+        "restd.limits.concurrent_calls", None, "requests of one caller inside HTCondor calls (or waiting for "
+        "another's answer) at once; beyond it 429 at once (0: no limit)", minimum=0,
+        shown="workers - 1 (at least 1)")
+    limits_rate: str | None = setting(
+        "restd.limits.rate", None, "requests per caller over the routes that need a permission, in `limits`' "
+        "notation (`20/second`, `600 per minute`); beyond it 429")
+    public_url: str | None = setting(
+        "restd.public_url", None, "the server's public base URL (`https://restd.example.org`) for the links it "
+        "sends (`Link: rel=\"next\"`); without it they are relative references")
+
+    @property
+    def concurrent_calls(self) -> int:
+        """Per caller; 0: no limit."""
+        if self.limits_concurrent_calls is None:
+            return max(self.gateway_workers - 1, 1)
+        return self.limits_concurrent_calls

@@ -82,10 +82,7 @@ FORMATS: dict[str, Callable[[dict[str, Any]], str]] = {"kv": format_kv, "json": 
 
 
 def request_log_tween_factory(handler: Callable[[Request], Response], registry) -> Callable[[Request], Response]:
-    name = registry.settings.get("restd.access_log.format") or "kv"
-    if name not in FORMATS:
-        raise ValueError(f"setting restd.access_log.format must be one of {', '.join(FORMATS)}, not {name!r}")
-    render = FORMATS[name]
+    render = FORMATS[registry.restd_settings.access_log_format]
 
     def tween(request: Request) -> Response:
         request.request_id = request_id_of(request)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 import webtest
 
-from restd_core import main
+from restd_core.app import main
 
 from . import fake_auth2
 from .pool import SubmittedJobs, remove_test_jobs, start_pool, submit_leaky_jobs, submit_test_jobs

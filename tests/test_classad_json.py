@@ -4,7 +4,7 @@ from __future__ import annotations
 import classad2
 import orjson
 
-from restd_core.classad_json import ads_to_dicts, ads_to_json
+from restd_core.gateway.worker.classads import ads_to_dicts, ads_to_json
 
 
 def ad_to_dict(ad: classad2.ClassAd) -> dict:

@@ -10,11 +10,11 @@ import pytest
 import requests
 import waitress.server
 
-from restd_core import main
+from restd_core.app import main
 
 from .conftest import TEST_SETTINGS
 
-FAULTY = {**TEST_SETTINGS, "restd.gateway.bindings": "tests.fakes.faulty_bindings", "restd.endpoints": "jobs"}
+FAULTY = {**TEST_SETTINGS, "restd.includes": "tests.fakes.faulty_plugin", "restd.endpoints": "jobs"}
 
 
 @pytest.fixture
@@ -33,12 +33,12 @@ def faulty_app():
 
 
 def worker_pid(app) -> int:
-    return app.get("/v1/jobs/pid").json[0]["classad"]["clusterid"]
+    return app.get("/faulty/pid").json
 
 
 def test_a_call_past_the_timeout_is_503_with_retry_after(faulty_app):
     app = faulty_app(**{"restd.gateway.timeout": "0.5"})
-    answer = app.get("/v1/jobs/slow-30", status=503)
+    answer = app.get("/faulty/slow-30", status=503)
     assert answer.json["errno"] == 202
     assert answer.headers["Retry-After"].isdigit()
 
@@ -46,26 +46,26 @@ def test_a_call_past_the_timeout_is_503_with_retry_after(faulty_app):
 def test_a_timed_out_worker_is_replaced_and_the_next_call_succeeds(faulty_app):
     app = faulty_app(**{"restd.gateway.timeout": "0.5", "restd.gateway.workers": "1"})
     before = worker_pid(app)
-    app.get("/v1/jobs/slow-30", status=503)
+    app.get("/faulty/slow-30", status=503)
     assert worker_pid(app) != before
 
 
 def test_a_worker_that_dies_is_503_and_then_replaced(faulty_app):
     app = faulty_app(**{"restd.gateway.workers": "1"})
     before = worker_pid(app)
-    assert app.get("/v1/jobs/crash", status=503).json["errno"] == 201
+    assert app.get("/faulty/crash", status=503).json["errno"] == 201
     assert worker_pid(app) != before
 
 
 def test_when_every_worker_stays_busy_the_next_call_is_503(faulty_app):
     app = faulty_app(**{"restd.gateway.timeout": "1", "restd.gateway.workers": "1", "restd.config_reload_seconds": "600"})
-    app.get("/v1/jobs/fast")  # reads the RESTD_* knobs once, for the whole test
-    slow = threading.Thread(target=app.get, args=("/v1/jobs/slow-3",), kwargs={"status": 503})
+    app.get("/faulty/fast")  # the worker is up
+    slow = threading.Thread(target=app.get, args=("/faulty/slow-3",), kwargs={"status": 503})
     slow.start()
     while app.app.registry.gateway.idle_workers and slow.is_alive():
         time.sleep(0.01)
     try:
-        assert app.get("/v1/jobs/DEFAULT", status=503).json["errno"] == 202
+        assert app.get("/faulty/fast", status=503).json["errno"] == 202
     finally:
         slow.join()
 
@@ -73,18 +73,18 @@ def test_when_every_worker_stays_busy_the_next_call_is_503(faulty_app):
 @pytest.mark.parametrize("workers", ["2", "3"], ids=["unsplit", "split-listing"])
 def test_a_cheap_request_is_answered_while_a_slow_listing_is_in_flight(faulty_app, workers):
     app = faulty_app(**{"restd.gateway.timeout": "10", "restd.gateway.workers": workers})
-    app.get("/v1/jobs/fast")  # every worker started and idle: the slow listing may be split
+    app.get("/faulty/fast")  # every worker started and idle: the slow call may be split
     server = waitress.server.create_server(app.app, host="127.0.0.1", port=0, threads=4)
     serving = threading.Thread(target=server.run, daemon=True)
     serving.start()
     base = f"http://127.0.0.1:{server.effective_port}"
     try:
-        slow = threading.Thread(target=requests.get, args=(f"{base}/v1/jobs/slow-4",), kwargs={"timeout": 30})
+        slow = threading.Thread(target=requests.get, args=(f"{base}/faulty/split/slow-4",), kwargs={"timeout": 30})
         slow.start()
         while app.app.registry.gateway.idle_workers == int(workers) and slow.is_alive():
             time.sleep(0.01)  # the slow listing has its worker(s)
         assert requests.get(f"{base}/healthz", timeout=30).status_code == 200
-        assert requests.get(f"{base}/v1/jobs/fast", timeout=30).json() == []
+        assert requests.get(f"{base}/faulty/fast", timeout=30).json() == "ok"
         assert slow.is_alive(), "the cheap requests were answered before the slow one ended"
         slow.join()
     finally:

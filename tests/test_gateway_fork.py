@@ -1,7 +1,7 @@
 """The gateway across a fork of a process that has used it (a server that
 forks after answering, code that forks): the child calls through worker
 processes of its own, and the parent's stay its own, untouched. Uses the
-fake bindings (``tests.fakes.faulty_bindings``: ``/v1/jobs/pid`` answers the
+fake operation (``tests.fakes.faulty_plugin``: ``/faulty/pid`` answers the
 worker's process id)."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import signal
 
 import webtest
 
-from restd_core import main
+from restd_core.app import main
 
 from .test_gateway_faults import FAULTY, worker_pid
 from .wsgi_servers import PATIENCE, Process, wait_until

@@ -4,7 +4,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from restd_core.json_keys import lowered, lowered_by_parsing
+from restd_core.gateway.worker.json_keys import lowered, lowered_by_parsing
 
 AD = {"ClusterId": 1, "Nested": {"InnerKey": [{"DeepKey": True}]}, "Cmd": "/Bin/Sleep", "Args": ["A", "B: C"]}
 AD_LOWERED = {"clusterid": 1, "nested": {"innerkey": [{"deepkey": True}]}, "cmd": "/Bin/Sleep", "args": ["A", "B: C"]}

@@ -6,7 +6,8 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from restd_core.gateway.raw import EncodedItems, merged, shaped
+from restd_core.gateway.wire import EncodedItems, merged
+from restd_core.gateway.worker.encoding import encoded_items
 
 
 def part(*jobs: tuple[int, int]) -> EncodedItems:
@@ -44,14 +45,9 @@ def test_empty_parts_make_an_empty_array():
     assert merged([part()]).body == b"[]"
 
 
-def as_is(keys: list, texts: list[str]) -> list[str]:
-    """A shape that keeps each text as it is."""
-    return texts
-
-
 def test_every_key_of_a_long_listing_is_lowered_even_where_a_pass_needs_parsing():
     texts = [orjson.dumps({"Id": n, "Args": 'say "Hi": now' if n == 700 else "Keep Case"}).decode() for n in range(1200)]
-    items = shaped(list(range(1200)), texts, f"{__name__}:as_is")
+    items = encoded_items(list(range(1200)), texts)
     body = b"".join(items.pieces)
     assert orjson.loads(b"[" + body + b"]")[699:701] == [
         {"id": 699, "args": "Keep Case"}, {"id": 700, "args": 'say "Hi": now'},

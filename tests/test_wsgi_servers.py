@@ -137,13 +137,13 @@ def never_answered(server: Server, path: str) -> None:
 
 def test_a_worker_busy_in_a_call_ends_when_its_server_is_killed(condor_config: str, tmp_path):
     """It reads no EOF while busy: Linux's SIGTERM on its server's death ends it."""
-    fake = {"restd.gateway.bindings": "tests.fakes.faulty_bindings", "restd.endpoints": "jobs", "restd.gateway.timeout": "600"}
+    fake = {"restd.includes": "tests.fakes.faulty_plugin", "restd.gateway.timeout": "600"}
     server = Server("gunicorn", tmp_path, 1, fake)
     try:
-        server.warm("/v1/jobs/fast")
+        server.warm("/faulty/fast")
         gateways = server.gateways()
         orphans = [worker for workers in gateways.values() for worker in workers]
-        threading.Thread(target=never_answered, args=(server, "/v1/jobs/slow-600"), daemon=True).start()
+        threading.Thread(target=never_answered, args=(server, "/faulty/slow-600"), daemon=True).start()
         assert wait_until(lambda: any(worker.waiting_in() == "hrtimer_nanosleep" for worker in orphans))  # the fake's sleep
         sigkill(list(gateways))
         assert gone(orphans), "a busy worker outlived its server"

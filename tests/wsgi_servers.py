@@ -25,8 +25,8 @@ from .conftest import TEST_SETTINGS
 BIN = Path(sys.executable).parent
 PROJECT = Path(__file__).resolve().parent.parent
 PATIENCE = 60.0
-#: How a gateway worker process is started (restd_core/gateway/workers.py).
-GATEWAY_WORKER = "-m restd_core.gateway "
+#: How a gateway worker process is started (restd_core/gateway/pool.py).
+GATEWAY_WORKER = "-m restd_core.gateway.worker "
 #: Server processes (of gunicorn and uWSGI) x gateway workers of the servers under test.
 PROCESSES = 2
 GATEWAY_WORKERS = 2
@@ -192,7 +192,7 @@ class Server:
         self.processes = 1 if name.startswith("pserve") else PROCESSES
         self.log = directory / f"{name}-{self.port}.log"
         env = {**os.environ, "RESTD_INI": str(self.ini), "_CONDOR_RESTD_CACHE_TTL": "0",
-               "PYTHONPATH": str(PROJECT)}  # the fake bindings of tests/fakes, for tests that use them
+               "PYTHONPATH": str(PROJECT)}  # the fake operation of tests/fakes, for tests that use them
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
                 COMMANDS[name](self.ini, f"127.0.0.1:{self.port}"), env=env, cwd=directory,

@@ -1,9 +1,14 @@
-"""The one gateway to HTCondor.
+"""The one gateway to HTCondor: the mechanism that runs operations in
+worker processes.
 
-``Gateway`` is what endpoint plugins use (``request.gateway``); every call
-runs in a worker process (``workers``) where ``bindings``, the only module
-that imports ``htcondor2``, does the work. Errors come out as
-``GatewayError`` subclasses that carry their HTTP status.
+``Gateway`` is what views use (``request.gateway``): ``call(name,
+**arguments)`` runs the operation registered under ``name``
+(``operations``) in a worker process (``pool``), within the request's
+HTCondor time budget (``deadline``) and its caller's slots
+(``admission``), and answers what it returned, raw JSON bytes passed on as
+they are (``wire``); its errors come out as ``GatewayError`` subclasses
+that carry their HTTP status (``errors``). What runs in the workers is the
+package ``worker``, never imported here.
 """
 from __future__ import annotations
 
@@ -15,15 +20,15 @@ from typing import Any
 
 from .admission import CallerSlots, admit, caller
 from .errors import BadQuery, Busy, GatewayError, NotFound, Throttled, Timeout, Unavailable
-from .raw import JsonBody, RawJson, merged
-from .workers import WorkerPool
+from .operations import Operation, OperationError, Operations
+from .pool import WorkerPool
+from .wire import EncodedItems, JsonBody, RawJson, merged
 
 __all__ = [
-    "Gateway", "GatewayError", "JsonBody", "RawJson", "BadQuery", "Busy", "NotFound", "Throttled", "Timeout",
-    "Unavailable", "CallerSlots", "admit", "caller", "deadline",
+    "Gateway", "GatewayError", "JsonBody", "RawJson", "EncodedItems", "merged", "BadQuery", "Busy", "NotFound",
+    "Throttled", "Timeout", "Unavailable", "CallerSlots", "admit", "caller", "deadline", "Operation",
+    "OperationError", "Operations",
 ]
-
-BINDINGS = "restd_core.gateway.bindings"
 
 #: Told of every call once it ends: ``(operation, daemon, seconds, error or None)``.
 CallObserver = Callable[[str, str, float, "GatewayError | None"], None]
@@ -43,99 +48,78 @@ def deadline(seconds: float) -> Iterator[None]:
         _deadline.reset(token)
 
 
-class Gateway:
-    """Typed HTCondor queries, each run in a worker process with a timeout."""
+class UnknownOperation(GatewayError):
+    """A view named an operation that no plugin registered (a bug: 500)."""
 
-    def __init__(
-        self, workers: int = 3, timeout: float = 20.0, ops_module: str = BINDINGS, listing_parts: int = 2, **options: Any
-    ) -> None:
+
+class Gateway:
+    """Registered operations, each call run in a worker process with a timeout.
+
+    ``options`` go to each worker when it starts (the server's IDTOKEN, how
+    often to re-read HTCondor's configuration), with the table of
+    ``operations``, which must be frozen by the first call.
+    """
+
+    def __init__(self, operations: Operations, workers: int = 3, timeout: float = 20.0, **options: Any) -> None:
+        self.operations = operations
         self.timeout = timeout
         self.workers = workers
-        #: The most workers one split queue listing may use (1: never split).
-        self.listing_parts = max(1, listing_parts)
-        self._pool = WorkerPool(workers, timeout, ops_module, options)
+        self._pool = WorkerPool(workers, timeout, lambda: {**options, "operations": self._table()})
         self.observers: list[CallObserver] = []
 
-    def query_jobs(
-        self,
-        schedd: str,
-        source: str,
-        *,
-        shape: str,
-        constraint: str | None = None,
-        projection: list[str] = (),
-        cluster: int | None = None,
-        proc: int | None = None,
-        limit: int | None = None,
-        hidden: list[str] = (),
-        since: str | None = None,
-        group_by: str | None = None,
-        split: bool = False,
-    ) -> RawJson | JsonBody:
-        """Jobs of ``schedd`` (a name or ``DEFAULT``) from its queue
-        (``source="queue"``, in job-id order) or its history (newest first),
-        as a JSON array of what ``shape`` (``"module:function"``, importable
-        in the workers; see ``raw.shaped``) makes of each; encoded in the
-        workers and never decoded here; with ``group_by``, the grouped
-        answer (``raw.grouped``), made in the worker too.
+    def _table(self) -> dict[str, dict[str, str]]:
+        if not self.operations.frozen:
+            raise OperationError("the gateway's workers start only once the app is made")
+        return self.operations.table()
 
-        ``split``: a queue listing may be split between the workers that are
-        idle (up to ``listing_parts``), which query and encode their parts
-        at the same time: the bindings hold a worker's GIL for the whole
-        query, so one worker cannot convert ads while it waits for more.
-        A split never takes the last idle worker: a cheap call that comes
-        meanwhile must not queue behind the listing.
-        """
-        kwargs = {
-            "schedd": schedd, "source": source, "shape": shape, "constraint": constraint,
-            "projection": list(projection), "cluster": cluster, "proc": proc, "limit": limit,
-            "hidden": list(hidden), "since": since,
-        }
-        if group_by is not None:
-            return self._call("query_jobs", "schedd", None, **kwargs, group_by=group_by)
-        parts = 1
-        if split and source == "queue" and cluster is None:
-            parts = max(1, min(self.listing_parts, self._pool.idle - 1))
-        if parts == 1:
-            return merged([self._call("query_jobs", "schedd", None, **kwargs)], limit)
-        others = [
-            self._pool.submit(copy_context().run, self._call, "query_jobs", "schedd", None,
-                              **kwargs, part=part, parts=parts)
-            for part in range(1, parts)
-        ]
-        first = self._call("query_jobs", "schedd", None, **kwargs, part=0, parts=parts)
-        return merged([first, *(other.result() for other in others)], limit)
-
-    def read_params(self, names: list[str]) -> dict[str, Any]:
-        """The server's own HTCondor configuration values for ``names``."""
-        return self._call("read_params", "config", None, names=list(names))
-
-    def ping(self, daemon: str, timeout: float | None = None) -> dict[str, Any]:
-        """Whether ``daemon`` (``collector`` or ``schedd``, the default one)
-        answers within ``timeout`` seconds (the gateway's own by default):
-        ``{"name": ...}``, or an ``Unavailable``."""
-        return self._call("ping", daemon, timeout, daemon=daemon)
-
-    @property
-    def worker_replacements(self) -> int:
-        """How many worker processes were killed and replaced so far."""
-        return self._pool.replacements
-
-    def _call(self, op: str, daemon: str, timeout: float | None, /, **kwargs: Any) -> Any:
+    def call(self, name: str, /, *, daemon: str | None = None, timeout: float | None = None, **arguments: Any) -> Any:
+        """Run the operation ``name`` with ``arguments`` (plain data) in a
+        worker and answer what it returned. ``daemon``: which one this call
+        asks, if not the one the operation declares (one of the registry's
+        daemons: a metric label); ``timeout``: shorter than the gateway's."""
+        operation = self.operations.get(name)
+        if operation is None:
+            raise UnknownOperation(f"no HTCondor operation named {name!r} is registered")
+        if daemon is not None and daemon not in self.operations.daemons:
+            raise UnknownOperation(f"operation {name!r}: {daemon!r} is none of the registered operations' daemons")
+        label = daemon or operation.daemon
         started = time.perf_counter()
         error: GatewayError | None = None
         try:
             admit()
             return self._pool.call(
-                op, timeout=self._within_deadline(timeout), on_start=self._postpone_deadline, **kwargs
+                name, timeout=self._within_deadline(timeout), on_start=self._postpone_deadline, **arguments
             )
         except GatewayError as exc:
             error = exc
             raise
         finally:
             for observe in self.observers:
-                observe(op, daemon, time.perf_counter() - started, error)
+                observe(name, label, time.perf_counter() - started, error)
             del error  # it holds this frame through its traceback: a cycle only the full GC frees
+
+    def call_parts(self, name: str, parts: list[dict[str, Any]], /) -> list[Any]:
+        """The operation ``name`` once for each of ``parts`` (its arguments),
+        all at the same time, each in a worker of its own; their answers in
+        the same order."""
+        others = [self._pool.submit(copy_context().run, self.call, name, **arguments) for arguments in parts[1:]]
+        first = self.call(name, **parts[0])
+        return [first, *(other.result() for other in others)]
+
+    def spare_workers(self, wanted: int) -> int:
+        """How many of ``wanted`` workers one request may take at once now:
+        never the last idle one (a cheap call that comes meanwhile must not
+        queue behind it), and at least one."""
+        return max(1, min(wanted, self._pool.idle - 1))
+
+    @property
+    def idle_workers(self) -> int:
+        return self._pool.idle
+
+    @property
+    def worker_replacements(self) -> int:
+        """How many worker processes were killed and replaced so far."""
+        return self._pool.replacements
 
     @staticmethod
     def _postpone_deadline(seconds: float) -> None:
@@ -155,37 +139,13 @@ class Gateway:
             raise Timeout(f"HTCondor did not answer within {self.timeout:g} s", {"timeout": self.timeout})
         return min(timeout, left)
 
-    @property
-    def idle_workers(self) -> int:
-        return self._pool.idle
-
-    def query_status(
-        self,
-        ad_type: str,
-        *,
-        name: str | None = None,
-        constraint: str | None = None,
-        projection: list[str] = (),
-        hidden: list[str] = (),
-        group_by: str | None = None,
-    ) -> JsonBody:
-        """The collector's ads of ``ad_type`` (a name in ``kinds.AD_TYPES``)
-        as status objects, only the one named ``name`` if given; with
-        ``group_by``, grouped by that attribute (made in the worker)."""
-        return self._call(
-            "query_status", "collector", None, ad_type=ad_type, name=name, constraint=constraint,
-            projection=list(projection), hidden=list(hidden), group_by=group_by,
-        )
-
-    def read_config(self, *, daemon: str | None = None, hidden: list[str] = ()) -> dict[str, Any]:
-        """Every defined configuration knob: the server's own, or with
-        ``daemon`` (a name in ``kinds.DAEMON_TYPES``) that running daemon's;
-        knobs matching a ``hidden`` pattern redacted."""
-        return self._call("read_config", daemon or "config", None, daemon=daemon, hidden=list(hidden))
-
-    def read_config_value(self, name: str, *, daemon: str | None = None, hidden: list[str] = ()) -> Any:
-        """One knob's value, as ``read_config`` has it."""
-        return self._call("read_config_value", daemon or "config", None, name=name, daemon=daemon, hidden=list(hidden))
-
     def close(self) -> None:
         self._pool.close()
+
+
+def includeme(config) -> None:
+    """The registry and its directive; the core's own operations."""
+    config.registry.restd_operations = Operations()
+    config.add_directive("add_gateway_operation", "restd_core.gateway.operations.add_gateway_operation")
+    config.add_gateway_operation("read_params", "restd_core.gateway.worker.core:read_params", daemon="config")
+    config.add_gateway_operation("ping", "restd_core.gateway.worker.core:ping", daemon="collector")

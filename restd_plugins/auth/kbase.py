@@ -22,14 +22,14 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import requests
 from pyramid.request import Request
 
-from restd_core import settings as ini
-from restd_core.condor_settings import split_list
 from restd_core.security import AuthUnavailable, Identity, InvalidCredentials
+from restd_core.settings import parse, setting
 
 from .tokens import bearer_token
 
@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 
 COOKIE = "kbase_session"
 ME_PATH = "/api/V2/me"
-DEFAULT_READ_ROLES = "EE2_ADMIN EE2_ADMIN_RO"
 #: Most identities, and most rejected tokens, remembered at once (apart:
 #: a flood of invented tokens must not push known callers out); the oldest
 #: answers go first.
@@ -86,6 +85,23 @@ class _Flight:
         self.error: AuthUnavailable | None = None
 
 
+@dataclass(frozen=True)
+class KBaseSettings:
+    """The kbase plugin's settings."""
+
+    auth_url: str | None = setting(
+        "restd.kbase.auth_url", None, "KBase auth2's base URL (`AUTH_URL` in the environment comes first)")
+    timeout: float = setting("restd.kbase.timeout", 5.0, "seconds to wait for auth2 (past it: 503)", minimum=0.001)
+    read_roles: tuple[str, ...] = setting(
+        "restd.kbase.read_roles", ("EE2_ADMIN", "EE2_ADMIN_RO"), "the `customroles` that may read (one suffices)")
+    cache_seconds: float = setting(
+        "restd.kbase.cache_seconds", 60.0, "seconds an answer about a token (rejections included; failures "
+        "not) is remembered, per SHA-256 of the token", minimum=0)
+    max_concurrent_checks: int = setting(
+        "restd.kbase.max_concurrent_checks", 4, "new tokens checked with auth2 at once (beyond: 503 at once)",
+        minimum=1)
+
+
 class KBaseAuth:
     challenge = 'Bearer realm="KBase"'
     #: For /openapi.json: the token in either place.
@@ -95,18 +111,18 @@ class KBaseAuth:
     }
 
     def __init__(self, settings: dict[str, Any]) -> None:
-        auth_url = os.environ.get("AUTH_URL") or settings.get("restd.kbase.auth_url")
+        config = parse(KBaseSettings, settings)
+        auth_url = os.environ.get("AUTH_URL") or config.auth_url
         if not auth_url:
             raise ValueError("the KBase auth URL is not set (AUTH_URL in the environment, or restd.kbase.auth_url)")
         self.me_url = auth_url.rstrip("/") + ME_PATH
-        self.timeout = ini.as_float(settings, "restd.kbase.timeout", 5.0)
-        self.roles = {"read": frozenset(split_list(settings.get("restd.kbase.read_roles") or DEFAULT_READ_ROLES))}
-        seconds = ini.as_float(settings, "restd.kbase.cache_seconds", 60.0)
-        self.identities = TTLCache(seconds, MAX_IDENTITIES)
-        self.rejections = TTLCache(seconds, MAX_REJECTIONS)
+        self.timeout = config.timeout
+        self.roles = {"read": frozenset(config.read_roles)}
+        self.identities = TTLCache(config.cache_seconds, MAX_IDENTITIES)
+        self.rejections = TTLCache(config.cache_seconds, MAX_REJECTIONS)
         self._flights: dict[str, _Flight] = {}
         self._lock = threading.Lock()
-        self._checking = threading.BoundedSemaphore(ini.as_int(settings, "restd.kbase.max_concurrent_checks", 4))
+        self._checking = threading.BoundedSemaphore(config.max_concurrent_checks)
 
     def identity(self, request: Request) -> Identity | None:
         token = bearer_token(request) or request.cookies.get(COOKIE, "").strip() or None

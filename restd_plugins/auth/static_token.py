@@ -13,12 +13,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pyramid.request import Request
 
 from restd_core.security import Identity, InvalidCredentials
+from restd_core.settings import parse, setting
 
 from .tokens import bearer_token
 
@@ -40,14 +42,23 @@ def read_token_file(path: Path) -> list[tuple[str, str]]:
     return entries
 
 
+@dataclass(frozen=True)
+class StaticTokenSettings:
+    """The static-token plugin's settings."""
+
+    file: str | None = setting(
+        SETTING, None, "the file of token hashes: one hex SHA-256 of a token per line, then an optional name")
+
+
 class StaticTokenAuth:
     #: For /openapi.json.
     openapi_security_schemes = {"bearerToken": {"type": "http", "scheme": "bearer"}}
 
     def __init__(self, settings: dict[str, Any]) -> None:
-        if not settings.get(SETTING):
+        path = parse(StaticTokenSettings, settings).file
+        if not path:
             raise ValueError(f"{SETTING} must name the file of token hashes")
-        self.tokens = read_token_file(Path(settings[SETTING]))
+        self.tokens = read_token_file(Path(path))
 
     def identity(self, request: Request) -> Identity | None:
         token = bearer_token(request)

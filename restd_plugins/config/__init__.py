@@ -1,24 +1,6 @@
-"""Endpoint plugin ``config``: /v1/config, as Cornice services with
-colander query schemas."""
-from __future__ import annotations
+"""Endpoint plugin ``config``: /v1/config (like condor_config_val).
 
-from cornice import Service
-
-from restd_core.services import read_service
-
-from . import responses, views
-from .schemas import request_schema
-
-
-def services() -> list[Service]:
-    return [
-        read_service("config", "/v1/config", "Every defined configuration knob (the server's or a daemon's)",
-                     views.config, request_schema(), responses.CONFIG),
-        read_service("config_attribute", "/v1/config/{attribute}", "One configuration knob's value",
-                     views.config_value, request_schema("attribute"), responses.CONFIG_VALUE),
-    ]
-
-
-def includeme(config) -> None:
-    for service in services():
-        config.add_cornice_service(service)
+``plugin``: its services and operations; ``operations``: reading the
+server's or a daemon's configuration, in the gateway's workers; ``views``;
+``schemas``; ``responses``.
+"""

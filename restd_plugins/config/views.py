@@ -7,16 +7,17 @@ from pyramid.response import Response
 from restd_core.responses import json_response
 
 
-def config(request: Request) -> Response:
-    return json_response(request.gateway.read_config(
-        daemon=request.validated["querystring"].get("daemon"),
-        hidden=request.condor_settings.hide_config_params,
+def _call(request: Request, operation: str, **arguments) -> Response:
+    daemon_type = request.validated["querystring"].get("daemon")
+    return json_response(request.gateway.call(
+        operation, daemon=daemon_type or "config", daemon_type=daemon_type,
+        hidden=request.condor_settings.hide_config_params, **arguments,
     ))
+
+
+def config(request: Request) -> Response:
+    return _call(request, "read_config")
 
 
 def config_value(request: Request) -> Response:
-    return json_response(request.gateway.read_config_value(
-        request.validated["path"]["attribute"],
-        daemon=request.validated["querystring"].get("daemon"),
-        hidden=request.condor_settings.hide_config_params,
-    ))
+    return _call(request, "read_config_value", name=request.validated["path"]["attribute"])

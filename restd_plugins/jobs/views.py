@@ -5,25 +5,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-
 from pyramid.request import Request
 from pyramid.response import Response
 
-from restd_core.gateway import JsonBody, NotFound, RawJson
+from restd_core.gateway import JsonBody, NotFound, RawJson, merged
 from restd_core.response_cache import cache_ttl
 from restd_core.responses import json_bytes_response, json_chunks_response, json_response, public_url
 from restd_core.services import known_query, refuse_hidden_groupby
 
 from .schemas import QueueListQuery
 
-from .shaping import job_objects
-
 #: Where jobs come from, by the URL's first segment.
 SOURCES = {"jobs": "queue", "history": "history"}
-
-
-#: The one shaping of job objects, named so that the gateway's worker can run it.
-SHAPE = f"{job_objects.__module__}:{job_objects.__name__}"
 
 
 def _fetch(request: Request, kind: str, projection: list[str] | None, group_by: str | None = None) -> RawJson | JsonBody:
@@ -32,22 +25,26 @@ def _fetch(request: Request, kind: str, projection: list[str] | None, group_by: 
     attribute (which is then shown besides the projection)."""
     path, query = request.validated["path"], request.validated["querystring"]
     wanted = None if projection is None else [*projection, *([group_by] if group_by else [])]
-    return request.gateway.query_jobs(
-        path["schedd"],
-        SOURCES[kind],
-        shape=SHAPE,
-        constraint=query.get("constraint"),
-        projection=wanted or (),
-        cluster=path.get("clusterid"),
-        proc=path.get("procid"),
-        limit=_limit(request),
-        hidden=request.condor_settings.hide_job_attrs,
-        since=query.get("after", query.get("since")),
-        group_by=group_by,
-        # Cached, a listing is made once per time-to-live for every caller:
-        # one query is then gentler on the schedd than a faster split one.
-        split=cache_ttl(request) == 0,
-    )
+    limit = _limit(request)
+    arguments = {
+        "schedd": path["schedd"], "source": SOURCES[kind], "constraint": query.get("constraint"),
+        "projection": wanted or [], "cluster": path.get("clusterid"), "proc": path.get("procid"), "limit": limit,
+        "hidden": list(request.condor_settings.hide_job_attrs), "since": query.get("after", query.get("since")),
+    }
+    gateway = request.gateway
+    if group_by is not None:
+        return gateway.call("query_jobs", **arguments, group_by=group_by)
+    parts = 1
+    # Uncached, a queue listing is split between idle workers, which query
+    # and encode their parts at the same time (the bindings hold a worker's
+    # GIL for the whole query). Cached, a listing is made once per
+    # time-to-live for every caller: one query is gentler on the schedd.
+    if kind == "jobs" and arguments["cluster"] is None and cache_ttl(request) == 0:
+        parts = gateway.spare_workers(request.registry.restd_settings.gateway_listing_parts)
+    if parts == 1:
+        return merged([gateway.call("query_jobs", **arguments)], limit)
+    return merged(gateway.call_parts("query_jobs", [{**arguments, "part": part, "parts": parts}
+                                                    for part in range(parts)]), limit)
 
 
 def _decoded(jobs: RawJson) -> list[dict[str, Any]]:

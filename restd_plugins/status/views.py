@@ -14,10 +14,10 @@ def _fetch(request: Request, group_by: str | None = None) -> Response:
     is shown besides the projection."""
     path, query = request.validated["path"], request.validated["querystring"]
     projection = query.get("projection")
-    answer = request.gateway.query_status(
-        query["query"], name=path.get("name"), constraint=query.get("constraint"),
-        projection=[*projection, *([group_by] if group_by else [])] if projection else (),
-        hidden=request.condor_settings.hide_job_attrs, group_by=group_by,
+    answer = request.gateway.call(
+        "query_status", ad_type=query["query"], name=path.get("name"), constraint=query.get("constraint"),
+        projection=[*projection, *([group_by] if group_by else [])] if projection else [],
+        hidden=list(request.condor_settings.hide_job_attrs), group_by=group_by,
     )
     return json_bytes_response(answer.body)
 

@@ -1,25 +1,25 @@
-"""Listings that the workers encode to JSON themselves.
+"""What crosses between the request process and a worker, and how.
 
-Large job listings are shaped and encoded in the worker processes, and the
-request process only stitches the bytes together: decoding them there just
-to encode them again cost about as much as the query itself
-(bench/README.md). A listing may come in several parts, each from its own
-worker, so every item travels with its sort key.
+A call goes to a worker as a pickled ``(operation, arguments)``; its answer
+comes back as JSON, or, for what an operation encoded itself, as a short
+JSON header followed by the bytes as they are (``send_raw`` / ``recv_raw``):
+large job listings are shaped and encoded in the workers, and the request
+process only stitches the bytes together (decoding them there just to
+encode them again cost about as much as the query itself: bench/README.md).
+A listing may come in several parts, each from its own worker, so every
+item travels with its sort key (``EncodedItems``, ``merged``).
 """
 from __future__ import annotations
 
-import importlib
+import os
 from itertools import accumulate
+from multiprocessing.connection import Connection
 from typing import Any, NamedTuple
 
 import orjson
 
-from ..json_keys import lowered, lowered_by_parsing
-from ..shaping import group_key
-
-
-#: Items whose keys are lowered in one pass (a few MB of whole job ads).
-_ITEMS_PER_PASS = 500
+#: What a worker says once it can take calls.
+READY = b"ready"
 #: Merged items are copied in groups of this many (a few hundred kB of whole job ads).
 _ITEMS_PER_CHUNK = 64
 
@@ -61,50 +61,6 @@ class RawJson(NamedTuple):
         return b"".join(self.chunks)
 
 
-def shaped(keys: list[Any], texts: list[str], shape: str, lower: bool = True) -> EncodedItems:
-    """``function(keys, texts)`` (``shape`` names it: ``"module:function"``;
-    it answers a JSON text for each of ``texts``, in their order), encoded,
-    every key lower-cased unless ``lower`` is false (they are already): a
-    few hundred items per pass, whose buffers stay in the CPU's caches (20%
-    faster than one pass) and small."""
-    module, function = shape.split(":")
-    items = getattr(importlib.import_module(module), function)(keys, texts)
-    pieces: list[bytes | memoryview] = []
-    for first in range(0, len(items), _ITEMS_PER_PASS):
-        group = items[first:first + _ITEMS_PER_PASS]
-        text = ",".join(group).encode()
-        piece = lowered(text) if lower else text
-        if piece is None:
-            group = items[first:first + _ITEMS_PER_PASS] = list(map(lowered_by_parsing, group))
-            piece = ",".join(group).encode()
-        pieces += [b",", piece] if first else [piece]
-    size = sum(map(len, pieces))
-    chars = sum(map(len, items))
-    lengths = list(map(len, items)) if size == chars + max(len(items) - 1, 0) else [len(item.encode()) for item in items]
-    return EncodedItems(keys, lengths, pieces)
-
-
-def grouped(items: EncodedItems, attribute: str) -> JsonBody:
-    """``{"<value>": [items...], ...}`` of items that are objects with a
-    ``classad`` (jobs), by the value of ``attribute`` (lower-cased) in it;
-    items without it (or with it UNDEFINED) left out. Each item's text is
-    reused as it is, never encoded again."""
-    body = memoryview(items.body)
-    groups: dict[str, list[memoryview]] = {}
-    start = 0
-    for length in items.lengths:
-        text = body[start:start + length]
-        start += length + 1
-        value = orjson.loads(text)["classad"].get(attribute)
-        if value is not None:
-            groups.setdefault(group_key(value), []).append(text)
-    pieces = [b"{"]
-    for number, (key, texts) in enumerate(groups.items()):
-        pieces += [b"," if number else b"", orjson.dumps(key), b":[", b",".join(texts), b"]"]
-    pieces.append(b"}")
-    return JsonBody(b"".join(pieces))
-
-
 def merged(parts: list[EncodedItems], limit: int | None = None) -> RawJson:
     """One JSON array of the parts' items, at most ``limit`` of them: in key
     order, or for a single part in its own order (a history's)."""
@@ -131,3 +87,50 @@ def merged(parts: list[EncodedItems], limit: int | None = None) -> RawJson:
     chunks.append(b"]")
     size = sum(map(len, chunks))
     return RawJson(chunks, size, len(order), order[-1][0] if order else None)
+
+
+def send_answer(conn: Connection, answer: Any) -> None:
+    """A worker's answer: ``{"ok": ...}`` or ``{"error": ...}`` as JSON, and
+    an operation's own encoding (``EncodedItems``, ``JsonBody``) as a header
+    followed by its bytes."""
+    result = answer.get("ok")
+    if isinstance(result, EncodedItems):
+        size = sum(map(len, result.pieces))
+        conn.send_bytes(orjson.dumps({"items": {"keys": result.keys, "lengths": result.lengths}, "size": size}))
+        send_raw(conn, result.pieces)
+    elif isinstance(result, JsonBody):
+        conn.send_bytes(orjson.dumps({"body": len(result.body)}))
+        send_raw(conn, [result.body])
+    else:
+        conn.send_bytes(orjson.dumps(answer))
+
+
+def recv_answer(conn: Connection) -> dict[str, Any]:
+    """What ``send_answer`` sent."""
+    answer = orjson.loads(conn.recv_bytes())
+    if "items" in answer:
+        return {"ok": EncodedItems(pieces=[recv_raw(conn, answer["size"])], **answer["items"])}
+    if "body" in answer:
+        return {"ok": JsonBody(recv_raw(conn, answer["body"]))}
+    return answer
+
+
+def send_raw(conn: Connection, pieces: list[bytes | bytearray | memoryview]) -> None:
+    """``pieces`` as they are, after a message that gave their size: a
+    listing's tens of megabytes are not framed (and copied) by ``Connection``."""
+    for piece in pieces:
+        view = memoryview(piece)
+        while view:
+            view = view[os.write(conn.fileno(), view):]
+
+
+def recv_raw(conn: Connection, size: int) -> bytearray:
+    """What ``send_raw`` sent, read straight into one buffer."""
+    body = bytearray(size)
+    view, got = memoryview(body), 0
+    while got < size:
+        read = os.readv(conn.fileno(), [view[got:]])
+        if not read:
+            raise EOFError("the worker's socket closed mid-answer")
+        got += read
+    return body

@@ -17,12 +17,9 @@ or exits, and Linux sends it SIGTERM should the server die first.
 """
 from __future__ import annotations
 
-import ctypes
-import importlib
 import logging
 import os
 import queue
-import signal
 import socket
 import subprocess
 import sys
@@ -36,99 +33,18 @@ from typing import Any, Callable
 import orjson
 
 from .errors import Busy, GatewayError, Timeout, Unavailable
-from .raw import EncodedItems, JsonBody
+from .wire import READY, recv_answer
 
 log = logging.getLogger(__name__)
 
-_READY = b"ready"
-#: What a caller is told of an unexpected error in a worker (its text goes to the log).
-INTERNAL_ERROR = {"kind": "internal", "message": "the HTCondor gateway failed unexpectedly; the server's log has the details"}
 #: The longest a new worker may take to import the bindings (not counted
 #: against a call's own timeout).
 START_TIMEOUT = 60.0
 #: How long a worker may take to end once its socket is closed.
 STOP_GRACE_SECONDS = 2.0
-#: prctl(2): the signal this process gets when the thread that started it ends.
-_PR_SET_PDEATHSIG = 1
 
 
-def _end_with_the_server() -> None:
-    """A worker's signals: SIGTERM ends it cleanly (SystemExit, so that its
-    clean-up runs: the private token directory), and Linux sends it SIGTERM
-    when its server dies, however (PR_SET_PDEATHSIG; should the server die
-    before this line, the worker reads EOF instead). A terminal's Ctrl-C and
-    Ctrl-\\ reach the whole process group: the worker ignores them, and its
-    server, which they end too, closes it."""
-    signal.signal(signal.SIGTERM, _exit)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGQUIT, signal.SIG_IGN)
-    if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _exit(signum: int, frame: object) -> None:
-    sys.exit(128 + signum)
-
-
-def serve(conn: Connection, ops_module: str) -> None:
-    """Main loop of a worker process: call the named function, answer JSON.
-    Returns when the server closes its end (or goes away). The options for
-    ``ops.init`` come first over the socket: they may hold secrets (an
-    IDTOKEN) that a command line would show to every user of the machine."""
-    _end_with_the_server()
-    try:
-        options = orjson.loads(conn.recv_bytes())
-        ops = importlib.import_module(ops_module)
-        ops.init(**options)
-        after_answer = getattr(ops, "after_answer", None)  # optional: work that can wait for the answer to be sent
-        conn.send_bytes(_READY)
-        while True:
-            op, kwargs = conn.recv()
-            try:
-                result = getattr(ops, op)(**kwargs)
-                answer: dict[str, Any] = {"ok": result}
-            except GatewayError as exc:
-                result, answer = None, {"error": exc.to_wire()}
-            except Exception as exc:  # a bug or an unexpected bindings error: its text is for the log only
-                result, answer = None, {"error": {**INTERNAL_ERROR, "log": f"{op}: {type(exc).__name__}: {exc}"}}
-            if isinstance(result, EncodedItems):  # its body follows as it is
-                size = sum(map(len, result.pieces))
-                conn.send_bytes(orjson.dumps({"items": {"keys": result.keys, "lengths": result.lengths}, "size": size}))
-                _send_raw(conn, result.pieces)
-            elif isinstance(result, JsonBody):
-                conn.send_bytes(orjson.dumps({"body": len(result.body)}))
-                _send_raw(conn, [result.body])
-            else:
-                conn.send_bytes(orjson.dumps(answer))
-            del result, answer
-            if after_answer is not None:
-                after_answer()
-    except (EOFError, OSError):
-        return
-
-
-def _send_raw(conn: Connection, pieces: list[bytes | bytearray | memoryview]) -> None:
-    """``pieces`` as they are, after a message that gave their size: a
-    listing's tens of megabytes are not framed (and copied) by ``Connection``."""
-    for piece in pieces:
-        view = memoryview(piece)
-        while view:
-            view = view[os.write(conn.fileno(), view):]
-
-
-def _recv_raw(conn: Connection, size: int) -> bytearray:
-    """What ``_send_raw`` sent, read straight into one buffer."""
-    body = bytearray(size)
-    view, got = memoryview(body), 0
-    while got < size:
-        read = os.readv(conn.fileno(), [view[got:]])
-        if not read:
-            raise EOFError("the worker's socket closed mid-answer")
-        got += read
-    return body
-
-
-def _python() -> str:
+def python() -> str:
     """The interpreter to start workers with: this one, unless the server
     embeds Python (uWSGI's ``sys.executable`` is uwsgi itself); then the
     ``python3`` of this environment (a virtualenv's, if it runs in one)."""
@@ -142,11 +58,11 @@ class _Worker:
     and independent of how the server's own ``__main__`` was started),
     talking over a socket pair it inherits."""
 
-    def __init__(self, ops_module: str, options: dict[str, Any], env: dict[str, str]) -> None:
+    def __init__(self, options: dict[str, Any], env: dict[str, str]) -> None:
         ours, theirs = socket.socketpair()
         with theirs:
             self.process = subprocess.Popen(
-                [_python(), "-m", "restd_core.gateway", str(theirs.fileno()), ops_module],
+                [python(), "-m", "restd_core.gateway.worker", str(theirs.fileno())],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
                 env=env,
@@ -155,7 +71,7 @@ class _Worker:
         self.conn.send_bytes(orjson.dumps(options))
 
     def wait_ready(self) -> None:
-        if not self.conn.poll(START_TIMEOUT) or self.conn.recv_bytes() != _READY:
+        if not self.conn.poll(START_TIMEOUT) or self.conn.recv_bytes() != READY:
             raise Unavailable(f"an HTCondor worker process did not start within {START_TIMEOUT:g} s")
 
     def alive(self) -> bool:
@@ -179,8 +95,9 @@ class _Worker:
 class WorkerPool:
     """A fixed number of worker processes, started on first use.
 
-    ``call(op, **kwargs)`` runs ``ops_module.op(**kwargs)`` in an idle worker
-    and returns its result, or raises the ``GatewayError`` it raised; it
+    ``call(op, **kwargs)`` runs the operation ``op`` of the table the workers
+    were given (``options["operations"]``, from the registry) in an idle
+    worker and returns its result, or raises the ``GatewayError`` it raised; it
     raises ``Busy`` when no worker frees up within ``timeout`` seconds and
     ``Timeout`` when the call itself takes longer. Starting a worker (the
     first calls, a replacement) does not count against ``timeout``;
@@ -191,13 +108,13 @@ class WorkerPool:
     from one that had some starts its own, never touching the parent's.
     """
 
-    def __init__(self, size: int, timeout: float, ops_module: str, options: dict[str, Any] | None = None) -> None:
+    def __init__(self, size: int, timeout: float, options: Callable[[], dict[str, Any]]) -> None:
         if size < 1:
             raise ValueError("the gateway needs at least one worker process")
         self.timeout = timeout
         self._size = size
-        self._ops_module = ops_module
-        self._options = options or {}
+        #: Asked when a worker starts (the table of operations is complete by then).
+        self._options = options
         # Replacement workers get the environment the pool was made in
         # (CONDOR_CONFIG, _CONDOR_* knobs), whatever happens to os.environ later.
         self._env = dict(os.environ)
@@ -239,7 +156,7 @@ class WorkerPool:
         self._begin()
 
     def _spawn(self) -> _Worker:
-        worker = self._spawner.submit(_Worker, self._ops_module, self._options, self._env).result()
+        worker = self._spawner.submit(_Worker, self._options(), self._env).result()
         with self._lock:
             self._workers.add(worker)
         return worker
@@ -340,11 +257,7 @@ class WorkerPool:
                 self._discard(worker)
                 worker = None
                 raise Timeout(f"HTCondor did not answer within {timeout:g} s", {"timeout": timeout})
-            answer = orjson.loads(worker.conn.recv_bytes())
-            if "items" in answer:
-                answer = {"ok": EncodedItems(pieces=[_recv_raw(worker.conn, answer["size"])], **answer["items"])}
-            elif "body" in answer:
-                answer = {"ok": JsonBody(_recv_raw(worker.conn, answer["body"]))}
+            answer = recv_answer(worker.conn)
         except (EOFError, OSError) as exc:
             log.error("HTCondor worker died during %s: %s", op, exc)
             if worker is not None:

@@ -25,7 +25,8 @@ from typing import Any
 
 import classad2
 
-from .errors import BadQuery
+from ..errors import BadQuery
+from .classads import redact
 
 # Outside string literals: a call of eval() or a subscript / record literal
 # can name an attribute at run time, which no static analysis sees through.
@@ -57,6 +58,12 @@ class Constraint:
     wire: str
     attributes: tuple[str, ...]
     costly: bool = False
+
+    def holding(self, ads: list[classad2.ClassAd], hidden: set[str]) -> list[classad2.ClassAd]:
+        """The ads it holds for, judged here on their redacted form (hidden
+        attributes read ``"<REDACTED>"``: the answer cannot depend on them)."""
+        redact(ads, hidden)
+        return [ad for ad in ads if self.holds_for(ad)]
 
     def judged_here(self, hidden: Iterable[str]) -> bool:
         """Whether to evaluate it in the worker rather than send it: it may
@@ -145,6 +152,12 @@ def wire_form(expr: classad2.ExprTree, parameter: str = "constraint") -> str:
             {"parameter": parameter},
         )
     return wire
+
+
+def conjunction(*parts: str | None) -> str:
+    """Whole expressions' texts ANDed (each in parentheses), ``true`` for none."""
+    present = [part for part in parts if part]
+    return " && ".join(f"({part})" for part in present) or "true"
 
 
 def matches_name(name: str, parameter: str = "name") -> str:

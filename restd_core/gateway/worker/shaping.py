@@ -1,5 +1,5 @@
-"""Answer-shaping helpers that endpoint plugins share: projection,
-redaction and grouping. Pure functions, no I/O."""
+"""Answer-shaping rules that operations share: redaction (of hidden job
+attributes and config knobs) and grouping. Pure functions, no I/O."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -9,13 +9,6 @@ from typing import Any
 import orjson
 
 REDACTED = "<REDACTED>"
-
-
-def projected(ad: dict[str, Any], shown: set[str] | None) -> dict[str, Any]:
-    """``ad`` with only the ``shown`` keys (lower-cased names; None: all).
-    The gateway fetches a few attributes besides a caller's projection (job
-    ids, Name and MyType, ServerTime); this keeps them out of the answer."""
-    return ad if shown is None else {key: value for key, value in ad.items() if key in shown}
 
 
 def matches_any(name: str, patterns: Iterable[str]) -> bool:

@@ -1,0 +1,145 @@
+"""The worker's HTCondor session, and the helpers every operation shares.
+
+Runs only in the gateway's worker processes (``restd_core.gateway.worker``),
+never in the request process: the bindings hold the GIL for the whole of a
+daemon query. ``init`` sets the session up once (the server's IDTOKEN);
+an operation calls ``fresh_config`` first, reaches daemons with
+``collector``, ``schedd_ad`` and ``twice`` (one retry after a daemon
+restart), raises only ``GatewayError`` subclasses, and may hand slow-to-free
+ClassAds to ``free_after_answer``.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import classad2
+import htcondor2
+from htcondor2 import AdTypes, DaemonType
+
+from ..errors import NotFound, Unavailable
+
+T = TypeVar("T")
+
+#: The schedd a URL names by this word: the local one (the v1 contract).
+DEFAULT_SCHEDD = "DEFAULT"
+
+_options: dict[str, Any] = {"config_reload_seconds": 5.0}
+_config_loaded_at = time.monotonic()
+
+
+#: What the current call no longer needs once its answer is made, but is
+#: slow to free (10,000 ClassAds take 15-100 ms): freed after it is sent.
+_done_with: list[Any] = []
+
+
+def free_after_answer(thing: Any) -> None:
+    """Keep ``thing`` (ClassAds an operation has made its answer of) until
+    the answer is sent: freeing 10,000 ClassAds takes 15-100 ms."""
+    _done_with.append(thing)
+
+
+def after_answer() -> None:
+    """Called by the worker's loop once the answer of a call is sent."""
+    _done_with.clear()
+
+
+def init(**options: Any) -> None:
+    """Called once in each worker process, before any operation: the
+    server's IDTOKEN (``condor_jwt_token``), how often to re-read the config."""
+    token = options.pop("condor_jwt_token", None)
+    _options.update(options)
+    if token:
+        _authenticate_with(token)
+
+
+_TOKEN_DIR_PREFIX = "condor-restd-token-"
+
+
+def _remove_dead_workers_tokens() -> None:
+    for path in Path(tempfile.gettempdir()).glob(f"{_TOKEN_DIR_PREFIX}*-*"):
+        pid = path.name[len(_TOKEN_DIR_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and path.stat().st_uid == os.getuid() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def _authenticate_with(token: str) -> None:
+    """Authenticate to the pool with this IDTOKEN: it is the only file of a
+    private token directory (0700, the file 0600) that HTCondor is pointed
+    to, removed when the worker ends (or, for a worker that was killed, by
+    the next one)."""
+    _remove_dead_workers_tokens()
+    directory = tempfile.mkdtemp(prefix=f"{_TOKEN_DIR_PREFIX}{os.getpid()}-")
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    fd = os.open(os.path.join(directory, "condor_jwt_token"), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(token.strip() + "\n")
+    os.environ["_CONDOR_SEC_TOKEN_DIRECTORY"] = directory  # survives reload_config()
+    htcondor2.reload_config()
+
+
+def fresh_config() -> None:
+    """Re-read HTCondor's configuration files at most every few seconds."""
+    global _config_loaded_at
+    if time.monotonic() - _config_loaded_at >= _options["config_reload_seconds"]:
+        htcondor2.reload_config()
+        _config_loaded_at = time.monotonic()
+
+
+def collector() -> htcondor2.Collector:
+    return htcondor2.Collector()
+
+
+def twice(call: Callable[[], T]) -> T:
+    """A daemon call, made once more if it fails: after a daemon restarts,
+    this process's cached security session with it fails its first use
+    ("Failed communication with collector") and is dropped; the second try
+    opens a new one. A daemon that is really down fails both, at once."""
+    try:
+        return call()
+    except htcondor2.HTCondorException:
+        return call()
+
+
+#: What ``Collector.locate`` asks of a schedd's ad: enough to reach it.
+_LOCATION_ATTRS = ["Name", "MyType", "Machine", "MyAddress", "AddressV1", "ScheddIpAddr", "CondorVersion",
+                   "CondorPlatform"]
+
+
+def schedd_ad(name: str) -> classad2.ClassAd:
+    """The schedd's location ad; the local schedd's for ``DEFAULT``.
+
+    A named schedd is found by comparing the names of the collector's
+    schedd ads here, exactly: ``Collector.locate`` may answer None for an
+    unknown name (and ``Schedd(None)`` would then silently be the local
+    schedd), and a name pasted into a constraint is at the mercy of how
+    daemons parse strings (``expressions``).
+    """
+    from_collector = collector()
+    try:
+        if name == DEFAULT_SCHEDD:
+            ad = twice(lambda: from_collector.locate(DaemonType.Schedd))
+        else:
+            ads = twice(lambda: from_collector.query(AdTypes.Schedd, projection=_LOCATION_ATTRS))
+            ad = next((ad for ad in ads if ad.get("Name") == name), None)
+    except htcondor2.HTCondorException as exc:
+        raise Unavailable(f"the collector did not answer: {exc}", {"daemon": "collector"}) from None
+    if ad is None:
+        raise NotFound(f"no schedd named {name!r} in the pool", {"schedd": name})
+    return ad

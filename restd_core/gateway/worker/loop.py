@@ -1,0 +1,112 @@
+"""A worker process's life: its signals, its session, the operations it
+may run (the registry's, sent when it starts; nothing else can be named),
+and its loop of calls."""
+from __future__ import annotations
+
+import ctypes
+import importlib
+import signal
+import sys
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+import htcondor2
+import orjson
+
+from ..errors import GatewayError, Unavailable
+from ..wire import READY, send_answer
+from . import condor
+
+#: What a caller is told of an unexpected error in a worker (its text goes to the log).
+INTERNAL_ERROR = {"kind": "internal", "message": "the HTCondor gateway failed unexpectedly; the server's log has the details"}
+#: prctl(2): the signal this process gets when the thread that started it ends.
+_PR_SET_PDEATHSIG = 1
+
+Operations = dict[str, tuple[Callable[..., Any], str]]
+
+
+def _end_with_the_server() -> None:
+    """A worker's signals: SIGTERM ends it cleanly (SystemExit, so that its
+    clean-up runs: the private token directory), and Linux sends it SIGTERM
+    when its server dies, however (PR_SET_PDEATHSIG; should the server die
+    before this line, the worker reads EOF instead). A terminal's Ctrl-C and
+    Ctrl-\\ reach the whole process group: the worker ignores them, and its
+    server, which they end too, closes it."""
+    signal.signal(signal.SIGTERM, _exit)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _exit(signum: int, frame: object) -> None:
+    sys.exit(128 + signum)
+
+
+def resolve(target: str) -> Callable[..., Any]:
+    """The function ``"module:function"`` names (``ImportError``,
+    ``AttributeError`` or ``TypeError`` if there is none)."""
+    module, _, function = target.partition(":")
+    found = getattr(importlib.import_module(module), function)
+    if not callable(found):
+        raise TypeError(f"{target} is not callable")
+    return found
+
+
+def load(table: dict[str, dict[str, str]]) -> Operations:
+    """The registered operations, ``{name: {"target": ..., "daemon": ...}}``."""
+    return {name: (resolve(entry["target"]), entry["daemon"]) for name, entry in table.items()}
+
+
+def run(operations: Operations, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """One call's answer. An operation raises ``GatewayError``s; one that
+    lets an HTCondor error out is run once more (a restarted daemon fails
+    the first use of its cached session) and then answers 503 naming the
+    daemon it was registered for."""
+    if name not in operations:
+        return {"error": {**INTERNAL_ERROR, "log": f"no operation {name!r} is registered"}}
+    function, daemon = operations[name]
+    try:
+        try:
+            return {"ok": function(**arguments)}
+        except htcondor2.HTCondorException:
+            return {"ok": function(**arguments)}
+    except htcondor2.HTCondorException as exc:
+        return {"error": Unavailable(f"the {daemon} did not answer: {exc}", {"daemon": daemon}).to_wire()}
+    except GatewayError as exc:
+        return {"error": exc.to_wire()}
+    except Exception as exc:  # a bug or an unexpected bindings error: its text is for the log only
+        return {"error": {**INTERNAL_ERROR, "log": f"{name}: {type(exc).__name__}: {exc}"}}
+
+
+def serve(conn: Connection) -> None:
+    """Main loop of a worker process. Its options come first over the
+    socket (they may hold secrets, an IDTOKEN, that a command line would
+    show to every user of the machine), with the table of operations; then
+    calls, until the server closes its end (or goes away)."""
+    _end_with_the_server()
+    try:
+        options = orjson.loads(conn.recv_bytes())
+        operations = load(options.pop("operations"))
+        condor.init(**options)
+        conn.send_bytes(READY)
+        while True:
+            name, arguments = conn.recv()
+            answer = run(operations, name, arguments)
+            send_answer(conn, answer)
+            del answer
+            condor.after_answer()
+    except (EOFError, OSError):
+        return
+
+
+def check(table: dict[str, dict[str, str]]) -> dict[str, str]:
+    """What is wrong with each operation that cannot be loaded (none: {})."""
+    problems = {}
+    for name, entry in table.items():
+        try:
+            resolve(entry["target"])
+        except Exception as exc:
+            problems[name] = f"{entry['target']}: {type(exc).__name__}: {exc}"
+    return problems

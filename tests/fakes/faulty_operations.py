@@ -1,0 +1,20 @@
+"""An operation that injects the faults a real pool cannot produce on
+demand: a call that never ends, a worker that dies. Used only by tests of
+the gateway's mechanism (``faulty_plugin``); every endpoint is also tested
+against the real pool."""
+from __future__ import annotations
+
+import os
+import time
+
+
+def faulty(what: str) -> str | int:
+    """``slow-N`` sleeps N s, ``crash`` kills the worker, ``pid`` answers
+    the worker's process id, anything else ``"ok"``."""
+    if what.startswith("slow-"):
+        time.sleep(float(what.removeprefix("slow-")))
+    elif what == "crash":
+        os._exit(3)
+    elif what == "pid":
+        return os.getpid()
+    return "ok"

@@ -1,0 +1,30 @@
+"""A test plugin (``restd.includes = tests.fakes.faulty_plugin``) over the
+``faulty`` operation: ``/faulty/{what}`` makes one call, ``/faulty/split/{what}``
+as many at once as the gateway spares for one request (up to 2, as a split
+listing does)."""
+from __future__ import annotations
+
+from cornice import Service
+
+from restd_core.responses import json_response
+
+one = Service(name="faulty", path="/faulty/{what}")
+split = Service(name="faulty_split", path="/faulty/split/{what}")
+
+
+@one.get(permission="read")
+def call_once(request):
+    return json_response(request.gateway.call("faulty", what=request.matchdict["what"]))
+
+
+@split.get(permission="read")
+def call_split(request):
+    gateway = request.gateway
+    parts = gateway.spare_workers(2)
+    return json_response(gateway.call_parts("faulty", [{"what": request.matchdict["what"]}] * parts))
+
+
+def includeme(config) -> None:
+    config.add_gateway_operation("faulty", "tests.fakes.faulty_operations:faulty", daemon="schedd")
+    config.add_cornice_service(one)
+    config.add_cornice_service(split)
