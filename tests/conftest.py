@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import webtest
@@ -22,6 +25,23 @@ TEST_SETTINGS = {
     "restd.cache.ttl": "0",  # tests of the cache turn it on
     "restd.limits.concurrent_calls": "0",  # tests of the limits turn them on
 }
+
+
+#: A third party's plugin, a package of its own (not imported from our tree).
+THIRD_PARTY_PLUGIN = Path(__file__).resolve().parent / "plugins" / "restd_submitters"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def third_party_plugin() -> Iterator[str]:
+    """``restd-submitters`` built and pip-installed into this venv for the
+    whole run, as a site installs a plugin beside condor-restd: every app
+    with ``restd.endpoints = *`` serves it (its routes are walked, fuzzed
+    and documented with ours); uninstalled at the end."""
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", "--no-deps", "--no-build-isolation", "--no-index", str(THIRD_PARTY_PLUGIN)],
+                   check=True, capture_output=True)
+    yield "submitters"
+    subprocess.run([*pip, "uninstall", "-y", "restd-submitters"], check=True, capture_output=True)
 
 
 @pytest.fixture(scope="session")

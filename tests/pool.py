@@ -145,3 +145,28 @@ def set_raw_attribute(job: str, name: str, value: bytes) -> None:
     (``condor_qedit``; the bindings take only text)."""
     subprocess.run([str(POOL_SH), "exec", "-u", "alice", "condor_qedit", job, name, value],
                    check=True, capture_output=True)
+
+
+def daemon_pids(comm: str) -> list[int]:
+    """Processes of the pool's chroot with that command name (as the
+    kernel keeps it: its first 15 characters)."""
+    root = str(pool_root())
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and os.readlink(proc / "root") == root and (proc / "comm").read_text().strip() == comm[:15]:
+                pids.append(int(proc.name))
+        except OSError:
+            continue  # gone, or not ours to read
+    return pids
+
+
+def children(pid: int) -> list[int]:
+    """The process's children, of every thread of it."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found

@@ -1,13 +1,11 @@
 """The jobs and history endpoints against the real pool (v1 contract)."""
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import pytest
 
-from .pool import SubmittedJobs, pool_root, set_raw_attribute, submit_idle_held
+from .pool import SubmittedJobs, children, daemon_pids, set_raw_attribute, submit_idle_held
 
 
 def jobids(answer: list[dict]) -> list[str]:
@@ -234,26 +232,9 @@ def test_a_constraint_with_a_regular_expression_is_never_left_running_in_the_sch
 
 
 def schedd_query_children() -> list[int]:
-    """Processes the pool's schedd forked to answer queries, running now."""
-    schedds = [path.parent for path in Path("/proc").glob("[0-9]*/comm")
-               if read(path) == "condor_schedd\n" and root_of(path.parent) == str(pool_root())]
-    return [int(child) for schedd in schedds for task in (schedd / "task").iterdir()
-            for child in read(task / "children").split()
-            if read(Path(f"/proc/{child}/comm")) == "condor_schedd\n"]
-
-
-def root_of(process: Path) -> str:
-    try:
-        return os.readlink(process / "root")
-    except OSError:
-        return ""
-
-
-def read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except OSError:
-        return ""
+    """Processes the pool's schedds forked to answer queries, running now."""
+    return [child for schedd in daemon_pids("condor_schedd") for child in children(schedd)
+            if child in daemon_pids("condor_schedd")]
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,12 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from pathlib import Path
 
 import pytest
 import requests
 import waitress
 
-from .pool import pool_root, pool_sh
+from .pool import daemon_pids, pool_root, pool_sh
 
 pytestmark = pytest.mark.disruptive
 
@@ -31,19 +30,6 @@ def restore_pool(tries: int = 5) -> None:
             return
         time.sleep(3)
     pool_sh("start")
-
-
-def daemon_pids(comm: str) -> list[int]:
-    """Processes of the pool's chroot with that command name."""
-    root = str(pool_root())
-    pids = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and os.readlink(proc / "root") == root and (proc / "comm").read_text().strip() == comm:
-                pids.append(int(proc.name))
-        except OSError:
-            continue  # gone, or not ours to read
-    return pids
 
 
 @contextmanager

@@ -5,6 +5,7 @@ against the real pool."""
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 
@@ -18,3 +19,8 @@ def faulty(what: str) -> str | int:
     elif what == "pid":
         return os.getpid()
     return "ok"
+
+
+def imported(names: list[str]) -> dict[str, bool]:
+    """Which of these modules the worker has imported."""
+    return {name: name in sys.modules for name in names}

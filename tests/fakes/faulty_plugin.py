@@ -1,5 +1,6 @@
 """A test plugin (``restd.includes = tests.fakes.faulty_plugin``) over the
-``faulty`` operation: ``/faulty/{what}`` makes one call, ``/faulty/split/{what}``
+``faulty`` operation: ``/faulty/{what}`` makes one call (within
+``?timeout=`` seconds, if given), ``/faulty/split/{what}``
 as many at once as the gateway spares for one request (up to 2, as a split
 listing does)."""
 from __future__ import annotations
@@ -14,7 +15,8 @@ split = Service(name="faulty_split", path="/faulty/split/{what}")
 
 @one.get(permission="read")
 def call_once(request):
-    return json_response(request.gateway.call("faulty", what=request.matchdict["what"]))
+    timeout = float(request.GET["timeout"]) if "timeout" in request.GET else None
+    return json_response(request.gateway.call("faulty", timeout=timeout, what=request.matchdict["what"]))
 
 
 @split.get(permission="read")
@@ -26,5 +28,6 @@ def call_split(request):
 
 def includeme(config) -> None:
     config.add_gateway_operation("faulty", "tests.fakes.faulty_operations:faulty", daemon="schedd")
+    config.add_gateway_operation("imported", "tests.fakes.faulty_operations:imported", daemon="schedd")
     config.add_cornice_service(one)
     config.add_cornice_service(split)

@@ -1,0 +1,27 @@
+"""The plugin's operation: it runs in a gateway worker process, the only
+place that may import HTCondor's bindings."""
+from __future__ import annotations
+
+from typing import Any
+
+from htcondor2 import AdTypes
+
+from restd_core.gateway.worker.condor import collector, fresh_config
+from restd_core.gateway.worker.expressions import matches_name
+
+#: Submitter ad attribute -> the answer's key.
+COUNTS = {"IdleJobs": "idle", "RunningJobs": "running", "HeldJobs": "held"}
+
+
+def submitters(name: str | None = None) -> list[dict[str, Any]]:
+    """Each submitter the collector knows (only ``name``, if given), with
+    its schedd and its job counts. An HTCondor error here is answered 503
+    by the gateway (after one retry), naming the collector."""
+    fresh_config()
+    constraint = matches_name(name) if name is not None else None
+    ads = collector().query(AdTypes.Submitter, constraint=constraint, projection=["Name", "ScheddName", *COUNTS])
+    return sorted(
+        ({"name": ad.get("Name"), "schedd": ad.get("ScheddName"),
+          **{key: ad.get(attribute, 0) for attribute, key in COUNTS.items()}} for ad in ads),
+        key=lambda submitter: (submitter["name"] or "", submitter["schedd"] or ""),
+    )

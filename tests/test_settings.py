@@ -1,0 +1,49 @@
+"""One table of settings: declared once, parsed once, documented as declared."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from restd_core.settings import ServerSettings, SettingError, declared, parse
+from restd_plugins.auth.kbase import KBaseSettings
+from restd_plugins.auth.static_token import StaticTokenSettings
+
+from .conftest import make_app
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+TABLES = (ServerSettings, KBaseSettings, StaticTokenSettings)
+ROW = re.compile(r"^\s*\| `(restd\.[\w.]+)` \| (.*?) \| (.*) \|$", re.M)
+
+
+def test_the_readme_lists_every_declared_setting_as_declared():
+    documented = {name: (default, meaning) for name, default, meaning in ROW.findall(README.read_text())}
+    expected = {d.name: (d.default, d.meaning) for table in TABLES for d in declared(table)}
+    assert documented == expected
+
+
+def test_an_absent_or_empty_setting_takes_its_default():
+    assert parse(ServerSettings, {"restd.gateway.workers": ""}) == ServerSettings()
+
+
+def test_settings_are_typed():
+    server = parse(ServerSettings, {"restd.gateway.workers": "5", "restd.metrics": "off",
+                                    "restd.cors.origins": "https://a.example, https://b.example"})
+    assert (server.gateway_workers, server.metrics) == (5, False)
+    assert server.cors_origins == ("https://a.example", "https://b.example")
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("restd.gateway.workers", "many"), ("restd.gateway.workers", "0"), ("restd.gateway.timeout", "soon"),
+    ("restd.metrics", "perhaps"), ("restd.access_log.format", "xml"), ("restd.cache.max_bytes", "-1"),
+])
+def test_a_bad_value_stops_the_start_up_naming_the_setting(condor_config, name, value):
+    with pytest.raises(SettingError, match=re.escape(name)):
+        make_app(**{name: value})
+
+
+def test_the_limit_of_calls_per_caller_follows_the_workers_unless_set():
+    assert parse(ServerSettings, {"restd.gateway.workers": "5"}).concurrent_calls == 4
+    assert parse(ServerSettings, {"restd.gateway.workers": "1"}).concurrent_calls == 1
+    assert parse(ServerSettings, {"restd.limits.concurrent_calls": "0"}).concurrent_calls == 0
