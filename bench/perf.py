@@ -222,6 +222,15 @@ def pserve(ini: Path, port: int) -> list[str]:
     return [str(Path(sys.executable).parent / "pserve"), str(ini)]
 
 
+def pserve_of(tree: Path) -> Launcher:
+    """``pserve`` of another source tree (another commit's worktree), from
+    that tree's own venv (its ``scripts/setup.sh`` makes it)."""
+    program = tree / ".venv" / "bin" / "pserve"
+    if not program.exists():
+        raise SystemExit(f"{program} is missing: run {tree}/scripts/setup.sh first")
+    return lambda ini, port: [str(program), str(ini)]
+
+
 class Server:
     """development.ini served on a free loopback port (by ``pserve``, or by
     what ``launcher`` runs); the response cache off unless ``cache_ttl``
@@ -229,13 +238,15 @@ class Server:
 
     def __init__(
         self, workers: int, log: Path, cache_ttl: float = 0.0, overrides: dict[str, dict[str, str]] | None = None,
-        launcher: Launcher = pserve,
+        launcher: Launcher = pserve, tree: Path = PROJECT,
     ) -> None:
         self.port = _free_port()
         ini = configparser.RawConfigParser()
         ini.optionxform = str
-        ini.read(PROJECT / "development.ini")
+        ini.read(tree / "development.ini")
         ini["app:main"]["restd.cache.ttl"] = str(cache_ttl)
+        # Its clients are one caller: throughput is measured, not fairness.
+        ini["app:main"]["restd.limits.concurrent_calls"] = "0"
         ini["app:main"]["restd.gateway.workers"] = str(workers)
         ini["app:main"]["restd.gateway.timeout"] = "120"
         ini["server:main"]["listen"] = f"127.0.0.1:{self.port}"
@@ -251,7 +262,8 @@ class Server:
         env = {**os.environ, "_CONDOR_RESTD_CACHE_TTL": str(cache_ttl), "_CONDOR_RESTD_MAX_JOBS": str(MAX_JOBS),
                "MALLOC_ARENA_MAX": "2"}  # as the image and scripts/serve.sh run it
         self._log = log.open("w")
-        self.process = subprocess.Popen(launcher(path, self.port), env=env, stdout=self._log, stderr=self._log)
+        # In its own tree: its gateway workers (python -m ...) import the code of their working directory.
+        self.process = subprocess.Popen(launcher(path, self.port), env=env, stdout=self._log, stderr=self._log, cwd=tree)
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             try:
@@ -338,14 +350,14 @@ def _cpu_seconds(pid: int, children: bool = False) -> float:
 
 
 def _schedd_pid() -> int | None:
-    """The local condor_schedd's process id: the one in the chroot of
-    CONDOR_POOL_ROOT if it is set (two pools may run side by side); None if
+    """The default condor_schedd's process id: in the chroot of
+    CONDOR_POOL_ROOT (the project's pool by default; other pools may run
+    side by side), not the pool's second schedd (``-local-name``); None if
     not exactly one."""
+    root = os.path.realpath(os.environ.get("CONDOR_POOL_ROOT", "/var/tmp/condor-restd-pool"))
     pids = [int(path.parent.name) for path in Path("/proc").glob("[0-9]*/comm")
-            if _read(path) == "condor_schedd\n"]
-    root = os.environ.get("CONDOR_POOL_ROOT")
-    if root:
-        pids = [pid for pid in pids if _root(pid) == os.path.realpath(root)]
+            if _read(path) == "condor_schedd\n" and _root(int(path.parent.name)) == root
+            and "-local-name" not in _read(path.parent / "cmdline").split("\0")]
     return pids[0] if len(pids) == 1 else None
 
 
@@ -464,16 +476,21 @@ def _print_ratios(name: str, rest: list[float], plain: list[float]) -> None:
 def run(
     rounds: int, workers: int, rps_seconds: float, cases: str,
     overrides: dict[str, dict[str, str]], against: dict[str, dict[str, str]] | None = None,
+    baseline: Path | None = None,
 ) -> None:
     """R1/R2 (only the cases named so, if ``cases``), then R3 and memory;
     with ``against``, R1/R2 also on a second server with those settings on
-    top, measured in the same rounds."""
+    top, and with ``baseline``, on a server of that source tree (REST@base),
+    measured in the same rounds."""
     bindings = Bindings()
     log = Path(tempfile.gettempdir()) / "restd-bench-server.log"
     servers = {"REST": Server(workers, log, overrides=overrides)}
     if against:
         on_top = {section: {**overrides.get(section, {}), **values} for section, values in against.items()}
         servers["REST'"] = Server(workers, log.with_name("restd-bench-server-against.log"), overrides={**overrides, **on_top})
+    if baseline:
+        servers["REST@base"] = Server(workers, log.with_name("restd-bench-server-baseline.log"), overrides=overrides,
+                                      launcher=pserve_of(baseline), tree=baseline)
     server = servers["REST"]
     try:
         names = [name for name in CASES if name.startswith(cases)]
@@ -498,6 +515,8 @@ def run(
                     cpu[name][side].append(cpu_seconds)
         if against:
             print(f"\nREST': {', '.join(f'{section}:{key}={value}' for section, values in against.items() for key, value in values.items())}")
+        if baseline:
+            print(f"\nREST@base: the server of {baseline}")
         print(f"\n{JOBS} jobs, {rounds} rounds, {workers} gateway workers; seconds: median [min-max]")
         print(f"{'case':18} {'REST':>22} {'bindings':>22} {'ratio per round':>22} {'of medians':>10}")
         rows = [(name, side, name + side.removeprefix("REST")) for name in names for side in servers]
@@ -573,6 +592,9 @@ def main() -> None:
                         help="an ini setting for the server, e.g. app:main:restd.gateway.listing_parts=1")
     parser.add_argument("--against", action="append", default=[], metavar="SECTION:KEY=VALUE",
                         help="R1/R2 also on a second server (REST') with this setting, in the same rounds")
+    parser.add_argument("--baseline", type=Path, metavar="TREE",
+                        help="R1/R2 also on a server of this source tree (another commit's git worktree, with its "
+                             ".venv), in the same rounds")
     parser.add_argument("--helper", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.helper:
@@ -581,7 +603,7 @@ def main() -> None:
     try:
         if not args.fill_only:
             run(max(args.rounds, 1), args.workers, args.rps_seconds, args.cases, _ini_settings(args.set),
-                _ini_settings(args.against))
+                _ini_settings(args.against), args.baseline)
             if not args.cases:
                 cache_poll(args.workers, ttl=2.0, clients=16, seconds=10.0)
     finally:
