@@ -27,6 +27,7 @@ import configparser
 import http.client
 import math
 import os
+import random
 import re
 import socket
 import statistics
@@ -39,6 +40,8 @@ import urllib.parse
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+
+import small_requests
 
 PROJECT = Path(__file__).resolve().parent.parent
 JOBS = 10_000
@@ -127,8 +130,39 @@ def clean() -> None:
 
 def bindings_helper() -> None:
     """``perf.py --helper``: answer timing requests read from stdin, one per
-    line (``queue full``, ``history proj``, ``gil -``), with a number on stdout."""
+    line (``queue full``, ``history proj``, ``gil -``; for R4 ``job full SEED
+    COUNT``: the mean of COUNT random one-job lookups, ``rate full SEED
+    SECONDS``: their requests/s from 16 threads), with a number on stdout."""
     import htcondor2
+
+    job_ids: list[tuple[int, int]] = []
+
+    def lookups(schedd, shape: str, seed: int, count: int) -> float:
+        """Mean seconds of ``count`` one-job queries, ids drawn with ``seed``."""
+        rng = random.Random(seed)
+        projection = [*small_requests.PROJECTION.split(","), "ClusterId", "ProcId"] if shape == "proj" else []
+        started = time.perf_counter()
+        for _ in range(count):
+            cluster, proc = rng.choice(job_ids)
+            assert schedd.query(f"ClusterId == {cluster} && ProcId == {proc}", projection, limit=1)
+        return (time.perf_counter() - started) / count
+
+    def rate(seconds: int) -> float:
+        done = [0] * 16
+
+        def client(number: int) -> None:
+            schedd, stop = _schedd(), time.perf_counter() + seconds
+            while time.perf_counter() < stop:
+                lookups(schedd, "full", number + done[number], 1)
+                done[number] += 1
+
+        threads = [threading.Thread(target=client, args=(number,)) for number in range(16)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return sum(done) / (time.perf_counter() - started)
 
     def timed(what: str, shape: str, schedd) -> float:
         projection = SERVER_PROJECTION if shape == "proj" else []
@@ -143,11 +177,20 @@ def bindings_helper() -> None:
 
     schedd = None
     for line in sys.stdin:
-        what, shape = line.split()
+        what, shape, *numbers = line.split()
         for attempt in range(RETRIES):
             try:
                 schedd = schedd or _schedd()
-                answer = gil_progress(schedd) if what == "gil" else timed(what, shape, schedd)
+                if what in ("job", "rate") and not job_ids:
+                    job_ids += queue_job_ids(schedd)
+                if what == "gil":
+                    answer = gil_progress(schedd)
+                elif what == "job":
+                    answer = lookups(schedd, shape, int(numbers[0]), int(numbers[1]))
+                elif what == "rate":
+                    answer = rate(int(numbers[1]))
+                else:
+                    answer = timed(what, shape, schedd)
                 break
             except htcondor2.HTCondorException:  # the shared pool restarted
                 if attempt == RETRIES - 1:
@@ -155,6 +198,15 @@ def bindings_helper() -> None:
                 time.sleep(RETRY_PAUSE)
                 schedd = None
         print(answer, flush=True)
+
+
+def queue_job_ids(schedd) -> list[tuple[int, int]]:
+    return [(ad["ClusterId"], ad["ProcId"]) for ad in schedd.query(constraint(QUEUE_BATCH), ["ClusterId", "ProcId"])]
+
+
+def history_job_ids(schedd) -> list[tuple[int, int]]:
+    return [(ad["ClusterId"], ad["ProcId"])
+            for ad in schedd.history(constraint(HISTORY_BATCH), ["ClusterId", "ProcId"], match=JOBS)]
 
 
 def _counted(work) -> int:
@@ -195,8 +247,9 @@ class Bindings:
             [sys.executable, __file__, "--helper"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
 
-    def ask(self, what: str, shape: str = "-") -> float:
-        self.process.stdin.write(f"{what} {shape}\n")
+    def ask(self, what: str, shape: str = "-", seed: int | None = None, count: int | None = None) -> float:
+        extra = f" {seed} {count}" if seed is not None else ""
+        self.process.stdin.write(f"{what} {shape}{extra}\n")
         self.process.stdin.flush()
         return float(self.process.stdout.readline())
 
@@ -553,6 +606,26 @@ def run(
         bindings.close()
 
 
+def small(rounds: int, workers: int, seconds: float, overrides: dict[str, dict[str, str]],
+          upstream_venv: Path | None) -> None:
+    """R4: one job, one knob, ... (``small_requests``), with a server of its own."""
+    bindings = Bindings()
+    server = Server(workers, Path(tempfile.gettempdir()) / "restd-bench-small-server.log", overrides=overrides)
+    upstream = None
+    try:
+        if upstream_venv:
+            upstream = small_requests.Upstream(upstream_venv, _free_port(),
+                                               Path(tempfile.gettempdir()) / "restd-bench-upstream.log")
+        schedd = _schedd()
+        small_requests.run(server.port, bindings, queue_job_ids(schedd), history_job_ids(schedd), upstream,
+                           rounds, seconds)
+    finally:
+        if upstream:
+            upstream.close()
+        server.close()
+        bindings.close()
+
+
 def cache_poll(workers: int, ttl: float, clients: int, seconds: float) -> None:
     """``clients`` dashboards polling one query for ``seconds`` with the
     response cache on: how many schedd queries they cost."""
@@ -595,16 +668,22 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, metavar="TREE",
                         help="R1/R2 also on a server of this source tree (another commit's git worktree, with its "
                              ".venv), in the same rounds")
+    parser.add_argument("--upstream", type=Path, metavar="VENV",
+                        help="R4 also against the upstream restd (../shared/peers/htcondor-restd) run from this venv "
+                             "(its make-venv.sh builds one)")
     parser.add_argument("--helper", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.helper:
         return bindings_helper()
     fill()
     try:
-        if not args.fill_only:
+        if args.cases == "R4":
+            small(max(args.rounds, 1), args.workers, args.rps_seconds, _ini_settings(args.set), args.upstream)
+        elif not args.fill_only:
             run(max(args.rounds, 1), args.workers, args.rps_seconds, args.cases, _ini_settings(args.set),
                 _ini_settings(args.against), args.baseline)
             if not args.cases:
+                small(max(args.rounds, 1), args.workers, args.rps_seconds, _ini_settings(args.set), args.upstream)
                 cache_poll(args.workers, ttl=2.0, clients=16, seconds=10.0)
     finally:
         if args.clean:

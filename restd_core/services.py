@@ -30,10 +30,17 @@ def read_service(
     service = Service(name=name, path=path, description=description, error_handler=validation_error_handler)
     options = {"response_schemas": {200: answer}} if answer is not None else {}
     service.add_view(
-        "GET", view, schema=schema, validators=(colander_validator,), permission=READ,
+        "GET", view, schema=schema, validators=(colander_validator,), deserializer=query_and_path, permission=READ,
         restd_cache=query_parameters(schema) or True, **options,
     )
     return service
+
+
+def query_and_path(request: Request) -> dict[str, dict]:
+    """What colander checks of a read: the query string (a repeated
+    parameter as a list) and the path's parameters; never a body or the
+    headers, which Cornice's default would extract (and parse) first."""
+    return {"querystring": request.GET.mixed(), "path": request.matchdict or {}}
 
 
 def query_parameters(schema: colander.MappingSchema) -> tuple[str, ...]:

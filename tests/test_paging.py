@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import time
+import uuid
 
 from .pool import pool_root
 
@@ -116,3 +118,57 @@ def test_the_next_link_is_under_the_public_url_when_the_ini_sets_one(app_with, t
     app = app_with(**{"restd.public_url": "https://restd.example.org/"})
     page = app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}?limit=1", headers={"Host": "evil.example"})
     assert next_url(page).startswith(f"https://restd.example.org/v1/jobs/DEFAULT/{test_jobs.held}?")
+
+
+# ---------------------------------------------------------------- history --
+
+def removed_to_history(count: int, batch: str) -> list[str]:
+    """Submit ``count`` held jobs and remove them: their ids, once all are in the history."""
+    import htcondor2
+
+    schedd = htcondor2.Schedd()
+    cluster = schedd.submit(htcondor2.Submit({
+        "executable": "/bin/sleep", "arguments": "600", "initialdir": str(pool_root() / "tmp" / "jobs"),
+        "hold": "true", "batch_name": batch,
+    }), count=count).cluster()
+    schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}")
+    while len(schedd.history(f"ClusterId == {cluster}", ["ProcId"], match=count)) < count:
+        time.sleep(0.1)
+    return [f"{cluster}.{proc}" for proc in range(count)]
+
+
+def test_a_full_history_page_links_to_the_older_one(app, test_jobs):
+    first = app.get(f"/v1/history/DEFAULT/{test_jobs.removed}?limit=1")
+    older = app.get(next_url(first))
+    assert "before=" in next_url(first)
+    assert {job["jobid"] for job in first.json + older.json} == {f"{test_jobs.removed}.{p}" for p in range(2)}
+    last = app.get(next_url(older))  # the second page was full too
+    assert last.json == [] and next_url(last) is None
+
+
+def test_history_paging_returns_every_job_once_while_jobs_are_recorded(app, test_jobs):
+    batch = f"restd-history-paging-{uuid.uuid4().hex[:8]}"
+    recorded = removed_to_history(5, batch)
+    constraint = f'JobBatchName == "{batch}"'
+    seen: list[str] = []
+    page = app.get("/v1/history/DEFAULT", params={"limit": 2, "constraint": constraint})
+    while True:
+        seen += [job["jobid"] for job in page.json]
+        removed_to_history(1, batch)  # newer than every page still to come
+        url = next_url(page)
+        if url is None:
+            break
+        page = app.get(url)
+    assert sorted(seen) == sorted(recorded) and len(seen) == len(set(seen))
+
+
+def test_a_history_page_that_is_not_full_has_no_next_link(app, test_jobs):
+    assert next_url(app.get(f"/v1/history/DEFAULT/{test_jobs.removed}?limit=5")) is None
+
+
+def test_since_and_before_together_are_400(app):
+    app.get("/v1/history/DEFAULT?since=1.0&before=2.0", status=400)
+
+
+def test_a_before_cursor_that_is_not_in_the_history_is_400(app):
+    assert app.get("/v1/history/DEFAULT?before=999999.0&limit=2", status=400).json["details"] == {"parameter": "before"}

@@ -8,11 +8,12 @@ from operator import itemgetter
 
 import classad2
 import htcondor2
+import orjson
 
-from restd_core.gateway.errors import Unavailable
+from restd_core.gateway.errors import BadQuery, NotFound, Unavailable
 from restd_core.gateway.wire import EncodedItems, JsonBody
-from restd_core.gateway.worker.classads import ads_to_json, redact
-from restd_core.gateway.worker.condor import fresh_config, free_after_answer, schedd_ad, twice
+from restd_core.gateway.worker.classads import ads_to_dicts, ads_to_json, filtered, redact
+from restd_core.gateway.worker.condor import free_after_answer, fresh_config, with_schedd
 from restd_core.gateway.worker.encoding import encoded_items, grouped
 from restd_core.gateway.worker.expressions import Constraint, conjunction, parse_constraint
 
@@ -26,9 +27,8 @@ def job_objects(keys: list[tuple[int, int]], classads: list[str]) -> list[str]:
     return [f'{{"jobid":"{cluster}.{proc}","classad":{classad}}}' for (cluster, proc), classad in zip(keys, classads)]
 
 
-def _id_parts(cluster: int | None, proc: int | None) -> list[str]:
-    parts = [] if cluster is None else [f"ClusterId == {int(cluster)}"]
-    return parts if proc is None else [*parts, f"ProcId == {int(proc)}"]
+def _cluster(cluster: int | None) -> list[str]:
+    return [] if cluster is None else [f"ClusterId == {int(cluster)}"]
 
 
 def _after(job_id: str) -> str:
@@ -84,6 +84,7 @@ def _jobs_judged_here(
     limit: int | None,
     hidden: set[str],
     in_id_order: bool,
+    before: str | None = None,
 ) -> list[classad2.ClassAd]:
     """The jobs a caller's constraint holds for, judged here, not by the
     schedd (``Constraint.judged_here``): a constraint with regular
@@ -98,14 +99,19 @@ def _jobs_judged_here(
     returns every attribute its expressions refer to.
 
     ``fetch(constraint, projection, match)``: the listing's jobs (the
-    caller's constraint left out). Whole ads (no ``projection``) are fetched
-    in two steps: the judgement on the few attributes it needs, then the
-    whole ads of the jobs it chose.
+    caller's constraint left out), newest first for a history, whose page
+    begins after the job ``before`` if given. Whole ads (no
+    ``projection``) are fetched in two steps: the judgement on the few
+    attributes it needs, then the whole ads of the jobs it chose.
     """
     needs = [*constraint.attributes, *JOB_KEY]
     judged = constraint.holding(fetch("true", [*projection, *needs] if projection else needs, -1), hidden)
     if in_id_order:
         judged.sort(key=itemgetter(*JOB_KEY))
+    if before is not None:
+        judged = _after_job(judged, before)
+        if judged is None:
+            raise _cursor_gone(before)
     judged = judged[:limit] if limit else judged
     if projection or not judged:
         return judged
@@ -118,28 +124,75 @@ def _jobs_judged_here(
     return [by_id[job] for job in chosen if job in by_id]
 
 
+def _history_before(client: htcondor2.Schedd, where: str, projection: list[str], limit: int | None,
+                    before: str) -> list[classad2.ClassAd]:
+    """The ``limit`` history jobs recorded just before job ``before``
+    ("C.P"), newest first: the page after the one that ended with it.
+
+    The history is read from its newest end, and has no "start after": its
+    jobs newer than the cursor are counted first (``since`` stops there),
+    then as many as those, the cursor and the page are read, and the page
+    is what follows the cursor. A job recorded meanwhile lands before the
+    cursor, never in a page past it: each job is served once.
+    """
+    newer = len(client.history(where, list(JOB_KEY), match=-1, since=before))
+    for extra in (0, 256):  # a few jobs may have been recorded between the two reads
+        ads = client.history(where, projection, match=newer + 1 + (limit or 0) + extra if limit else -1)
+        page = _after_job(ads, before)
+        if page is not None:
+            return page[:limit] if limit else page
+    raise _cursor_gone(before)
+
+
+def _cursor_gone(before: str) -> BadQuery:
+    return BadQuery(f"job {before} is no longer in the history (it rotated out, or no longer matches)",
+                    {"parameter": "before"})
+
+
+def _after_job(ads: list[classad2.ClassAd], job: str) -> list[classad2.ClassAd] | None:
+    """The ads after the one of ``job`` ("C.P"); None if it is not among them."""
+    wanted = tuple(int(part) for part in job.split("."))
+    for index, ad in enumerate(ads):
+        if tuple(map(ad.get, JOB_KEY)) == wanted:
+            return ads[index + 1:]
+    return None
+
+
+def _shown_and_asked(projection: list[str]) -> tuple[set[str] | None, list[str]]:
+    """The (lower-cased) attributes a caller is shown, and what the schedd is
+    asked for: those and the job ids. Asked in lower case, the schedd mostly
+    names them so (an attribute that another's expression names first keeps
+    that spelling; the output filter lowers every key)."""
+    if not projection:
+        return None, []
+    lowered = [name.lower() for name in projection]
+    return set(lowered), list(dict.fromkeys([*lowered, *JOB_KEY]))
+
+
 def query_jobs(
     schedd: str,
     source: str,
     constraint: str | None = None,
     projection: list[str] = (),
     cluster: int | None = None,
-    proc: int | None = None,
     limit: int | None = None,
     hidden: list[str] = (),
     since: str | None = None,
+    before: str | None = None,
     part: int = 0,
     parts: int = 1,
     group_by: str | None = None,
 ) -> EncodedItems | JsonBody:
     """Jobs from a schedd's queue (``source="queue"``, in job-id order) or
     its history (newest first), as v1 job objects (``{"jobid": "C.P",
-    "classad": {...}}``) encoded here, their ads through the one output filter (``classad_json``: only the
-    ``projection``'s attributes, keys lower-cased, ``hidden`` ones
-    redacted); with ``group_by``, grouped by that attribute's value.
+    "classad": {...}}``) encoded here, their ads through the one output
+    filter (``classads``: only the ``projection``'s attributes, keys
+    lower-cased, ``hidden`` ones redacted); with ``group_by``, grouped by
+    that attribute's value.
 
-    ``since`` (a job id "C.P") is a cursor: the history's jobs recorded
-    after it, the queue's jobs that come after it in job-id order.
+    Cursors (job ids "C.P"): ``since``, the history's jobs recorded after
+    it, or the queue's jobs after it in job-id order (``after`` of the
+    URL); ``before``, the history's jobs recorded before it (its pages).
     ``parts`` > 1 splits a queue listing between as many calls (each in its
     own worker): this one answers the jobs whose ClusterId + ProcId modulo
     ``parts`` is ``part``.
@@ -147,32 +200,28 @@ def query_jobs(
     fresh_config()
     hidden_lower = {name.lower() for name in hidden}
     caller = parse_constraint(constraint, hidden_lower) if constraint is not None else None
-    ours = _id_parts(cluster, proc)
+    ours = _cluster(cluster)
     if source == "queue":
         ours += [_after(since)] if since is not None else []
         ours += [f"(ClusterId + ProcId) % {int(parts)} == {int(part)}"] if parts > 1 else []
-    shown = None
-    asked: list[str] = []
-    if projection:
-        # Asked in lower case, the schedd mostly names them so (an attribute
-        # that another's expression names first keeps that spelling).
-        shown = {name.lower() for name in projection}
-        asked = list(dict.fromkeys([*(name.lower() for name in projection), *JOB_KEY]))
+    shown, asked = _shown_and_asked(projection)
 
-    def fetch(where: str, attributes: list[str], match: int) -> list[classad2.ClassAd]:
-        if source == "history":
-            return client.history(conjunction(*ours, where), attributes, match=match, since=since)
-        return client.query(conjunction(*ours, where), attributes)
+    def listing(client: htcondor2.Schedd) -> list[classad2.ClassAd]:
+        def fetch(where: str, attributes: list[str], match: int) -> list[classad2.ClassAd]:
+            if source == "history":
+                return client.history(conjunction(*ours, where), attributes, match=match, since=since)
+            return client.query(conjunction(*ours, where), attributes)
 
-    location = schedd_ad(schedd)
-    try:
-        client = htcondor2.Schedd(location)
         if caller is not None and caller.judged_here(hidden_lower):
-            ads = twice(lambda: _jobs_judged_here(fetch, caller, asked, limit, hidden_lower, source == "queue"))
-        elif source == "history":
-            ads = twice(lambda: fetch(caller.wire if caller else "true", asked, limit or -1))
-        else:
-            ads = twice(lambda: _first_jobs(client, conjunction(*ours, caller and caller.wire), asked, limit))
+            return _jobs_judged_here(fetch, caller, asked, limit, hidden_lower, source == "queue", before)
+        if source == "history" and before is not None:
+            return _history_before(client, conjunction(*ours, caller and caller.wire), asked, limit, before)
+        if source == "history":
+            return fetch(caller.wire if caller else "true", asked, limit or -1)
+        return _first_jobs(client, conjunction(*ours, caller and caller.wire), asked, limit)
+
+    try:
+        ads = with_schedd(schedd, listing)
     except htcondor2.HTCondorException as exc:
         raise Unavailable(f"the schedd did not answer: {exc}", {"daemon": "schedd", "schedd": schedd}) from None
     keys, texts, lowered = ads_to_json(ads, JOB_KEY, shown, hidden_lower)
@@ -182,3 +231,41 @@ def query_jobs(
         keys, texts = [keys[i] for i in order], [texts[i] for i in order]
     items = encoded_items(keys, job_objects(keys, texts), lower=not lowered)
     return items if group_by is None else grouped(items, group_by.lower())
+
+
+def query_job(
+    schedd: str,
+    source: str,
+    cluster: int,
+    proc: int,
+    projection: list[str] = (),
+    hidden: list[str] = (),
+    attribute: str | None = None,
+) -> JsonBody:
+    """One job of a schedd's queue or history as its v1 object, encoded
+    here (through the output filter, as ``query_jobs``); with ``attribute``,
+    that attribute's bare JSON value. ``NotFound`` if there is no such job
+    (or it lacks the attribute). The schedd stops at the first match."""
+    fresh_config()
+    shown, asked = _shown_and_asked([attribute] if attribute else projection)
+    # ProcId first: it tells most jobs apart at once (a cluster has many).
+    where = f"ProcId == {int(proc)} && ClusterId == {int(cluster)}"
+
+    def one(client: htcondor2.Schedd) -> list[classad2.ClassAd]:
+        if source == "history":
+            return client.history(where, asked, match=1)
+        return client.query(where, asked, limit=1)
+
+    try:
+        ads = with_schedd(schedd, one)
+    except htcondor2.HTCondorException as exc:
+        raise Unavailable(f"the schedd did not answer: {exc}", {"daemon": "schedd", "schedd": schedd}) from None
+    if not ads:
+        raise NotFound(f"no job {cluster}.{proc} in the {source} of {schedd}")
+    classad = filtered(ads_to_dicts(ads[:1]), shown, {name.lower() for name in hidden})[0]
+    if attribute is None:
+        return JsonBody(orjson.dumps({"jobid": f"{cluster}.{proc}", "classad": classad}))
+    value = classad.get(attribute.lower())
+    if value is None:
+        raise NotFound(f"job {cluster}.{proc} has no attribute {attribute}", {"attribute": attribute})
+    return JsonBody(orjson.dumps(value))

@@ -54,8 +54,18 @@ class QueueListQuery(ListQuery):
     after = _job_id_cursor("Only jobs after this job id in queue order (the cursor of the Link rel=next header)")
 
 
+def _one_cursor(node: colander.SchemaNode, value: dict) -> None:
+    if "since" in value and "before" in value:
+        raise colander.Invalid(node, "since and before cannot be given together")
+
+
 class HistoryListQuery(ListQuery):
     since = _job_id_cursor("Only jobs recorded in the history after this job id (newer ones)")
+    before = _job_id_cursor("Only jobs recorded in the history before this job id (older ones: the cursor of "
+                            "the Link rel=next header)")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, validator=_one_cursor, **kwargs)
 
 
 class JobQuery(colander.MappingSchema):

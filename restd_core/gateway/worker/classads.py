@@ -28,7 +28,7 @@ from typing import Any, NamedTuple, Protocol
 
 import orjson
 
-from .json_keys import lowered, lowered_by_parsing
+from .json_keys import lowered, lowered_by_parsing, with_keys_lowered
 from .shaping import REDACTED
 
 
@@ -78,9 +78,16 @@ def _decoded(expression: str) -> str:
     return f"/Expr({expression})/"
 
 
+#: Below this many characters, lowering keys through a parse costs less than
+#: setting up the whole-text lowering (a few ads: one job, a status query).
+_SMALL_TEXT = 16_384
+
+
 def ads_to_dicts(ads: Iterable[Ad]) -> list[dict[str, Any]]:
     """ClassAds as JSON-ready dicts with lower-cased keys (at every depth)."""
     text = "[" + ",".join([printable(ad) for ad in ads]) + "]"
+    if len(text) < _SMALL_TEXT:
+        return with_keys_lowered(orjson.loads(text))
     fast = lowered(text.encode())
     return orjson.loads(fast if fast is not None else lowered_by_parsing(text))
 

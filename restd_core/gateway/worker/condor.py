@@ -4,7 +4,7 @@ Runs only in the gateway's worker processes (``restd_core.gateway.worker``),
 never in the request process: the bindings hold the GIL for the whole of a
 daemon query. ``init`` sets the session up once (the server's IDTOKEN);
 an operation calls ``fresh_config`` first, reaches daemons with
-``collector``, ``schedd_ad`` and ``twice`` (one retry after a daemon
+``collector``, ``with_schedd`` (a schedd, its location kept) and ``twice`` (one retry after a daemon
 restart), raises only ``GatewayError`` subclasses, and may hand slow-to-free
 ClassAds to ``free_after_answer``.
 """
@@ -143,3 +143,31 @@ def schedd_ad(name: str) -> classad2.ClassAd:
     if ad is None:
         raise NotFound(f"no schedd named {name!r} in the pool", {"schedd": name})
     return ad
+
+
+#: Seconds a schedd's location is kept in a worker; it is looked up again
+#: sooner when a call to it fails (the schedd restarted, or moved).
+LOCATION_SECONDS = 60.0
+_schedds: dict[str, tuple[float, htcondor2.Schedd]] = {}
+
+
+def _schedd(name: str) -> htcondor2.Schedd:
+    kept = _schedds.get(name)
+    if kept is not None and time.monotonic() - kept[0] < LOCATION_SECONDS:
+        return kept[1]
+    client = htcondor2.Schedd(schedd_ad(name))
+    _schedds[name] = (time.monotonic(), client)
+    return client
+
+
+def with_schedd(name: str, call: Callable[[htcondor2.Schedd], T]) -> T:
+    """``call(schedd)`` with the schedd that ``name`` names (``DEFAULT``:
+    the local one), located once a minute rather than once a call (a
+    collector round trip); after a failure it is located again and asked
+    once more (as ``twice``). ``NotFound`` for no such schedd; the
+    HTCondor error of the second failure is the caller's to map."""
+    try:
+        return call(_schedd(name))
+    except htcondor2.HTCondorException:
+        _schedds.pop(name, None)
+        return call(_schedd(name))

@@ -52,12 +52,12 @@ def lowered(text: bytes) -> memoryview | None:
 
 def lowered_by_parsing(text: str) -> str:
     """``text`` with its keys lower-cased, through a parse."""
-    return orjson.dumps(_with_keys_lowered(orjson.loads(text))).decode()
+    return orjson.dumps(with_keys_lowered(orjson.loads(text))).decode()
 
 
-def _with_keys_lowered(value: Any) -> Any:
+def with_keys_lowered(value: Any) -> Any:
     if isinstance(value, dict):
-        return {key.lower(): _with_keys_lowered(item) for key, item in value.items()}
+        return {key.lower(): with_keys_lowered(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_with_keys_lowered(item) for item in value]
+        return [with_keys_lowered(item) for item in value]
     return value

@@ -2,8 +2,10 @@
 attributes and config knobs) and grouping. Pure functions, no I/O."""
 from __future__ import annotations
 
+import fnmatch
+import re
 from collections.abc import Iterable
-from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -14,8 +16,14 @@ REDACTED = "<REDACTED>"
 def matches_any(name: str, patterns: Iterable[str]) -> bool:
     """Whether ``name`` matches one of the fnmatch-style ``patterns``,
     ignoring case (HTCondor's names are case-insensitive)."""
-    upper = name.upper()
-    return any(fnmatchcase(upper, pattern.upper()) for pattern in patterns)
+    return _any_of(tuple(patterns)).fullmatch(name) is not None
+
+
+@lru_cache(maxsize=64)
+def _any_of(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One regular expression for all the fnmatch-style ``patterns`` (a
+    full config listing tests every knob against every pattern)."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(pattern)})" for pattern in patterns) or "(?!)", re.IGNORECASE)
 
 
 def is_hidden_knob(name: str, patterns: Iterable[str]) -> bool:

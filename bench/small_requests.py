@@ -1,0 +1,160 @@
+"""R4 of ``perf.py``: the small requests pollers make, one job, one knob,
+side by side with the bare bindings (one ``Schedd`` object, the same
+process, ``limit=1``) and, given its venv, the upstream Flask restd.
+
+One client: the mean latency of a burst of requests per case and side, the
+same random job ids for every side, in rounds whose order rotates.
+Sixteen clients: requests per second of random one-job lookups. Every HTTP
+request opens its own connection (the upstream's Flask server closes each).
+"""
+from __future__ import annotations
+
+import http.client
+import os
+import random
+import statistics
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+#: Requests per case, side and round (one client).
+BURST = 60
+PROJECTION = "Owner,JobStatus"
+UPSTREAM_SOURCE = Path(__file__).resolve().parent.parent.parent / "shared" / "peers" / "htcondor-restd"
+
+
+def get(port: int, path: str) -> int:
+    """GET ``path`` on a fresh connection: its status (the body read)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+class Upstream:
+    """The upstream restd (``flask run``) of ``source``, from ``venv``."""
+
+    def __init__(self, venv: Path, port: int, log: Path, source: Path = UPSTREAM_SOURCE) -> None:
+        self.port = port
+        self._log = log.open("w")
+        env = {**os.environ, "FLASK_APP": "condor_restd", "PYTHONDONTWRITEBYTECODE": "1"}
+        self.process = subprocess.Popen([str(venv / "bin" / "flask"), "run", "-p", str(port)], cwd=source, env=env,
+                                        stdout=self._log, stderr=self._log)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if get(port, "/v1/config/condor_version") == 200:
+                    return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"the upstream restd did not start; see {log}")
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=15)
+        self._log.close()
+
+
+#: case -> (URL of one request for a job id, or None for a fixed URL; the bindings' request).
+def cases(history: bool) -> dict[str, tuple[Callable[[tuple[int, int]], str], str | None]]:
+    found = {
+        "one job": (lambda job: f"/v1/jobs/DEFAULT/{job[0]}/{job[1]}", "job full"),
+        "one job, projected": (lambda job: f"/v1/jobs/DEFAULT/{job[0]}/{job[1]}?projection={PROJECTION}", "job proj"),
+        "one knob": (lambda job: "/v1/config/condor_version", None),
+        "healthz": (lambda job: "/healthz", None),
+        "status startd Cpus": (lambda job: "/v1/status?query=startd&projection=Cpus", None),
+    }
+    if history:
+        found["history job"] = (lambda job: f"/v1/history/DEFAULT/{job[0]}/{job[1]}", None)
+    return found
+
+
+def burst(port: int, url: Callable[[tuple[int, int]], str], ids: list[tuple[int, int]], seed: int) -> float:
+    """Mean seconds of ``BURST`` GETs of ``url(job)``, jobs drawn from ``ids`` with ``seed``."""
+    rng = random.Random(seed)
+    started = time.perf_counter()
+    for _ in range(BURST):
+        status = get(port, url(rng.choice(ids)))
+        if status != 200:
+            raise RuntimeError(f"a small request answered {status}")
+    return (time.perf_counter() - started) / BURST
+
+
+def _random_job(port: int, url: Callable[[tuple[int, int]], str], ids: list[tuple[int, int]],
+                rng: random.Random) -> int:
+    return get(port, url(rng.choice(ids)))
+
+
+def per_second(request: Callable[[random.Random], int], clients: int, seconds: float) -> float:
+    """Requests per second of ``clients`` threads calling ``request`` for ``seconds``."""
+    stop = time.perf_counter() + seconds
+    counts = [0] * clients
+
+    def client(number: int) -> None:
+        rng = random.Random(number)
+        while time.perf_counter() < stop:
+            if request(rng) != 200:
+                raise RuntimeError("a small request failed")
+            counts[number] += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(number,)) for number in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.perf_counter() - started)
+
+
+def _spread(values: list[float] | None) -> str:
+    if not values:
+        return "-"
+    return f"{statistics.median(values) * 1000:.2f} [{min(values) * 1000:.2f}-{max(values) * 1000:.2f}]"
+
+
+def _ratio(ours: list[float] | None, theirs: list[float] | None) -> str:
+    """The median of the rounds' ratios."""
+    if not ours or not theirs:
+        return "-"
+    return f"{statistics.median([a / b for a, b in zip(ours, theirs)]):.2f}"
+
+
+def run(rest_port: int, bindings, queue_ids: list[tuple[int, int]], history_ids: list[tuple[int, int]],
+        upstream: Upstream | None, rounds: int, seconds: float) -> None:
+    """Print R4's tables: one client, then sixteen."""
+    sides: dict[str, int] = {"REST": rest_port, **({"upstream": upstream.port} if upstream else {})}
+    found = cases(bool(history_ids))
+    means: dict[tuple[str, str], list[float]] = {}
+    for number in range(rounds):
+        for name, (url, ask) in found.items():
+            ids = history_ids if name.startswith("history") else queue_ids
+            order = [*sides, *(["bindings"] if ask else [])]
+            for side in order[number % len(order):] + order[:number % len(order)]:
+                if side == "upstream" and name in ("healthz",):
+                    continue  # upstream has no such route
+                if side == "bindings":
+                    mean = bindings.ask(*ask.split(), seed=number, count=BURST)
+                else:
+                    mean = burst(sides[side], url, ids, number)
+                means.setdefault((name, side), []).append(mean)
+    print(f"\nR4: small requests, one client, mean ms per request over {BURST} requests "
+          f"(median [min-max] of {rounds} rounds; random job ids among {len(queue_ids)})")
+    print(f"{'case':22} {'REST':>20} {'bindings':>20} {'upstream':>20} {'REST/bind':>9} {'REST/up':>8}")
+    for name in found:
+        rest, bare, peer = (means.get((name, side)) for side in ("REST", "bindings", "upstream"))
+        print(f"{name:22} {_spread(rest):>20} {_spread(bare):>20} {_spread(peer):>20} "
+              f"{_ratio(rest, bare):>9} {_ratio(rest, peer):>8}")
+    print(f"one knob / healthz (REST): {_ratio(means[('one knob', 'REST')], means[('healthz', 'REST')])}")
+    print(f"\nR4: 16 clients, random one-job lookups for {seconds:g} s each: requests/s")
+    url = found["one job"][0]
+    for side, port in sides.items():
+        rate = per_second(partial(_random_job, port, url, queue_ids), 16, seconds)
+        print(f"  {side:9} {rate:7.1f}")
+    print(f"  bindings  {bindings.ask('rate', 'full', seed=0, count=int(seconds)):7.1f}  (16 threads, one process)")
