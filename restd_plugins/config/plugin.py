@@ -7,6 +7,7 @@ from restd_core.services import read_service
 
 from . import responses, views
 from .schemas import request_schema
+from .server_config import ServerConfig
 
 
 def services() -> list[Service]:
@@ -24,3 +25,5 @@ def includeme(config) -> None:
     config.add_gateway_operation("read_config", "restd_plugins.config.operations:read_config", daemon="config")
     config.add_gateway_operation("read_config_value", "restd_plugins.config.operations:read_config_value",
                                  daemon="config")
+    config.registry.restd_server_config = ServerConfig(config.registry.gateway,
+                                                       config.registry.restd_settings.config_reload_seconds)

@@ -1,23 +1,34 @@
 """The config endpoints: like condor_config_val."""
 from __future__ import annotations
 
+import orjson
 from pyramid.request import Request
 from pyramid.response import Response
 
-from restd_core.responses import json_response
+from restd_core.gateway import NotFound
+from restd_core.responses import json_bytes_response, json_response
 
 
-def _call(request: Request, operation: str, **arguments) -> Response:
-    daemon_type = request.validated["querystring"].get("daemon")
+def _daemon_call(request: Request, operation: str, daemon_type: str, **arguments) -> Response:
     return json_response(request.gateway.call(
-        operation, daemon=daemon_type or "config", daemon_type=daemon_type,
-        hidden=request.condor_settings.hide_config_params, **arguments,
+        operation, daemon=daemon_type, daemon_type=daemon_type,
+        hidden=list(request.condor_settings.hide_config_params), **arguments,
     ))
 
 
 def config(request: Request) -> Response:
-    return _call(request, "read_config")
+    daemon_type = request.validated["querystring"].get("daemon")
+    if daemon_type:
+        return _daemon_call(request, "read_config", daemon_type)
+    return json_bytes_response(request.registry.restd_server_config.listing(request.condor_settings.hide_config_params))
 
 
 def config_value(request: Request) -> Response:
-    return _call(request, "read_config_value", name=request.validated["path"]["attribute"])
+    name = request.validated["path"]["attribute"]
+    daemon_type = request.validated["querystring"].get("daemon")
+    if daemon_type:
+        return _daemon_call(request, "read_config_value", daemon_type, name=name)
+    value = request.registry.restd_server_config.value(name, request.condor_settings.hide_config_params)
+    if value is None:
+        raise NotFound(f"{name} is not defined in the configuration", {"attribute": name})
+    return json_bytes_response(orjson.dumps(value))
