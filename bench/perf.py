@@ -44,7 +44,10 @@ from pathlib import Path
 import small_requests
 
 PROJECT = Path(__file__).resolve().parent.parent
-JOBS = 10_000
+#: Jobs in the queue (``--jobs``; the helper process reads it from the environment).
+JOBS = int(os.environ.get("RESTD_BENCH_JOBS", "10000"))
+#: Jobs in the history (R2).
+HISTORY_JOBS = 10_000
 CLUSTERS = 4
 QUEUE_BATCH = "restd-bench-queue"
 HISTORY_BATCH = "restd-bench-history"
@@ -106,14 +109,14 @@ def fill(history: bool = True) -> None:
         _submit_held(schedd, QUEUE_BATCH, JOBS - queued)
     if not history:
         return
-    in_history = len(schedd.history(constraint(HISTORY_BATCH), ["ProcId"], match=JOBS))
-    if in_history < JOBS:
-        missing = JOBS - in_history
+    in_history = len(schedd.history(constraint(HISTORY_BATCH), ["ProcId"], match=HISTORY_JOBS))
+    if in_history < HISTORY_JOBS:
+        missing = HISTORY_JOBS - in_history
         print(f"submitting and removing {missing} jobs ({HISTORY_BATCH})", flush=True)
         for cluster in _submit_held(schedd, HISTORY_BATCH, missing):
             schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}", reason="restd bench: fill history")
         deadline = time.monotonic() + 300
-        while len(schedd.history(constraint(HISTORY_BATCH), ["ProcId"], match=JOBS)) < JOBS:
+        while len(schedd.history(constraint(HISTORY_BATCH), ["ProcId"], match=HISTORY_JOBS)) < HISTORY_JOBS:
             if time.monotonic() > deadline:
                 raise RuntimeError("removed jobs did not reach the history within 300 s")
             time.sleep(1)
@@ -172,7 +175,7 @@ def bindings_helper() -> None:
         else:
             ads = schedd.history(constraint(HISTORY_BATCH), projection, match=MAX_JOBS)
         elapsed = time.perf_counter() - started
-        assert len(ads) == JOBS, len(ads)
+        assert len(ads) == (JOBS if what == "queue" else HISTORY_JOBS), len(ads)
         return elapsed
 
     schedd = None
@@ -206,7 +209,7 @@ def queue_job_ids(schedd) -> list[tuple[int, int]]:
 
 def history_job_ids(schedd) -> list[tuple[int, int]]:
     return [(ad["ClusterId"], ad["ProcId"])
-            for ad in schedd.history(constraint(HISTORY_BATCH), ["ClusterId", "ProcId"], match=JOBS)]
+            for ad in schedd.history(constraint(HISTORY_BATCH), ["ClusterId", "ProcId"], match=HISTORY_JOBS)]
 
 
 def _counted(work) -> int:
@@ -447,28 +450,53 @@ def with_cpu(measure: Callable[[], float], pids: Callable[[], list[int]], schedd
     return seconds, spent() - before
 
 
-def peak_rss(server: Server, path: str) -> tuple[int, int, int]:
-    """(RSS before, peak RSS while answering ``path``, answer size), summed
-    over the server and its workers, sampled every 5 ms."""
+def peak_rss(server: Server, path: str, listings: int = 1) -> tuple[int, int, int, float, list[int]]:
+    """(RSS before, peak RSS while answering ``listings`` GETs of ``path``
+    at once, one answer's size, the longest wait of a cheap request
+    (``/healthz``, asked again and again meanwhile), the statuses), RSS
+    summed over the server and its workers, sampled every 5 ms."""
     pids = server.pids()
     before = sum(_rss(pid) for pid in pids)
-    peak = before
+    peak, worst = before, 0.0
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, sum(_rss(pid) for pid in pids))
+            peak = max(peak, sum(_rss(pid) for pid in server.pids()))
             time.sleep(0.005)
 
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    try:
-        status, size = server.get(path)
-    finally:
-        done.set()
-        sampler.join()
-    return before, peak, size
+    def probe() -> None:
+        nonlocal worst
+        while not done.is_set():
+            started = time.perf_counter()
+            server.get("/healthz")
+            worst = max(worst, time.perf_counter() - started)
+            time.sleep(0.01)
+
+    answers: list[tuple[int, int]] = []
+    watchers = [threading.Thread(target=sample), threading.Thread(target=probe)]
+    askers = [threading.Thread(target=lambda: answers.append(server.get(path))) for _ in range(listings)]
+    for thread in watchers + askers:
+        thread.start()
+    for thread in askers:
+        thread.join()
+    done.set()
+    for thread in watchers:
+        thread.join()
+    size = max((size for status, size in answers if status == 200), default=0)
+    return before, peak, size, worst, sorted(status for status, _ in answers)
+
+
+def big_listings(server: Server) -> None:
+    """Peak memory and a cheap request's worst wait while the full listing
+    is answered, once and three times at once."""
+    mib = 1024 * 1024
+    for listings in (1, 3):
+        before, peak, size, worst, statuses = peak_rss(server, CASES["R1 jobs full"][0], listings)
+        print(f"memory: {listings} full {JOBS}-job listing(s) at once, answer {size / mib:.1f} MiB, statuses {statuses}; "
+              f"server + workers RSS {before / mib:.0f} MiB before, peak {peak / mib:.0f} MiB "
+              f"({peak / max(size, 1):.1f}x the answer); the longest /healthz meanwhile {worst:.3f} s")
 
 
 def throughput(server: Server, path: str, clients: int, seconds: float) -> float:
@@ -546,6 +574,10 @@ def run(
                                       launcher=pserve_of(baseline), tree=baseline)
     server = servers["REST"]
     try:
+        if cases == "M":  # memory only
+            server.timed(CASES["R1 jobs proj"][0])  # the workers are up
+            big_listings(server)
+            return
         names = [name for name in CASES if name.startswith(cases)]
         sides = [*servers, "bindings"]
         times = {name: {side: [] for side in sides} for name in names}
@@ -595,11 +627,8 @@ def run(
         print(f"  GIL: a counting thread gets {statistics.median(progress):.1%} of its normal progress "
               "while another thread runs Schedd.query (the bindings hold the GIL)")
 
-        before, peak, size = peak_rss(server, CASES["R1 jobs full"][0])
-        mib = 1024 * 1024
-        print(f"\nmemory: full {JOBS}-job listing, answer {size / mib:.1f} MiB; server + workers RSS "
-              f"{before / mib:.0f} MiB before, peak {peak / mib:.0f} MiB (+{(peak - before) / mib:.0f} MiB, "
-              f"{(peak - before) / size:.1f}x the answer)")
+        print()
+        big_listings(server)
     finally:
         for each in servers.values():
             each.close()
@@ -656,11 +685,13 @@ def _ini_settings(settings: list[str]) -> dict[str, dict[str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--jobs", type=int, default=JOBS, help="held jobs in the queue (filled once, reused)")
     parser.add_argument("--workers", type=int, default=3, help="restd.gateway.workers")
     parser.add_argument("--rps-seconds", type=float, default=8.0)
     parser.add_argument("--fill-only", action="store_true")
     parser.add_argument("--clean", action="store_true", help="afterwards, remove the held jobs from the queue")
-    parser.add_argument("--cases", default="", help="only the R1/R2 cases whose name starts so (e.g. 'R1'), nothing else")
+    parser.add_argument("--cases", default="", help="only the R1/R2 cases whose name starts so (e.g. 'R1'), nothing "
+                                                     "else; R4: the small requests only; M: memory only")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION:KEY=VALUE",
                         help="an ini setting for the server, e.g. app:main:restd.gateway.listing_parts=1")
     parser.add_argument("--against", action="append", default=[], metavar="SECTION:KEY=VALUE",
@@ -675,6 +706,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.helper:
         return bindings_helper()
+    global JOBS
+    JOBS = args.jobs
+    os.environ["RESTD_BENCH_JOBS"] = str(JOBS)  # for the helper process
     fill()
     try:
         if args.cases == "R4":

@@ -10,6 +10,8 @@ from pyramid.router import Router
 
 from .condor_settings import CondorSettings, RestdSettings
 from .gateway import Gateway
+from .gateway.spool import AnswersInFlight
+from .memory import limit_malloc_arenas
 from .plugins import include_endpoints
 from .settings import ServerSettings, parse
 
@@ -48,6 +50,7 @@ def main(global_config: dict | None = None, **settings) -> Router:
     # Where the server's listen address can be read (restd_core.security).
     settings.setdefault("restd.ini_file", (global_config or {}).get("__file__", ""))
     server = parse(ServerSettings, settings)
+    limit_malloc_arenas()
     with Configurator(settings=settings) as config:
         config.registry.restd_settings = server
         gateway = None
@@ -80,6 +83,7 @@ def _make_gateway(config: Configurator, server: ServerSettings) -> Gateway:
     )
     atexit.register(gateway.close)
     config.registry.gateway = gateway
+    config.registry.restd_answers_in_flight = AnswersInFlight(server.gateway_answers_in_flight_bytes)
     config.registry.condor_settings = CondorSettings(gateway, server.config_reload_seconds)
     config.add_request_method(_gateway, "gateway", reify=True)
     config.add_request_method(_condor_settings, "condor_settings", reify=True)

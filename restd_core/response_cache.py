@@ -85,8 +85,13 @@ class _Flight:
 class ResponseCache:
     """Snapshots by key, each for ``ttl`` seconds, at most ``max_bytes`` in all."""
 
-    def __init__(self, max_bytes: int = ServerSettings.cache_max_bytes, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, max_bytes: int = ServerSettings.cache_max_bytes,
+                 max_entry_bytes: int = ServerSettings.cache_max_entry_bytes,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.max_bytes = max_bytes
+        #: An answer larger than this is neither kept nor shared: it is sent
+        #: as it comes (a spooled listing), never copied into memory whole.
+        self.max_entry_bytes = min(max_entry_bytes, max_bytes)
         self._clock = clock
         self._lock = threading.Lock()
         self._entries: OrderedDict[CacheKey, _Entry] = OrderedDict()
@@ -95,14 +100,15 @@ class ResponseCache:
         self.hits = 0
         self.misses = 0
 
-    def fetch(self, key: CacheKey, ttl: float, compute: Callable[[], Response]) -> Snapshot:
-        """The cached snapshot for ``key``, or ``compute()``'s, made once for
-        all the callers that ask at the same time."""
+    def fetch(self, key: CacheKey, ttl: float, compute: Callable[[], Response]) -> Response:
+        """The cached answer for ``key``, or ``compute()``'s, made once for
+        all the callers that ask at the same time (but an answer too large
+        to keep: then each waiter makes its own)."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry.expires > self._clock():
                 self.hits += 1
-                return entry.snapshot
+                return entry.snapshot.response()
             flight = self._flights.get(key)
             leader = flight is None
             if leader:
@@ -119,12 +125,15 @@ class ResponseCache:
                 # A copy each: one shared exception would chain every
                 # waiter's traceback (and request) to the others'.
                 raise copy.copy(flight.error).with_traceback(None) from None
-            return flight.snapshot
+            return flight.snapshot.response() if flight.snapshot is not None else compute()
         try:
-            flight.snapshot = Snapshot.of(compute())
+            response = compute()
+            if (response.content_length or 0) > self.max_entry_bytes:
+                return response
+            flight.snapshot = Snapshot.of(response)
             if flight.snapshot.status == 200:
                 self._store(key, flight.snapshot, ttl)
-            return flight.snapshot
+            return flight.snapshot.response()
         except BaseException as exc:  # e.g. HTCondor timed out: the waiters get the same answer
             flight.error = exc
             raise
@@ -186,7 +195,7 @@ def cached_view(view, info):
         ttl = cache_ttl(request) if request.method in ("GET", "HEAD") else 0.0
         if ttl > 0:
             key = cache_key(request, parameters)
-            return request.registry.response_cache.fetch(key, ttl, lambda: view(context, request)).response()
+            return request.registry.response_cache.fetch(key, ttl, lambda: view(context, request))
         response = view(context, request)
         if response.status_int == 200:
             set_etag(response, etag_of(response))
@@ -211,7 +220,8 @@ class _CacheCounters:
 
 
 def includeme(config) -> None:
-    cache = ResponseCache(config.registry.restd_settings.cache_max_bytes)
+    server = config.registry.restd_settings
+    cache = ResponseCache(server.cache_max_bytes, server.cache_max_entry_bytes)
     config.registry.response_cache = cache
     config.add_view_deriver(cached_view)
     metrics = getattr(config.registry, "metrics", None)

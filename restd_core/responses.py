@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
 import orjson
 from pyramid.request import Request
 from pyramid.response import Response
+
+from .gateway.spool import SpooledListing
 
 JSON_CONTENT_TYPE = "application/json"
 
@@ -35,28 +37,12 @@ def json_bytes_response(body: bytes | bytearray, status: int = 200, headers: dic
     return response
 
 
-#: A large answer goes to the server in slices this big: WebOb and waitress
-#: would otherwise copy it whole into a buffer (spilled to a temporary file
-#: past waitress's ``outbuf_overflow``, 1 MiB by default).
-CHUNK_BYTES = 256 * 1024
-
-
-def json_chunks_response(chunks: list[bytes | memoryview], size: int, headers: dict[str, str] | None = None) -> Response:
-    """A 200 response whose JSON body is ``chunks`` (``size`` bytes in all),
-    never joined: it is tagged (``ETag``) from the chunks, and sent slice
-    by slice as the server takes them."""
-
-    def slices() -> Iterator[bytes]:
-        for chunk in chunks:
-            if isinstance(chunk, bytes) and len(chunk) <= CHUNK_BYTES:
-                yield chunk
-                continue
-            view = memoryview(chunk)
-            for start in range(0, len(view), CHUNK_BYTES):
-                yield bytes(view[start:start + CHUNK_BYTES])
-
-    response = Response(app_iter=slices(), content_length=size, content_type=JSON_CONTENT_TYPE, charset=None)
-    response.etag = body_etag(chunks)
+def listing_response(listing: SpooledListing, headers: dict[str, str] | None = None) -> Response:
+    """A 200 response whose JSON body is a spooled listing, read a block at
+    a time as the server sends it (the server closes it: the spools go);
+    tagged with the listing's own validator, made from its parts' digests."""
+    response = Response(app_iter=listing, content_length=listing.size, content_type=JSON_CONTENT_TYPE, charset=None)
+    response.etag = listing.etag
     if headers:
         response.headers.update(headers)
     return response
@@ -72,6 +58,6 @@ def body_etag(chunks: Iterable[bytes | memoryview]) -> str:
 
 
 def etag_of(response: Response) -> str:
-    """The ETag ``response`` already carries (``json_chunks_response`` tags
-    a listing from its chunks), else its body's: a body is hashed once."""
+    """The ETag ``response`` already carries (``listing_response`` tags a
+    listing from its parts), else its body's: a body is hashed once."""
     return response.etag or body_etag([response.body])

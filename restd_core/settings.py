@@ -160,6 +160,14 @@ class ServerSettings:
     cache_max_bytes: int = setting(
         "restd.cache.max_bytes", 256 * 1024 * 1024, "bytes the response cache holds at most (keys and "
         "bookkeeping counted)", minimum=0, shown="268435456 (256 MiB)")
+    cache_max_entry_bytes: int = setting(
+        "restd.cache.max_entry_bytes", 32 * 1024 * 1024, "an answer larger than this is not kept in the cache (nor "
+        "shared with identical requests meanwhile): it is sent as it comes, from temporary files", minimum=0,
+        shown="33554432 (32 MiB)")
+    gateway_answers_in_flight_bytes: int = setting(
+        "restd.gateway.answers_in_flight_bytes", 2 * 1024 * 1024 * 1024, "bytes of answers the server holds "
+        "(in memory and temporary files) until they are sent, all listings together; beyond it a listing is 503 "
+        "with `Retry-After` (0: no bound)", minimum=0, shown="2147483648 (2 GiB)")
     cors_origins: tuple[str, ...] = setting(
         "restd.cors.origins", (), "origins whose browser pages may call the API (`*` for any)")
     cors_allow_credentials: bool = setting(

@@ -3,46 +3,78 @@ one query answers; a split leaves one worker idle; a cached listing is never
 split (one schedd query per time-to-live)."""
 from __future__ import annotations
 
+import hashlib
+
 import orjson
 import pytest
 
-from restd_core.gateway.wire import EncodedItems, merged
+from restd_core.gateway.spool import SPOOL_MEMORY, AnswersInFlight, Spool, SpooledListing
+from restd_core.gateway.wire import Received
 from restd_core.gateway.worker.encoding import encoded_items
 
 
-def part(*jobs: tuple[int, int]) -> EncodedItems:
+def part(*jobs: tuple[int, int]) -> tuple[Received, Spool]:
+    """A spooled part of a listing whose items are the jobs' ids as JSON strings."""
     texts = [b'"%d.%d"' % job for job in jobs]
-    return EncodedItems(list(jobs), list(map(len, texts)), [b",".join(texts)])
+    body = b",".join(texts)
+    spool = Spool(AnswersInFlight(0))
+    spool(body)
+    return Received([list(job) for job in jobs], list(map(len, texts)), len(body), hashlib.sha256(body).hexdigest()), spool
+
+
+def body(listing: SpooledListing) -> bytes:
+    """The listing's body, as a server reads it (and then closes it)."""
+    try:
+        text = b"".join(listing)
+    finally:
+        listing.close()
+    assert len(text) == listing.size
+    return text
 
 
 def test_parts_are_merged_in_key_order():
-    listing = merged([part((1, 0), (1, 2), (3, 0)), part((1, 1), (2, 0))])
-    assert orjson.loads(listing.body) == ["1.0", "1.1", "1.2", "2.0", "3.0"]
-    assert (listing.count, listing.last_key, listing.size) == (5, (3, 0), len(listing.body))
+    listing = SpooledListing([part((1, 0), (1, 2), (3, 0)), part((1, 1), (2, 0))])
+    assert (listing.count, listing.last_key) == (5, (3, 0))
+    assert orjson.loads(body(listing)) == ["1.0", "1.1", "1.2", "2.0", "3.0"]
 
 
 def test_many_merged_items_make_one_valid_array():
     jobs = [(cluster, proc) for cluster in range(1, 11) for proc in range(30)]
-    listing = merged([part(*jobs[0::2]), part(*jobs[1::2])])
-    assert orjson.loads(listing.body) == [f"{cluster}.{proc}" for cluster, proc in jobs]
-    assert listing.size == len(listing.body)
+    listing = SpooledListing([part(*jobs[0::2]), part(*jobs[1::2])])
+    assert orjson.loads(body(listing)) == [f"{cluster}.{proc}" for cluster, proc in jobs]
 
 
 def test_merged_parts_stop_at_the_limit():
-    listing = merged([part((1, 0), (1, 2)), part((1, 1), (2, 0))], limit=3)
-    assert orjson.loads(listing.body) == ["1.0", "1.1", "1.2"]
+    listing = SpooledListing([part((1, 0), (1, 2)), part((1, 1), (2, 0))], limit=3)
     assert listing.last_key == (1, 2)
+    assert orjson.loads(body(listing)) == ["1.0", "1.1", "1.2"]
 
 
 def test_a_single_part_keeps_its_own_order_up_to_the_limit():
-    listing = merged([part((5, 0), (2, 0), (9, 1))], limit=2)
-    assert orjson.loads(listing.body) == ["5.0", "2.0"]
+    listing = SpooledListing([part((5, 0), (2, 0), (9, 1))], limit=2)
     assert (listing.count, listing.last_key) == (2, (2, 0))
+    assert orjson.loads(body(listing)) == ["5.0", "2.0"]
 
 
 def test_empty_parts_make_an_empty_array():
-    assert merged([part(), part()]).body == b"[]"
-    assert merged([part()]).body == b"[]"
+    assert body(SpooledListing([part(), part()])) == b"[]"
+    assert body(SpooledListing([part()])) == b"[]"
+
+
+def test_a_spool_past_its_memory_reads_back_from_its_file():
+    big = [(1, proc) for proc in range(SPOOL_MEMORY // 4)]  # more than SPOOL_MEMORY of items
+    listing = SpooledListing([part(*big[0::2]), part(*big[1::2])])
+    assert orjson.loads(body(listing))[-1] == f"1.{len(big) - 1}"
+
+
+def test_closing_a_listing_gives_its_bytes_back():
+    in_flight = AnswersInFlight(0)
+    spool = Spool(in_flight)
+    spool(b'"1.0"')
+    listing = SpooledListing([(Received([[1, 0]], [5], 5, "x"), spool)])
+    assert in_flight.held == 5
+    listing.close()
+    assert in_flight.held == 0
 
 
 def test_every_key_of_a_long_listing_is_lowered_even_where_a_pass_needs_parsing():

@@ -16,16 +16,17 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, copy_context
+from functools import partial
 from typing import Any
 
 from .admission import CallerSlots, admit, caller
 from .errors import BadQuery, Busy, GatewayError, NotFound, Throttled, Timeout, Unavailable
 from .operations import Operation, OperationError, Operations
 from .pool import WorkerPool
-from .wire import EncodedItems, JsonBody, RawJson, merged
+from .wire import EncodedItems, JsonBody, Received, Streamed
 
 __all__ = [
-    "Gateway", "GatewayError", "JsonBody", "RawJson", "EncodedItems", "merged", "BadQuery", "Busy", "NotFound",
+    "Gateway", "GatewayError", "JsonBody", "EncodedItems", "Received", "Streamed", "BadQuery", "Busy", "NotFound",
     "Throttled", "Timeout", "Unavailable", "CallerSlots", "admit", "caller", "deadline", "Operation",
     "OperationError", "Operations",
 ]
@@ -72,11 +73,14 @@ class Gateway:
             raise OperationError("the gateway's workers start only once the app is made")
         return self.operations.table()
 
-    def call(self, name: str, /, *, daemon: str | None = None, timeout: float | None = None, **arguments: Any) -> Any:
+    def call(self, name: str, /, *, daemon: str | None = None, timeout: float | None = None,
+             sink: Callable[[bytes], None] | None = None, **arguments: Any) -> Any:
         """Run the operation ``name`` with ``arguments`` (plain data) in a
         worker and answer what it returned. ``daemon``: which one this call
         asks, if not the one the operation declares (one of the registry's
-        daemons: a metric label); ``timeout``: shorter than the gateway's."""
+        daemons: a metric label); ``timeout``: shorter than the gateway's;
+        ``sink``: where a streamed answer's pieces go as they come (it then
+        answers ``wire.Received``)."""
         operation = self.operations.get(name)
         if operation is None:
             raise UnknownOperation(f"no HTCondor operation named {name!r} is registered")
@@ -88,7 +92,7 @@ class Gateway:
         try:
             admit()
             return self._pool.call(
-                name, timeout=self._within_deadline(timeout), on_start=self._postpone_deadline, **arguments
+                name, timeout=self._within_deadline(timeout), on_start=self._postpone_deadline, sink=sink, **arguments
             )
         except GatewayError as exc:
             error = exc
@@ -98,12 +102,15 @@ class Gateway:
                 observe(name, label, time.perf_counter() - started, error)
             del error  # it holds this frame through its traceback: a cycle only the full GC frees
 
-    def call_parts(self, name: str, parts: list[dict[str, Any]], /) -> list[Any]:
+    def call_parts(self, name: str, parts: list[dict[str, Any]], /,
+                   sinks: list[Callable[[bytes], None]] | None = None) -> list[Any]:
         """The operation ``name`` once for each of ``parts`` (its arguments),
-        all at the same time, each in a worker of its own; their answers in
-        the same order."""
-        others = [self._pool.submit(copy_context().run, self.call, name, **arguments) for arguments in parts[1:]]
-        first = self.call(name, **parts[0])
+        all at the same time, each in a worker of its own (with the sink of
+        the same place in ``sinks``, if given); their answers in the same order."""
+        sinks = sinks or [None] * len(parts)
+        others = [self._pool.submit(copy_context().run, partial(self.call, name, sink=sink), **arguments)
+                  for arguments, sink in zip(parts[1:], sinks[1:])]
+        first = self.call(name, sink=sinks[0], **parts[0])
         return [first, *(other.result() for other in others)]
 
     def spare_workers(self, wanted: int) -> int:

@@ -32,6 +32,7 @@ from typing import Any, Callable
 
 import orjson
 
+from ..memory import worker_environment
 from .errors import Busy, GatewayError, Timeout, Unavailable
 from .wire import READY, recv_answer
 
@@ -117,7 +118,7 @@ class WorkerPool:
         self._options = options
         # Replacement workers get the environment the pool was made in
         # (CONDOR_CONFIG, _CONDOR_* knobs), whatever happens to os.environ later.
-        self._env = dict(os.environ)
+        self._env = worker_environment(dict(os.environ))
         self._begin()
         _POOLS.add(self)
 
@@ -227,7 +228,10 @@ class WorkerPool:
         self._here()
         return self._threads.submit(fn, *args, **kwargs)
 
-    def call(self, op: str, timeout: float | None = None, on_start: Callable[[float], None] | None = None, **kwargs: Any) -> Any:
+    def call(self, op: str, timeout: float | None = None, on_start: Callable[[float], None] | None = None,
+             sink: Callable[[bytes], None] | None = None, **kwargs: Any) -> Any:
+        """``sink``: where the pieces of a streamed answer go (``wire``); an
+        error it raises ends the call, and the worker, mid-answer, is replaced."""
         self._here()
         self._warm_up()
         timeout = self.timeout if timeout is None else timeout
@@ -252,12 +256,19 @@ class WorkerPool:
             if remaining <= 0:
                 raise Busy(f"every HTCondor worker stayed busy for {timeout:g} s", {"timeout": timeout})
             worker.conn.send((op, kwargs))
-            if not worker.conn.poll(remaining):
+            ends = time.monotonic() + remaining
+
+            def within_time() -> None:  # before each message of the answer
+                if not worker.conn.poll(max(ends - time.monotonic(), 0)):
+                    raise Timeout(f"HTCondor did not answer within {timeout:g} s", {"timeout": timeout})
+
+            answer = recv_answer(worker.conn, sink, within_time)
+        except GatewayError as exc:  # past the time, or refused by the sink: the worker is mid-answer
+            if isinstance(exc, Timeout):
                 log.warning("HTCondor call %s took longer than %g s; replacing its worker", op, timeout)
-                self._discard(worker)
-                worker = None
-                raise Timeout(f"HTCondor did not answer within {timeout:g} s", {"timeout": timeout})
-            answer = recv_answer(worker.conn)
+            self._discard(worker)
+            worker = None
+            raise
         except (EOFError, OSError) as exc:
             log.error("HTCondor worker died during %s: %s", op, exc)
             if worker is not None:

@@ -6,13 +6,15 @@ JSON header followed by the bytes as they are (``send_raw`` / ``recv_raw``):
 large job listings are shaped and encoded in the workers, and the request
 process only stitches the bytes together (decoding them there just to
 encode them again cost about as much as the query itself: bench/README.md).
-A listing may come in several parts, each from its own worker, so every
-item travels with its sort key (``EncodedItems``, ``merged``).
+A listing comes as it is made (``Streamed``), in several parts if split
+between workers, so every item travels with its sort key (its ``keys``
+and ``lengths``: ``spool.SpooledListing`` merges the parts).
 """
 from __future__ import annotations
 
+import hashlib
 import os
-from itertools import accumulate
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any, NamedTuple
 
@@ -20,8 +22,6 @@ import orjson
 
 #: What a worker says once it can take calls.
 READY = b"ready"
-#: Merged items are copied in groups of this many (a few hundred kB of whole job ads).
-_ITEMS_PER_CHUNK = 64
 
 
 class EncodedItems(NamedTuple):
@@ -39,62 +39,56 @@ class EncodedItems(NamedTuple):
         return self.pieces[0] if len(self.pieces) == 1 else b"".join(self.pieces)
 
 
+class Streamed(NamedTuple):
+    """An answer an operation makes in ``pieces`` (bytes of items joined by
+    commas), sent as each is made so that the worker never holds it whole;
+    ``summary()``, called once they are all made, gives its items' ``keys``
+    and ``lengths`` (as ``EncodedItems``)."""
+
+    pieces: Iterator[bytes | bytearray | memoryview]
+    summary: Callable[[], dict[str, Any]]
+
+
+class Received(NamedTuple):
+    """What of a ``Streamed`` answer the request process keeps while its
+    bytes went to a sink: its items' ``keys`` and ``lengths``, its ``size``
+    and the SHA-256 of its bytes (made in the worker)."""
+
+    keys: list[Any]
+    lengths: list[int]
+    size: int
+    sha256: str
+
+
 class JsonBody(NamedTuple):
     """A whole answer's JSON text, made in a worker, passed on as it is."""
 
     body: bytes | bytearray
 
 
-class RawJson(NamedTuple):
-    """A JSON array's text in ``chunks`` (``size`` bytes in all; not joined,
-    so that a large answer is not copied once more); ``count``: how many
-    items it holds; ``last_key``: the sort key of its last item (a paging
-    cursor), or None."""
-
-    chunks: list[bytes | memoryview]
-    size: int
-    count: int
-    last_key: Any
-
-    @property
-    def body(self) -> bytes:
-        return b"".join(self.chunks)
-
-
-def merged(parts: list[EncodedItems], limit: int | None = None) -> RawJson:
-    """One JSON array of the parts' items, at most ``limit`` of them: in key
-    order, or for a single part in its own order (a history's)."""
-    if len(parts) == 1:
-        part = parts[0]
-        count = len(part.keys) if limit is None else min(limit, len(part.keys))
-        body = memoryview(part.body)[:sum(part.lengths[:count]) + max(count - 1, 0)]
-        return RawJson([b"[", body, b"]"], len(body) + 2, count, part.keys[count - 1] if count else None)
-    order = sorted(
-        (key, which, index) for which, part in enumerate(parts) for index, key in enumerate(part.keys)
-    )[:limit]
-    views = [memoryview(part.body) for part in parts]
-    starts = [list(accumulate(part.lengths[:-1], lambda start, length: start + length + 1, initial=0)) for part in parts]
-    pieces = [
-        views[which][starts[which][index]:starts[which][index] + parts[which].lengths[index]]
-        for _, which, index in order
-    ]
-    # Items interleave (parts are split by job id modulo their number): they
-    # are copied once, into chunks of a few items each, not joined whole.
-    chunks: list[bytes | memoryview] = [b"["]
-    for first in range(0, len(pieces), _ITEMS_PER_CHUNK):
-        chunks += [b","] if first else []
-        chunks.append(b",".join(pieces[first:first + _ITEMS_PER_CHUNK]))
-    chunks.append(b"]")
-    size = sum(map(len, chunks))
-    return RawJson(chunks, size, len(order), order[-1][0] if order else None)
-
-
-def send_answer(conn: Connection, answer: Any) -> None:
+def send_answer(conn: Connection, answer: Any, failed: Callable[[Exception], dict[str, Any]] | None = None) -> None:
     """A worker's answer: ``{"ok": ...}`` or ``{"error": ...}`` as JSON, and
     an operation's own encoding (``EncodedItems``, ``JsonBody``) as a header
-    followed by its bytes."""
+    followed by its bytes. A ``Streamed`` one goes as frames, one a piece,
+    an empty one last, then a trailer: its summary, or what ``failed`` makes
+    of an error met while its pieces were being made."""
     result = answer.get("ok")
-    if isinstance(result, EncodedItems):
+    if isinstance(result, Streamed):
+        conn.send_bytes(b'{"stream":true}')
+        digest, size = hashlib.sha256(), 0
+        try:
+            for piece in result.pieces:
+                digest.update(piece)
+                size += len(piece)
+                conn.send_bytes(piece)
+            trailer = {"ok": {**result.summary(), "size": size, "sha256": digest.hexdigest()}}
+        except Exception as exc:
+            if failed is None:
+                raise
+            trailer = failed(exc)
+        conn.send_bytes(b"")
+        conn.send_bytes(orjson.dumps(trailer))
+    elif isinstance(result, EncodedItems):
         size = sum(map(len, result.pieces))
         conn.send_bytes(orjson.dumps({"items": {"keys": result.keys, "lengths": result.lengths}, "size": size}))
         send_raw(conn, result.pieces)
@@ -105,9 +99,30 @@ def send_answer(conn: Connection, answer: Any) -> None:
         conn.send_bytes(orjson.dumps(answer))
 
 
-def recv_answer(conn: Connection) -> dict[str, Any]:
-    """What ``send_answer`` sent."""
+def recv_answer(conn: Connection, sink: Callable[[bytes], None] | None = None,
+                wait: Callable[[], None] = lambda: None) -> dict[str, Any]:
+    """What ``send_answer`` sent; a ``Streamed`` answer's pieces each go to
+    ``sink`` as they come (it answers ``Received``), or without one are
+    kept (``EncodedItems``). ``wait()`` comes before each message (it
+    raises when the call has had its time)."""
+    wait()
     answer = orjson.loads(conn.recv_bytes())
+    if "stream" in answer:
+        kept: list[bytes] = []
+        while True:
+            wait()
+            piece = conn.recv_bytes()
+            if not piece:
+                break
+            (sink or kept.append)(piece)
+        wait()
+        trailer = orjson.loads(conn.recv_bytes())
+        if "error" in trailer:
+            return trailer
+        summary = trailer["ok"]
+        if sink is None:
+            return {"ok": EncodedItems(summary["keys"], summary["lengths"], [b"".join(kept)])}
+        return {"ok": Received(summary["keys"], summary["lengths"], summary["size"], summary["sha256"])}
     if "items" in answer:
         return {"ok": EncodedItems(pieces=[recv_raw(conn, answer["size"])], **answer["items"])}
     if "body" in answer:

@@ -2,7 +2,8 @@
 the gateway's worker processes (``restd_core.gateway.worker``)."""
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator
 from itertools import groupby
 from operator import itemgetter
 
@@ -11,9 +12,9 @@ import htcondor2
 import orjson
 
 from restd_core.gateway.errors import BadQuery, NotFound, Unavailable
-from restd_core.gateway.wire import EncodedItems, JsonBody
+from restd_core.gateway.wire import EncodedItems, JsonBody, Streamed
 from restd_core.gateway.worker.classads import ads_to_dicts, ads_to_json, filtered, redact
-from restd_core.gateway.worker.condor import free_after_answer, fresh_config, with_schedd
+from restd_core.gateway.worker.condor import fresh_config, malloc_trim, with_schedd
 from restd_core.gateway.worker.encoding import encoded_items, grouped
 from restd_core.gateway.worker.expressions import Constraint, conjunction, parse_constraint
 
@@ -54,6 +55,30 @@ def _first_jobs(schedd: htcondor2.Schedd, constraint: str, projection: list[str]
     return ads
 
 
+#: Whole job ads asked of the schedd at once. The bindings' ClassAds take
+#: about 11 KB of a worker's memory each (four times their JSON), and hand
+#: over none before all are in: a 50,000-job listing is made of batches, so
+#: that a worker holds one batch, not 550 MB (bench/README.md).
+WHOLE_ADS_PER_QUERY = 4_000
+
+
+def _between(low: tuple[int, int], high: tuple[int, int]) -> str:
+    """The jobs from job ``low`` to job ``high`` in job-id order, both in."""
+    return (f"(ClusterId > {low[0]} || ClusterId == {low[0]} && ProcId >= {low[1]}) && "
+            f"(ClusterId < {high[0]} || ClusterId == {high[0]} && ProcId <= {high[1]})")
+
+
+def _whole_ad_batches(client: htcondor2.Schedd, where: str, limit: int | None) -> Iterator[list[classad2.ClassAd]]:
+    """The matching queue jobs' whole ads with the ``limit`` lowest job ids,
+    in batches of ``WHOLE_ADS_PER_QUERY`` in job-id order (each in no
+    particular order): the ids first, then each batch's span of them."""
+    ids = sorted(map(itemgetter(*JOB_KEY), client.query(where, list(JOB_KEY))))
+    ids = ids[:limit] if limit else ids
+    for first in range(0, len(ids), WHOLE_ADS_PER_QUERY):
+        span = ids[first:first + WHOLE_ADS_PER_QUERY]
+        yield client.query(conjunction(where, _between(span[0], span[-1])), [])
+
+
 #: Beyond this many id ranges, judged jobs are fetched again by their
 #: listing's own constraint and picked out here.
 _MAX_ID_RANGES = 64
@@ -85,7 +110,7 @@ def _jobs_judged_here(
     hidden: set[str],
     in_id_order: bool,
     before: str | None = None,
-) -> list[classad2.ClassAd]:
+) -> Iterator[list[classad2.ClassAd]]:
     """The jobs a caller's constraint holds for, judged here, not by the
     schedd (``Constraint.judged_here``): a constraint with regular
     expressions, whose cost has no bound a daemon would keep to; and, while
@@ -102,7 +127,8 @@ def _jobs_judged_here(
     caller's constraint left out), newest first for a history, whose page
     begins after the job ``before`` if given. Whole ads (no
     ``projection``) are fetched in two steps: the judgement on the few
-    attributes it needs, then the whole ads of the jobs it chose.
+    attributes it needs, then the whole ads of the jobs it chose, a batch
+    of ``WHOLE_ADS_PER_QUERY`` at a time.
     """
     needs = [*constraint.attributes, *JOB_KEY]
     judged = constraint.holding(fetch("true", [*projection, *needs] if projection else needs, -1), hidden)
@@ -114,14 +140,19 @@ def _jobs_judged_here(
             raise _cursor_gone(before)
     judged = judged[:limit] if limit else judged
     if projection or not judged:
-        return judged
+        yield judged
+        return
     chosen = [tuple(map(ad.get, JOB_KEY)) for ad in judged]
-    wanted = set(chosen)
-    ranges = _id_ranges(sorted(wanted))
-    whole = fetch(ranges or "true", [], len(wanted) if ranges else -1)
-    redact(whole, hidden)
-    by_id = {tuple(map(ad.get, JOB_KEY)): ad for ad in whole}
-    return [by_id[job] for job in chosen if job in by_id]
+    del judged
+    for first in range(0, len(chosen), WHOLE_ADS_PER_QUERY):
+        batch = chosen[first:first + WHOLE_ADS_PER_QUERY]
+        wanted = set(batch)
+        ranges = _id_ranges(sorted(wanted))
+        whole = fetch(ranges or "true", [], len(wanted) if ranges else -1)
+        redact(whole, hidden)
+        by_id = {tuple(map(ad.get, JOB_KEY)): ad for ad in whole if tuple(map(ad.get, JOB_KEY)) in wanted}
+        del whole
+        yield [by_id[job] for job in batch if job in by_id]
 
 
 def _history_before(client: htcondor2.Schedd, where: str, projection: list[str], limit: int | None,
@@ -182,13 +213,13 @@ def query_jobs(
     part: int = 0,
     parts: int = 1,
     group_by: str | None = None,
-) -> EncodedItems | JsonBody:
+) -> Streamed | JsonBody:
     """Jobs from a schedd's queue (``source="queue"``, in job-id order) or
     its history (newest first), as v1 job objects (``{"jobid": "C.P",
-    "classad": {...}}``) encoded here, their ads through the one output
-    filter (``classads``: only the ``projection``'s attributes, keys
-    lower-cased, ``hidden`` ones redacted); with ``group_by``, grouped by
-    that attribute's value.
+    "classad": {...}}``) encoded here and streamed as they are made, their
+    ads through the one output filter (``classads``: only the
+    ``projection``'s attributes, keys lower-cased, ``hidden`` ones
+    redacted); with ``group_by``, grouped by that attribute's value.
 
     Cursors (job ids "C.P"): ``since``, the history's jobs recorded after
     it, or the queue's jobs after it in job-id order (``after`` of the
@@ -206,31 +237,78 @@ def query_jobs(
         ours += [f"(ClusterId + ProcId) % {int(parts)} == {int(part)}"] if parts > 1 else []
     shown, asked = _shown_and_asked(projection)
 
-    def listing(client: htcondor2.Schedd) -> list[classad2.ClassAd]:
+    def batches(client: htcondor2.Schedd) -> Iterator[list[classad2.ClassAd]]:
         def fetch(where: str, attributes: list[str], match: int) -> list[classad2.ClassAd]:
             if source == "history":
                 return client.history(conjunction(*ours, where), attributes, match=match, since=since)
             return client.query(conjunction(*ours, where), attributes)
 
+        where = conjunction(*ours, caller and caller.wire)
         if caller is not None and caller.judged_here(hidden_lower):
-            return _jobs_judged_here(fetch, caller, asked, limit, hidden_lower, source == "queue", before)
-        if source == "history" and before is not None:
-            return _history_before(client, conjunction(*ours, caller and caller.wire), asked, limit, before)
-        if source == "history":
-            return fetch(caller.wire if caller else "true", asked, limit or -1)
-        return _first_jobs(client, conjunction(*ours, caller and caller.wire), asked, limit)
+            yield from _jobs_judged_here(fetch, caller, asked, limit, hidden_lower, source == "queue", before)
+        elif source == "history" and before is not None:
+            yield _history_before(client, where, asked, limit, before)
+        elif source == "history":
+            yield fetch(caller.wire if caller else "true", asked, limit or -1)
+        elif asked or (limit and limit <= WHOLE_ADS_PER_QUERY):  # small ads, or few
+            yield _first_jobs(client, where, asked, limit)
+        else:
+            yield from _whole_ad_batches(client, where, limit)
 
+    def first_batch(client: htcondor2.Schedd) -> tuple[list[classad2.ClassAd], Iterator[list[classad2.ClassAd]]]:
+        made = batches(client)
+        return next(made, []), made
+
+    # The first batch is asked with the schedd's retry (nothing is sent yet);
+    # the others as the answer goes out (an error then ends it as a 503).
     try:
-        ads = with_schedd(schedd, listing)
+        first, rest = with_schedd(schedd, first_batch)
     except htcondor2.HTCondorException as exc:
         raise Unavailable(f"the schedd did not answer: {exc}", {"daemon": "schedd", "schedd": schedd}) from None
-    keys, texts, lowered = ads_to_json(ads, JOB_KEY, shown, hidden_lower)
-    free_after_answer(ads)
-    if source == "queue":
-        order = sorted(range(len(keys)), key=keys.__getitem__)[:limit]
-        keys, texts = [keys[i] for i in order], [texts[i] for i in order]
-    items = encoded_items(keys, job_objects(keys, texts), lower=not lowered)
-    return items if group_by is None else grouped(items, group_by.lower())
+    answer = _JobObjects(first, rest, source == "queue", limit, shown, hidden_lower)
+    if group_by is None:
+        return Streamed(iter(answer), answer.summary)
+    body = b"".join(answer)  # grouping needs every item: bounded by RESTD_MAX_JOBS
+    return grouped(EncodedItems(answer.keys, answer.lengths, [body]), group_by.lower())
+
+
+class _JobObjects:
+    """The job objects of a listing's batches, encoded a few hundred ads at
+    a time, each ClassAd freed once encoded (iterate it for the pieces, in
+    job-id order for a queue, as the schedd gave them for a history; then
+    ``summary()``)."""
+
+    #: ClassAds encoded at once: one pass of ``encoding.encoded_items``.
+    ADS_PER_PIECE = 500
+
+    def __init__(self, first: list[classad2.ClassAd], rest: Iterator[list[classad2.ClassAd]], in_id_order: bool,
+                 limit: int | None, shown: set[str] | None, hidden: set[str]) -> None:
+        self._batches = itertools.chain([first], rest)
+        self._in_id_order, self._limit, self._shown, self._hidden = in_id_order, limit, shown, hidden
+        self.keys: list[tuple[int, int]] = []
+        self.lengths: list[int] = []
+
+    def __iter__(self) -> Iterator[bytes | memoryview]:
+        for ads in self._batches:
+            if self._in_id_order:
+                ads.sort(key=itemgetter(*JOB_KEY))  # ClassAd names are case-insensitive
+            if self._limit:
+                del ads[self._limit - len(self.keys):]
+            while ads:
+                chunk = ads[:self.ADS_PER_PIECE]
+                del ads[:self.ADS_PER_PIECE]
+                keys, texts, lowered = ads_to_json(chunk, JOB_KEY, self._shown, self._hidden)
+                del chunk
+                items = encoded_items(keys, job_objects(keys, texts), lower=not lowered)
+                if self.keys:
+                    yield b","
+                yield from items.pieces
+                self.keys += items.keys
+                self.lengths += items.lengths
+            malloc_trim()
+
+    def summary(self) -> dict[str, list]:
+        return {"keys": self.keys, "lengths": self.lengths}
 
 
 def query_job(

@@ -7,9 +7,10 @@ from urllib.parse import urlencode
 from pyramid.request import Request
 from pyramid.response import Response
 
-from restd_core.gateway import JsonBody, RawJson, merged
+from restd_core.gateway import JsonBody
+from restd_core.gateway.spool import Spool, SpooledListing
 from restd_core.response_cache import cache_ttl
-from restd_core.responses import json_bytes_response, json_chunks_response, public_url
+from restd_core.responses import json_bytes_response, listing_response, public_url
 from restd_core.services import known_query, refuse_hidden_groupby
 
 from .schemas import HistoryListQuery, QueueListQuery
@@ -20,10 +21,11 @@ SOURCES = {"jobs": "queue", "history": "history"}
 NEXT_PAGE = {"jobs": (QueueListQuery(), "after"), "history": (HistoryListQuery(), "before")}
 
 
-def _listing(request: Request, kind: str, group_by: str | None = None) -> RawJson | JsonBody:
+def _listing(request: Request, kind: str, group_by: str | None = None) -> SpooledListing | JsonBody:
     """Job objects for the request's path and query, as a JSON array made
-    in the gateway's workers; with ``group_by``, grouped there by that
-    attribute (which is then shown besides the projection)."""
+    in the gateway's workers and spooled here as it comes; with
+    ``group_by``, grouped there by that attribute (which is then shown
+    besides the projection)."""
     path, query = request.validated["path"], request.validated["querystring"]
     projection = query.get("projection")
     limit = _limit(request)
@@ -43,10 +45,18 @@ def _listing(request: Request, kind: str, group_by: str | None = None) -> RawJso
     # time-to-live for every caller: one query is gentler on the schedd.
     if kind == "jobs" and arguments["cluster"] is None and cache_ttl(request) == 0:
         parts = gateway.spare_workers(request.registry.restd_settings.gateway_listing_parts)
-    if parts == 1:
-        return merged([gateway.call("query_jobs", **arguments)], limit)
-    return merged(gateway.call_parts("query_jobs", [{**arguments, "part": part, "parts": parts}
-                                                    for part in range(parts)]), limit)
+    spools = [Spool(request.registry.restd_answers_in_flight) for _ in range(parts)]
+    try:
+        if parts == 1:
+            received = [gateway.call("query_jobs", **arguments, sink=spools[0])]
+        else:
+            received = gateway.call_parts("query_jobs", [{**arguments, "part": part, "parts": parts}
+                                                         for part in range(parts)], sinks=spools)
+        return SpooledListing(list(zip(received, spools)), limit)
+    except BaseException:
+        for spool in spools:
+            spool.close()
+        raise
 
 
 def _limit(request: Request) -> int:
@@ -55,7 +65,7 @@ def _limit(request: Request) -> int:
     return min(request.validated["querystring"].get("limit", max_jobs), max_jobs)
 
 
-def _next_page_link(request: Request, kind: str, jobs: RawJson) -> dict[str, str]:
+def _next_page_link(request: Request, kind: str, jobs: SpooledListing) -> dict[str, str]:
     """``Link: <...?after=C.P>; rel="next"`` (``before=`` for a history,
     whose pages go back in time) when a listing filled its page: the v1
     JSON array stays as it is, the cursor rides in a header."""
@@ -70,7 +80,11 @@ def _next_page_link(request: Request, kind: str, jobs: RawJson) -> dict[str, str
 def list_jobs(kind: str):
     def view(request: Request) -> Response:
         jobs = _listing(request, kind)
-        return json_chunks_response(jobs.chunks, jobs.size, headers=_next_page_link(request, kind, jobs))
+        try:
+            return listing_response(jobs, headers=_next_page_link(request, kind, jobs))
+        except BaseException:
+            jobs.close()
+            raise
 
     return view
 

@@ -5,14 +5,16 @@ never in the request process: the bindings hold the GIL for the whole of a
 daemon query. ``init`` sets the session up once (the server's IDTOKEN);
 an operation calls ``fresh_config`` first, reaches daemons with
 ``collector``, ``with_schedd`` (a schedd, its location kept) and ``twice`` (one retry after a daemon
-restart), raises only ``GatewayError`` subclasses, and may hand slow-to-free
-ClassAds to ``free_after_answer``.
+restart), raises only ``GatewayError`` subclasses; ``malloc_trim`` hands
+freed memory back (the loop calls it after every answer).
 """
 from __future__ import annotations
 
 import atexit
+import ctypes
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -34,20 +36,14 @@ _options: dict[str, Any] = {"config_reload_seconds": 5.0}
 _config_loaded_at = time.monotonic()
 
 
-#: What the current call no longer needs once its answer is made, but is
-#: slow to free (10,000 ClassAds take 15-100 ms): freed after it is sent.
-_done_with: list[Any] = []
+_LIBC = ctypes.CDLL(None) if sys.platform == "linux" else None
 
 
-def free_after_answer(thing: Any) -> None:
-    """Keep ``thing`` (ClassAds an operation has made its answer of) until
-    the answer is sent: freeing 10,000 ClassAds takes 15-100 ms."""
-    _done_with.append(thing)
-
-
-def after_answer() -> None:
-    """Called by the worker's loop once the answer of a call is sent."""
-    _done_with.clear()
+def malloc_trim() -> None:
+    """Give the memory the process freed back to the system (glibc keeps
+    it otherwise: a worker that made one big answer would stay that big)."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def init(**options: Any) -> None:

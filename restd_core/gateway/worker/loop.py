@@ -72,12 +72,19 @@ def run(operations: Operations, name: str, arguments: dict[str, Any]) -> dict[st
             return {"ok": function(**arguments)}
         except htcondor2.HTCondorException:
             return {"ok": function(**arguments)}
-    except htcondor2.HTCondorException as exc:
+    except Exception as exc:
+        return _error(name, exc, daemon)
+
+
+def _error(name: str, exc: Exception, daemon: str) -> dict[str, Any]:
+    """What a call's caller is told of ``exc``, raised by an operation (or by
+    the pieces of its streamed answer)."""
+    if isinstance(exc, htcondor2.HTCondorException):
         return {"error": Unavailable(f"the {daemon} did not answer: {exc}", {"daemon": daemon}).to_wire()}
-    except GatewayError as exc:
+    if isinstance(exc, GatewayError):
         return {"error": exc.to_wire()}
-    except Exception as exc:  # a bug or an unexpected bindings error: its text is for the log only
-        return {"error": {**INTERNAL_ERROR, "log": f"{name}: {type(exc).__name__}: {exc}"}}
+    # A bug or an unexpected bindings error: its text is for the log only.
+    return {"error": {**INTERNAL_ERROR, "log": f"{name}: {type(exc).__name__}: {exc}"}}
 
 
 def serve(conn: Connection) -> None:
@@ -94,9 +101,9 @@ def serve(conn: Connection) -> None:
         while True:
             name, arguments = conn.recv()
             answer = run(operations, name, arguments)
-            send_answer(conn, answer)
+            send_answer(conn, answer, failed=lambda exc, name=name: _error(name, exc, operations[name][1]))
             del answer
-            condor.after_answer()
+            condor.malloc_trim()
     except (EOFError, OSError):
         return
 
