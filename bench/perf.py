@@ -683,6 +683,7 @@ def _ini_settings(settings: list[str]) -> dict[str, dict[str, str]]:
 
 
 def main() -> None:
+    global JOBS
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--jobs", type=int, default=JOBS, help="held jobs in the queue (filled once, reused)")
@@ -706,7 +707,6 @@ def main() -> None:
     args = parser.parse_args()
     if args.helper:
         return bindings_helper()
-    global JOBS
     JOBS = args.jobs
     os.environ["RESTD_BENCH_JOBS"] = str(JOBS)  # for the helper process
     fill()
