@@ -68,6 +68,14 @@ def set_etag(response: Response, etag: str) -> None:
     response.conditional_response = True
 
 
+def tagged(response: Response) -> Response:
+    """``response`` with its ETag honoured, when it is a 200 answered
+    without the cache."""
+    if response.status_int == 200:
+        set_etag(response, etag_of(response))
+    return response
+
+
 @dataclass
 class _Entry:
     snapshot: Snapshot
@@ -129,7 +137,7 @@ class ResponseCache:
         try:
             response = compute()
             if (response.content_length or 0) > self.max_entry_bytes:
-                return response
+                return tagged(response)
             flight.snapshot = Snapshot.of(response)
             if flight.snapshot.status == 200:
                 self._store(key, flight.snapshot, ttl)
@@ -196,10 +204,7 @@ def cached_view(view, info):
         if ttl > 0:
             key = cache_key(request, parameters)
             return request.registry.response_cache.fetch(key, ttl, lambda: view(context, request))
-        response = view(context, request)
-        if response.status_int == 200:
-            set_etag(response, etag_of(response))
-        return response
+        return tagged(view(context, request))
 
     return wrapper
 

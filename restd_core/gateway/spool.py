@@ -86,6 +86,11 @@ class Spool:
             self._memory = None
         self._file.write(piece)
 
+    @property
+    def in_memory(self) -> int:
+        """How many of its bytes it holds in memory (none once in a file)."""
+        return len(self._memory) if self._memory is not None else 0
+
     def read(self, offset: int, size: int) -> bytes:
         if self._memory is not None:
             return bytes(self._memory[offset:offset + size])
