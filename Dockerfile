@@ -8,14 +8,10 @@
 # (README, "Deployment"; bench/README.md, servers.py).
 FROM python:3.11-slim-bookworm
 
-# MALLOC_ARENA_MAX: glibc gives each busy thread a malloc arena of its own,
-# and a threaded server's RSS then creeps up under load (bench/README.md).
-
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     CONDOR_CONFIG=ONLY_ENV \
-    MALLOC_ARENA_MAX=2 \
     PATH=/opt/condor-restd/bin:$PATH
 
 WORKDIR /src

@@ -315,8 +315,9 @@ class Server:
         path = Path(self._dir.name) / "bench.ini"
         with path.open("w") as out:
             ini.write(out)
-        env = {**os.environ, "_CONDOR_RESTD_CACHE_TTL": str(cache_ttl), "_CONDOR_RESTD_MAX_JOBS": str(MAX_JOBS),
-               "MALLOC_ARENA_MAX": "2"}  # as the image and scripts/serve.sh run it
+        # Started plainly: the app sets its allocator up itself (restd_core.memory).
+        env = {key: value for key, value in os.environ.items() if key != "MALLOC_ARENA_MAX"}
+        env.update(_CONDOR_RESTD_CACHE_TTL=str(cache_ttl), _CONDOR_RESTD_MAX_JOBS=str(MAX_JOBS))
         self._log = log.open("w")
         # In its own tree: its gateway workers (python -m ...) import the code of their working directory.
         self.process = subprocess.Popen(launcher(path, self.port), env=env, stdout=self._log, stderr=self._log, cwd=tree)
