@@ -155,9 +155,9 @@ def in_group(group: int) -> list[Process]:
     return [process for process in found if process is not None and process.alive() and process.group == group]
 
 
-def gone(processes: list[Process]) -> bool:
+def gone(processes: list[Process], patience: float = PATIENCE) -> bool:
     """Whether all these processes ended (waits for them, boundedly)."""
-    return wait_until(lambda: not any(process.alive() for process in processes))
+    return wait_until(lambda: not any(process.alive() for process in processes), patience)
 
 
 def sigkill(processes: list[Process]) -> None:
