@@ -173,7 +173,7 @@ def test_the_cache_is_keyed_by_a_hash_of_the_token(kbase_app):
 
 def test_rejected_tokens_do_not_push_known_callers_out_of_the_cache(kbase_app, auth2):
     app = kbase_app()
-    app.app.registry.restd_auth.rejections.size = 5
+    app.app.registry.restd_auth.rejections.max_items = 5
     app.get(PROTECTED, headers=bearer("admin-token"), status=200)
     for number in range(20):
         app.get(PROTECTED, headers=bearer(f"invented-{number}"), status=401)

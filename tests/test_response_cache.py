@@ -1,16 +1,21 @@
 """The response cache: expiry, single flight, size bound, per-identity keys,
-ETag/304 — as a unit, and in front of the real pool."""
+ETag/304 — as a unit (against each store: in-process and Redis, as
+``backend``), and in front of the real pool."""
 from __future__ import annotations
 
 import hashlib
 import threading
+import time
 
 import pytest
 from pyramid.response import Response
 
 from restd_core.response_cache import ResponseCache
+from restd_core.shared.memory import MemoryStore
+from restd_core.shared.redis_store import RedisStore
 
 from .conftest import close_app, make_app
+from .redis_server import local_redis, redis_url  # noqa: F401 (fixtures)
 
 
 class FakeClock:
@@ -19,6 +24,38 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+class InProcess:
+    """Caches over the in-process store, on a clock the test moves."""
+
+    def __init__(self) -> None:
+        self.clock = FakeClock()
+
+    def cache(self, **bounds: int) -> ResponseCache:
+        return ResponseCache(**bounds, store=MemoryStore(self.clock))
+
+    def advance(self, seconds: float) -> None:
+        self.clock.now += seconds
+
+
+class InRedis:
+    """Caches over one real Redis (each a replica of the others), whose
+    entries expire in real time."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def cache(self, **bounds: int) -> ResponseCache:
+        return ResponseCache(**bounds, store=RedisStore(self.url, "test:", timeout=1.0))
+
+    def advance(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+@pytest.fixture(params=["in-process", "redis"])
+def backend(request) -> InProcess | InRedis:
+    return InProcess() if request.param == "in-process" else InRedis(request.getfixturevalue("redis_url"))
 
 
 def answer(body: bytes, status: int = 200) -> Response:
@@ -35,26 +72,25 @@ def counting(body: bytes = b"[]", status: int = 200):
     return compute, calls
 
 
-def test_an_answer_is_reused_within_its_ttl():
-    cache = ResponseCache()
+def test_an_answer_is_reused_within_its_ttl(backend):
+    cache = backend.cache()
     compute, calls = counting()
     cache.fetch(("k",), 2.0, compute)
     cache.fetch(("k",), 2.0, compute)
     assert len(calls) == 1
 
 
-def test_an_answer_expires_after_its_ttl():
-    clock = FakeClock()
-    cache = ResponseCache(clock=clock)
+def test_an_answer_expires_after_its_ttl(backend):
+    cache = backend.cache()
     compute, calls = counting()
-    cache.fetch(("k",), 2.0, compute)
-    clock.now = 2.5
-    cache.fetch(("k",), 2.0, compute)
+    cache.fetch(("k",), 0.2, compute)
+    backend.advance(0.3)
+    cache.fetch(("k",), 0.2, compute)
     assert len(calls) == 2
 
 
-def test_errors_are_not_stored():
-    cache = ResponseCache()
+def test_errors_are_not_stored(backend):
+    cache = backend.cache()
     compute, calls = counting(b'{"code": 503}', status=503)
     cache.fetch(("k",), 60.0, compute)
     cache.fetch(("k",), 60.0, compute)
@@ -92,17 +128,17 @@ def fetch_concurrently(cache: ResponseCache, outcome, callers: int = 8) -> tuple
     return results, len(calls)
 
 
-def test_concurrent_identical_requests_compute_once():
-    results, computations = fetch_concurrently(ResponseCache(), lambda: answer(b"[1]"))
+def test_concurrent_identical_requests_compute_once(backend):
+    results, computations = fetch_concurrently(backend.cache(), lambda: answer(b"[1]"))
     assert computations == 1
     assert {snapshot.body for snapshot in results} == {b"[1]"}
 
 
-def test_waiting_requests_share_the_first_ones_failure():
+def test_waiting_requests_share_the_first_ones_failure(backend):
     def failing() -> Response:
         raise TimeoutError("HTCondor did not answer")
 
-    results, computations = fetch_concurrently(ResponseCache(), failing, callers=4)
+    results, computations = fetch_concurrently(backend.cache(), failing, callers=4)
     assert computations == 1
     assert len(results) == 4 and all(isinstance(result, TimeoutError) for result in results)
 
@@ -121,8 +157,8 @@ def test_the_cache_stays_within_its_byte_bound_dropping_the_oldest():
     assert calls == []
 
 
-def test_an_answer_larger_than_the_bound_is_not_stored():
-    cache = ResponseCache(max_bytes=10)
+def test_an_answer_larger_than_the_bound_is_not_stored(backend):
+    cache = backend.cache(max_bytes=10)
     compute, calls = counting(b"x" * 11)
     cache.fetch(("k",), 60.0, compute)
     cache.fetch(("k",), 60.0, compute)
