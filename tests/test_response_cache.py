@@ -15,7 +15,6 @@ from restd_core.shared.memory import MemoryStore
 from restd_core.shared.redis_store import RedisStore
 
 from .conftest import close_app, make_app
-from .redis_server import local_redis, redis_url  # noqa: F401 (fixtures)
 
 
 class FakeClock:

@@ -5,7 +5,6 @@ namespaced and versioned, and how a replica goes on without it. Several
 server processes and the real pool is ``test_replicas.py``."""
 from __future__ import annotations
 
-import hashlib
 import logging
 import subprocess
 import sys
@@ -22,8 +21,6 @@ from restd_core.settings import SettingError
 from restd_core.shared.redis_store import RETRY_SECONDS, RedisStore
 
 from .conftest import make_app
-from .redis_server import local_redis, redis_url  # noqa: F401 (fixtures)
-from .test_auth_kbase import PROTECTED, bearer, kbase_app  # noqa: F401 (a fixture)
 
 PREFIX = "test:"
 #: Nothing listens there: connections are refused at once.
@@ -151,7 +148,7 @@ def test_entries_expire_in_redis_with_their_ttl(redis_url):
     assert 0 < store.client.pttl(key) <= 30_000
 
 
-# ----------------------------------------------------------- rates and auth --
+# ------------------------------------------------------------------ rates --
 
 def test_a_rate_holds_across_replicas(redis_url):
     rate, replicas = parse("3/minute"), [replica(redis_url) for _ in range(3)]
@@ -164,20 +161,6 @@ def test_rate_keys_do_not_name_the_caller(redis_url):
     store.retry_after(parse("3/minute"), "alice")
     keys = store.client.keys("*")
     assert keys and all(key.startswith(b"test:limits") and b"alice" not in key for key in keys)
-
-
-def test_kbase_answers_are_shared_by_replicas_and_no_token_is_stored(kbase_app, auth2, redis_url):
-    shared = {"restd.shared": redis_url, "restd.shared.prefix": PREFIX}
-    first, second = kbase_app(**shared), kbase_app(**shared)
-    first.get(PROTECTED, headers=bearer("admin-token"), status=200)
-    second.get(PROTECTED, headers=bearer("admin-token"), status=200)
-    second.get(PROTECTED, headers=bearer("stolen-token"), status=401)
-    first.get(PROTECTED, headers=bearer("stolen-token"), status=401)
-    assert auth2.calls["admin-token"] == 1 and auth2.calls["stolen-token"] == 1
-    client = replica(redis_url).client
-    stored = b"".join(key + (client.get(key) or b"") for key in client.keys("test:kbase*"))
-    secrets = [b"admin-token", b"stolen-token", hashlib.sha256(b"admin-token").hexdigest().encode()]
-    assert stored and not any(secret in stored for secret in secrets)
 
 
 # ------------------------------------------------------- Redis not answering --
