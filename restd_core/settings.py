@@ -181,7 +181,8 @@ class ServerSettings:
         "notation (`20/second`, `600 per minute`); beyond it 429")
     shared: str | None = setting(
         "restd.shared", None, "a Redis URL (`redis://host:6379/0`) whose server the replicas share: the response "
-        "cache and its single flight, the auth plugins' answers, the rate limits; unset: each process keeps its own")
+        "cache and its single flight, the auth plugins' answers, the rate limits (`RESTD_SHARED` in the environment "
+        "comes first); unset: each process keeps its own")
     shared_prefix: str = setting(
         "restd.shared.prefix", "restd:", "what every key in the shared store starts with (one Redis for several "
         "sites or releases)")

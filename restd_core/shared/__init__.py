@@ -5,7 +5,8 @@ One ``Store`` per app (``registry.restd_shared``), chosen by ``restd.shared``:
 
 - unset: ``memory.MemoryStore``, everything in this process (the default:
   one server, or replicas that do not share);
-- ``redis://host:port/db``: ``redis_store.RedisStore``, everything in Redis,
+- ``redis://host:port/db`` (or ``RESTD_SHARED`` in the environment, as a
+  container is configured): ``redis_store.RedisStore``, everything in Redis,
   namespaced by ``restd.shared.prefix``; while Redis does not answer, each
   replica goes on with a ``MemoryStore`` of its own and says so (``/readyz``,
   ``/metrics``, one log line per outage).
@@ -16,6 +17,7 @@ the others wait for it); and a moving-window rate per key.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -83,10 +85,11 @@ def includeme(config) -> None:
     from .redis_store import RedisStore, register_metrics
 
     server = config.registry.restd_settings
-    if server.shared is None:
+    url = os.environ.get("RESTD_SHARED") or server.shared
+    if not url:
         config.registry.restd_shared = MemoryStore()
         return
-    store = RedisStore(server.shared, server.shared_prefix, server.shared_timeout)
+    store = RedisStore(url, server.shared_prefix, server.shared_timeout)
     config.registry.restd_shared = store
     # At commit: the metrics registry is made by a later include.
     config.action(None, lambda: register_metrics(config.registry, store))
