@@ -192,9 +192,11 @@ class RedisStore:
             raise SettingError(f"setting {SETTING} must be a URL starting with {', '.join(SCHEMES)}")
         self.prefix = prefix
         # One attempt more on a fresh connection (after a Redis restart the
-        # pooled ones are dead), no back-off: a failure must fail fast.
+        # pooled ones are dead), no back-off: a failure must fail fast. Reads
+        # of up to 1 MiB at once: a large cached answer arrives 3x faster
+        # than in the default 64 KiB pieces (bench/README.md).
         self.client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
-                                           retry=Retry(NoBackoff(), 1))
+                                           retry=Retry(NoBackoff(), 1), socket_read_size=1024 * 1024)
         self.health = Health(address_of(url))
         self.local = MemoryStore()
         self.renew = self.client.register_script(_RENEW)
