@@ -86,6 +86,7 @@ def make_app(**settings: str) -> webtest.TestApp:
 
 def close_app(app: webtest.TestApp) -> None:
     app.app.registry.gateway.close()
+    app.app.registry.restd_shared.close()
 
 
 @pytest.fixture(scope="session")

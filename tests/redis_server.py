@@ -3,8 +3,10 @@ per test session on a free port, in a directory of its own."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,16 @@ class LocalRedis:
     def url(self) -> str:
         return self._run("url")
 
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """Redis stopped (SIGSTOP) within: it accepts connections and answers nothing."""
+        pid = int((self.root / "redis.pid").read_text())
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(pid, signal.SIGCONT)
+
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.url)
 
@@ -50,5 +62,6 @@ def local_redis(tmp_path_factory) -> Iterator[LocalRedis]:
 def redis_url(local_redis: LocalRedis) -> str:
     """The session's Redis, running and empty."""
     local_redis.start()
-    local_redis.client().flushall()
+    with local_redis.client() as client:
+        client.flushall()
     return local_redis.url

@@ -191,8 +191,8 @@ def test_kbase_answers_are_shared_by_replicas_and_no_token_is_stored(kbase_app, 
     second.get(PROTECTED, headers=bearer("stolen-token"), status=401)
     first.get(PROTECTED, headers=bearer("stolen-token"), status=401)
     assert auth2.calls["admin-token"] == 1 and auth2.calls["stolen-token"] == 1
-    client = redis.Redis.from_url(redis_url)
-    stored = b"".join(key + (client.get(key) or b"") for key in client.keys("test:kbase*"))
+    with redis.Redis.from_url(redis_url) as client:
+        stored = b"".join(key + (client.get(key) or b"") for key in client.keys("test:kbase*"))
     secrets = [b"admin-token", b"stolen-token", hashlib.sha256(b"admin-token").hexdigest().encode()]
     assert stored and not any(secret in stored for secret in secrets)
 

@@ -105,7 +105,10 @@ def test_a_rate_limit_holds_across_replicas(shared_redis, test_jobs, tmp_path):
 @pytest.mark.disruptive
 def test_a_replica_killed_holding_a_flight_does_not_stall_the_others(three, shared_redis, test_jobs):
     path, answers = unique_query(test_jobs.idle), {}
-    claims = shared_redis.client()
+
+    def claimed() -> bool:
+        with shared_redis.client() as client:
+            return bool(client.keys("restd:cache:claim:*"))
 
     def ask(server: Server) -> None:
         try:
@@ -117,7 +120,7 @@ def test_a_replica_killed_holding_a_flight_does_not_stall_the_others(three, shar
     try:
         with frozen("condor_schedd"):
             threading.Thread(target=ask, args=(leader,), daemon=True).start()
-            assert wait_until(lambda: claims.keys("restd:cache:claim:*"), PATIENCE), "the leader never claimed"
+            assert wait_until(claimed, PATIENCE), "the leader never claimed"
             waiters = [threading.Thread(target=ask, args=(server,)) for server in others]
             for waiter in waiters:
                 waiter.start()

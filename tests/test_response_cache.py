@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 from pyramid.response import Response
@@ -44,17 +45,25 @@ class InRedis:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.stores: list[RedisStore] = []
 
     def cache(self, **bounds: int) -> ResponseCache:
-        return ResponseCache(**bounds, store=RedisStore(self.url, "test:", timeout=1.0))
+        self.stores.append(RedisStore(self.url, "test:", timeout=1.0))
+        return ResponseCache(**bounds, store=self.stores[-1])
 
     def advance(self, seconds: float) -> None:
         time.sleep(seconds)
 
 
 @pytest.fixture(params=["in-process", "redis"])
-def backend(request) -> InProcess | InRedis:
-    return InProcess() if request.param == "in-process" else InRedis(request.getfixturevalue("redis_url"))
+def backend(request) -> Iterator[InProcess | InRedis]:
+    if request.param == "in-process":
+        yield InProcess()
+        return
+    redis = InRedis(request.getfixturevalue("redis_url"))
+    yield redis
+    for store in redis.stores:  # now: a connection collected later would warn in another test
+        store.close()
 
 
 def answer(body: bytes, status: int = 200) -> Response:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 from limits import parse
@@ -20,15 +21,28 @@ from restd_core.response_cache import SNAPSHOTS, ResponseCache
 from restd_core.settings import SettingError
 from restd_core.shared.redis_store import RETRY_SECONDS, RedisStore
 
-from .conftest import make_app
+from .conftest import close_app, make_app
 
 PREFIX = "test:"
 #: Nothing listens there: connections are refused at once.
 NO_REDIS = "redis://127.0.0.1:1/0"
 
 
-def replica(url: str) -> RedisStore:
-    return RedisStore(url, PREFIX, timeout=1.0)
+#: The stores a test made, closed after it (an open Redis connection
+#: collected later would warn in whatever test runs then).
+_made: list[RedisStore] = []
+
+
+def replica(url: str, timeout: float = 1.0) -> RedisStore:
+    _made.append(RedisStore(url, PREFIX, timeout=timeout))
+    return _made[-1]
+
+
+@pytest.fixture(autouse=True)
+def close_stores() -> Iterator[None]:
+    yield
+    while _made:
+        _made.pop().close()
 
 
 def answer(body: bytes = b"[1]") -> Response:
@@ -212,6 +226,17 @@ def test_a_replica_shares_again_once_redis_is_back(local_redis, redis_url):
     assert calls == []
 
 
+def test_a_frozen_redis_is_left_for_the_fallback_after_its_socket_timeout(local_redis, redis_url):
+    store = replica(redis_url, timeout=0.2)
+    cache = ResponseCache(store=store)
+    cache.fetch(("before",), 60.0, counting()[0])
+    with local_redis.frozen():
+        compute, calls = counting()
+        assert [cache.fetch(("during",), 60.0, compute).body for _ in range(2)] == [b"[1]"] * 2
+        assert len(calls) == 1 and not store.health.up
+    assert eventually(lambda: store.state()["state"] == "connected")
+
+
 def test_nothing_is_served_past_its_ttl_from_the_fallback():
     cache = ResponseCache(store=replica(NO_REDIS))
     compute, calls = counting()
@@ -228,7 +253,7 @@ def test_readyz_says_the_shared_store_is_connected(condor_config, test_jobs, red
     try:
         assert app.get("/readyz").json["shared"] == {"backend": "redis", "state": "connected"}
     finally:
-        app.app.registry.gateway.close()
+        close_app(app)
 
 
 def test_readyz_stays_200_and_says_so_when_redis_does_not_answer(condor_config, test_jobs):
@@ -238,7 +263,7 @@ def test_readyz_stays_200_and_says_so_when_redis_does_not_answer(condor_config, 
         assert shared == {"backend": "redis", "state": "unreachable", "fallback": "in-process"}
         assert "restd_shared_store_up 0.0" in app.get("/metrics").text
     finally:
-        app.app.registry.gateway.close()
+        close_app(app)
 
 
 def test_readyz_says_nothing_of_a_store_without_restd_shared(app):

@@ -79,6 +79,9 @@ class Store(Protocol):
     def state(self) -> dict[str, Any]:
         """What ``/readyz`` says of the store (it may ask the store)."""
 
+    def close(self) -> None:
+        """Its connections closed (an app that ends before its process)."""
+
 
 def includeme(config) -> None:
     from .memory import MemoryStore

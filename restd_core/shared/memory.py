@@ -125,3 +125,6 @@ class MemoryStore:
 
     def state(self) -> dict[str, Any]:
         return {"backend": self.kind}
+
+    def close(self) -> None:
+        pass

@@ -218,6 +218,9 @@ class RedisStore:
             return {"backend": self.kind, "state": "connected"}
         return {"backend": self.kind, "state": "unreachable", "fallback": "in-process"}
 
+    def close(self) -> None:
+        self.client.close()
+
 
 class _SharedStoreMetrics:
     """Prometheus view of the store's health (read when scraped)."""
