@@ -155,6 +155,16 @@ def test_a_value_of_another_format_version_is_a_miss(redis_url):
     assert len(calls) == 1
 
 
+def test_a_value_that_cannot_be_read_is_a_miss(redis_url):
+    store = replica(redis_url)
+    ResponseCache(store=store).fetch(("k",), 60.0, counting()[0])
+    (key,) = store.client.keys("*")
+    store.client.set(key, b"1\nnot json\n[1]", px=60_000)
+    compute, calls = counting()
+    assert ResponseCache(store=store).fetch(("k",), 60.0, compute).body == b"[1]"
+    assert len(calls) == 1
+
+
 def test_entries_expire_in_redis_with_their_ttl(redis_url):
     store = replica(redis_url)
     ResponseCache(store=store).fetch(("k",), 30.0, counting()[0])

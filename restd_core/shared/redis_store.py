@@ -153,7 +153,12 @@ class RedisTable(Generic[V]):
         data = self._store.client.get(self._prefix + digest(key))
         if data is None or not data.startswith(self._header):
             return None  # absent, expired, or another release's format
-        return self._codec.decode(data[len(self._header):])
+        try:
+            return self._codec.decode(data[len(self._header):])
+        except Exception:  # a value this release cannot read (whoever wrote it) is a miss, never a 500
+            log.warning("shared store %s: a value of table %s cannot be read; ignored", self._store.health.where,
+                        self._prefix)
+            return None
 
     def put(self, key: Hashable, value: V, ttl: float) -> None:
         if ttl <= 0:
