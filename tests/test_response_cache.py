@@ -1,6 +1,7 @@
 """The response cache: expiry, single flight, size bound, per-identity keys,
-ETag/304 — as a unit (against each store: in-process and Redis, as
-``backend``), and in front of the real pool."""
+ETag/304 — as a unit, and in front of the real pool; against each store
+(in-process and Redis: ``backend``, ``shared``) but where a test is about
+the in-process store's own bounds."""
 from __future__ import annotations
 
 import hashlib
@@ -175,9 +176,15 @@ def test_an_answer_larger_than_the_bound_is_not_stored(backend):
 
 # ------------------------------------------------------------ real pool --
 
+@pytest.fixture(params=["in-process", "redis"])
+def shared(request) -> dict[str, str]:
+    """The settings of the app's store: its own (the default), or Redis."""
+    return {} if request.param == "in-process" else {"restd.shared": request.getfixturevalue("redis_url")}
+
+
 @pytest.fixture
-def caching_app(condor_config, test_jobs):
-    app = make_app(**{"restd.cache.ttl": "60"})
+def caching_app(condor_config, test_jobs, shared):
+    app = make_app(**{"restd.cache.ttl": "60", **shared})
     yield app
     close_app(app)
 
@@ -213,8 +220,8 @@ def test_different_queries_are_different_entries(caching_app, test_jobs):
     assert len(queries) == 2
 
 
-def test_the_cache_ttl_comes_from_the_htcondor_config(app_with, test_jobs):
-    app = app_with(env={"_CONDOR_RESTD_CACHE_TTL": "60"}, **{"restd.cache.ttl": ""})
+def test_the_cache_ttl_comes_from_the_htcondor_config(app_with, test_jobs, shared):
+    app = app_with(env={"_CONDOR_RESTD_CACHE_TTL": "60"}, **{"restd.cache.ttl": "", **shared})
     queries = count_job_queries(app)
     app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}")
     app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}")
@@ -228,11 +235,12 @@ def test_a_cache_ttl_of_zero_turns_the_cache_off(app, test_jobs):
     assert queries == ["query_jobs", "query_jobs"]
 
 
-def test_different_identities_do_not_share_entries(app_with, test_jobs, tmp_path):
+def test_different_identities_do_not_share_entries(app_with, test_jobs, tmp_path, shared):
     tokens = {"alice-token": "alice", "bob-token": "bob"}
     token_file = tmp_path / "tokens"
     token_file.write_text("".join(f"{hashlib.sha256(t.encode()).hexdigest()} {n}\n" for t, n in tokens.items()))
-    app = app_with(**{"restd.cache.ttl": "60", "restd.auth": "static-token", "restd.static_token.file": str(token_file)})
+    app = app_with(**{"restd.cache.ttl": "60", "restd.auth": "static-token", "restd.static_token.file": str(token_file),
+                      **shared})
     queries = count_job_queries(app)
     for token in tokens:
         app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}", headers={"Authorization": f"Bearer {token}"})
@@ -284,8 +292,8 @@ def test_an_entry_is_counted_with_its_key():
     assert len(calls) == 1
 
 
-def test_invented_query_parameters_share_the_entry_of_the_answer(app_with, test_jobs):
-    app = app_with(**{"restd.cache.ttl": "60"})
+def test_invented_query_parameters_share_the_entry_of_the_answer(app_with, test_jobs, shared):
+    app = app_with(**{"restd.cache.ttl": "60", **shared})
     for number in range(5):
         app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}?projection=Owner&junk{number}={'x' * 1000}")
     assert app.app.registry.response_cache.misses == 1
