@@ -81,6 +81,7 @@ def rate_limited_view(view: Callable, info) -> Callable:
 def includeme(config) -> None:
     server: ServerSettings = config.registry.restd_settings
     config.registry.restd_caller_slots = CallerSlots(server.concurrent_calls) if server.concurrent_calls else None
-    config.registry.restd_rate_limit = RateLimit(server.limits_rate, config.registry.restd_shared) if server.limits_rate else None
+    config.registry.restd_rate_limit = (
+        RateLimit(server.limits_rate, config.registry.restd_shared) if server.limits_rate else None)
     # Outside the response cache's deriver: an answer from the cache counts too.
     config.add_view_deriver(rate_limited_view, under="decorated_view", over="cached_view")

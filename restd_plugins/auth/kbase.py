@@ -49,6 +49,7 @@ MAX_REJECTIONS = 1_000
 #: What auth2 said about a token: who it is, or None for "not a valid token".
 Answer = Identity | None
 
+
 def _encode_identity(identity: Identity) -> bytes:
     return orjson.dumps({"user": identity.userid, "roles": sorted(identity.roles)})
 
