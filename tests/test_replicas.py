@@ -95,6 +95,24 @@ def test_an_answer_one_replica_made_is_served_by_the_others_with_its_etag(three,
     assert {answer.headers["ETag"] for answer in others} == {first.headers["ETag"]}
 
 
+def test_the_processes_of_a_preloading_gunicorn_use_redis(shared_redis, test_jobs, tmp_path):
+    """The app is made in gunicorn's master, whose store has no connection
+    yet; each forked process opens its own."""
+    with shared_redis.client() as client:
+        client.flushall()
+    server = Server("gunicorn-preload", tmp_path, 1, {"restd.shared": shared_redis.url, "restd.cache.ttl": "60"})
+    try:
+        answers = server.get_all(unique_query(test_jobs.held))
+        ready = [server.get("/readyz").json()["shared"]["state"] for _ in range(4)]
+    finally:
+        server.kill()
+    assert [answer.status_code for answer in answers] == [200] * len(answers)
+    assert len({answer.content for answer in answers}) == 1
+    assert set(ready) == {"connected"}
+    with shared_redis.client() as client:
+        assert len([key for key in client.keys("restd:cache:*") if b":claim:" not in key]) == 1
+
+
 def test_a_rate_limit_holds_across_replicas(shared_redis, test_jobs, tmp_path):
     with replicas(3, tmp_path, **{"restd.shared": shared_redis.url, "restd.limits.rate": "6/minute"}) as servers:
         statuses = [server.get("/v1/config/COLLECTOR_HOST").status_code

@@ -280,6 +280,15 @@ def test_readyz_says_nothing_of_a_store_without_restd_shared(app):
     assert "shared" not in app.get("/readyz").json
 
 
+def test_restd_shared_in_the_environment_comes_first(condor_config, test_jobs, monkeypatch):
+    monkeypatch.setenv("RESTD_SHARED", NO_REDIS)
+    app = make_app()
+    try:
+        assert app.get("/readyz").json["shared"]["backend"] == "redis"
+    finally:
+        close_app(app)
+
+
 def test_restd_shared_must_be_a_redis_url(condor_config):
     with pytest.raises(SettingError, match="restd.shared"):
         make_app(**{"restd.shared": "http://127.0.0.1:6379"})
