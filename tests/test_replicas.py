@@ -150,7 +150,6 @@ def test_a_replica_killed_holding_a_flight_does_not_stall_the_others(three, shar
         three[0] = Server("pserve", leader.ini.parent, 2, {"restd.shared": shared_redis.url, "restd.cache.ttl": "60"})
 
 
-@pytest.mark.disruptive
 def test_redis_stopped_and_started_under_load_costs_no_error_and_recovers(three, shared_redis, test_jobs):
     statuses: list[int] = []
     stop = threading.Event()
