@@ -50,6 +50,7 @@ COMMANDS: dict[str, Callable[[Path, str], list[str]]] = {
         "--module", "restd_core.wsgi", "--need-app", "--die-on-term", "--lazy-apps",
     ],
     "pserve-reload": lambda ini, address: [str(BIN / "pserve"), "--reload", str(ini)],
+    "pserve": lambda ini, address: [str(BIN / "pserve"), str(ini)],
 }
 
 #: The [app:main] of the servers under test (a test may add to it).
