@@ -8,11 +8,12 @@ from typing import Any
 
 import htcondor2
 import orjson
+from htcondor2 import AdTypes
 
 from restd_core.gateway.errors import Unavailable
 from restd_core.gateway.worker.classads import ads_to_dicts, filtered
-from restd_core.gateway.worker.condor import DEFAULT_SCHEDD, fresh_config, schedd_ad, with_schedd
-from restd_core.gateway.worker.expressions import Constraint, parse_constraint
+from restd_core.gateway.worker.condor import DEFAULT_SCHEDD, collector, fresh_config, schedd_ad, twice, with_schedd
+from restd_core.gateway.worker.expressions import Constraint, conjunction, parse_constraint
 
 from .counting import group_key, job_totals, summed
 
@@ -123,3 +124,98 @@ def _counted_here(client: htcondor2.Schedd, where: str, keys: list[str], caller:
         ads = caller.holding(ads, hidden)
     shown = filtered(ads_to_dicts(ads), set(asked), hidden)
     return _values(Counter(_key([ad.get(name) for name in asked]) for ad in shown))
+
+
+# ------------------------------------------------------- slot utilization --
+
+#: Each resource of the answer, and the machine-ad attribute it sums.
+SLOT_RESOURCES = {"cpus": "Cpus", "gpus": "GPUs", "memory": "Memory", "disk": "Disk"}
+#: What a slot's kind and claim are told by.
+_SLOT_ATTRS = ["State", "PartitionableSlot", "DynamicSlot"]
+#: A static slot's States in which a job holds it.
+CLAIMED_STATES = {"Claimed", "Preempting"}
+
+
+def slot_utilization(by: list[str] = (), constraint: str | None = None, hidden: list[str] = ()) -> dict[str, Any]:
+    """The startd (slot) ads ``constraint`` holds for, counted by the values
+    of the ``by`` attributes, and their Cpus, GPUs, Memory and Disk summed:
+    ``{"by", "totals", "groups": [{"key", "slots", "cpus": {"total",
+    "claimed", "unclaimed"}, ...}]}``.
+
+    Nothing is counted twice: a partitionable slot's ad holds what is left
+    of the machine (unclaimed), each dynamic slot carved from it what a job
+    holds (claimed); a static slot is claimed in ``CLAIMED_STATES``. Hidden
+    job attributes and constraints are handled as by the status endpoint.
+    """
+    fresh_config()
+    hidden_lower = {name.lower() for name in hidden}
+    keys = list(dict.fromkeys(name.lower() for name in by))
+    caller = parse_constraint(constraint, hidden_lower) if constraint is not None else None
+    judged_here = caller is not None and caller.judged_here(hidden_lower)
+    asked = list(dict.fromkeys([*keys, *(name.lower() for name in [*_SLOT_ATTRS, *SLOT_RESOURCES.values()])]))
+    where = conjunction(None if judged_here or caller is None else caller.wire)
+    projection = list(dict.fromkeys([*asked, *(caller.attributes if judged_here else ())]))
+    try:
+        ads = twice(lambda: collector().query(AdTypes.Startd, constraint=where, projection=projection))
+    except htcondor2.HTCondorException as exc:
+        raise Unavailable(f"the collector did not answer: {exc}", {"daemon": "collector"}) from None
+    if judged_here:
+        ads = caller.holding(ads, hidden_lower)
+    slots = [_slot(ad, keys) for ad in filtered(ads_to_dicts(ads), set(asked), hidden_lower)]
+    totals = summed(({**slot, "key": {}} for slot in slots), *_SLOT_COUNTS)
+    empty = {"slots": 0, **{name: dict.fromkeys(["total", "claimed", "unclaimed"], 0) for name in SLOT_RESOURCES}}
+    return {"by": keys, "totals": {name: (totals[0] if totals else empty)[name] for name in _SLOT_COUNTS},
+            "groups": summed(slots, *_SLOT_COUNTS)}
+
+
+_SLOT_COUNTS = ("slots", *SLOT_RESOURCES)
+
+
+def _slot(ad: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    """One slot as a group of one: its key, and each resource claimed or not."""
+    claimed = ad.get("dynamicslot") is True or (ad.get("partitionableslot") is not True
+                                                and ad.get("state") in CLAIMED_STATES)
+    slot: dict[str, Any] = {"key": {name: ad.get(name) for name in keys}, "slots": 1}
+    for name, attribute in SLOT_RESOURCES.items():
+        amount = _number(ad.get(attribute.lower()))
+        slot[name] = {"total": amount, "claimed": amount if claimed else 0, "unclaimed": 0 if claimed else amount}
+    return slot
+
+
+def _number(value: Any) -> int | float:
+    """A resource's amount; 0 for none (a machine without GPUs) or one that is not a number."""
+    return value if type(value) in (int, float) else 0
+
+
+# --------------------------------------------------------- user priorities --
+
+#: The answer's field of each submitter, and the accounting-ad attribute it is.
+PRIORITY_FIELDS = {
+    "effective_priority": "Priority", "priority_factor": "PriorityFactor", "resources_in_use": "ResourcesUsed",
+    "weighted_resources_in_use": "WeightedResourcesUsed", "accumulated_usage": "AccumulatedUsage",
+    "weighted_accumulated_usage": "WeightedAccumulatedUsage", "begin_usage_time": "BeginUsageTime",
+    "last_usage_time": "LastUsageTime",
+}
+
+
+def user_priorities() -> dict[str, Any]:
+    """condor_userprio's columns for each submitter the negotiator knows
+    (``Negotiator.getPriorities``; accounting groups left out), best
+    (lowest) effective priority first. The real priority is the effective
+    one over the priority factor (HTCondor's definition; null for a factor
+    of 0)."""
+    fresh_config()
+    try:
+        ads = twice(lambda: list(htcondor2.Negotiator().getPriorities()))
+    except htcondor2.HTCondorException as exc:
+        raise Unavailable(f"the negotiator did not answer: {exc}", {"daemon": "negotiator"}) from None
+    submitters = []
+    for ad in ads:
+        if ad.get("IsAccountingGroup") is True:
+            continue
+        fields = {field: _number(ad.get(attribute)) for field, attribute in PRIORITY_FIELDS.items()}
+        factor = fields["priority_factor"]
+        submitters.append({"name": str(ad.get("Name", "")), **fields,
+                           "real_priority": fields["effective_priority"] / factor if factor else None})
+    submitters.sort(key=lambda submitter: (submitter["effective_priority"], submitter["name"]))
+    return {"submitters": submitters}

@@ -32,3 +32,20 @@ class JobCountsPath(colander.MappingSchema):
 class JobCountsRequest(colander.MappingSchema):
     querystring = JobCountsQuery()
     path = JobCountsPath()
+
+
+class SlotUtilizationQuery(colander.MappingSchema):
+    by = by_node("machine (slot) ad")
+    constraint = constraint_node()
+
+
+class SlotUtilizationRequest(colander.MappingSchema):
+    querystring = SlotUtilizationQuery()
+
+
+class NoQuery(colander.MappingSchema):
+    pass
+
+
+class PrioritiesRequest(colander.MappingSchema):
+    querystring = NoQuery()

@@ -21,3 +21,14 @@ def job_counts(request: Request) -> Response:
         "summary_job_counts", schedd=request.validated["path"]["schedd"], by=_by(request),
         constraint=query.get("constraint"), hidden=list(request.condor_settings.hide_job_attrs),
     ))
+
+
+def slot_utilization(request: Request) -> Response:
+    return json_response(request.gateway.call(
+        "summary_slot_utilization", by=_by(request), constraint=request.validated["querystring"].get("constraint"),
+        hidden=list(request.condor_settings.hide_job_attrs),
+    ))
+
+
+def user_priorities(request: Request) -> Response:
+    return json_response(request.gateway.call("summary_user_priorities"))
