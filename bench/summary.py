@@ -99,11 +99,21 @@ def fill() -> None:
         subprocess.run([sys.executable, __file__, "--submit", str(JOBS // len(OWNERS))], env=_as(owner), check=True)
 
 
-def clean() -> None:
+def remove_own() -> None:
+    """Remove this identity's jobs of the batch (``summary.py --remove``)."""
     import htcondor2
 
     _schedd().act(htcondor2.JobAction.Remove, CONSTRAINT, reason="restd bench summary: done")
+
+
+def clean() -> None:
+    """Remove the batch's jobs, each owner its own (neither may remove the other's)."""
+    for owner in OWNERS:
+        subprocess.run([sys.executable, __file__, "--remove"], env=_as(owner), check=True)
+    deadline = time.monotonic() + 120
     while _schedd().query(CONSTRAINT, ["ProcId"], limit=1):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the {BATCH} jobs are still in the queue after 120 s")
         time.sleep(0.5)
 
 
@@ -203,9 +213,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3, help="restd.gateway.workers")
     parser.add_argument("--keep", action="store_true", help="leave the jobs in the queue afterwards")
     parser.add_argument("--submit", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--remove", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.submit:
         submit_held(args.submit)
+        return
+    if args.remove:
+        remove_own()
         return
     fill()
     try:
