@@ -3,11 +3,8 @@ owner x state and slots by state from the real pool, made at most once per
 time-to-live, bounded labels, a frozen schedd leaving only its own gauges out."""
 from __future__ import annotations
 
-import os
-import signal
 import threading
 from collections import Counter
-from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -17,7 +14,7 @@ from restd_core.settings import SettingError
 from restd_plugins.summary.gauges import OTHER, Reused, Snapshot, capped
 
 from .conftest import make_app
-from .pool import daemon_pids
+from .test_pool_outages import frozen
 
 GAUGES = {"restd.summary.gauges.ttl": "3600"}
 
@@ -140,27 +137,17 @@ def test_a_snapshot_is_made_once_while_others_get_the_previous_one():
 
 # ------------------------------------------------------- a frozen schedd --
 
-@contextmanager
-def second_schedd_frozen():
-    pids = [pid for pid in daemon_pids("condor_schedd") if b"schedd2" in Path(f"/proc/{pid}/cmdline").read_bytes()]
-    assert pids, "the pool's second schedd is not running"
-    for pid in pids:
-        os.kill(pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        for pid in pids:
-            with suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGCONT)
+def is_second_schedd(pid: int) -> bool:
+    return b"schedd2" in Path(f"/proc/{pid}/cmdline").read_bytes()
 
 
 @pytest.mark.disruptive
 def test_a_frozen_schedd_leaves_out_only_its_gauges_and_says_so(app_with, test_jobs):
     app = app_with(**GAUGES, **{"restd.summary.gauges.timeout": "1", "restd.gateway.workers": "3"})
-    frozen = f"schedd2@{test_jobs.schedd_name}"  # pool/pool.sh's name of its second schedd
-    with second_schedd_frozen():
+    second = f"schedd2@{test_jobs.schedd_name}"  # pool/pool.sh's name of its second schedd
+    with frozen("condor_schedd", only=is_second_schedd):
         up = {dict(labels)["name"]: value for labels, value in samples(app, "restd_pool_up").items()
               if ("part", "jobs") in labels}
-        assert up == {test_jobs.schedd_name: 1, frozen: 0}
+        assert up == {test_jobs.schedd_name: 1, second: 0}
         assert job_gauge(app, schedd=test_jobs.schedd_name, owner="alice", state="held") >= 3
-        assert not [labels for labels in samples(app, "restd_pool_jobs") if ("schedd", frozen) in labels]
+        assert not [labels for labels in samples(app, "restd_pool_jobs") if ("schedd", second) in labels]
