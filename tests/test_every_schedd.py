@@ -10,11 +10,13 @@ import os
 import re
 import signal
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 import pytest
 
 from .pool import SECRET, daemon_pids, pool_root, pool_sh
@@ -173,6 +175,33 @@ def test_a_projection_of_a_hidden_attribute_is_redacted_for_every_schedd(app_wit
     assert {job["classad"].get("environment") for job in answer.json["jobs"]} <= {"<REDACTED>", None}
 
 
+# ------------------------------------------------------------- job counts --
+
+def counted(groups: list[dict]) -> Counter:
+    """Job counts by their group's key (as JSON text)."""
+    return Counter({orjson.dumps(group["key"], option=orjson.OPT_SORT_KEYS): group["count"] for group in groups})
+
+
+def test_every_schedds_job_counts_are_each_schedds_summed(app, test_jobs, schedd2):
+    query = "by=Owner,JobStatus&constraint=RestdTest =?= \"yes\""
+    alone = {name: app.get(f"/v1/summary/jobs/{name}?{query}").json for name in (test_jobs.schedd_name, schedd2.name)}
+    answer = app.get(f"/v1/summary/jobs/*?{query}").json
+    assert (answer["schedds"], answer["failed"], answer["by"]) == (sorted(alone), [], ["owner", "jobstatus"])
+    assert answer["per_schedd"] == {name: {"totals": counts["totals"]} for name, counts in alone.items()}
+    assert answer["totals"] == {status: sum(counts["totals"][status] for counts in alone.values())
+                                for status in answer["totals"]}
+    assert counted(answer["groups"]) == sum((counted(counts["groups"]) for counts in alone.values()), Counter())
+    assert "schedd" not in answer
+
+
+def test_every_schedds_job_counts_refuse_a_hidden_by_key(app_with, schedd2):
+    assert app_with(env=HIDDEN).get("/v1/summary/jobs/*?by=Environment", status=400).json["errno"] == 107
+
+
+def test_every_schedds_job_counts_refuse_a_constraint_on_a_hidden_attribute(app_with, schedd2):
+    app_with(env=HIDDEN).get('/v1/summary/jobs/*?constraint=Environment =!= ""', status=400)
+
+
 # ----------------------------------------------- one schedd down, or all --
 
 def schedd2_pids() -> list[int]:
@@ -233,6 +262,15 @@ class TestOneScheddDown:
         assert [(f["schedd"], f["status"], f["error"]) for f in answer["failed"]] == [
             (schedd2.name, 503, "HTCONDOR_TIMEOUT")]
 
+    def test_a_frozen_schedds_job_counts_are_a_failure_and_the_others_are_counted(self, outage_app, test_jobs,
+                                                                                    schedd2):
+        alone = outage_app.get("/v1/summary/jobs/DEFAULT?by=Owner").json
+        with schedd2_frozen():
+            answer = outage_app.get("/v1/summary/jobs/*?by=Owner").json
+        assert (answer["schedds"], [f["schedd"] for f in answer["failed"]]) == ([test_jobs.schedd_name], [schedd2.name])
+        assert (answer["totals"], answer["per_schedd"]) == (alone["totals"], {test_jobs.schedd_name: {
+            "totals": alone["totals"]}})
+
     def test_a_failure_message_is_the_gateways_never_internal_text(self, outage_app, schedd2):
         with schedd2_frozen():
             [failure] = outage_app.get("/v1/jobs/*?projection=Owner").json["failed"]
@@ -255,6 +293,10 @@ class TestOneScheddDown:
 @pytest.mark.disruptive
 @pytest.mark.usefixtures("schedd2_back_on")
 class TestEveryScheddDown:
+    def test_every_schedds_job_counts_with_every_schedd_frozen_are_503(self, outage_app):
+        with frozen("condor_schedd"):
+            outage_app.get("/v1/summary/jobs/*", status=503)
+
     def test_every_schedd_frozen_is_503_naming_each(self, outage_app, test_jobs, schedd2):
         with frozen("condor_schedd"):
             answer = outage_app.get("/v1/jobs/*?projection=Owner", status=503)
