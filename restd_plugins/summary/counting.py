@@ -63,3 +63,19 @@ def added(one: Any, other: Any) -> Any:
 
 def _copy(value: Any) -> Any:
     return dict(value) if isinstance(value, dict) else value
+
+
+def summed_job_counts(answers: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Several schedds' job counts (``operations.job_counts``' answers, by
+    schedd name) as one: ``by``, ``totals`` and ``groups`` summed, and each
+    schedd's own ``totals`` in ``per_schedd``."""
+    counts = list(answers.values())
+    totals = counts[0]["totals"]
+    for other in counts[1:]:
+        totals = added(totals, other["totals"])
+    return {
+        "by": counts[0]["by"],
+        "totals": totals,
+        "groups": summed((group for answer in counts for group in answer["groups"]), "count"),
+        "per_schedd": {name: {"totals": answer["totals"]} for name, answer in answers.items()},
+    }

@@ -16,7 +16,8 @@ def services() -> list[Service]:
     return [
         read_service("summary_jobs", "/v1/summary/jobs/{schedd}",
                      "How many of the schedd's jobs are in each state, counted by attributes (like condor_q's "
-                     "summary line)", views.job_counts, JobCountsRequest(), responses.JOB_COUNTS),
+                     "summary line; the schedd *: every schedd's, summed)", views.job_counts, JobCountsRequest(),
+                     responses.EVERY_SCHEDDS_JOB_COUNTS),
         read_service("summary_status", "/v1/summary/status",
                      "How many slots, and how much of their CPUs, GPUs, memory and disk is claimed, counted by "
                      "attributes", views.slot_utilization, SlotUtilizationRequest(), responses.SLOT_UTILIZATION),

@@ -1,6 +1,7 @@
 """JSON Schemas of the summary plugin's answers, for the OpenAPI document."""
 from __future__ import annotations
 
+from restd_core.every_schedd import every_schedd_answer
 from restd_core.jsonschema import Schema
 
 from .counting import JOB_STATUS_NAMES, STATUS_NAME_KEY
@@ -46,6 +47,17 @@ JOB_COUNTS: Schema = {
     },
     "additionalProperties": False,
 }
+
+#: One schedd's counts, or every schedd's (``*``) summed.
+EVERY_SCHEDDS_JOB_COUNTS: Schema = {"oneOf": [JOB_COUNTS, every_schedd_answer(
+    {
+        **{name: JOB_COUNTS["properties"][name] for name in ("by", "totals", "groups")},
+        "per_schedd": {"type": "object", "description": "Each schedd's own totals, by its name",
+                       "additionalProperties": {"type": "object", "required": ["totals"],
+                                                "properties": {"totals": JOB_TOTALS}, "additionalProperties": False}},
+    },
+    "Every schedd's job counts (the schedd *), summed over the schedds that answered",
+)]}
 
 AMOUNT: Schema = {"type": "number", "minimum": 0}
 

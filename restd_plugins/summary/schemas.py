@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import colander
 
+from restd_core.every_schedd import EVERY_SCHEDD
 from restd_core.schemas import CommaList, Each, attribute_name, constraint_node, name_node
 
 #: Attributes one summary may be grouped by at most.
@@ -26,7 +27,8 @@ class JobCountsQuery(colander.MappingSchema):
 
 
 class JobCountsPath(colander.MappingSchema):
-    schedd = name_node(description="A schedd's name, or DEFAULT (the local one)")
+    schedd = name_node(description=f"A schedd's name; DEFAULT: the local one; {EVERY_SCHEDD}: every schedd the "
+                                   "collector knows, their counts summed", examples=["DEFAULT", EVERY_SCHEDD])
 
 
 class JobCountsRequest(colander.MappingSchema):
