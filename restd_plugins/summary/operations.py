@@ -124,16 +124,6 @@ def _counted_here(client: htcondor2.Schedd, where: str, keys: list[str], caller:
     return Counter(_key([ad.get(name) for name in asked]) for ad in shown)
 
 
-def schedd_names() -> list[str]:
-    """The names of the schedds the collector knows, sorted."""
-    fresh_config()
-    try:
-        ads = twice(lambda: collector().query(AdTypes.Schedd, projection=["Name"]))
-    except htcondor2.HTCondorException as exc:
-        raise Unavailable(f"the collector did not answer: {exc}", {"daemon": "collector"}) from None
-    return sorted({str(ad["Name"]) for ad in ads if isinstance(ad.get("Name"), str)})
-
-
 # ------------------------------------------------------- slot utilization --
 
 #: Each resource of the answer, and the machine-ad attribute it sums.
