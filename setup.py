@@ -44,6 +44,7 @@ setup(
             "jobs = restd_plugins.jobs.plugin",
             "status = restd_plugins.status.plugin",
             "config = restd_plugins.config.plugin",
+            "watch = restd_plugins.watch.plugin",
         ],
         "restd.auth": [
             "none = restd_plugins.auth.none:NoAuth",

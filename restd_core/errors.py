@@ -57,6 +57,12 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """The JSON error answer; ``errno`` defaults to the status's usual one."""
+    return json_response(error_body(status, message, errno, details), status=status, headers=headers)
+
+
+def error_body(status: int, message: str, errno: int | None = None,
+               details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON error schema's object (also what an event stream's ``error`` event carries)."""
     body: dict[str, Any] = {
         "code": status,
         "errno": int(errno if errno is not None else _ERRNO_BY_STATUS.get(status, Errno.UNDEFINED)),
@@ -65,7 +71,7 @@ def error_response(
     }
     if details:
         body["details"] = details
-    return json_response(body, status=status, headers=headers)
+    return body
 
 
 def validation_error_handler(request: Request) -> Response:
@@ -78,12 +84,18 @@ def validation_error_handler(request: Request) -> Response:
     return error_response(400, summary or "invalid request", Errno.INVALID_PARAMETERS, {"errors": errors})
 
 
+def errno_of(exc: GatewayError) -> int | None:
+    """A gateway error's errno, when it is not its status's usual one."""
+    if isinstance(exc, Unavailable):
+        return Errno.HTCONDOR_TIMEOUT if exc.kind in ("timeout", "busy") else Errno.HTCONDOR_UNAVAILABLE
+    return None
+
+
 def gateway_error_view(exc: GatewayError, request: Request) -> Response:
     headers = {}
-    errno = None
+    errno = errno_of(exc)
     if isinstance(exc, Unavailable):
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        errno = Errno.HTCONDOR_TIMEOUT if exc.kind in ("timeout", "busy") else Errno.HTCONDOR_UNAVAILABLE
     elif isinstance(exc, Throttled):
         headers["Retry-After"] = "1"
     elif not isinstance(exc, (NotFound, BadQuery)):
