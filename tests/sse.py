@@ -71,6 +71,7 @@ class Stream:
         raise AssertionError(f"no wanted event among {seen}")
 
     def close(self) -> None:
+        self._response.close()  # it holds the socket when the server said "Connection: close"
         self._connection.close()
 
     def __enter__(self) -> Stream:
