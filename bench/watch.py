@@ -108,13 +108,14 @@ class Watchers:
                 with self._lock:
                     self.events += 1
         except OSError:
-            pass  # closed at the end
-
-    def close(self) -> None:
-        for stream in self.streams:
+            pass  # the server went first
+        finally:
             stream.close()
+
+    def join(self) -> None:
+        """Once the server has ended (which ends every stream)."""
         for thread in self._threads:
-            thread.join(10)
+            thread.join(30)
 
 
 def phase(server: Server, lookup: str, seconds: float) -> dict[str, float]:
@@ -168,16 +169,16 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory(prefix="restd-bench-watch-") as logs:
         server = Server(3, Path(logs) / "server.log", overrides=overrides)
+        watchers = None
         try:
             with Churn(ids) as churn:
                 quiet = phase(server, lookup, options.seconds)
                 watchers = Watchers(server.port, watched, options.watchers)
-                try:
-                    watching = phase(server, lookup, options.seconds)
-                finally:
-                    watchers.close()
+                watching = phase(server, lookup, options.seconds)
         finally:
-            server.close()
+            server.close()  # ends the streams: their threads read the end
+            if watchers is not None:
+                watchers.join()
     print(f"\n{options.watchers} watchers of one query ({options.jobs} jobs, {CHURN_JOBS} released and held again "
           f"every {CHURN_SECONDS:g} s, {churn.rounds} rounds), {options.seconds:g} s per phase, interval {INTERVAL:g} s; "
           f"events received by the watchers: {watchers.events}")
