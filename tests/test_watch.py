@@ -83,6 +83,20 @@ def named(name: str, job: str | None = None) -> Callable[[Event], bool]:
     return lambda event: event.name == name and (job is None or event.data["id"] == job)
 
 
+def wait_until(condition: Callable[[], bool]) -> None:
+    """Until ``condition()`` holds, at most PATIENCE seconds (then it is asserted)."""
+    for _ in range(PATIENCE * 10):
+        if condition():
+            return
+        time.sleep(0.1)
+    assert condition()
+
+
+def left(hub) -> Callable[[], bool]:
+    """Whether the server noticed every client left (at its next write to them: a heartbeat)."""
+    return lambda: hub.watchers == 0
+
+
 def polls(testapp) -> float:
     """The jobs queries the gateway made (its call counter)."""
     value = testapp.app.registry.metrics.registry.get_sample_value(
@@ -249,11 +263,18 @@ def test_a_poller_without_watchers_stops_after_its_linger(served, tag):
     hub = testapp.app.registry.restd_watch
     with Stream(url + watch_of(tag)) as stream:
         stream.next()
-    for _ in range(PATIENCE * 10):
-        if not hub.pollers:
-            break
-        time.sleep(0.1)
-    assert (hub.pollers, hub.watchers) == ([], 0), [(p.watchers, p.polls, p.ended) for p in hub.pollers]
+    wait_until(lambda: not hub.pollers)
+    assert hub.watchers == 0
+
+
+def test_lingering_pollers_are_never_more_than_the_watcher_cap(served, tag):
+    testapp, url = served(**{"restd.watch.max_watchers": "2"})
+    hub = testapp.app.registry.restd_watch
+    for projection in ("JobStatus", "Owner", "Cmd", "QDate"):
+        with Stream(url + watch_of(tag, projection)) as stream:
+            assert stream.next().name == "snapshot"
+        wait_until(left(hub))
+        assert len(hub.pollers) <= 2
 
 
 def test_closing_the_app_ends_its_streams_and_leaves_no_poller_thread(served, tag):
@@ -277,10 +298,7 @@ def test_beyond_the_watcher_cap_the_answer_is_503_with_retry_after(served, tag):
             assert third.status == 503
             assert third.headers["Retry-After"].isdigit()
             jsonschema.validate(third.error, ERROR_SCHEMA)
-    for _ in range(PATIENCE * 10):  # the server notices the clients left at its next write (a heartbeat)
-        if hub.watchers == 0:
-            break
-        time.sleep(0.1)
+    wait_until(left(hub))
     with Stream(url + watch_of(tag)) as again:  # their places were given back
         assert again.status == 200
 
