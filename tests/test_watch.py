@@ -17,7 +17,7 @@ from restd_core.openapi.document import ERROR_SCHEMA
 from restd_plugins.watch.settings import WatchSettings, watcher_cap
 
 from .live_server import serve
-from .pool import SECRET
+from .pool import SECRET, pool_sh
 from .sse import Event, Stream
 from .test_pool_outages import frozen, restore_pool
 
@@ -437,3 +437,33 @@ def test_a_stream_survives_a_frozen_schedd_with_error_and_recovered_events(serve
     jsonschema.validate(error.data, ERROR_SCHEMA)
     assert [event.name for event in after] == ["recovered"]  # nothing changed meanwhile: no diff
     assert [event.name for event in added] == ["added"]
+
+
+@pytest.mark.disruptive
+def test_a_stream_survives_a_pool_stop_and_start(served, tag):
+    restore_pool()
+    _, url = served(**{"restd.gateway.timeout": "3"})
+    with Stream(url + watch_of(tag)) as stream:
+        stream.next()
+        pool_sh("stop")
+        try:
+            error = stream.until(named("error"))[-1]
+        finally:
+            restore_pool()
+        stream.until(named("recovered"))
+        job = submit_when_back(tag)
+        added = stream.until(named("added", job))
+    assert error.data["code"] == 503 and error.data["errno"] in (201, 202)
+    assert [event.name for event in added] == ["added"]
+
+
+def submit_when_back(tag: str) -> str:
+    """``submit``, trying again while the restarted schedd is not yet found by this process."""
+    import htcondor2
+
+    for _ in range(PATIENCE):
+        try:
+            return submit(tag)
+        except htcondor2.HTCondorException:
+            time.sleep(1)
+    return submit(tag)
