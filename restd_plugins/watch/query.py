@@ -9,17 +9,20 @@ watchers of one query share one poller.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from restd_core.condor_settings import RestdSettings
-from restd_core.gateway import Gateway
+from restd_core.gateway import EncodedItems, Gateway
 
-#: Items of an answer: id -> attributes (lower-cased names, JSON values).
-Items = dict[str, dict[str, Any]]
+#: Items of an answer: id -> its attributes' JSON text (an object with
+#: lower-cased names). Kept as text, not as Python objects: a poller of
+#: 50,000 whole ads holds their 130 MB of JSON, not ten times that; only
+#: items whose text changed are decoded (``diff``).
+Items = dict[str, bytes]
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,23 @@ def _jobs(gateway: Gateway, arguments: dict[str, Any], condor: RestdSettings) ->
         "query_jobs", schedd=arguments["schedd"], source="queue", constraint=arguments["constraint"],
         projection=list(arguments["projection"]), limit=condor.max_jobs, hidden=list(condor.hide_job_attrs),
     )
-    return {job["jobid"]: job["classad"] for job in orjson.loads(b"[" + answer.body + b"]")}
+    return dict(_classads(answer))
+
+
+def _classads(answer: EncodedItems) -> Iterator[tuple[str, bytes]]:
+    """Each job's id and its classad's JSON text, cut from the listing's
+    encoded items (``{"jobid":"C.P","classad":{...}}``, joined by commas,
+    each ``lengths`` long) without decoding them."""
+    body = memoryview(answer.body)
+    start = 0
+    for (cluster, proc), length in zip(answer.keys, answer.lengths):
+        job = f"{cluster}.{proc}"
+        prefix = f'{{"jobid":"{job}","classad":'.encode()
+        text = body[start:start + length]
+        start += length + 1
+        if text[:len(prefix)] != prefix or text[-1:] != b"}":
+            raise ValueError(f"job {job} is not a v1 job object")
+        yield job, bytes(text[len(prefix):-1])
 
 
 def _status(gateway: Gateway, arguments: dict[str, Any], condor: RestdSettings) -> Items:
@@ -66,7 +85,7 @@ def _status(gateway: Gateway, arguments: dict[str, Any], condor: RestdSettings) 
         projection=list(arguments["projection"]), hidden=list(condor.hide_job_attrs),
     )
     typed = arguments["ad_type"] == "any"
-    return {f"{ad['type']}/{ad['name']}" if typed else str(ad["name"]): ad["classad"]
+    return {f"{ad['type']}/{ad['name']}" if typed else str(ad["name"]): orjson.dumps(ad["classad"])
             for ad in orjson.loads(answer.body)}
 
 
