@@ -429,12 +429,15 @@ def test_a_stream_survives_a_frozen_schedd_with_error_and_recovered_events(serve
         stream.next()
         with frozen("condor_schedd"):
             error = stream.until(named("error"))[-1]
+            with Stream(url + watch_of(tag)) as latecomer:  # the last good answer, then the error now
+                late = [latecomer.next(), latecomer.next()]
         after = stream.until(named("recovered"))
         job = submit(tag)
         added = stream.until(named("added", job))
     assert error.data["code"] == 503 and error.data["errno"] == 202
     assert "HTCondor did not answer" in error.data["message"]
     jsonschema.validate(error.data, ERROR_SCHEMA)
+    assert [(event.name, event.id) for event in late] == [("snapshot", error.id), ("error", error.id)]
     assert [event.name for event in after] == ["recovered"]  # nothing changed meanwhile: no diff
     assert [event.name for event in added] == ["added"]
 
