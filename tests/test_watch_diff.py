@@ -4,6 +4,7 @@ from __future__ import annotations
 import orjson
 
 from restd_plugins.watch.diff import changes, frame, snapshot
+from restd_plugins.watch.query import without_server_time
 
 
 def events(old: dict[str, bytes], new: dict[str, bytes]) -> list[tuple[str, dict]]:
@@ -35,3 +36,15 @@ def test_an_event_is_one_data_line_even_when_an_items_text_has_line_breaks():
     assert lines[:2] == ["event: snapshot", "id: 7-3"] and lines[3:] == ["", ""]
     assert orjson.loads(lines[2].removeprefix("data: ")) == {"items": {"1.0": {"cmd": "a\nb", "x": 1}},
                                                              "resumed": False}
+
+
+def test_the_schedds_clock_is_cut_from_whole_ads_wherever_it_stands():
+    assert without_server_time(b'{\n  "a": 1,\n  "servertime": 17,\n  "b": 2\n}') == b'{\n  "a": 1,\n  "b": 2\n}'
+    assert orjson.loads(without_server_time(b'{"a":1,"servertime":17}')) == {"a": 1}
+    assert orjson.loads(without_server_time(b'{ "servertime": 17, "a": 1}')) == {"a": 1}
+
+
+def test_a_string_or_a_key_that_spells_the_schedds_clock_stays():
+    for text in (rb'{"x":"\",\"servertime\": 1,"}', rb'{"a\"servertime": 1, "b": 2}', rb'{"x": "{\"servertime\": 1,"}'):
+        orjson.loads(text)  # valid JSON
+        assert without_server_time(text) == text

@@ -9,6 +9,7 @@ watchers of one query share one poller.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -60,10 +61,23 @@ def _jobs(gateway: Gateway, arguments: dict[str, Any], condor: RestdSettings) ->
     return dict(_classads(answer))
 
 
+#: ``ServerTime``, which the schedd puts in every whole ad it answers (its
+#: clock when asked): kept, it would change every job at every poll. Its
+#: key is matched after the comma or brace before it: a quote inside a
+#: JSON string is escaped, so no string (nor a key that holds quotes) can
+#: look like that.
+_SERVER_TIME_AFTER = re.compile(rb',\s*"servertime"\s*:\s*-?[0-9]+(?=\s*[,}])')
+_SERVER_TIME_FIRST = re.compile(rb'(\{\s*)"servertime"\s*:\s*-?[0-9]+\s*,')
+
+
+def without_server_time(classad: bytes | memoryview) -> bytes:
+    return _SERVER_TIME_FIRST.sub(rb"\1", _SERVER_TIME_AFTER.sub(b"", classad))
+
+
 def _classads(answer: EncodedItems) -> Iterator[tuple[str, bytes]]:
     """Each job's id and its classad's JSON text, cut from the listing's
     encoded items (``{"jobid":"C.P","classad":{...}}``, joined by commas,
-    each ``lengths`` long) without decoding them."""
+    each ``lengths`` long) without decoding them, ``ServerTime`` left out."""
     body = memoryview(answer.body)
     start = 0
     for (cluster, proc), length in zip(answer.keys, answer.lengths):
@@ -73,7 +87,7 @@ def _classads(answer: EncodedItems) -> Iterator[tuple[str, bytes]]:
         start += length + 1
         if text[:len(prefix)] != prefix or text[-1:] != b"}":
             raise ValueError(f"job {job} is not a v1 job object")
-        yield job, bytes(text[len(prefix):-1])
+        yield job, without_server_time(text[len(prefix):-1])
 
 
 def _status(gateway: Gateway, arguments: dict[str, Any], condor: RestdSettings) -> Items:
