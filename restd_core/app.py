@@ -21,10 +21,12 @@ INITIALIZATION_SEQUENCE = (
     "cornice",  # Cornice's services and their validation: the plugins' endpoints are services
     ".errors",  # every error answered in the one JSON schema, before anything can fail
     ".gateway",  # the registry of operations and its directive (plugins add theirs later), the core's own
+    ".shared",  # what the replicas share (restd.shared), or this process's own: the auth plugin, limits, cache use it
     ".security",  # the auth plugin and the policy over it: the limits and the access log ask it who a caller is
     ".limits",  # per-caller slots (the gateway's requests count against them) and rate
     ".cors",
     ".health",
+    ".every_schedd",  # the schedds the collector listed (the schedd name "*"), remembered
     ".tweens",  # request ids, the access log, the request's HTCondor budget and slots
     ".request_guard",  # under the access log, metrics and CORS: an unreadable URL still gets their headers
     ".metrics",

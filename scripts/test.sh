@@ -5,14 +5,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-# The test of /docs renders it in a headless Chromium (Debian's package).
-if ! command -v chromium >/dev/null; then
+# Debian packages the tests run: Chromium renders /docs (the browser test),
+# redis-server is the shared store of the replicas' tests (scripts/redis.sh).
+install_missing() { # command package
+    command -v "$1" >/dev/null && return
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+        [ -n "${APT_UPDATED:-}" ] || { apt-get update -qq; APT_UPDATED=1; }
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null
     else
-        echo "warning: chromium is missing (apt-get install chromium, as root); the /docs browser test will fail" >&2
+        echo "warning: $2 is missing (apt-get install $2, as root); the tests that need it will fail" >&2
     fi
-fi
+}
+install_missing chromium chromium
+install_missing redis-server redis-server
 .venv/bin/ruff check --quiet restd_core restd_plugins tests bench
 exec .venv/bin/python -m pytest "$@"

@@ -354,6 +354,8 @@ def test_the_watcher_cap_is_the_inis_waitress_threads_less_the_reserve(tmp_path)
     ("/v1/watch/jobs/DEFAULT?projection=Job%20Status", 400),
     ("/v1/watch/jobs/DEFAULT?constraint=%22a%5C%22", 400),  # a string ending in a backslash
     ("/v1/watch/jobs/no-such-schedd", 404),
+    ("/v1/watch/jobs/*", 400),  # every schedd: not (yet) watched
+    ("/v1/watch/jobs/%2A", 400),
     ("/v1/watch/jobs/DEFAULT%0A", 400),
     ("/v1/watch/status?query=nope", 400),
     ("/v1/watch/status?constraint=%ff", 400),

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pyramid.request import Request
 from pyramid.response import Response
 
+from restd_core.every_schedd import refuse_every_schedd
 from restd_core.limits import caller_key
 
 from .hub import Hub
@@ -20,7 +21,8 @@ FIRST_ANSWER_GRACE = 5.0
 
 def watch_jobs(request: Request) -> Response:
     path, query = request.validated["path"], request.validated["querystring"]
-    return _stream(request, jobs_query(path["schedd"], query.get("constraint"), query.get("projection")))
+    schedd = refuse_every_schedd(path["schedd"], "a watch (one schedd's queue)")
+    return _stream(request, jobs_query(schedd, query.get("constraint"), query.get("projection")))
 
 
 def watch_status(request: Request) -> Response:
