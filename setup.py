@@ -45,6 +45,7 @@ setup(
             "jobs = restd_plugins.jobs.plugin",
             "status = restd_plugins.status.plugin",
             "config = restd_plugins.config.plugin",
+            "watch = restd_plugins.watch.plugin",
             "summary = restd_plugins.summary.plugin",
         ],
         "restd.auth": [
