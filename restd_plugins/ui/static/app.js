@@ -1,0 +1,505 @@
+// The dashboard: what it asks the API for, and when.
+//
+// Summaries (job counts, slots, priorities, daemons, /readyz) are asked
+// every REFRESH_MS and soon after a watch reports a change; the job list
+// comes from the watch endpoints (a snapshot, then its changes). An
+// endpoint this server does not have (404) is replaced by what every
+// condor-restd has: the job list polled from /v1/jobs, counts made here
+// from it or from /v1/status, priorities from the accounting ads.
+
+import { get, query, seg, setToken, token } from "./api.js";
+import { watch } from "./stream.js";
+import {
+  JOB_STATES, fillStateFilter, renderHealth, renderJobSummary, renderJobTable, renderPriorities, renderSlots,
+  stateOf,
+} from "./views.js";
+
+const REFRESH_MS = 15000;
+const SOON_MS = 1500; // after a watch event: one summary request for a burst of changes
+const MAX_JOB_STREAMS = 3; // a browser opens about 6 connections per server: leave room for requests
+const POLL_LIMIT = 5000;
+const JOB_ATTRS = ["ClusterId", "ProcId", "Owner", "JobStatus", "JobBatchName", "Cmd", "EnteredCurrentStatus"];
+const DAEMON_TYPES = ["Collector", "Negotiator", "Scheduler", "DaemonMaster"];
+const LABEL_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  schedd: "*", // "*": every schedd
+  schedds: [], // the collector's Scheduler ads' names
+  jobs: new Map(), // schedd -> Map(job id -> attributes, keys lower-cased)
+  jobSummary: null,
+  jobsCounted: false, // the job counts are made here from the job list (no summary endpoint)
+  slots: null,
+  priorities: null,
+  ready: null,
+  daemons: null,
+  errors: {}, // source -> ApiError
+  missing: new Set(), // watch endpoints this server does not have: "watch/jobs", "watch/status"
+  streams: [], // {stop()}
+  streamState: new Map(), // stream name -> "open" | "down"
+  filter: { owner: "", state: "" },
+};
+
+// ---------------------------------------------------------------- errors --
+
+function record(source, error) {
+  if (error) state.errors[source] = error;
+  else delete state.errors[source];
+  renderBanner();
+}
+
+function renderBanner() {
+  const errors = Object.values(state.errors);
+  const banner = $("banner");
+  const has = (kind) => errors.find((e) => e.kind === kind);
+  let text = "";
+  let kind = "";
+  if (has("forbidden")) {
+    kind = "forbidden";
+    text = "Not allowed: your account may not read this pool. Ask its administrators for the read role, or use another token.";
+  } else if (has("auth")) {
+    kind = "auth";
+    text = token()
+      ? "Not allowed: the server does not accept this token. Paste another one."
+      : "Not allowed: sign in first (the KBase session cookie), or paste a token.";
+  } else if (state.ready && !state.ready.ok) {
+    kind = "pool";
+    text = `The pool is down: ${state.ready.text}. The page keeps trying.`;
+  } else if (has("pool")) {
+    kind = "pool";
+    text = `The pool is not answering: ${has("pool").message}. The page keeps trying.`;
+  } else if (has("server")) {
+    kind = "server";
+    text = "The server does not answer. The page keeps trying.";
+  } else if (errors.length) {
+    kind = "other";
+    text = errors[0].message;
+  }
+  banner.hidden = !text;
+  banner.textContent = text;
+  banner.dataset.kind = kind;
+  document.body.dataset.problem = kind;
+  if (kind === "auth") showTokenForm(true);
+}
+
+// --------------------------------------------------------------- sources --
+
+// Ask `fetcher`; its result, or null with why not recorded under `source`.
+async function attempt(source, fetcher) {
+  try {
+    const result = await fetcher();
+    record(source, null);
+    return result;
+  } catch (error) {
+    record(source, error);
+    return null;
+  }
+}
+
+// `modern` (an endpoint an older server lacks: 404, or 400 for a schedd
+// "*" it does not know), else `fallback`; null on any other failure.
+async function either(source, modern, fallback) {
+  try {
+    const result = await modern();
+    record(source, null);
+    return result;
+  } catch (error) {
+    if (error.kind !== "missing" && error.status !== 400) {
+      record(source, error);
+      return null;
+    }
+  }
+  return attempt(source, fallback);
+}
+
+async function loadReady() {
+  try {
+    const answer = await get("readyz");
+    state.ready = { ok: true, text: `ready: collector ${answer.collector?.name ?? "?"}, schedd ${answer.schedd?.name ?? "?"}` };
+  } catch (error) {
+    const daemon = error.details?.daemon;
+    state.ready = error.status === 503
+      ? { ok: false, text: daemon ? `the ${daemon} does not answer` : "the pool does not answer" }
+      : { ok: false, text: error.message };
+  }
+  renderHealth(state.ready, state.daemons);
+  renderBanner();
+}
+
+async function loadDaemons() {
+  const constraint = DAEMON_TYPES.map((t) => `MyType == "${t}"`).join(" || ");
+  const ads = await attempt("daemons", () => get(`v1/status${query({ query: "any", constraint, projection: "LastHeardFrom" })}`));
+  if (!ads) return;
+  state.daemons = ads.map((ad) => ({ type: ad.type, name: ad.name, heard: ad.classad.lastheardfrom }))
+    .sort((a, b) => DAEMON_TYPES.indexOf(a.type) - DAEMON_TYPES.indexOf(b.type) || (a.name < b.name ? -1 : 1));
+  renderHealth(state.ready, state.daemons);
+  const schedds = state.daemons.filter((d) => d.type === "Scheduler").map((d) => d.name);
+  if (schedds.join("\n") !== state.schedds.join("\n")) {
+    state.schedds = schedds;
+    fillScheddPicker();
+    if (state.schedd === "*" && state.streams.length) startJobStreams();
+  }
+}
+
+function countsOf(groups) {
+  const byOwner = new Map();
+  for (const { key, count } of groups) {
+    const owner = key.owner ?? null;
+    if (!byOwner.has(owner)) byOwner.set(owner, {});
+    const counts = byOwner.get(owner);
+    const name = key.jobstatus_name || stateOf(key.jobstatus);
+    counts[name] = (counts[name] || 0) + count;
+  }
+  return [...byOwner].map(([owner, counts]) => ({ owner, counts })).sort((a, b) => total(b.counts) - total(a.counts));
+}
+
+function total(counts) {
+  return JOB_STATES.reduce((sum, s) => sum + (counts[s] || 0), 0);
+}
+
+function summaryFromList() {
+  const groups = new Map();
+  const perSchedd = [];
+  for (const [schedd, jobs] of state.jobs) {
+    const totals = { jobs: 0 };
+    for (const job of jobs.values()) {
+      const name = stateOf(job.jobstatus);
+      const key = `${job.owner}\u0000${name}`;
+      if (!groups.has(key)) groups.set(key, { key: { owner: job.owner ?? null, jobstatus_name: name }, count: 0 });
+      groups.get(key).count += 1;
+      totals[name] = (totals[name] || 0) + 1;
+      totals.jobs += 1;
+    }
+    perSchedd.push({ schedd, totals });
+  }
+  const totals = { jobs: 0 };
+  for (const { totals: t } of perSchedd) for (const [k, v] of Object.entries(t)) totals[k] = (totals[k] || 0) + v;
+  return { totals, byOwner: countsOf([...groups.values()]), perSchedd: state.schedd === "*" ? perSchedd : null,
+    note: "Counted in the page from the job list (this server has no /v1/summary/jobs)." };
+}
+
+async function loadJobSummary() {
+  const summary = await either("summary/jobs",
+    async () => {
+      const answer = await get(`v1/summary/jobs/${seg(state.schedd)}${query({ by: "Owner,JobStatus" })}`);
+      const failed = (answer.failed || []).map((f) => f.schedd);
+      state.jobsCounted = false;
+      return {
+        totals: answer.totals,
+        byOwner: countsOf(answer.groups),
+        perSchedd: answer.per_schedd
+          ? Object.entries(answer.per_schedd).map(([schedd, v]) => ({ schedd, totals: v.totals })) : null,
+        note: failed.length ? `Not answering: ${failed.join(", ")}.` : "",
+      };
+    },
+    async () => {
+      state.jobsCounted = true;
+      return jobListComplete() ? summaryFromList() : null;
+    });
+  state.jobSummary = summary ?? state.jobSummary;
+  renderJobSummary(state.jobSummary);
+}
+
+function slotLabel() {
+  const label = $("slot-label").value;
+  return LABEL_PATTERN.test(label) ? label : "State";
+}
+
+function slotsFromAds(ads, label) {
+  const resource = () => ({ total: 0, claimed: 0, unclaimed: 0 });
+  const totals = { slots: 0, cpus: resource(), gpus: resource(), memory: resource() };
+  const groups = new Map();
+  for (const { classad } of ads) {
+    const value = classad[label.toLowerCase()];
+    const key = value === undefined || value === null ? "(none)" : String(value);
+    if (!groups.has(key)) groups.set(key, { key, slots: 0, cpus: resource(), gpus: resource(), memory: resource() });
+    const group = groups.get(key);
+    const use = classad.state === "Claimed" ? "claimed" : "unclaimed";
+    totals.slots += 1;
+    group.slots += 1;
+    for (const name of ["cpus", "gpus", "memory"]) {
+      const n = Number(classad[name]) || 0;
+      for (const r of [totals[name], group[name]]) {
+        r.total += n;
+        r[use] += n;
+      }
+    }
+  }
+  return { label, totals, groups: [...groups.values()],
+    note: "Counted in the page from the slots' ads (this server has no /v1/summary/status)." };
+}
+
+async function loadSlots() {
+  const label = slotLabel();
+  state.slots = (await either("slots",
+    async () => {
+      const answer = await get(`v1/summary/status${query({ by: label })}`);
+      return {
+        label, totals: answer.totals,
+        groups: answer.groups.map((g) => ({ ...g, key: keyText(Object.values(g.key)[0]) })),
+        note: "",
+      };
+    },
+    async () => slotsFromAds(await get(`v1/status${query({ query: "startd", projection: `State,Cpus,Gpus,Memory,${label}` })}`), label))) ?? state.slots;
+  renderSlots(state.slots);
+}
+
+function keyText(value) {
+  return value === undefined || value === null ? "(none)" : String(value);
+}
+
+async function loadPriorities() {
+  state.priorities = (await either("priorities",
+    async () => ({
+      rows: (await get("v1/summary/priorities")).submitters.map((s) => ({
+        name: s.name, effective: s.effective_priority, factor: s.priority_factor,
+        inUse: s.resources_in_use, usageHours: s.weighted_accumulated_usage / 3600,
+      })),
+      note: "",
+    }),
+    async () => ({
+      rows: (await get(`v1/status${query({ query: "accounting", projection: "Priority,PriorityFactor,ResourcesUsed,WeightedAccumulatedUsage,IsAccountingGroup" })}`))
+        .filter((ad) => ad.classad.priority !== undefined && ad.classad.isaccountinggroup !== true)
+        .map((ad) => ({
+          name: ad.name, effective: ad.classad.priority, factor: ad.classad.priorityfactor,
+          inUse: ad.classad.resourcesused, usageHours: (ad.classad.weightedaccumulatedusage || 0) / 3600,
+        })),
+      note: "From the collector's accounting ads (this server has no /v1/summary/priorities).",
+    }))) ?? state.priorities;
+  renderPriorities(state.priorities);
+}
+
+// ------------------------------------------------------------- job list --
+
+function viewedSchedds() {
+  if (state.schedd !== "*") return [state.schedd];
+  return state.schedds.length ? state.schedds : ["DEFAULT"];
+}
+
+function lower(attrs) {
+  return Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+let listTimer = 0;
+function renderList() {
+  clearTimeout(listTimer);
+  listTimer = setTimeout(() => {
+    const jobs = [];
+    for (const [schedd, byId] of state.jobs) for (const [id, attrs] of byId) jobs.push({ ...attrs, id, schedd });
+    renderJobTable(jobs, state.filter);
+    if (state.jobsCounted && jobListComplete()) {
+      state.jobSummary = summaryFromList();
+      renderJobSummary(state.jobSummary);
+    }
+  }, 50);
+}
+
+function jobListComplete() {
+  return viewedSchedds().every((s) => state.jobs.has(s));
+}
+
+// A job event: the list now, the counts soon.
+function onJobEvent(schedd, name, data) {
+  if (name === "snapshot") {
+    state.jobs.set(schedd, new Map(Object.entries(data.items || {}).map(([id, attrs]) => [id, lower(attrs)])));
+  } else if (name === "added" || name === "changed") {
+    const jobs = state.jobs.get(schedd) || new Map();
+    state.jobs.set(schedd, jobs);
+    jobs.set(data.id, { ...(jobs.get(data.id) || {}), ...lower(data.attrs || {}) });
+  } else if (name === "removed") {
+    state.jobs.get(schedd)?.delete(data.id);
+  } else if (name === "error") {
+    record(`watch ${schedd}`, Object.assign(new Error(data.message || "the pool is not answering"), { kind: "pool" }));
+    return;
+  } else if (name === "recovered") {
+    record(`watch ${schedd}`, null);
+    return;
+  } else {
+    return;
+  }
+  record(`watch ${schedd}`, null);
+  renderList();
+  soon("jobs", loadJobSummary);
+}
+
+let polling = null;
+function pollJobs() {
+  polling ??= (async () => {
+    for (const schedd of viewedSchedds()) {
+      const jobs = await attempt(`jobs ${schedd}`,
+        () => get(`v1/jobs/${seg(schedd)}${query({ projection: JOB_ATTRS.join(","), limit: POLL_LIMIT })}`));
+      if (jobs) state.jobs.set(schedd, new Map(jobs.map((job) => [job.jobid, lower(job.classad)])));
+    }
+    renderList();
+  })().finally(() => {
+    polling = null;
+  });
+  return polling;
+}
+
+function setLive(name, value) {
+  if (value) state.streamState.set(name, value);
+  else state.streamState.delete(name);
+  const values = [...state.streamState.values()];
+  const live = $("live");
+  const polling = state.missing.has("watch/jobs") || viewedSchedds().length > MAX_JOB_STREAMS;
+  const now = values.includes("down") ? "reconnecting" : polling ? "polling" : values.length ? "live" : "connecting";
+  live.dataset.state = now;
+  live.textContent = now;
+}
+
+function streamHandlers(name, onEvent, onMissing) {
+  return {
+    onOpen: () => setLive(name, "open"),
+    onDrop: () => setLive(name, "down"),
+    onEvent,
+    onFail: (error) => {
+      if (error.kind === "missing") {
+        setLive(name, null);
+        onMissing();
+      } else {
+        setLive(name, "down");
+        record(name, error);
+      }
+    },
+  };
+}
+
+function stopStreams() {
+  for (const stream of state.streams) stream.stop();
+  state.streams = [];
+  state.streamState.clear();
+}
+
+function startJobStreams() {
+  stopStreams();
+  state.jobs = new Map();
+  renderList();
+  const schedds = viewedSchedds();
+  if (!state.missing.has("watch/status")) {
+    state.streams.push(watch(`v1/watch/status${query({ query: "startd", projection: "State,Activity" })}`,
+      streamHandlers("watch status", () => soon("slots", loadSlots), () => state.missing.add("watch/status"))));
+  }
+  if (state.missing.has("watch/jobs") || schedds.length > MAX_JOB_STREAMS) {
+    setLive("poll", null);
+    pollJobs();
+    return;
+  }
+  for (const schedd of schedds) {
+    const path = `v1/watch/jobs/${seg(schedd)}${query({ projection: JOB_ATTRS.join(",") })}`;
+    state.streams.push(watch(path, streamHandlers(`watch ${schedd}`, (name, data) => onJobEvent(schedd, name, data), () => {
+      if (!state.missing.has("watch/jobs")) {
+        state.missing.add("watch/jobs");
+        startJobStreams();
+      }
+    })));
+  }
+}
+
+// ------------------------------------------------------------- schedule --
+
+const pending = new Map();
+function soon(name, task) {
+  if (pending.has(name)) return;
+  pending.set(name, setTimeout(() => {
+    pending.delete(name);
+    task();
+  }, SOON_MS));
+}
+
+async function refresh() {
+  await loadReady();
+  await loadDaemons();
+  await Promise.all([loadJobSummary(), loadSlots(), loadPriorities()]);
+  if (state.missing.has("watch/jobs") || viewedSchedds().length > MAX_JOB_STREAMS) await pollJobs();
+  $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
+  document.body.dataset.loaded = "true";
+}
+
+let timer = 0;
+function schedule() {
+  clearTimeout(timer);
+  timer = setTimeout(async () => {
+    if (!document.hidden) await refresh();
+    schedule();
+  }, REFRESH_MS);
+}
+
+// --------------------------------------------------------------- controls --
+
+function fillScheddPicker() {
+  const picker = $("schedd");
+  const names = ["*", ...state.schedds];
+  if (state.schedd !== "*" && !names.includes(state.schedd)) names.push(state.schedd);
+  picker.replaceChildren(...names.map((name) => {
+    const option = document.createElement("option");
+    option.value = name;
+    option.textContent = name === "*" ? "all schedds" : name;
+    return option;
+  }));
+  picker.value = state.schedd;
+}
+
+function showTokenForm(open) {
+  $("token-form").hidden = !open;
+  $("token-toggle").setAttribute("aria-expanded", String(open));
+}
+
+// A new view (schedd, token): everything asked again, the streams anew.
+async function restart() {
+  stopStreams();
+  state.errors = {};
+  state.missing.clear();
+  state.jobSummary = null;
+  state.jobsCounted = false;
+  renderJobSummary(null);
+  await loadReady();
+  await loadDaemons();
+  startJobStreams();
+  await refresh();
+  schedule();
+}
+
+function init() {
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get("schedd");
+  if (fromHash) state.schedd = fromHash;
+  fillScheddPicker();
+  fillStateFilter();
+  $("schedd").addEventListener("change", (event) => {
+    state.schedd = event.target.value;
+    history.replaceState(null, "", state.schedd === "*" ? "#" : `#schedd=${encodeURIComponent(state.schedd)}`);
+    restart();
+  });
+  $("slot-label").addEventListener("change", () => loadSlots());
+  $("filter-owner").addEventListener("change", (event) => {
+    state.filter.owner = event.target.value;
+    renderList();
+  });
+  $("filter-state").addEventListener("change", (event) => {
+    state.filter.state = event.target.value;
+    renderList();
+  });
+  $("token-toggle").addEventListener("click", () => showTokenForm($("token-form").hidden));
+  $("token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    setToken($("token").value.trim());
+    $("token").value = "";
+    showTokenForm(false);
+    restart();
+  });
+  $("token-forget").addEventListener("click", () => {
+    setToken("");
+    restart();
+  });
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) refresh();
+  });
+  renderHealth(null, null);
+  renderJobSummary(null);
+  renderSlots(null);
+  renderPriorities(null);
+  restart();
+}
+
+init();
