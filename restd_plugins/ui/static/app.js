@@ -46,7 +46,7 @@ const state = {
 function record(source, error) {
   if (error) state.errors[source] = error;
   else delete state.errors[source];
-  renderBanner();
+  render();
 }
 
 function renderBanner() {
@@ -123,8 +123,7 @@ async function loadReady() {
       ? { ok: false, text: daemon ? `the ${daemon} does not answer` : "the pool does not answer" }
       : { ok: false, text: error.message };
   }
-  renderHealth(state.ready, state.daemons);
-  renderBanner();
+  render();
 }
 
 async function loadDaemons() {
@@ -133,7 +132,7 @@ async function loadDaemons() {
   if (!ads) return;
   state.daemons = ads.map((ad) => ({ type: ad.type, name: ad.name, heard: ad.classad.lastheardfrom }))
     .sort((a, b) => DAEMON_TYPES.indexOf(a.type) - DAEMON_TYPES.indexOf(b.type) || (a.name < b.name ? -1 : 1));
-  renderHealth(state.ready, state.daemons);
+  render();
   const schedds = state.daemons.filter((d) => d.type === "Scheduler").map((d) => d.name);
   if (schedds.join("\n") !== state.schedds.join("\n")) {
     state.schedds = schedds;
@@ -198,7 +197,7 @@ async function loadJobSummary() {
       return jobListComplete() ? summaryFromList() : null;
     });
   state.jobSummary = summary ?? state.jobSummary;
-  renderJobSummary(state.jobSummary);
+  render();
 }
 
 function slotLabel() {
@@ -242,7 +241,7 @@ async function loadSlots() {
       };
     },
     async () => slotsFromAds(await get(`v1/status${query({ query: "startd", projection: `State,Cpus,Gpus,Memory,${label}` })}`), label))) ?? state.slots;
-  renderSlots(state.slots);
+  render();
 }
 
 function keyText(value) {
@@ -267,7 +266,7 @@ async function loadPriorities() {
         })),
       note: "From the collector's accounting ads (this server has no /v1/summary/priorities).",
     }))) ?? state.priorities;
-  renderPriorities(state.priorities);
+  render();
 }
 
 // ------------------------------------------------------------- job list --
@@ -281,18 +280,33 @@ function lower(attrs) {
   return Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k.toLowerCase(), v]));
 }
 
-let listTimer = 0;
-function renderList() {
-  clearTimeout(listTimer);
-  listTimer = setTimeout(() => {
+// Why a card has no data: the first failure of its sources (by name prefix).
+const PROBLEMS = {
+  auth: "not allowed.", forbidden: "not allowed.", pool: "the pool is not answering.",
+  server: "the server does not answer.",
+};
+function problem(...prefixes) {
+  const found = Object.entries(state.errors).find(([source]) => prefixes.some((p) => source.startsWith(p)));
+  return found ? PROBLEMS[found[1].kind] || found[1].message : "";
+}
+
+// Every card from the state, once for a burst of changes.
+let renderTimer = 0;
+function render() {
+  clearTimeout(renderTimer);
+  renderTimer = setTimeout(() => {
     const jobs = [];
     for (const [schedd, byId] of state.jobs) for (const [id, attrs] of byId) jobs.push({ ...attrs, id, schedd });
-    renderJobTable(jobs, state.filter);
-    if (state.jobsCounted && jobListComplete()) {
-      state.jobSummary = summaryFromList();
-      renderJobSummary(state.jobSummary);
-    }
-  }, 50);
+    const complete = jobListComplete();
+    if (state.jobsCounted && complete) state.jobSummary = summaryFromList();
+    const listProblem = problem("jobs ", "watch ");
+    renderBanner();
+    renderHealth(state.ready, state.daemons, problem("daemons"));
+    renderJobSummary(state.jobSummary, problem("summary/jobs") || (state.jobsCounted ? listProblem : ""));
+    renderSlots(state.slots, problem("slots"));
+    renderPriorities(state.priorities, problem("priorities"));
+    renderJobTable(jobs, state.filter, complete, listProblem);
+  }, 30);
 }
 
 function jobListComplete() {
@@ -319,7 +333,7 @@ function onJobEvent(schedd, name, data) {
     return;
   }
   record(`watch ${schedd}`, null);
-  renderList();
+  render();
   soon("jobs", loadJobSummary);
 }
 
@@ -331,7 +345,7 @@ function pollJobs() {
         () => get(`v1/jobs/${seg(schedd)}${query({ projection: JOB_ATTRS.join(","), limit: POLL_LIMIT })}`));
       if (jobs) state.jobs.set(schedd, new Map(jobs.map((job) => [job.jobid, lower(job.classad)])));
     }
-    renderList();
+    render();
   })().finally(() => {
     polling = null;
   });
@@ -375,7 +389,7 @@ function stopStreams() {
 function startJobStreams() {
   stopStreams();
   state.jobs = new Map();
-  renderList();
+  render();
   const schedds = viewedSchedds();
   if (!state.missing.has("watch/status")) {
     state.streams.push(watch(`v1/watch/status${query({ query: "startd", projection: "State,Activity" })}`,
@@ -453,7 +467,7 @@ async function restart() {
   state.missing.clear();
   state.jobSummary = null;
   state.jobsCounted = false;
-  renderJobSummary(null);
+  render();
   await loadReady();
   await loadDaemons();
   startJobStreams();
@@ -474,11 +488,11 @@ function init() {
   $("slot-label").addEventListener("change", () => loadSlots());
   $("filter-owner").addEventListener("change", (event) => {
     state.filter.owner = event.target.value;
-    renderList();
+    render();
   });
   $("filter-state").addEventListener("change", (event) => {
     state.filter.state = event.target.value;
-    renderList();
+    render();
   });
   $("token-toggle").addEventListener("click", () => showTokenForm($("token-form").hidden));
   $("token-form").addEventListener("submit", (event) => {
@@ -495,10 +509,6 @@ function init() {
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) refresh();
   });
-  renderHealth(null, null);
-  renderJobSummary(null);
-  renderSlots(null);
-  renderPriorities(null);
   restart();
 }
 

@@ -19,6 +19,11 @@ function empty(container, text) {
   container.replaceChildren(el("p", { class: "empty" }, text));
 }
 
+// What a card without data says: still asking, or why it cannot show anything.
+function waiting(problem) {
+  return problem ? `Not available: ${problem}` : "Loading…";
+}
+
 function ago(seconds) {
   if (!Number.isFinite(seconds)) return "–";
   const s = Math.max(0, Math.round(Date.now() / 1000 - seconds));
@@ -34,7 +39,7 @@ function fillTable(table, rows) {
 }
 
 // jobs: {totals, byOwner: [{owner, counts}], perSchedd: [{schedd, totals}] | null, note}
-export function renderJobSummary(jobs) {
+export function renderJobSummary(jobs, problem) {
   const tiles = $("job-totals");
   const total = jobs ? jobs.totals.jobs || 0 : 0;
   tiles.replaceChildren(...["jobs", ...JOB_STATES.filter((s) => s !== "suspended" || (jobs && jobs.totals.suspended))]
@@ -44,7 +49,7 @@ export function renderJobSummary(jobs) {
   $("jobs-note").textContent = jobs ? jobs.note || "" : "";
   const perSchedd = $("per-schedd-box");
   if (!jobs) {
-    empty($("jobs-by-owner"), "Loading…");
+    empty($("jobs-by-owner"), waiting(problem));
     perSchedd.hidden = true;
     return;
   }
@@ -73,10 +78,10 @@ const RESOURCES = [
 ];
 
 // slots: {label, totals, groups: [{key, slots, cpus, gpus, memory}], note}
-export function renderSlots(slots) {
+export function renderSlots(slots, problem) {
   const chart = $("slot-chart");
   $("slots-note").textContent = slots ? slots.note || "" : "";
-  if (!slots) return empty(chart, "Loading…");
+  if (!slots) return empty(chart, waiting(problem));
   if (!slots.totals.slots) return empty(chart, "No slots in the pool.");
   const series = slots.groups.map((group, i) => ({
     key: String(i), label: group.key, cls: (slots.label === "State" && SLOT_STATE_CLASSES[group.key]) || `c${i % PALETTE}`,
@@ -98,28 +103,28 @@ export function renderSlots(slots) {
 }
 
 // priorities: {rows: [{name, effective, factor, inUse, usageHours}], note}
-export function renderPriorities(priorities) {
+export function renderPriorities(priorities, problem) {
   $("prio-note").textContent = priorities ? priorities.note || "" : "";
   const table = $("prio");
   if (!priorities || !priorities.rows.length) {
-    fillTable(table, [[[priorities ? "No submitters have a priority yet." : "Loading…", "empty"]]]);
+    fillTable(table, [[[priorities ? "No submitters have a priority yet." : waiting(problem), "empty"]]]);
     table.tBodies[0].rows[0].cells[0].colSpan = 5;
     return;
   }
   fillTable(table, priorities.rows.map((row) => [
-    [row.name, "name"], [formatNumber(row.effective), "num"], [formatNumber(row.factor), "num"],
+    [row.name, "name"], [formatNumber(row.effective), "num"], [formatNumber(row.factor), "num opt"],
     [formatNumber(row.inUse), "num"], [formatNumber(row.usageHours), "num"],
   ]));
 }
 
 // ready: {ok, text}; daemons: [{type, name, heard}] | null
-export function renderHealth(ready, daemons) {
+export function renderHealth(ready, daemons, problem) {
   const line = $("ready");
   line.textContent = ready ? ready.text : "Asking…";
   line.dataset.ok = ready ? String(ready.ok) : "";
   const table = $("daemons");
   if (!daemons || !daemons.length) {
-    fillTable(table, [[[daemons ? "No daemons in the collector." : "–", "empty"]]]);
+    fillTable(table, [[[daemons ? "No daemons in the collector." : waiting(problem), "empty"]]]);
     table.tBodies[0].rows[0].cells[0].colSpan = 3;
     return;
   }
@@ -136,8 +141,9 @@ function compareJobs(a, b) {
   return sa < sb ? -1 : sa > sb ? 1 : ca - cb || pa - pb;
 }
 
-// jobs: [{schedd, id, owner, jobstatus, ...}]; filter: {owner, state}
-export function renderJobTable(jobs, filter) {
+// jobs: [{schedd, id, owner, jobstatus, ...}]; filter: {owner, state};
+// complete: every schedd of the view has answered.
+export function renderJobTable(jobs, filter, complete, problem) {
   const owners = [...new Set(jobs.map((job) => job.owner).filter(Boolean))].sort();
   const ownerSelect = $("filter-owner");
   if (filter.owner && !owners.includes(filter.owner)) owners.push(filter.owner);
@@ -153,7 +159,8 @@ export function renderJobTable(jobs, filter) {
     : `${formatNumber(shown.length)} of ${formatNumber(jobs.length)} jobs`;
   const table = $("job-table");
   if (!shown.length) {
-    fillTable(table, [[[jobs.length ? "No job matches these filters." : "No jobs in the queue.", "empty"]]]);
+    const why = jobs.length ? "No job matches these filters." : complete ? "No jobs in the queue." : waiting(problem);
+    fillTable(table, [[[why, "empty"]]]);
     table.tBodies[0].rows[0].cells[0].colSpan = 6;
     return;
   }
