@@ -45,6 +45,7 @@ setup(
             "jobs = restd_plugins.jobs.plugin",
             "status = restd_plugins.status.plugin",
             "config = restd_plugins.config.plugin",
+            "summary = restd_plugins.summary.plugin",
             "ui = restd_plugins.ui.plugin",
         ],
         "restd.auth": [

@@ -25,6 +25,7 @@ INITIALIZATION_SEQUENCE = (
     ".limits",  # per-caller slots (the gateway's requests count against them) and rate
     ".cors",
     ".health",
+    ".every_schedd",  # the schedds the collector listed (the schedd name "*"), remembered
     ".tweens",  # request ids, the access log, the request's HTCondor budget and slots
     ".request_guard",  # under the access log, metrics and CORS: an unreadable URL still gets their headers
     ".metrics",

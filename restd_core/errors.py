@@ -78,18 +78,23 @@ def validation_error_handler(request: Request) -> Response:
     return error_response(400, summary or "invalid request", Errno.INVALID_PARAMETERS, {"errors": errors})
 
 
+def errno_of(exc: GatewayError) -> Errno:
+    """The errno of a gateway error's answer."""
+    if isinstance(exc, Unavailable):
+        return Errno.HTCONDOR_TIMEOUT if exc.kind in ("timeout", "busy") else Errno.HTCONDOR_UNAVAILABLE
+    return _ERRNO_BY_STATUS.get(exc.status, Errno.UNDEFINED)
+
+
 def gateway_error_view(exc: GatewayError, request: Request) -> Response:
     headers = {}
-    errno = None
     if isinstance(exc, Unavailable):
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        errno = Errno.HTCONDOR_TIMEOUT if exc.kind in ("timeout", "busy") else Errno.HTCONDOR_UNAVAILABLE
     elif isinstance(exc, Throttled):
         headers["Retry-After"] = "1"
     elif not isinstance(exc, (NotFound, BadQuery)):
         log.error("HTCondor gateway failed on %s (request id %s): %s", request.path,
                   getattr(request, "request_id", "-"), exc.message)
-    return error_response(exc.status, exc.message, errno, exc.details, headers)
+    return error_response(exc.status, exc.message, errno_of(exc), exc.details, headers)
 
 
 def http_exception_view(exc: HTTPException, request: Request) -> Response:

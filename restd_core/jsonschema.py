@@ -62,6 +62,9 @@ def to_json_schema(node: colander.SchemaNode) -> Schema:
         schema["default"] = default
     if node.description:
         schema["description"] = str(node.description)
+    examples = getattr(node, "examples", None)  # a node's own attribute: SchemaNode(..., examples=[...])
+    if examples:
+        schema["examples"] = list(examples)
     return schema
 
 

@@ -60,6 +60,15 @@ def refuse_hidden_groupby(request: Request) -> str:
     """The request's ``groupby`` path parameter; 400 when it names a hidden
     job attribute (RESTD_HIDE_JOB_ATTRS): the group keys would be its values."""
     groupby = request.validated["path"]["groupby"]
-    if groupby.lower() in {name.lower() for name in request.condor_settings.hide_job_attrs}:
-        raise HTTPBadRequest(f"cannot group by {groupby}: its values are hidden (RESTD_HIDE_JOB_ATTRS)")
+    refuse_hidden_keys(request, [groupby])
     return groupby
+
+
+def refuse_hidden_keys(request: Request, names: list[str]) -> None:
+    """400 when one of ``names``, attributes an answer is grouped by, is a
+    hidden job attribute (RESTD_HIDE_JOB_ATTRS): the group keys would be
+    its values."""
+    hidden = {name.lower() for name in request.condor_settings.hide_job_attrs}
+    for name in names:
+        if name.lower() in hidden:
+            raise HTTPBadRequest(f"cannot group by {name}: its values are hidden (RESTD_HIDE_JOB_ATTRS)")

@@ -143,6 +143,10 @@ class ServerSettings:
         "this many idle workers, which query and convert their parts at the same time (1: never split); a split "
         "always leaves one worker idle, so with 2 workers nothing is split; a cached listing is always one query",
         minimum=1)
+    every_schedd_remember_seconds: float = setting(
+        "restd.every_schedd.remember_seconds", 3600.0, "a schedd the collector no longer lists (one shut down "
+        "takes its ad out at once) is named in the `failed` list of pool-wide (`*`) answers for this long after "
+        "it was last listed (0: only the collector's list)", minimum=0)
     condor_jwt_token: str | None = setting(
         "restd.condor_jwt_token", None, "an HTCondor IDTOKEN for the server's queries (`CONDOR_JWT_TOKEN` in "
         "the environment comes first)")

@@ -151,6 +151,8 @@ def test_every_operation_answers_as_documented(live_schema):
 #: Valid values for path parameters, so that one parameter at a time is bad.
 PATH_EXAMPLES = {"schedd": "DEFAULT", "clusterid": "1", "procid": "0", "attribute": "Cmd", "groupby": "Owner",
                  "name": "x"}
+#: The same with every schedd (``*``) instead: the pool-wide code paths.
+EVERY_SCHEDD_EXAMPLES = {**PATH_EXAMPLES, "schedd": "*"}
 #: Bytes a careless or hostile caller sends: not UTF-8, control characters,
 #: the characters ClassAd strings and HTCondor's C strings treat apart.
 NASTY_BYTES = st.one_of(
@@ -174,10 +176,10 @@ def operations_with_parameters(document: dict) -> list[tuple[str, list[tuple[str
     return found
 
 
-def url_with(path: str, spot: tuple[str, str], value: bytes) -> str:
+def url_with(path: str, spot: tuple[str, str], value: bytes, examples: dict[str, str]) -> str:
     location, name = spot
     bad = quote_from_bytes(value, safe="")
-    filled = re.sub(r"\{(\w+)\}", lambda m: bad if (location, m[1]) == ("path", name) else PATH_EXAMPLES[m[1]], path)
+    filled = re.sub(r"\{(\w+)\}", lambda m: bad if (location, m[1]) == ("path", name) else examples[m[1]], path)
     return f"{filled}?{name}={bad}" if location == "query" else filled
 
 
@@ -207,12 +209,13 @@ def problem_with(status: int, body: bytes, request_id: str | None) -> str | None
     return None
 
 
-def fuzz_bytes(base, path: str, spots: list[tuple[str, str]], seen: Counter, failures: list[str]) -> None:
+def fuzz_bytes(base, path: str, spots: list[tuple[str, str]], seen: Counter, failures: list[str],
+               examples: dict[str, str] = PATH_EXAMPLES) -> None:
     @given(spot=st.sampled_from(spots), value=NASTY_BYTES)
     @settings(max_examples=FUZZ_BYTES_EXAMPLES * len(spots), deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
     def run(spot, value) -> None:
-        url = url_with(path, spot, value)
+        url = url_with(path, spot, value, examples)
         status, body, request_id = send(base, url)
         seen[status] += 1
         problem = problem_with(status, body, request_id)
@@ -229,4 +232,17 @@ def test_bad_bytes_in_every_parameter_and_path_segment_are_never_a_5xx(live_serv
     for path, spots in operations_with_parameters(document):
         fuzz_bytes(urlsplit(live_server_url), path, spots, seen, failures)
     print(f"bytes fuzz: {sum(seen.values())} requests, statuses {dict(sorted(seen.items()))}")
+    assert not failures, "\n".join(failures[:20])
+
+
+def test_bad_bytes_in_the_other_parameters_of_every_schedd_urls_are_never_a_5xx(live_server_url):
+    document = requests.get(f"{live_server_url}/openapi.json", timeout=30).json()
+    seen: Counter = Counter()
+    failures: list[str] = []
+    for path, spots in operations_with_parameters(document):
+        others = [spot for spot in spots if spot != ("path", "schedd")]
+        if "{schedd}" in path and others:
+            fuzz_bytes(urlsplit(live_server_url), path, others, seen, failures, EVERY_SCHEDD_EXAMPLES)
+    print(f"bytes fuzz with the schedd *: {sum(seen.values())} requests, statuses {dict(sorted(seen.items()))}")
+    assert seen[200] and seen[400], "the pool-wide listings and the URLs that refuse * were both reached"
     assert not failures, "\n".join(failures[:20])

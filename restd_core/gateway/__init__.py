@@ -13,7 +13,9 @@ package ``worker``, never imported here.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import wait
 from contextlib import contextmanager
 from contextvars import ContextVar, copy_context
 from functools import partial
@@ -113,6 +115,45 @@ class Gateway:
         first = self.call(name, sink=sinks[0], **parts[0])
         return [first, *(other.result() for other in others)]
 
+    def call_each(self, name: str, calls: dict[str, dict[str, Any]], /,
+                  sinks: dict[str, Callable[[bytes], None]] | None = None) -> dict[str, Any]:
+        """The operation ``name`` once for each of ``calls`` (a label, such
+        as a schedd's name, -> its arguments; with the sink of the same label
+        in ``sinks``, if given): as many at the same time as
+        ``spare_workers`` allows, the request's thread taking its share.
+        Each label's answer, or the ``GatewayError`` its call raised: one
+        call's failure does not end the others. Every call is within the
+        request's one budget (``deadline``), so this returns by then: a call
+        that starts past it fails at once (``Timeout``). The caller's slot
+        is taken first, once for all (``Throttled`` ends them all)."""
+        admit()
+        waiting = deque(calls)
+        answers: dict[str, Any] = {}
+
+        def take_turns() -> None:
+            while True:
+                try:
+                    label = waiting.popleft()
+                except IndexError:
+                    return
+                try:
+                    answers[label] = self.call(name, sink=(sinks or {}).get(label), **calls[label])
+                except GatewayError as exc:
+                    answers[label] = exc.with_traceback(None)  # its frames are done with: no cycle kept
+
+        helpers = [self._pool.submit(copy_context().run, take_turns)
+                   for _ in range(self.spare_workers(len(calls)) - 1)]
+        try:
+            take_turns()
+        finally:
+            for helper in helpers:
+                helper.cancel()  # one that has not started yet finds nothing left to do anyway
+            wait(helpers)
+        for helper in helpers:
+            if not helper.cancelled():
+                helper.result()  # what is not a GatewayError (a bug) is raised here too
+        return answers
+
     def spare_workers(self, wanted: int) -> int:
         """How many of ``wanted`` workers one request may take at once now:
         never the last idle one (a cheap call that comes meanwhile must not
@@ -156,3 +197,4 @@ def includeme(config) -> None:
     config.add_directive("add_gateway_operation", "restd_core.gateway.operations.add_gateway_operation")
     config.add_gateway_operation("read_params", "restd_core.gateway.worker.core:read_params", daemon="config")
     config.add_gateway_operation("ping", "restd_core.gateway.worker.core:ping", daemon="collector")
+    config.add_gateway_operation("schedd_names", "restd_core.gateway.worker.core:schedd_names", daemon="collector")

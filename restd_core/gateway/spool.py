@@ -22,6 +22,8 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
+
 from .errors import Unavailable
 from .wire import Received
 
@@ -152,6 +154,11 @@ class SpooledListing:
 
     def __iter__(self) -> Iterator[bytes]:
         yield b"["
+        yield from self.items()
+        yield b"]"
+
+    def items(self) -> Iterator[bytes]:
+        """The array's items, joined by commas, without its brackets."""
         if len(self._parts) == 1:
             spool = self._parts[0][1]
             for start in range(0, self._cut, BLOCK_BYTES):
@@ -161,8 +168,41 @@ class SpooledListing:
             for first in range(0, self.count, ITEMS_PER_CHUNK):
                 chunk = self._order[first:first + ITEMS_PER_CHUNK]
                 yield (b"," if first else b"") + b",".join(readers[which].item(index) for which, index in chunk)
-        yield b"]"
 
     def close(self) -> None:
         for _, spool in self._parts:
             spool.close()
+
+
+class SpooledObject:
+    """A JSON object: the members of ``head``, then ``key``, an array of
+    the items of ``listings`` one listing after the other (a pool-wide
+    listing: each schedd's jobs). A WSGI ``app_iter`` as ``SpooledListing``,
+    with its ``size`` and ``etag``; ``close()`` frees every listing's spools."""
+
+    def __init__(self, head: dict[str, Any], key: str, listings: list[SpooledListing]) -> None:
+        head_text = orjson.dumps(head)
+        self._opening = head_text[:-1] + (b"," if head else b"") + orjson.dumps(key) + b":["
+        self._listings = listings
+        filled = [listing for listing in listings if listing.count]
+        self.count = sum(listing.count for listing in filled)
+        self.size = len(self._opening) + sum(listing.size - 2 for listing in filled) + max(len(filled) - 1, 0) + 2
+        digest = hashlib.sha256(head_text)
+        for listing in listings:
+            digest.update(listing.etag.encode())
+        self.etag = digest.hexdigest()[:32]
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self._opening
+        first = True
+        for listing in self._listings:
+            if listing.count:
+                if not first:
+                    yield b","
+                first = False
+                yield from listing.items()
+        yield b"]}"
+
+    def close(self) -> None:
+        for listing in self._listings:
+            listing.close()

@@ -22,10 +22,12 @@ from restd_core.gateway.worker.expressions import Constraint, conjunction, parse
 JOB_KEY = ("clusterid", "procid")
 
 
-def job_objects(keys: list[tuple[int, int]], classads: list[str]) -> list[str]:
+def job_objects(keys: list[tuple[int, int]], classads: list[str], schedd: str | None = None) -> list[str]:
     """``{"jobid": "C.P", "classad": {...}}`` of each job, from its
-    ``(ClusterId, ProcId)`` and the JSON text of its classad."""
-    return [f'{{"jobid":"{cluster}.{proc}","classad":{classad}}}' for (cluster, proc), classad in zip(keys, classads)]
+    ``(ClusterId, ProcId)`` and the JSON text of its classad; with
+    ``schedd``, ``"schedd": <it>`` after the job id (a pool-wide listing's)."""
+    tag = f',"schedd":{orjson.dumps(schedd).decode()}' if schedd is not None else ""
+    return [f'{{"jobid":"{cluster}.{proc}"{tag},"classad":{classad}}}' for (cluster, proc), classad in zip(keys, classads)]
 
 
 def _cluster(cluster: int | None) -> list[str]:
@@ -243,6 +245,7 @@ def query_jobs(
     part: int = 0,
     parts: int = 1,
     group_by: str | None = None,
+    tag_schedd: bool = False,
 ) -> Streamed | JsonBody:
     """Jobs from a schedd's queue (``source="queue"``, in job-id order) or
     its history (newest first), as v1 job objects (``{"jobid": "C.P",
@@ -256,7 +259,8 @@ def query_jobs(
     URL); ``before``, the history's jobs recorded before it (its pages).
     ``parts`` > 1 splits a queue listing between as many calls (each in its
     own worker): this one answers the jobs whose ClusterId + ProcId modulo
-    ``parts`` is ``part``.
+    ``parts`` is ``part``. ``tag_schedd``: each job object also names its
+    ``schedd`` (a pool-wide listing's).
     """
     fresh_config()
     hidden_lower = {name.lower() for name in hidden}
@@ -295,7 +299,7 @@ def query_jobs(
         first, rest = with_schedd(schedd, first_batch)
     except htcondor2.HTCondorException as exc:
         raise Unavailable(f"the schedd did not answer: {exc}", {"daemon": "schedd", "schedd": schedd}) from None
-    answer = _JobObjects(first, rest, source == "queue", limit, shown, hidden_lower)
+    answer = _JobObjects(first, rest, source == "queue", limit, shown, hidden_lower, schedd if tag_schedd else None)
     if group_by is None:
         return Streamed(iter(answer), answer.summary)
     body = b"".join(answer)  # grouping needs every item: bounded by RESTD_MAX_JOBS
@@ -312,9 +316,10 @@ class _JobObjects:
     ADS_PER_PIECE = 500
 
     def __init__(self, first: list[classad2.ClassAd], rest: Iterator[list[classad2.ClassAd]], in_id_order: bool,
-                 limit: int | None, shown: set[str] | None, hidden: set[str]) -> None:
+                 limit: int | None, shown: set[str] | None, hidden: set[str], schedd: str | None) -> None:
         self._batches = itertools.chain([first], rest)
         self._in_id_order, self._limit, self._shown, self._hidden = in_id_order, limit, shown, hidden
+        self._schedd = schedd
         self.keys: list[tuple[int, int]] = []
         self.lengths: list[int] = []
 
@@ -329,7 +334,7 @@ class _JobObjects:
                 del ads[:self.ADS_PER_PIECE]
                 keys, texts, lowered = ads_to_json(chunk, JOB_KEY, self._shown, self._hidden)
                 del chunk
-                items = encoded_items(keys, job_objects(keys, texts), lower=not lowered)
+                items = encoded_items(keys, job_objects(keys, texts, self._schedd), lower=not lowered)
                 if self.keys:
                     yield b","
                 yield from items.pieces

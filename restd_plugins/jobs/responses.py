@@ -1,6 +1,7 @@
 """JSON Schemas of the jobs plugin's answers, for the OpenAPI document."""
 from __future__ import annotations
 
+from restd_core.every_schedd import every_schedd_answer
 from restd_core.jsonschema import Schema, grouped_by_value, lower_cased_object
 
 CLASSAD: Schema = lower_cased_object(
@@ -19,6 +20,19 @@ JOB: Schema = {
 }
 
 JOBS: Schema = {"type": "array", "items": JOB}
+
+#: A job object of a pool-wide listing (the schedd ``*``): it names its schedd.
+SCHEDDS_JOB: Schema = {
+    **JOB,
+    "required": [*JOB["required"], "schedd"],
+    "properties": {**JOB["properties"], "schedd": {"type": "string", "description": "The schedd it is from"}},
+}
+
+#: A listing of one schedd (an array), or of every schedd (``*``: an object).
+LISTING: Schema = {"oneOf": [JOBS, every_schedd_answer(
+    {"jobs": {"type": "array", "items": SCHEDDS_JOB}},
+    "Every schedd's jobs (the schedd *), each schedd's one after the other, in the order of their names",
+)]}
 
 GROUPED_JOBS: Schema = grouped_by_value(JOBS, "Jobs")
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import colander
 
+from restd_core.every_schedd import EVERY_SCHEDD
 from restd_core.schemas import FullMatch, attribute_node, constraint_node, name_node, projection_node
 
 
@@ -79,7 +80,9 @@ class NoQuery(colander.MappingSchema):
 def path_schema(*fields: str) -> colander.MappingSchema:
     """The path parameters of one URL form, typed."""
     schema = colander.MappingSchema(name="path")
-    schema.add(name_node(name="schedd"))
+    schema.add(name_node(name="schedd", examples=["DEFAULT", EVERY_SCHEDD],
+                         description=f"A schedd's name; DEFAULT: the local one; {EVERY_SCHEDD}: every schedd the "
+                                     "collector knows (whole listings of jobs and history only)"))
     for field in fields:
         if field in ("clusterid", "procid"):
             schema.add(_id_node(field))

@@ -1,0 +1,115 @@
+"""Benchmark of a pool-wide listing (the schedd ``*``) against each schedd alone.
+
+    CONDOR_CONFIG=/var/tmp/condor-restd-pool-client/condor_config.client \
+        .venv/bin/python bench/pool_wide.py [--rounds 7] [--jobs 2000] [--workers 3] [--listing-parts 2] [--clean]
+
+Fills both schedds of the project's pool (once; reruns reuse the jobs,
+found by batch name) with ``--jobs`` held jobs each, submitted as the
+pool's user alice; serves the app (``pserve``, the cache off, as
+``perf.py`` does) and times, side by side in each round (the order rotated),
+``GET /v1/jobs/<schedd>`` of each schedd alone and ``GET /v1/jobs/*``, with
+full ads and with a 5-attribute projection. It prints, per case, the
+median [min-max] of the slower schedd alone, of the sum of both, and of the
+pool-wide listing, and the ratios pool-wide / slower and pool-wide / sum
+(per round, median [min-max]): concurrent, pool-wide costs about the slower
+schedd's time; one after the other it would cost the sum.
+
+``--clean`` removes the benchmark's jobs from both queues afterwards.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import urllib.parse
+from pathlib import Path
+
+from perf import PROJECTION, Server, _spread, _submit_held, constraint
+
+BATCH = "restd-bench-poolwide"
+
+
+def schedds() -> dict[str, object]:
+    """The pool's two schedds by name: the default one and ``schedd2@<host>``."""
+    import htcondor2
+
+    collector = htcondor2.Collector()
+    default = collector.locate(htcondor2.DaemonType.Schedd)
+    second = f"schedd2@{default['Name']}"
+    return {default["Name"]: htcondor2.Schedd(default),
+            second: htcondor2.Schedd(collector.locate(htcondor2.DaemonType.Schedd, second))}
+
+
+def fill(jobs: int) -> None:
+    for name, schedd in schedds().items():
+        queued = len(schedd.query(constraint(BATCH), ["ProcId"]))
+        if queued < jobs:
+            print(f"submitting {jobs - queued} held jobs ({BATCH}) to {name}", flush=True)
+            _submit_held(schedd, BATCH, jobs - queued)
+
+
+def clean() -> None:
+    import htcondor2
+
+    for schedd in schedds().values():
+        schedd.act(htcondor2.JobAction.Remove, constraint(BATCH), reason="restd bench: done")
+
+
+def _path(schedd: str, projection: list[str] | None) -> str:
+    query = {"constraint": constraint(BATCH), **({"projection": ",".join(projection)} if projection else {})}
+    return f"/v1/jobs/{urllib.parse.quote(schedd, safe='@')}?{urllib.parse.urlencode(query)}"
+
+
+def run(rounds: int, jobs: int, workers: int, listing_parts: int | None) -> None:
+    names = sorted(schedds())
+    overrides = {"app:main": {"restd.gateway.listing_parts": str(listing_parts)}} if listing_parts else {}
+    log = Path(tempfile.gettempdir()) / "restd-bench-pool-wide.log"
+    server = Server(workers, log, overrides=overrides)
+    try:
+        for case, projection in (("full", None), ("proj", PROJECTION)):
+            paths = {name: _path(name, projection) for name in [*names, "*"]}
+            for path in paths.values():
+                server.timed(path)  # warm: workers, locations, the schedds' caches
+            times: dict[str, list[float]] = {name: [] for name in paths}
+            for round_ in range(rounds):
+                order = list(paths)
+                order = order[round_ % len(order):] + order[:round_ % len(order)]
+                for name in order:
+                    times[name].append(server.timed(paths[name]))
+            slower = [max(times[name][i] for name in names) for i in range(rounds)]
+            summed = [sum(times[name][i] for name in names) for i in range(rounds)]
+            pool = times["*"]
+            print(f"\n{case}: {jobs} jobs in each of {len(names)} schedds, {workers} workers, "
+                  f"listing_parts {listing_parts or 'default'}, {rounds} rounds (seconds)")
+            for name in names:
+                print(f"  {name + ' alone':28} {_spread(times[name])}")
+            print(f"  {'slower schedd alone':28} {_spread(slower)}")
+            print(f"  {'sum of both':28} {_spread(summed)}")
+            print(f"  {'pool-wide (*)':28} {_spread(pool)}")
+            print(f"  {'pool-wide / slower':28} {_spread([p / s for p, s in zip(pool, slower)])}")
+            print(f"  {'pool-wide / sum':28} {_spread([p / s for p, s in zip(pool, summed)])}")
+            print(f"  {'of the medians: / slower':28} {statistics.median(pool) / statistics.median(slower):7.3f}"
+                  f"   / sum {statistics.median(pool) / statistics.median(summed):7.3f}", flush=True)
+    finally:
+        server.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--jobs", type=int, default=2000, help="held jobs in each schedd")
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--listing-parts", type=int, default=None,
+                        help="restd.gateway.listing_parts (a schedd alone is split between this many workers)")
+    parser.add_argument("--clean", action="store_true", help="remove the benchmark's jobs afterwards")
+    args = parser.parse_args()
+    fill(args.jobs)
+    try:
+        run(args.rounds, args.jobs, args.workers, args.listing_parts)
+    finally:
+        if args.clean:
+            clean()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,221 @@
+"""The summary plugin's operations, run in the gateway's worker processes
+(``restd_core.gateway.worker``): counts made where they are cheapest, every
+value through the one output filter's conversion (``classads``)."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import htcondor2
+import orjson
+from htcondor2 import AdTypes
+
+from restd_core.gateway.errors import Unavailable
+from restd_core.gateway.worker.classads import ads_to_dicts, filtered
+from restd_core.gateway.worker.condor import DEFAULT_SCHEDD, collector, fresh_config, schedd_ad, twice, with_schedd
+from restd_core.gateway.worker.expressions import Constraint, conjunction, parse_constraint
+
+from .counting import group_key, job_totals, summed
+
+# ------------------------------------------------------------- job counts --
+
+#: Attributes the schedd's group ads have of their own (``QueryOpt.GroupBy``):
+#: grouped by one of them, its jobs are counted here instead.
+_GROUP_AD_ATTRS = {"id", "jobids", "jobcount", "mytype"}
+
+
+def job_counts(schedd: str, by: list[str] = (), constraint: str | None = None,
+               hidden: list[str] = ()) -> dict[str, Any]:
+    """The queue's jobs (those ``constraint`` holds for) counted by the
+    values of the ``by`` attributes (lower-cased in the answer), and in
+    condor_q's totals: ``{"schedd", "by", "totals", "groups": [{"key",
+    "count"}]}``. Groups of several answers sum (``counting.summed``).
+
+    The schedd counts them itself when it can (``_counted_by_schedd``:
+    about a fifth of the time of sending one projected ad per job, bench/
+    summary.py); a constraint judged here (it may read hidden values, or it
+    runs regular expressions) is counted here, over ads of the ``by``
+    attributes, JobStatus and what the constraint reads.
+    """
+    fresh_config()
+    hidden_lower = {name.lower() for name in hidden}
+    keys = list(dict.fromkeys(name.lower() for name in by))
+    caller = parse_constraint(constraint, hidden_lower) if constraint is not None else None
+    judged_here = caller is not None and caller.judged_here(hidden_lower)
+    where = caller.wire if caller is not None and not judged_here else "true"
+
+    def count(client: htcondor2.Schedd) -> Counter:
+        if not judged_here and not _GROUP_AD_ATTRS.intersection(keys):
+            counted = _counted_by_schedd(client, where, keys)
+            if counted is not None:
+                return counted
+        return _counted_here(client, where, keys, caller if judged_here else None, hidden_lower)
+
+    try:
+        counts = with_schedd(schedd, count)
+        name = schedd_ad(schedd).get("Name", schedd) if schedd == DEFAULT_SCHEDD else schedd
+    except htcondor2.HTCondorException as exc:
+        raise Unavailable(f"the schedd did not answer: {exc}", {"daemon": "schedd", "schedd": schedd}) from None
+    return {"schedd": name, "by": keys, **job_count_answer(counts, keys)}
+
+
+def job_count_answer(counts: Counter, keys: list[str]) -> dict[str, Any]:
+    """``totals`` and ``groups`` from counts by (JobStatus, *``keys`` values)."""
+    by_status: Counter = Counter()
+    for (status, *_), number in counts.items():
+        by_status[status] += number
+    groups = summed(({"key": group_key(keys, values), "count": number}
+                     for (_, *values), number in counts.items()), "count")
+    return {"totals": job_totals(by_status), "groups": groups}
+
+
+def _status_and(keys: list[str]) -> list[str]:
+    """What jobs are grouped by: JobStatus (for the totals), then ``keys``."""
+    return ["jobstatus", *keys]
+
+
+def _key(values: list[Any]) -> bytes:
+    """Values as one hashable key: their JSON text (``1`` and ``true`` apart,
+    lists and records too)."""
+    return orjson.dumps(values)
+
+
+def _values(counts: Counter) -> Counter:
+    """Counts keyed by ``_key`` back to tuples of the values."""
+    return Counter({tuple(orjson.loads(key)): number for key, number in counts.items()})
+
+
+def _counted_by_schedd(client: htcondor2.Schedd, where: str, keys: list[str]) -> Counter | None:
+    """Counts by (JobStatus, *keys) from the schedd's own aggregation
+    (``QueryOpt.GroupBy``: one ad per distinct combination of the projected
+    attributes, with its ``JobCount``); None when it cannot be trusted.
+
+    Two things of the schedd's make it so (condor_schedd.V6's
+    ``command_query_job_aggregates`` and ``JobAggregationResults::next``):
+    the query's constraint is evaluated again against each group ad, which
+    holds only the projected attributes, so a constraint on anything else
+    would drop every group (why a first try "returned nothing"): it is made
+    true for group ads, the only ads without ``MyType`` (jobs have it, and
+    cannot edit it). And a group is one combination of the projected
+    attributes *and of every attribute their expressions refer to*, which
+    the group ad also holds: groups are merged here by the asked attributes
+    alone, and what else came is dropped. A job whose asked attribute
+    refers to ``MyType`` would make its group ad fail the constraint: so
+    the groups must add up to the schedd's own count of the matching jobs
+    (``QueryOpt.SummaryOnly``), else None.
+    """
+    asked = _status_and(keys)
+    groups = client.query(f"ifThenElse(isUndefined(MyType), true, {where})", asked, opts=htcondor2.QueryOpt.GroupBy)
+    summary = client.query(where, [], opts=htcondor2.QueryOpt.SummaryOnly)
+    counts: Counter = Counter()
+    for ad, values in zip(groups, ads_to_dicts(groups)):
+        counts[_key([values.get(name) for name in asked])] += int(ad.get("JobCount", 0))
+    matching = sum(int(ad.get("Jobs", 0)) + int(ad.get("SchedulerJobs", 0)) for ad in summary)
+    return _values(counts) if sum(counts.values()) == matching else None
+
+
+def _counted_here(client: htcondor2.Schedd, where: str, keys: list[str], caller: Constraint | None,
+                  hidden: set[str]) -> Counter:
+    """Counts by (JobStatus, *keys) of ads the schedd sends with just those
+    attributes (and what ``caller``, judged here on redacted ads, reads)."""
+    asked = _status_and(keys)
+    ads = client.query(where, list(dict.fromkeys([*asked, *(caller.attributes if caller else ())])))
+    if caller is not None:
+        ads = caller.holding(ads, hidden)
+    shown = filtered(ads_to_dicts(ads), set(asked), hidden)
+    return _values(Counter(_key([ad.get(name) for name in asked]) for ad in shown))
+
+
+# ------------------------------------------------------- slot utilization --
+
+#: Each resource of the answer, and the machine-ad attribute it sums.
+SLOT_RESOURCES = {"cpus": "Cpus", "gpus": "GPUs", "memory": "Memory", "disk": "Disk"}
+#: What a slot's kind and claim are told by.
+_SLOT_ATTRS = ["State", "PartitionableSlot", "DynamicSlot"]
+#: A static slot's States in which a job holds it.
+CLAIMED_STATES = {"Claimed", "Preempting"}
+
+
+def slot_utilization(by: list[str] = (), constraint: str | None = None, hidden: list[str] = ()) -> dict[str, Any]:
+    """The startd (slot) ads ``constraint`` holds for, counted by the values
+    of the ``by`` attributes, and their Cpus, GPUs, Memory and Disk summed:
+    ``{"by", "totals", "groups": [{"key", "slots", "cpus": {"total",
+    "claimed", "unclaimed"}, ...}]}``.
+
+    Nothing is counted twice: a partitionable slot's ad holds what is left
+    of the machine (unclaimed), each dynamic slot carved from it what a job
+    holds (claimed); a static slot is claimed in ``CLAIMED_STATES``. Hidden
+    job attributes and constraints are handled as by the status endpoint.
+    """
+    fresh_config()
+    hidden_lower = {name.lower() for name in hidden}
+    keys = list(dict.fromkeys(name.lower() for name in by))
+    caller = parse_constraint(constraint, hidden_lower) if constraint is not None else None
+    judged_here = caller is not None and caller.judged_here(hidden_lower)
+    asked = list(dict.fromkeys([*keys, *(name.lower() for name in [*_SLOT_ATTRS, *SLOT_RESOURCES.values()])]))
+    where = conjunction(None if judged_here or caller is None else caller.wire)
+    projection = list(dict.fromkeys([*asked, *(caller.attributes if judged_here else ())]))
+    try:
+        ads = twice(lambda: collector().query(AdTypes.Startd, constraint=where, projection=projection))
+    except htcondor2.HTCondorException as exc:
+        raise Unavailable(f"the collector did not answer: {exc}", {"daemon": "collector"}) from None
+    if judged_here:
+        ads = caller.holding(ads, hidden_lower)
+    slots = [_slot(ad, keys) for ad in filtered(ads_to_dicts(ads), set(asked), hidden_lower)]
+    totals = summed(({**slot, "key": {}} for slot in slots), *_SLOT_COUNTS)
+    empty = {"slots": 0, **{name: dict.fromkeys(["total", "claimed", "unclaimed"], 0) for name in SLOT_RESOURCES}}
+    return {"by": keys, "totals": {name: (totals[0] if totals else empty)[name] for name in _SLOT_COUNTS},
+            "groups": summed(slots, *_SLOT_COUNTS)}
+
+
+_SLOT_COUNTS = ("slots", *SLOT_RESOURCES)
+
+
+def _slot(ad: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+    """One slot as a group of one: its key, and each resource claimed or not."""
+    claimed = ad.get("dynamicslot") is True or (ad.get("partitionableslot") is not True
+                                                and ad.get("state") in CLAIMED_STATES)
+    slot: dict[str, Any] = {"key": {name: ad.get(name) for name in keys}, "slots": 1}
+    for name, attribute in SLOT_RESOURCES.items():
+        amount = _number(ad.get(attribute.lower()))
+        slot[name] = {"total": amount, "claimed": amount if claimed else 0, "unclaimed": 0 if claimed else amount}
+    return slot
+
+
+def _number(value: Any) -> int | float:
+    """A resource's amount; 0 for none (a machine without GPUs) or one that is not a number."""
+    return value if type(value) in (int, float) else 0
+
+
+# --------------------------------------------------------- user priorities --
+
+#: The answer's field of each submitter, and the accounting-ad attribute it is.
+PRIORITY_FIELDS = {
+    "effective_priority": "Priority", "priority_factor": "PriorityFactor", "resources_in_use": "ResourcesUsed",
+    "weighted_resources_in_use": "WeightedResourcesUsed", "accumulated_usage": "AccumulatedUsage",
+    "weighted_accumulated_usage": "WeightedAccumulatedUsage", "begin_usage_time": "BeginUsageTime",
+    "last_usage_time": "LastUsageTime",
+}
+
+
+def user_priorities() -> dict[str, Any]:
+    """condor_userprio's columns for each submitter the negotiator knows
+    (``Negotiator.getPriorities``; accounting groups left out), best
+    (lowest) effective priority first. The real priority is the effective
+    one over the priority factor (HTCondor's definition; null for a factor
+    of 0)."""
+    fresh_config()
+    try:
+        ads = twice(lambda: list(htcondor2.Negotiator().getPriorities()))
+    except htcondor2.HTCondorException as exc:
+        raise Unavailable(f"the negotiator did not answer: {exc}", {"daemon": "negotiator"}) from None
+    submitters = []
+    for ad in ads:
+        if ad.get("IsAccountingGroup") is True:
+            continue
+        fields = {field: _number(ad.get(attribute)) for field, attribute in PRIORITY_FIELDS.items()}
+        factor = fields["priority_factor"]
+        submitters.append({"name": str(ad.get("Name", "")), **fields,
+                           "real_priority": fields["effective_priority"] / factor if factor else None})
+    submitters.sort(key=lambda submitter: (submitter["effective_priority"], submitter["name"]))
+    return {"submitters": submitters}
