@@ -47,6 +47,7 @@ setup(
             "config = restd_plugins.config.plugin",
             "summary = restd_plugins.summary.plugin",
             "ui = restd_plugins.ui.plugin",
+            "watch = restd_plugins.watch.plugin",
         ],
         "restd.auth": [
             "none = restd_plugins.auth.none:NoAuth",

@@ -57,6 +57,12 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """The JSON error answer; ``errno`` defaults to the status's usual one."""
+    return json_response(error_body(status, message, errno, details), status=status, headers=headers)
+
+
+def error_body(status: int, message: str, errno: int | None = None,
+               details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON error schema's object (also what an event stream's ``error`` event carries)."""
     body: dict[str, Any] = {
         "code": status,
         "errno": int(errno if errno is not None else _ERRNO_BY_STATUS.get(status, Errno.UNDEFINED)),
@@ -65,7 +71,7 @@ def error_response(
     }
     if details:
         body["details"] = details
-    return json_response(body, status=status, headers=headers)
+    return body
 
 
 def validation_error_handler(request: Request) -> Response:

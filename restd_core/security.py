@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from configparser import ConfigParser
+from configparser import ConfigParser, SectionProxy
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
@@ -197,13 +197,20 @@ def _is_loopback(host: str) -> bool:
         return False  # a host name: it may resolve to anything
 
 
+def server_section(ini_file: str, server: str = "main") -> SectionProxy | None:
+    """The ini's ``[server:<server>]`` (what waitress is told), if it has one."""
+    parser = ConfigParser(interpolation=None)
+    if not ini_file or not parser.read(ini_file) or not parser.has_section(f"server:{server}"):
+        return None
+    return parser[f"server:{server}"]
+
+
 def listen_addresses(ini_file: str, server: str = "main") -> list[str]:
     """The hosts waitress listens on per the ini's ``[server:<server>]``
     (``listen``, else ``host``; waitress's own default is every address)."""
-    parser = ConfigParser(interpolation=None)
-    if not parser.read(ini_file) or not parser.has_section(f"server:{server}"):
+    section = server_section(ini_file, server)
+    if section is None:
         return []
-    section = parser[f"server:{server}"]
     if section.get("listen"):
         return [entry.rsplit(":", 1)[0] if ":" in entry else entry for entry in split_list(section["listen"])]
     return [section.get("host", "0.0.0.0")]

@@ -27,11 +27,33 @@ def read_service(
     error schema), permission ``read``, answers cached and ETagged
     (``restd_core.response_cache``), ``answer`` its 200 JSON Schema for the
     OpenAPI document."""
-    service = Service(name=name, path=path, description=description, error_handler=validation_error_handler)
     options = {"response_schemas": {200: answer}} if answer is not None else {}
+    return _get_service(name, path, description, view, schema, restd_cache=query_parameters(schema) or True,
+                        **options)
+
+
+def stream_service(
+    name: str,
+    path: str,
+    description: str,
+    view: Callable,
+    schema: colander.MappingSchema,
+    events: Schema,
+    media_type: str = "text/event-stream",
+) -> Service:
+    """A GET service like ``read_service`` whose 200 answer is a stream
+    (``media_type``), never cached nor ETagged; ``events`` describes it in
+    the OpenAPI document."""
+    return _get_service(name, path, description, view, schema, response_schemas={200: events},
+                        response_media_type=media_type)
+
+
+def _get_service(name: str, path: str, description: str, view: Callable, schema: colander.MappingSchema,
+                 **options) -> Service:
+    service = Service(name=name, path=path, description=description, error_handler=validation_error_handler)
     service.add_view(
         "GET", view, schema=schema, validators=(colander_validator,), deserializer=query_and_path, permission=READ,
-        restd_cache=query_parameters(schema) or True, **options,
+        **options,
     )
     return service
 

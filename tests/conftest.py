@@ -82,6 +82,9 @@ def make_app(**settings: str) -> webtest.TestApp:
 
 
 def close_app(app: webtest.TestApp) -> None:
+    watch = getattr(app.app.registry, "restd_watch", None)
+    if watch is not None:  # its pollers and open streams end first: they call the gateway
+        watch.close()
     app.app.registry.gateway.close()
 
 

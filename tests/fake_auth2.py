@@ -4,7 +4,7 @@
 (see ``TOKENS``); anything else is a 401 as auth2 gives for a bad token.
 It counts the calls per token, and can hold answers back: ``slow`` (and
 any token that starts with ``slow-``) until ``release`` is set, ``gated``
-until ``gate`` is.
+until ``gate`` is. A token put in ``revoked`` is from then on invalid.
 """
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ class FakeAuth2(ThreadingHTTPServer):
         self.headers_seen: list[str] = []
         self.release = threading.Event()
         self.gate = threading.Event()
+        self.revoked: set[str] = set()
         self._lock = threading.Lock()
 
     @property
@@ -67,7 +68,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.release.wait(HOLD_SECONDS)
         if token == "gated-token":
             self.server.gate.wait(HOLD_SECONDS)
-        self._send(*TOKENS.get(token, INVALID))
+        self._send(*(INVALID if token in self.server.revoked else TOKENS.get(token, INVALID)))
 
     def _send(self, status: int, body: object) -> None:
         data = body.encode() if isinstance(body, str) else json.dumps(body).encode()

@@ -11,10 +11,10 @@ from pyramid.router import Router
 
 
 @contextmanager
-def serve(app: Router) -> Iterator[str]:
-    """Serve ``app`` with waitress on a free localhost port, in a thread;
-    yields its base URL. The socket listens from the start: no waiting."""
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
+def serve(app: Router, threads: int = 4) -> Iterator[str]:
+    """Serve ``app`` with waitress (``threads``) on a free localhost port, in
+    a thread; yields its base URL. The socket listens from the start: no waiting."""
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
     stopping = threading.Event()
 
     def run() -> None:

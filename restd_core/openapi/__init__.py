@@ -3,8 +3,9 @@ start-up from the registered services, see ``document``) and ``/docs``
 (Swagger UI from our own static files: deployments may have no internet).
 
 Both are public. Views may declare their answers' JSON Schemas with the
-view option ``response_schemas`` (``{200: {...}}``), which this module
-teaches Pyramid to accept.
+view option ``response_schemas`` (``{200: {...}}``; their media type
+``response_media_type``, JSON by default), which this module teaches
+Pyramid to accept.
 """
 from __future__ import annotations
 
@@ -23,12 +24,12 @@ DOCS_PAGE = files("restd_core") / "static" / "docs.html"
 
 
 def response_schemas_option(view, info):
-    """A view deriver that only declares the ``response_schemas`` option:
+    """A view deriver that only declares the ``response_schemas`` and ``response_media_type`` options:
     the document reads it from the service's definitions, Pyramid ignores it."""
     return view
 
 
-response_schemas_option.options = ("response_schemas",)
+response_schemas_option.options = ("response_schemas", "response_media_type")
 
 
 def _build(event: ApplicationCreated) -> None:

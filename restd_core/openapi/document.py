@@ -3,7 +3,8 @@
 Nothing in it is written by hand: paths come from the services' routes,
 parameters from their colander request schemas (children ``path``,
 ``querystring`` and ``headers``), answers from the ``response_schemas``
-their views declare (``{200: <JSON Schema>}``; a view without one answers
+their views declare (``{200: <JSON Schema>}``, of the media type
+``response_media_type``, JSON by default; a view without one answers
 "any JSON"), errors from ``restd_core.errors``, and the security scheme from
 the active auth plugin. So every enabled plugin, a third party's too, is in
 it with no work by its author.
@@ -93,7 +94,7 @@ def operation(service: Service, method: str, args: dict[str, Any], secured: bool
         "operationId": f"{method.lower()}_{service.name}",
         "tags": [_tag(path)],
         "parameters": parameters,
-        "responses": _responses(args.get("response_schemas") or {}),
+        "responses": _responses(args.get("response_schemas") or {}, args.get("response_media_type") or JSON),
     }
     if service.description:
         op["summary"] = service.description
@@ -147,9 +148,11 @@ def _empty_is_absent(node: colander.SchemaNode) -> bool:
         return False
 
 
-def _responses(declared: dict[int | str, Schema]) -> dict[str, Any]:
+def _responses(declared: dict[int | str, Schema], media_type: str = JSON) -> dict[str, Any]:
+    """The declared answers (of ``media_type``: JSON, or another such as
+    ``text/event-stream`` whose schema describes its events), and errors."""
     responses = {
-        str(status): {"description": _phrase(status), "content": {JSON: {"schema": schema}}}
+        str(status): {"description": _phrase(status), "content": {media_type: {"schema": schema}}}
         for status, schema in declared.items()
     }
     if not any(str(status).startswith("2") for status in declared):

@@ -1,0 +1,65 @@
+"""The watch plugin's includeme: its services and the hub of pollers.
+
+It polls through the jobs and status plugins' operations (``query_jobs``,
+``query_status``): enable them too.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from cornice import Service
+from prometheus_client.core import GaugeMetricFamily, Metric
+
+from restd_core.services import stream_service
+from restd_plugins.status.schemas import request_schema as status_request_schema
+
+from . import responses, views
+from .hub import Hub
+from .query import Items, Query
+from .schemas import jobs_request_schema
+from .settings import read, watcher_cap
+
+log = logging.getLogger(__name__)
+
+
+def services() -> list[Service]:
+    return [
+        stream_service("watch_jobs", "/v1/watch/jobs/{schedd}",
+                       "Changes of the schedd's queue (a query of it) as Server-Sent Events",
+                       views.watch_jobs, jobs_request_schema(), responses.EVENTS),
+        stream_service("watch_status", "/v1/watch/status",
+                       "Changes of the pool's machine and daemon ads (a query of them) as Server-Sent Events",
+                       views.watch_status, status_request_schema(), responses.EVENTS),
+    ]
+
+
+class _WatchGauges:
+    """Watchers and pollers now, read when scraped."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    def collect(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily("restd_watch_watchers", "Streams open on the watch endpoints", value=self._hub.watchers)
+        yield GaugeMetricFamily("restd_watch_pollers", "Distinct watched queries being polled",
+                                value=len(self._hub.pollers))
+
+
+def includeme(config) -> None:
+    registry = config.registry
+    settings = read(config.get_settings())
+    server = registry.restd_settings
+
+    def fetch(query: Query) -> Items:
+        return query.fetch(registry.gateway, registry.condor_settings.get())
+
+    cap = watcher_cap(settings, server.ini_file)
+    # Polls of all queries at once leave a gateway worker to ordinary requests.
+    registry.restd_watch = hub = Hub(fetch, settings, cap, poll_slots=max(server.gateway_workers - 1, 1))
+    log.info("watch: at most %d watchers at once (restd.watch.max_watchers)", cap)
+    for service in services():
+        config.add_cornice_service(service)
+    metrics = getattr(registry, "metrics", None)
+    if metrics is not None:
+        metrics.registry.register(_WatchGauges(hub))

@@ -1,0 +1,54 @@
+"""The watch endpoints: a query's events as ``text/event-stream``."""
+from __future__ import annotations
+
+from pyramid.request import Request
+from pyramid.response import Response
+
+from restd_core.limits import caller_key
+
+from .hub import Hub
+from .query import Query, jobs_query, status_query
+from .stream import EventStream
+
+EVENT_STREAM = "text/event-stream"
+#: No cache or proxy may keep or hold back a stream (nginx buffers unless told).
+STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+#: Seconds a new poller's first answer may take beyond the gateway's timeout
+#: (a free poll slot, the workers' start).
+FIRST_ANSWER_GRACE = 5.0
+
+
+def watch_jobs(request: Request) -> Response:
+    path, query = request.validated["path"], request.validated["querystring"]
+    return _stream(request, jobs_query(path["schedd"], query.get("constraint"), query.get("projection")))
+
+
+def watch_status(request: Request) -> Response:
+    query = request.validated["querystring"]
+    return _stream(request, status_query(query["query"], query.get("constraint"), query.get("projection")))
+
+
+def _stream(request: Request, query: Query) -> Response:
+    """The watcher's stream, once its query has a first answer: a query
+    the workers refuse is the listing's 400 or 404, HTCondor down a 503;
+    no place left a 503 (every watcher), a 429 (this caller's)."""
+    if request.method == "HEAD":  # headers only: no thread held for a body never sent
+        return _response()
+    hub: Hub = request.registry.restd_watch
+    caller = caller_key(request)
+    hub.admit(caller)
+    poller = None
+    try:
+        poller = hub.join(query)
+        poller.wait_ready(request.registry.gateway.timeout + hub.settings.interval + FIRST_ANSWER_GRACE)
+        opening, cursor = poller.opening(request.headers.get("Last-Event-ID"))
+    except BaseException:
+        hub.leave(caller, poller)
+        raise
+    return _response(EventStream(hub, poller, caller, request, opening, cursor))
+
+
+def _response(stream: EventStream | None = None) -> Response:
+    response = Response(content_type=EVENT_STREAM, charset="utf-8", **({"app_iter": stream} if stream else {}))
+    response.headers.update(STREAM_HEADERS)  # given to Response(), headers would replace its Content-Type
+    return response

@@ -1,0 +1,421 @@
+"""The watch endpoints (plugin ``watch``) over real HTTP against the real
+pool: a query's changes as Server-Sent Events from one shared poller."""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from urllib.parse import quote
+
+import jsonschema
+import pytest
+import requests
+
+from restd_core.openapi.document import ERROR_SCHEMA
+from restd_plugins.watch.settings import WatchSettings, watcher_cap
+
+from .live_server import serve
+from .pool import SECRET
+from .sse import Event, Stream
+from .test_pool_outages import frozen, restore_pool
+
+#: Short times, so that the tests wait little (bounds, never assertions).
+WATCH = {
+    "restd.watch.interval": "0.3",
+    "restd.watch.heartbeat": "1",
+    "restd.watch.max_watchers": "8",
+    "restd.watch.max_watchers_per_caller": "0",
+    "restd.watch.linger": "30",
+}
+#: Bounded waits of the tests themselves.
+PATIENCE = 30
+
+
+@pytest.fixture
+def served(app_with) -> Iterator[Callable[..., tuple]]:
+    """``served(threads=12, env=None, **settings)``: an app of its own over
+    real HTTP, ``(testapp, base url)``; its streams and pollers end first at
+    teardown, then the server, then the app."""
+    with ExitStack() as stack:
+        def factory(threads: int = 12, env: dict[str, str] | None = None, **settings: str) -> tuple:
+            testapp = app_with(env=env, **{**WATCH, **settings})
+            url = stack.enter_context(serve(testapp.app, threads=threads))
+            stack.callback(testapp.app.registry.restd_watch.close)
+            return testapp, url
+
+        yield factory
+
+
+@pytest.fixture
+def tag(condor_config: str) -> Iterator[str]:
+    """A value of ``RestdWatch`` of this test's own jobs, removed after it."""
+    import htcondor2
+
+    value = uuid.uuid4().hex
+    yield value
+    htcondor2.Schedd().act(htcondor2.JobAction.Remove, f'RestdWatch == "{value}"', reason="restd watch test")
+
+
+def submit(tag: str, hold: bool = False) -> str:
+    """One job of ``tag`` that never runs; its id."""
+    import htcondor2
+
+    cluster = htcondor2.Schedd().submit(htcondor2.Submit({
+        "executable": "/bin/sleep", "arguments": "600", "initialdir": "/tmp", "requirements": "false",
+        "hold": "true" if hold else "false", "My.RestdWatch": f'"{tag}"', "My.RestdTest": '"yes"',
+    })).cluster()
+    return f"{cluster}.0"
+
+
+def act(action: str, job: str) -> None:
+    import htcondor2
+
+    htcondor2.Schedd().act(getattr(htcondor2.JobAction, action), [job])
+
+
+def watch_of(tag: str, projection: str = "JobStatus,RestdWatch") -> str:
+    return f"/v1/watch/jobs/DEFAULT?projection={projection}&constraint=RestdWatch%3D%3D%22{tag}%22"
+
+
+def named(name: str, job: str | None = None) -> Callable[[Event], bool]:
+    return lambda event: event.name == name and (job is None or event.data["id"] == job)
+
+
+def polls(testapp) -> float:
+    """The jobs queries the gateway made (its call counter)."""
+    value = testapp.app.registry.metrics.registry.get_sample_value(
+        "restd_htcondor_call_duration_seconds_count", {"operation": "query_jobs", "daemon": "schedd"})
+    return value or 0.0
+
+
+# ------------------------------------------------------------- the events --
+
+def test_the_first_event_is_a_snapshot_of_the_query_not_resumed(served, tag):
+    job = submit(tag)
+    _, url = served()
+    with Stream(url + watch_of(tag)) as stream:
+        assert stream.status == 200
+        assert stream.headers["Content-Type"].startswith("text/event-stream")
+        first = stream.next()
+    assert first.name == "snapshot"
+    assert first.data == {"items": {job: {"jobstatus": 1, "restdwatch": tag}}, "resumed": False}
+
+
+def test_a_submitted_held_released_and_removed_job_arrives_in_order(served, tag):
+    _, url = served()
+    with Stream(url + watch_of(tag)) as stream:
+        assert stream.next().data["items"] == {}
+        job = submit(tag)
+        seen = stream.until(named("added", job))
+        act("Hold", job)
+        seen += stream.until(lambda event: event.name == "changed" and event.data["attrs"].get("jobstatus") == 5)
+        act("Release", job)
+        seen += stream.until(lambda event: event.name == "changed" and event.data["attrs"].get("jobstatus") == 1)
+        act("Remove", job)
+        seen += stream.until(named("removed", job))
+    assert [(event.name, event.data) for event in seen] == [
+        ("added", {"id": job, "attrs": {"jobstatus": 1, "restdwatch": tag}}),
+        ("changed", {"id": job, "attrs": {"jobstatus": 5}}),
+        ("changed", {"id": job, "attrs": {"jobstatus": 1}}),
+        *[("changed", {"id": job, "attrs": {"jobstatus": 3}})] * (len(seen) == 5),  # if a poll saw it removed
+        ("removed", {"id": job}),
+    ]
+
+
+def test_every_event_has_an_id_of_its_poller_in_sequence(served, tag):
+    _, url = served()
+    with Stream(url + watch_of(tag)) as stream:
+        events = [stream.next()]
+        job = submit(tag)
+        events += stream.until(named("added", job))
+        act("Hold", job)
+        events += stream.until(named("changed", job))
+    epochs = {event.id.split("-")[0] for event in events}
+    sequence = [int(event.id.split("-")[1]) for event in events]
+    assert len(epochs) == 1
+    assert sequence == list(range(sequence[0], sequence[0] + len(events)))
+
+
+def test_heartbeats_are_sent_while_nothing_changes(served, tag):
+    _, url = served(**{"restd.watch.heartbeat": "0.2", "restd.watch.max_seconds": "1.5"})
+    with Stream(url + watch_of(tag)) as stream:
+        stream.next()
+        assert stream.next() is None  # the stream's end, after its max duration
+    assert stream.heartbeats >= 1
+
+
+def test_the_status_watch_names_slots_by_their_name(served):
+    testapp, url = served()
+    slots = {ad["name"] for ad in testapp.get("/v1/status?query=startd&projection=State").json}
+    with Stream(url + "/v1/watch/status?query=startd&projection=State") as stream:
+        snapshot = stream.next()
+    assert set(snapshot.data["items"]) == slots
+    assert all(set(attrs) <= {"state", "name", "mytype"} for attrs in snapshot.data["items"].values())
+
+
+# ----------------------------------------------------------------- resume --
+
+def test_a_resumed_client_gets_exactly_the_events_it_missed(served, tag):
+    _, url = served()
+    with Stream(url + watch_of(tag)) as observer:
+        observer.next()
+        with Stream(url + watch_of(tag)) as first:
+            first.next()
+            left_at = first.last_id
+        job = submit(tag)
+        missed = observer.until(named("added", job))
+        act("Hold", job)
+        missed += observer.until(named("changed", job))
+        with Stream(url + watch_of(tag), {"Last-Event-ID": left_at}) as resumed:
+            replayed = [resumed.next() for _ in missed]
+            act("Release", job)
+            after = resumed.until(named("changed", job))
+            observed_after = observer.until(named("changed", job))
+    assert replayed == missed
+    assert after == observed_after  # nothing twice, nothing lost
+
+
+@pytest.mark.parametrize("last_event_id", ["1-0", "not-an-id", "99999999999999-1", ""])
+def test_an_event_id_of_another_poller_or_none_gets_a_fresh_snapshot(served, tag, last_event_id):
+    job = submit(tag)
+    _, url = served()
+    with Stream(url + watch_of(tag), {"Last-Event-ID": last_event_id}) as stream:
+        first = stream.next()
+    assert first.name == "snapshot"
+    assert set(first.data["items"]) == {job} and first.data["resumed"] is False
+
+
+def test_a_client_that_missed_more_than_the_replay_buffer_gets_a_fresh_snapshot(served, tag):
+    _, url = served(**{"restd.watch.replay_events": "1"})
+    with Stream(url + watch_of(tag)) as observer:
+        observer.next()
+        with Stream(url + watch_of(tag)) as first:
+            first.next()
+            left_at = first.last_id
+        job = submit(tag)
+        observer.until(named("added", job))
+        act("Hold", job)
+        observer.until(named("changed", job))
+        with Stream(url + watch_of(tag), {"Last-Event-ID": left_at}) as resumed:
+            fresh = resumed.next()
+    assert fresh.name == "snapshot"
+    assert fresh.data == {"items": {job: {"jobstatus": 5, "restdwatch": tag}}, "resumed": False}
+    assert fresh.id == observer.last_id
+
+
+def test_a_stream_ends_cleanly_after_its_max_duration_and_resumes_without_loss(served, tag):
+    _, url = served(**{"restd.watch.max_seconds": "1"})
+    with Stream(url + watch_of(tag)) as stream:
+        stream.next()
+        assert stream.next() is None
+        left_at = stream.last_id
+    job = submit(tag)
+    with Stream(url + watch_of(tag), {"Last-Event-ID": left_at}) as resumed:
+        assert resumed.until(named("added", job))[0].name == "added"
+
+
+# ----------------------------------------------------------------- sharing --
+
+def test_fifty_watchers_of_one_query_cost_one_poll_per_interval(served, tag):
+    interval = 0.5
+    testapp, url = served(threads=60, **{"restd.watch.max_watchers": "55", "restd.watch.interval": str(interval)})
+    hub = testapp.app.registry.restd_watch
+    with ExitStack() as stack:
+        streams = [stack.enter_context(Stream(url + watch_of(tag))) for _ in range(50)]
+        for stream in streams:
+            assert stream.next().name == "snapshot"
+        before, started = polls(testapp), time.monotonic()
+        job = submit(tag)
+        for stream in streams:
+            stream.until(named("added", job))
+        time.sleep(2 * interval)
+        made, elapsed = polls(testapp) - before, time.monotonic() - started
+        assert len(hub.pollers) == 1 and hub.watchers == 50
+    assert made <= elapsed / interval + 1
+
+
+def test_watchers_of_queries_that_differ_only_in_spelling_share_a_poller(served, tag):
+    testapp, url = served()
+    with Stream(url + watch_of(tag, "JobStatus,RestdWatch")) as one, \
+            Stream(url + watch_of(tag, "restdwatch,jobstatus,JobStatus")) as other:
+        assert one.next().data == other.next().data
+        assert len(testapp.app.registry.restd_watch.pollers) == 1
+
+
+def test_a_poller_without_watchers_stops_after_its_linger(served, tag):
+    testapp, url = served(**{"restd.watch.linger": "0.5"})
+    hub = testapp.app.registry.restd_watch
+    with Stream(url + watch_of(tag)) as stream:
+        stream.next()
+    for _ in range(PATIENCE * 10):
+        if not hub.pollers:
+            break
+        time.sleep(0.1)
+    assert (hub.pollers, hub.watchers) == ([], 0), [(p.watchers, p.polls, p.ended) for p in hub.pollers]
+
+
+def test_closing_the_app_ends_its_streams_and_leaves_no_poller_thread(served, tag):
+    testapp, url = served()
+    with Stream(url + watch_of(tag)) as stream:
+        stream.next()
+        testapp.app.registry.restd_watch.close()
+        while stream.next() is not None:
+            pass
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("restd-watch-")]
+
+
+# ------------------------------------------------------------------ limits --
+
+def test_beyond_the_watcher_cap_the_answer_is_503_with_retry_after(served, tag):
+    testapp, url = served(**{"restd.watch.max_watchers": "2"})
+    hub = testapp.app.registry.restd_watch
+    with Stream(url + watch_of(tag)) as one, Stream(url + watch_of(tag)) as two:
+        one.next(), two.next()
+        with Stream(url + watch_of(tag)) as third:
+            assert third.status == 503
+            assert third.headers["Retry-After"].isdigit()
+            jsonschema.validate(third.error, ERROR_SCHEMA)
+    for _ in range(PATIENCE * 10):  # the server notices the clients left at its next write (a heartbeat)
+        if hub.watchers == 0:
+            break
+        time.sleep(0.1)
+    with Stream(url + watch_of(tag)) as again:  # their places were given back
+        assert again.status == 200
+
+
+def test_beyond_a_callers_watchers_the_answer_is_429(served, tag):
+    _, url = served(**{"restd.watch.max_watchers_per_caller": "1"})
+    with Stream(url + watch_of(tag)) as one:
+        one.next()
+        with Stream(url + watch_of(tag)) as second:
+            assert second.status == 429
+            assert second.error["errno"] == 117
+
+
+def test_an_ordinary_request_is_answered_while_every_watcher_place_is_taken(served, tag):
+    testapp, url = served(threads=6, **{"restd.watch.max_watchers": "4"})
+    with ExitStack() as stack:
+        streams = [stack.enter_context(Stream(url + watch_of(tag))) for _ in range(4)]
+        for stream in streams:
+            stream.next()
+        assert requests.get(f"{url}/v1/jobs/DEFAULT?limit=1", timeout=PATIENCE).status_code == 200
+        assert requests.get(f"{url}{watch_of(tag)}", timeout=PATIENCE).status_code == 503
+
+
+def test_the_watcher_cap_is_the_inis_waitress_threads_less_the_reserve(tmp_path):
+    ini = tmp_path / "server.ini"
+    ini.write_text("[server:main]\nuse = egg:waitress#main\nthreads = 16\n")
+    assert watcher_cap(WatchSettings(), str(ini)) == 12
+    assert watcher_cap(WatchSettings(reserved_threads=10), str(ini)) == 6
+    assert watcher_cap(WatchSettings(max_watchers=3), str(ini)) == 3
+    ini.write_text("[server:main]\nuse = egg:waitress#main\n")  # waitress's default: 4 threads
+    assert watcher_cap(WatchSettings(), str(ini)) == 0
+    assert watcher_cap(WatchSettings(), "") == 0
+
+
+# ------------------------------------------------------------- bad queries --
+
+@pytest.mark.parametrize(("path", "status"), [
+    ("/v1/watch/jobs/DEFAULT?constraint=(((", 400),
+    ("/v1/watch/jobs/DEFAULT?constraint=eval(%22Owner%22)", 200),  # no hidden attribute: allowed as in listings
+    ("/v1/watch/jobs/DEFAULT?projection=Job%20Status", 400),
+    ("/v1/watch/jobs/DEFAULT?constraint=%22a%5C%22", 400),  # a string ending in a backslash
+    ("/v1/watch/jobs/no-such-schedd", 404),
+    ("/v1/watch/jobs/DEFAULT%0A", 400),
+    ("/v1/watch/status?query=nope", 400),
+    ("/v1/watch/status?constraint=%ff", 400),
+])
+def test_bad_parameters_are_json_errors_as_in_the_listings(served, path, status):
+    _, url = served()
+    with Stream(url + path) as stream:
+        assert stream.status == status
+        if status != 200:
+            jsonschema.validate(stream.error, ERROR_SCHEMA)
+
+
+def test_a_head_request_holds_no_stream(served, tag):
+    testapp, url = served()
+    answer = requests.head(url + watch_of(tag), timeout=PATIENCE)
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/event-stream")
+    assert testapp.app.registry.restd_watch.watchers == 0
+
+
+# ----------------------------------------------------------------- hidden --
+
+HIDE = {"_CONDOR_RESTD_HIDE_JOB_ATTRS": "Environment"}
+
+
+@pytest.mark.parametrize("projection", ["Environment,JobStatus", ""])
+def test_hidden_attributes_never_appear_in_a_watch(served, test_jobs, projection):
+    _, url = served(env=HIDE)
+    query = f"/v1/watch/jobs/DEFAULT?constraint=ClusterId%3D%3D{test_jobs.held}&projection={projection}"
+    with Stream(url + query) as stream:
+        snapshot = stream.next()
+    assert snapshot.data["items"] and SECRET.encode() not in stream.raw
+    assert {attrs["environment"] for attrs in snapshot.data["items"].values()} == {"<REDACTED>"}
+
+
+@pytest.mark.parametrize("constraint", ["Environment =!= undefined", 'MY.Environment == "x"', 'ad["Environment"]'])
+def test_a_constraint_on_a_hidden_attribute_is_400(served, constraint):
+    _, url = served(env=HIDE)
+    with Stream(f"{url}/v1/watch/jobs/DEFAULT?constraint={quote(constraint)}") as stream:
+        assert stream.status == 400
+
+
+# ------------------------------------------------------------------- auth --
+
+def test_a_watcher_without_credentials_is_401(served, auth2):
+    _, url = served(**{"restd.auth": "kbase", "restd.kbase.auth_url": auth2.url})
+    with Stream(url + "/v1/watch/status") as stream:
+        assert stream.status == 401
+
+
+def test_a_revoked_kbase_token_ends_the_stream_with_an_error_event(served, auth2, tag):
+    _, url = served(**{"restd.auth": "kbase", "restd.kbase.auth_url": auth2.url, "restd.kbase.cache_seconds": "0.5",
+                       "restd.watch.recheck_seconds": "0.2"})
+    try:
+        with Stream(url + watch_of(tag), {"Authorization": "admin-token"}) as stream:
+            assert stream.next().name == "snapshot"
+            auth2.revoked.add("admin-token")
+            last = stream.until(named("error"))[-1]
+            assert stream.next() is None
+    finally:
+        auth2.revoked.discard("admin-token")
+    assert last.data["code"] == 401
+    jsonschema.validate(last.data, ERROR_SCHEMA)
+
+
+# ------------------------------------------------------------ the document --
+
+def test_the_openapi_document_describes_an_event_stream(served):
+    testapp, _ = served()
+    document = testapp.get("/openapi.json").json
+    for path in ("/v1/watch/jobs/{schedd}", "/v1/watch/status"):
+        content = document["paths"][path]["get"]["responses"]["200"]["content"]
+        assert list(content) == ["text/event-stream"]
+        assert set(content["text/event-stream"]["schema"]["x-events"]) == {
+            "snapshot", "added", "changed", "removed", "error", "recovered"}
+    names = {parameter["name"] for parameter in document["paths"]["/v1/watch/status"]["get"]["parameters"]}
+    assert names == {"projection", "constraint", "query"}
+
+
+# ---------------------------------------------------------------- outages --
+
+@pytest.mark.disruptive
+def test_a_stream_survives_a_frozen_schedd_with_error_and_recovered_events(served, tag):
+    restore_pool()
+    _, url = served(**{"restd.gateway.timeout": "2", "restd.gateway.workers": "2"})
+    with Stream(url + watch_of(tag)) as stream:
+        stream.next()
+        with frozen("condor_schedd"):
+            error = stream.until(named("error"))[-1]
+        after = stream.until(named("recovered"))
+        job = submit(tag)
+        added = stream.until(named("added", job))
+    assert error.data["code"] == 503 and error.data["errno"] == 202
+    assert "HTCondor did not answer" in error.data["message"]
+    jsonschema.validate(error.data, ERROR_SCHEMA)
+    assert [event.name for event in after] == ["recovered"]  # nothing changed meanwhile: no diff
+    assert [event.name for event in added] == ["added"]
