@@ -20,6 +20,12 @@ from .pool import submit_idle_held
 JOB_STATES = ["idle", "running", "removed", "completed", "held", "transferring_output", "suspended"]
 TOKEN = "dashboard-token-7f3a"
 PATIENCE = 45  # the page refreshes its summaries every 15 s
+#: Watchers the test servers allow (an app made in code allows none by default);
+#: every browser of the tests is one caller, and a closed one's watchers are
+#: noticed at the next heartbeat.
+WATCHING = {"restd.watch.max_watchers": "16", "restd.watch.max_watchers_per_caller": "0",
+            "restd.watch.heartbeat": "2"}
+SERVER_THREADS = 24
 
 #: What the page shows, read from its DOM.
 SHOWN = """
@@ -29,6 +35,7 @@ const bars = (id) => Object.fromEntries([...document.querySelectorAll(`#${id} .b
   .map((row) => [row.dataset.label, number(text(row.querySelector(".bar-total")))]));
 return {
   loaded: document.body.dataset.loaded === "true",
+  live: document.getElementById("live").dataset.state,
   problem: document.body.dataset.problem || "",
   banner: document.getElementById("banner").hidden ? "" : text(document.getElementById("banner")),
   totals: Object.fromEntries([...document.querySelectorAll("#job-totals .tile")]
@@ -58,8 +65,8 @@ def live(condor_config, test_jobs) -> Iterator[Callable[..., str]]:
         with pytest.MonkeyPatch.context() as patch:
             for name, value in (env or {}).items():
                 patch.setenv(name, value)  # read by the app's worker processes as they start
-            app = make_app(**settings)
-        server = serve(app.app)
+            app = make_app(**{**WATCHING, **settings})
+        server = serve(app.app, threads=SERVER_THREADS)
         opened.append((app, server))
         return server.__enter__() + "/ui/"
 
@@ -137,9 +144,18 @@ def test_the_page_shows_each_schedds_jobs_in_the_pool_view(app, url, browser):
             name: len(app.get(f"/v1/jobs/{name}?projection=JobStatus").json) for name in names}, PATIENCE)
 
 
-def test_a_submitted_job_appears_without_a_reload(app, url, browser, test_jobs, tmp_path):
+@pytest.fixture(scope="module")
+def polling_url(live) -> str:
+    """A server that allows no watchers: the page polls the job list."""
+    return live(**{"restd.watch.max_watchers": "0"})
+
+
+@pytest.mark.parametrize("source", ["live", "polling"])
+def test_a_submitted_job_appears_without_a_reload(request, source, browser, test_jobs, tmp_path):
+    url = request.getfixturevalue({"live": "url", "polling": "polling_url"}[source])
     browser.get(url)
     loaded(browser)
+    eventually(lambda: shown(browser)["live"] == source, PATIENCE, f"the job list {source}")
     browser.execute_script("window.sameDocument = true;")
     batch = f"dashboard-live-{hashlib.sha1(url.encode()).hexdigest()[:6]}"
     cluster = submit_idle_held(batch)
@@ -147,7 +163,7 @@ def test_a_submitted_job_appears_without_a_reload(app, url, browser, test_jobs, 
     row = eventually(lambda: [r for r in shown(browser)["jobs"] if r[4] == batch], PATIENCE, "the new job's row")
     assert row[0][0] == f"{cluster}.0" and row[0][3] == "held"
     assert browser.execute_script("return window.sameDocument === true;"), "the page was reloaded"
-    screenshot(browser, "dashboard-new-job", tmp_path)
+    screenshot(browser, f"dashboard-new-job-{source}", tmp_path)
 
 
 def test_the_job_list_filters_by_owner_and_state(url, browser):

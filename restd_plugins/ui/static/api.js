@@ -36,6 +36,12 @@ export class ApiError extends Error {
   // "auth": 401 (no or a bad credential), "forbidden": 403, "pool": HTCondor
   // down or slow, "missing": no such endpoint here (an older server),
   // "server": the server itself is unreachable, "other".
+  // A watch refused for want of a place (its 503 at the server's cap names
+  // the limit; 429 at the caller's), not because of the pool.
+  get noPlace() {
+    return this.status === 429 || (this.status === 503 && this.details.limit !== undefined);
+  }
+
   get kind() {
     if (this.status === 401) return "auth";
     if (this.status === 403) return "forbidden";

@@ -7,7 +7,7 @@
 // condor-restd has: the job list polled from /v1/jobs, counts made here
 // from it or from /v1/status, priorities from the accounting ads.
 
-import { get, query, seg, setToken, token } from "./api.js";
+import { ApiError, get, query, seg, setToken, token } from "./api.js";
 import { watch } from "./stream.js";
 import {
   JOB_STATES, fillStateFilter, renderHealth, renderJobSummary, renderJobTable, renderPriorities, renderSlots,
@@ -16,7 +16,10 @@ import {
 
 const REFRESH_MS = 15000;
 const SOON_MS = 1500; // after a watch event: one summary request for a burst of changes
-const MAX_JOB_STREAMS = 3; // a browser opens about 6 connections per server: leave room for requests
+// Each watcher holds one of the server's threads (restd.watch.max_watchers),
+// and a browser opens about 6 connections per server: a pool of more
+// schedds is polled. Slots are not watched: their summary is refreshed.
+const MAX_JOB_STREAMS = 2;
 const POLL_LIMIT = 5000;
 const JOB_ATTRS = ["ClusterId", "ProcId", "Owner", "JobStatus", "JobBatchName", "Cmd", "EnteredCurrentStatus"];
 const DAEMON_TYPES = ["Collector", "Negotiator", "Scheduler", "DaemonMaster"];
@@ -35,10 +38,11 @@ const state = {
   ready: null,
   daemons: null,
   errors: {}, // source -> ApiError
-  missing: new Set(), // watch endpoints this server does not have: "watch/jobs", "watch/status"
+  polling: false, // the job list is polled, not watched
   streams: [], // {stop()}
   streamState: new Map(), // stream name -> "open" | "down"
   filter: { owner: "", state: "" },
+  updated: null, // when the summaries were last asked
 };
 
 // ---------------------------------------------------------------- errors --
@@ -137,7 +141,7 @@ async function loadDaemons() {
   if (schedds.join("\n") !== state.schedds.join("\n")) {
     state.schedds = schedds;
     fillScheddPicker();
-    if (state.schedd === "*" && state.streams.length) startJobStreams();
+    if (state.schedd === "*" && (state.streams.length || state.polling)) startJobStreams();
   }
 }
 
@@ -306,6 +310,10 @@ function render() {
     renderSlots(state.slots, problem("slots"));
     renderPriorities(state.priorities, problem("priorities"));
     renderJobTable(jobs, state.filter, complete, listProblem);
+    if (state.updated) {
+      $("updated").textContent = `updated ${state.updated.toLocaleTimeString()}`;
+      document.body.dataset.loaded = "true"; // every card shows a first answer (or why not)
+    }
   }, 30);
 }
 
@@ -324,7 +332,7 @@ function onJobEvent(schedd, name, data) {
   } else if (name === "removed") {
     state.jobs.get(schedd)?.delete(data.id);
   } else if (name === "error") {
-    record(`watch ${schedd}`, Object.assign(new Error(data.message || "the pool is not answering"), { kind: "pool" }));
+    record(`watch ${schedd}`, new ApiError(data.code, data)); // a 4xx ends the stream: its reconnection says why
     return;
   } else if (name === "recovered") {
     record(`watch ${schedd}`, null);
@@ -356,22 +364,31 @@ function setLive(name, value) {
   if (value) state.streamState.set(name, value);
   else state.streamState.delete(name);
   const values = [...state.streamState.values()];
-  const live = $("live");
-  const polling = state.missing.has("watch/jobs") || viewedSchedds().length > MAX_JOB_STREAMS;
-  const now = values.includes("down") ? "reconnecting" : polling ? "polling" : values.length ? "live" : "connecting";
-  live.dataset.state = now;
-  live.textContent = now;
+  const now = state.polling ? "polling" : values.includes("down") ? "reconnecting" : values.length ? "live" : "connecting";
+  $("live").dataset.state = now;
+  $("live").textContent = now;
 }
 
-function streamHandlers(name, onEvent, onMissing) {
+// Poll the job list instead of watching it: this server has no watch
+// endpoint (404), does not watch this view (400), or has no place for
+// another watcher now (each holds a server thread: 503 at its cap, 429 at
+// the caller's). The next view (or a reload) tries watching again.
+function pollInstead() {
+  if (state.polling) return;
+  stopStreams();
+  state.polling = true;
+  setLive("poll", null);
+  pollJobs();
+}
+
+function streamHandlers(name, onEvent) {
   return {
     onOpen: () => setLive(name, "open"),
     onDrop: () => setLive(name, "down"),
     onEvent,
     onFail: (error) => {
-      if (error.kind === "missing") {
-        setLive(name, null);
-        onMissing();
+      if (error.kind === "missing" || error.status === 400 || error.noPlace) {
+        pollInstead();
       } else {
         setLive(name, "down");
         record(name, error);
@@ -386,29 +403,22 @@ function stopStreams() {
   state.streamState.clear();
 }
 
+// The job list of the view: one watch per schedd, or polling.
 function startJobStreams() {
   stopStreams();
   state.jobs = new Map();
+  state.polling = false;
   render();
   const schedds = viewedSchedds();
-  if (!state.missing.has("watch/status")) {
-    state.streams.push(watch(`v1/watch/status${query({ query: "startd", projection: "State,Activity" })}`,
-      streamHandlers("watch status", () => soon("slots", loadSlots), () => state.missing.add("watch/status"))));
-  }
-  if (state.missing.has("watch/jobs") || schedds.length > MAX_JOB_STREAMS) {
-    setLive("poll", null);
-    pollJobs();
+  if (schedds.length > MAX_JOB_STREAMS) {
+    pollInstead();
     return;
   }
   for (const schedd of schedds) {
     const path = `v1/watch/jobs/${seg(schedd)}${query({ projection: JOB_ATTRS.join(",") })}`;
-    state.streams.push(watch(path, streamHandlers(`watch ${schedd}`, (name, data) => onJobEvent(schedd, name, data), () => {
-      if (!state.missing.has("watch/jobs")) {
-        state.missing.add("watch/jobs");
-        startJobStreams();
-      }
-    })));
+    state.streams.push(watch(path, streamHandlers(`watch ${schedd}`, (name, data) => onJobEvent(schedd, name, data))));
   }
+  setLive("", null);
 }
 
 // ------------------------------------------------------------- schedule --
@@ -426,9 +436,9 @@ async function refresh() {
   await loadReady();
   await loadDaemons();
   await Promise.all([loadJobSummary(), loadSlots(), loadPriorities()]);
-  if (state.missing.has("watch/jobs") || viewedSchedds().length > MAX_JOB_STREAMS) await pollJobs();
-  $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
-  document.body.dataset.loaded = "true";
+  if (state.polling) await pollJobs();
+  state.updated = new Date();
+  render();
 }
 
 let timer = 0;
@@ -463,8 +473,8 @@ function showTokenForm(open) {
 // A new view (schedd, token): everything asked again, the streams anew.
 async function restart() {
   stopStreams();
+  state.polling = false;
   state.errors = {};
-  state.missing.clear();
   state.jobSummary = null;
   state.jobsCounted = false;
   render();

@@ -55,8 +55,9 @@ export class EventParser {
 
 // Watch `path` until stop() is called. handlers: onOpen(), onEvent(name,
 // data) with data parsed from JSON, onFail(ApiError) for an answer that is
-// not a stream (a 404 ends the watch: the endpoint is not on this server;
-// 401/403 end it too: the caller must act), onDrop() when a stream breaks.
+// not a stream (400, 404, no place for a watcher, 401 and 403 end the
+// watch: the page must act; others are tried again), onDrop() when a
+// stream breaks.
 export function watch(path, handlers) {
   const controller = new AbortController();
   let lastId = null;
@@ -72,7 +73,8 @@ export function watch(path, handlers) {
     if (!response.ok || !(response.headers.get("Content-Type") || "").startsWith("text/event-stream")) {
       const error = await errorOf(response);
       handlers.onFail(error);
-      return ["missing", "auth", "forbidden"].includes(error.kind) ? "end" : error.retryAfter * 1000;
+      const final = ["missing", "auth", "forbidden"].includes(error.kind) || error.status === 400 || error.noPlace;
+      return final ? "end" : error.retryAfter * 1000;
     }
     handlers.onOpen();
     delay = RETRY_MIN_MS;
