@@ -43,6 +43,12 @@ return {
   owners: bars("jobs-by-owner"),
   schedds: bars("jobs-by-schedd"),
   slots: [...document.querySelectorAll("#slot-chart .bar-row")].map((row) => [row.dataset.label, text(row.querySelector(".bar-total"))]),
+  slotsBy: text(document.querySelector("#slot-chart h3")),
+  slotGroups: [...document.querySelectorAll("#slot-chart .legend")].slice(0, 1)
+    .flatMap((legend) => [...legend.querySelectorAll("li")].map(text)),
+  priorities: [...document.querySelectorAll("#prio tbody tr")].filter((tr) => !tr.querySelector("td.empty"))
+    .map((tr) => text(tr.cells[0])),
+  perScheddShown: !document.getElementById("per-schedd-box").hidden,
   daemons: [...document.querySelectorAll("#daemons tbody tr")].map((tr) => [...tr.cells].map(text)),
   jobs: [...document.querySelectorAll("#job-table tbody tr")].filter((tr) => !tr.querySelector("td.empty"))
     .map((tr) => [...tr.cells].map(text)),
@@ -133,6 +139,41 @@ def test_the_page_shows_the_pools_slots_and_daemons_as_the_api_gives_them(app, u
     assert {(row[0], row[1]) for row in page["daemons"]} == daemons
 
 
+def test_slots_are_grouped_by_the_attribute_the_user_types(app, url, browser):
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(url)
+    loaded(browser)
+    field = browser.find_element("id", "slot-label")
+    field.clear()
+    field.send_keys("Activity", Keys.ENTER)
+    page = eventually(lambda: (lambda p: p if p["slotsBy"] == "by Activity" else None)(shown(browser)), PATIENCE,
+                      "the slots by Activity")
+    groups = app.get("/v1/summary/status?by=Activity").json["groups"]
+    assert sorted(page["slotGroups"]) == sorted(str(group["key"]["activity"]) for group in groups)
+
+
+def test_the_page_lists_the_negotiators_submitters(app, url, browser):
+    browser.get(url)
+    loaded(browser)
+    expected = [submitter["name"] for submitter in app.get("/v1/summary/priorities").json["submitters"]]
+    assert eventually(lambda: shown(browser)["priorities"] == expected or None, PATIENCE, "the submitters")
+
+
+def test_picking_one_schedd_shows_its_jobs_alone(app, url, browser, test_jobs):
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(url)
+    loaded(browser)
+    Select(browser.find_element("id", "schedd")).select_by_value(test_jobs.schedd_name)
+    expected = len(app.get(f"/v1/jobs/{test_jobs.schedd_name}?projection=JobStatus").json)
+    page = eventually(lambda: (lambda p: p if not p["perScheddShown"] and p["totals"]["jobs"] == expected
+                               and len(p["jobs"]) == expected else None)(shown(browser)),
+                      PATIENCE, "the one schedd's jobs")
+    assert {row[1] for row in page["jobs"]} == {test_jobs.schedd_name}
+    assert browser.current_url.endswith(f"#schedd={test_jobs.schedd_name}")
+
+
 def test_the_page_shows_each_schedds_jobs_in_the_pool_view(app, url, browser):
     browser.get(url)
     loaded(browser)
@@ -162,8 +203,12 @@ def test_a_submitted_job_appears_without_a_reload(request, source, browser, test
     test_jobs.all_clusters.append(cluster)
     row = eventually(lambda: [r for r in shown(browser)["jobs"] if r[4] == batch], PATIENCE, "the new job's row")
     assert row[0][0] == f"{cluster}.0" and row[0][3] == "held"
-    assert browser.execute_script("return window.sameDocument === true;"), "the page was reloaded"
     screenshot(browser, f"dashboard-new-job-{source}", tmp_path)
+    import htcondor2  # after the pool's CONDOR_CONFIG is set (tests/pool.py)
+
+    htcondor2.Schedd().act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}", reason="dashboard test")
+    eventually(lambda: not [r for r in shown(browser)["jobs"] if r[4] == batch], PATIENCE, "the job leaving the list")
+    assert browser.execute_script("return window.sameDocument === true;"), "the page was reloaded"
 
 
 def test_the_job_list_filters_by_owner_and_state(url, browser):

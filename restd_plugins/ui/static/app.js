@@ -204,8 +204,9 @@ async function loadJobSummary() {
   render();
 }
 
+// The attribute slots are grouped by: what the user typed, if it is an attribute name.
 function slotLabel() {
-  const label = $("slot-label").value;
+  const label = $("slot-label").value.trim();
   return LABEL_PATTERN.test(label) ? label : "State";
 }
 
