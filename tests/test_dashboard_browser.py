@@ -338,3 +338,30 @@ def test_on_a_phone_the_cards_stack_and_nothing_is_wider_than_the_screen(url, tm
     assert len(layout["lefts"]) == 1, "one column"
     assert layout["widest"] <= layout["screen"]
     assert png_size(png)[0] == 390
+
+
+def test_without_the_summary_and_watch_plugins_the_page_counts_from_the_listings(app, live, browser):
+    browser.get(live(**{"restd.endpoints": "jobs status ui"}))
+    loaded(browser)
+    totals, per_owner = api_state_counts(app)
+    page = eventually(lambda: (lambda p: p if p["live"] == "polling" and p["totals"]["jobs"] == sum(totals.values())
+                               else None)(shown(browser)), PATIENCE, "the counts made in the page")
+    assert page["owners"] == {owner: sum(counts.values()) for owner, counts in per_owner.items()}
+    assert page["banner"] == ""
+    assert "this server has no /v1/summary/jobs" in browser.find_element("id", "jobs-note").text
+    assert dict(page["slots"])["slots"] == str(len(app.get("/v1/status?query=startd&projection=Cpus").json))
+
+
+@pytest.mark.disruptive
+def test_a_frozen_pool_is_said_so_and_the_page_recovers_without_a_reload(live, browser, tmp_path):
+    from .test_pool_outages import frozen
+
+    browser.get(live(**{"restd.gateway.timeout": "3", "restd.readyz.timeout": "2"}))
+    loaded(browser)
+    browser.execute_script("window.sameDocument = true;")
+    with frozen("condor_schedd"):
+        page = problem_is(browser, "pool")
+        screenshot(browser, "dashboard-schedd-frozen", tmp_path)
+    assert page["banner"].startswith("The pool is")
+    eventually(lambda: shown(browser)["problem"] == "", PATIENCE, "the banner going once the schedds answer")
+    assert browser.execute_script("return window.sameDocument === true;"), "the page was reloaded"

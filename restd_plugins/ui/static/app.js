@@ -304,13 +304,20 @@ function render() {
     for (const [schedd, byId] of state.jobs) for (const [id, attrs] of byId) jobs.push({ ...attrs, id, schedd });
     const complete = jobListComplete();
     if (state.jobsCounted && complete) state.jobSummary = summaryFromList();
-    const listProblem = problem("jobs ", "watch ");
+    const problems = {
+      health: problem("daemons"),
+      "jobs-summary": problem("summary/jobs") || (state.jobsCounted ? problem("jobs ", "watch ") : ""),
+      slots: problem("slots"),
+      priorities: problem("priorities"),
+      jobs: problem("jobs ", "watch "),
+    };
+    for (const [card, why] of Object.entries(problems)) $(card).dataset.stale = String(Boolean(why));
     renderBanner();
-    renderHealth(state.ready, state.daemons, problem("daemons"));
-    renderJobSummary(state.jobSummary, problem("summary/jobs") || (state.jobsCounted ? listProblem : ""));
-    renderSlots(state.slots, problem("slots"));
-    renderPriorities(state.priorities, problem("priorities"));
-    renderJobTable(jobs, state.filter, complete, listProblem);
+    renderHealth(state.ready, state.daemons, problems.health);
+    renderJobSummary(state.jobSummary, problems["jobs-summary"]);
+    renderSlots(state.slots, problems.slots);
+    renderPriorities(state.priorities, problems.priorities);
+    renderJobTable(jobs, state.filter, complete, problems.jobs);
     if (state.updated) {
       $("updated").textContent = `updated ${state.updated.toLocaleTimeString()}`;
       document.body.dataset.loaded = "true"; // every card shows a first answer (or why not)

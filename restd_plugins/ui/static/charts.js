@@ -26,8 +26,10 @@ export function formatNumber(value) {
 // series: [{key, label, cls}]; rows: [{label, values: {key: number}, total?: text}].
 // normalize: every bar is its own 100% (rows of different units).
 export function stackedBars(container, series, rows, { normalize = false } = {}) {
-  const legend = el("ul", { class: "legend" });
-  for (const s of series) legend.append(el("li", {}, el("span", { class: `swatch ${s.cls}` }), s.label));
+  const legend = el("ul", { class: "legend" }); // the series that have a value somewhere
+  for (const s of series.filter((s) => rows.some((row) => row.values[s.key]))) {
+    legend.append(el("li", {}, el("span", { class: `swatch ${s.cls}` }), s.label));
+  }
   const sums = rows.map((row) => series.reduce((sum, s) => sum + (row.values[s.key] || 0), 0));
   const largest = Math.max(1, ...sums);
   const list = el("div", { class: "bars" });

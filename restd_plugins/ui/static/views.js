@@ -167,7 +167,7 @@ export function renderJobTable(jobs, filter, complete, problem) {
   fillTable(table, shown.slice(0, ROWS_SHOWN).map((job) => {
     const state = stateOf(job.jobstatus);
     return [[job.id], [job.schedd], [job.owner ?? "–"], [stateLabel(state), `st s-${state}`],
-      [job.jobbatchname || job.cmd || "–"], [ago(job.enteredcurrentstatus)]];
+      [job.jobbatchname || job.cmd || "–"], [ago(job.enteredcurrentstatus), "opt"]];
   }));
 }
 
