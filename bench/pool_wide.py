@@ -8,7 +8,8 @@ found by batch name) with ``--jobs`` held jobs each, submitted as the
 pool's user alice; serves the app (``pserve``, the cache off, as
 ``perf.py`` does) and times, side by side in each round (the order rotated),
 ``GET /v1/jobs/<schedd>`` of each schedd alone and ``GET /v1/jobs/*``, with
-full ads and with a 5-attribute projection. It prints, per case, the
+full ads and with a 5-attribute projection, and the job counts
+``GET /v1/summary/jobs/<schedd>?by=Owner,JobStatus`` likewise. It prints, per case, the
 median [min-max] of the slower schedd alone, of the sum of both, and of the
 pool-wide listing, and the ratios pool-wide / slower and pool-wide / sum
 (per round, median [min-max]): concurrent, pool-wide costs about the slower
@@ -55,9 +56,14 @@ def clean() -> None:
         schedd.act(htcondor2.JobAction.Remove, constraint(BATCH), reason="restd bench: done")
 
 
-def _path(schedd: str, projection: list[str] | None) -> str:
-    query = {"constraint": constraint(BATCH), **({"projection": ",".join(projection)} if projection else {})}
-    return f"/v1/jobs/{urllib.parse.quote(schedd, safe='@')}?{urllib.parse.urlencode(query)}"
+#: What is timed: a name, the endpoint, its query besides the constraint.
+CASES = (("full", "jobs", {}), ("proj", "jobs", {"projection": ",".join(PROJECTION)}),
+         ("counts", "summary/jobs", {"by": "Owner,JobStatus"}))
+
+
+def _path(endpoint: str, schedd: str, query: dict[str, str]) -> str:
+    query = {"constraint": constraint(BATCH), **query}
+    return f"/v1/{endpoint}/{urllib.parse.quote(schedd, safe='@')}?{urllib.parse.urlencode(query)}"
 
 
 def run(rounds: int, jobs: int, workers: int, listing_parts: int | None) -> None:
@@ -66,8 +72,8 @@ def run(rounds: int, jobs: int, workers: int, listing_parts: int | None) -> None
     log = Path(tempfile.gettempdir()) / "restd-bench-pool-wide.log"
     server = Server(workers, log, overrides=overrides)
     try:
-        for case, projection in (("full", None), ("proj", PROJECTION)):
-            paths = {name: _path(name, projection) for name in [*names, "*"]}
+        for case, endpoint, query in CASES:
+            paths = {name: _path(endpoint, name, query) for name in [*names, "*"]}
             for path in paths.values():
                 server.timed(path)  # warm: workers, locations, the schedds' caches
             times: dict[str, list[float]] = {name: [] for name in paths}

@@ -38,9 +38,10 @@ def json_bytes_response(body: bytes | bytearray, status: int = 200, headers: dic
 
 
 def listing_response(listing: SpooledListing | SpooledObject, headers: dict[str, str] | None = None) -> Response:
-    """A 200 response whose JSON body is a spooled listing (or an object around listings), read a block at
-    a time as the server sends it (the server closes it: the spools go);
-    tagged with the listing's own validator, made from its parts' digests."""
+    """A 200 response whose JSON body is a spooled listing (or an object
+    around listings), read a block at a time as the server sends it (the
+    server closes it: the spools go); tagged with the listing's own
+    validator, made from its parts' digests."""
     response = Response(app_iter=listing, content_length=listing.size, content_type=JSON_CONTENT_TYPE, charset=None)
     response.etag = listing.etag
     if headers:

@@ -55,7 +55,9 @@ def test_every_v1_path_of_every_enabled_plugin_is_listed(app, document):
 def test_path_parameters_are_typed_from_the_colander_schema(document):
     params = parameters(document, "/v1/jobs/{schedd}/{clusterid}/{procid}/{attribute}")
     assert params["schedd"] == {"name": "schedd", "in": "path", "required": True,
-                                "schema": {"type": "string", "pattern": NAME_PATTERN}}
+                                "schema": {"type": "string", "pattern": NAME_PATTERN, "examples": ["DEFAULT", "*"]},
+                                "description": "A schedd's name; DEFAULT: the local one; *: every schedd the "
+                                               "collector knows (whole listings of jobs and history only)"}
     assert params["clusterid"]["schema"] == {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
     assert params["attribute"]["schema"]["pattern"] == "^[A-Za-z_][A-Za-z0-9_]*$"
 

@@ -121,16 +121,10 @@ def _every_schedd_listing(request: Request, kind: str) -> SpooledObject:
 def list_jobs(kind: str):
     def view(request: Request) -> Response:
         path = request.validated["path"]
-        if path["schedd"] == EVERY_SCHEDD and "clusterid" not in path:
-            jobs = _every_schedd_listing(request, kind)
-            try:
-                return listing_response(jobs)
-            except BaseException:
-                jobs.close()
-                raise
-        jobs = _listing(request, kind)
+        every = path["schedd"] == EVERY_SCHEDD and "clusterid" not in path
+        jobs = _every_schedd_listing(request, kind) if every else _listing(request, kind)
         try:
-            return listing_response(jobs, headers=_next_page_link(request, kind, jobs))
+            return listing_response(jobs, headers=None if every else _next_page_link(request, kind, jobs))
         except BaseException:
             jobs.close()
             raise
@@ -142,8 +136,9 @@ def _one(request: Request, kind: str, **arguments: Any) -> Response:
     """One job (or one attribute of it), made and encoded in a worker."""
     path = request.validated["path"]
     return json_bytes_response(request.gateway.call(
-        "query_job", schedd=refuse_every_schedd(path["schedd"], ONE_SCHEDDS), source=SOURCES[kind], cluster=path["clusterid"], proc=path["procid"],
-        hidden=list(request.condor_settings.hide_job_attrs), **arguments,
+        "query_job", schedd=refuse_every_schedd(path["schedd"], ONE_SCHEDDS), source=SOURCES[kind],
+        cluster=path["clusterid"], proc=path["procid"], hidden=list(request.condor_settings.hide_job_attrs),
+        **arguments,
     ).body)
 
 
