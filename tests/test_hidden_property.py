@@ -98,3 +98,15 @@ def test_one_job_or_one_attribute_is_the_same_for_both_jobs(hiding_app, leaky_jo
     values = [hiding_app.get(f"/v1/jobs/DEFAULT/{leaky_jobs}/{proc}/{attribute}", status="*") for proc in (0, 1)]
     check_no_secret(values[0].body + values[1].body)
     assert [orjson.loads(value.body) for value in values][0] == orjson.loads(values[1].body)
+
+
+@EXAMPLES
+@given(by=st.lists(st.sampled_from(sorted(LEAKS)), min_size=1, max_size=3, unique=True).map(",".join),
+       constraint=st.one_of(st.none(), constraints()))
+def test_job_counts_never_tell_the_jobs_apart_by_a_hidden_value(hiding_app, leaky_jobs, by, constraint):
+    where = f"ClusterId == {leaky_jobs}" + (f" && ({constraint})" if constraint else "")
+    answer = hiding_app.get("/v1/summary/jobs/DEFAULT", params={"by": by, "constraint": where}, status="*")
+    assert answer.status_int in (200, 400), answer.body[:300]
+    check_no_secret(answer.body)
+    if answer.status_int == 200:
+        assert [group["count"] for group in answer.json["groups"]] in ([], [2]), answer.json["groups"]

@@ -6,7 +6,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
 import pytest
@@ -33,8 +33,9 @@ def restore_pool(tries: int = 5) -> None:
 
 
 @contextmanager
-def frozen(comm: str) -> Iterator[None]:
-    pids = daemon_pids(comm)
+def frozen(comm: str, only: Callable[[int], bool] = lambda pid: True) -> Iterator[None]:
+    """The pool's ``comm`` processes (those ``only`` picks) stopped (SIGSTOP) within."""
+    pids = [pid for pid in daemon_pids(comm) if only(pid)]
     assert pids, f"no {comm} running in {pool_root()}"
     for pid in pids:
         os.kill(pid, signal.SIGSTOP)

@@ -9,12 +9,13 @@ import pytest
 from restd_core.settings import ServerSettings, SettingError, declared, parse
 from restd_plugins.auth.kbase import KBaseSettings
 from restd_plugins.auth.static_token import StaticTokenSettings
+from restd_plugins.summary.settings import SummarySettings
 from restd_plugins.watch.settings import WatchSettings
 
 from .conftest import make_app
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-TABLES = (ServerSettings, KBaseSettings, StaticTokenSettings, WatchSettings)
+TABLES = (ServerSettings, KBaseSettings, StaticTokenSettings, SummarySettings, WatchSettings)
 ROW = re.compile(r"^\s*\| `(restd\.[\w.]+)` \| (.*?) \| (.*) \|$", re.M)
 
 

@@ -8,10 +8,12 @@ import pytest
 
 from restd_plugins.summary.counting import JOB_STATUS_NAMES
 
-from .conftest import close_app, make_app
-from .pool import SECRET, LEAKY_SECRETS, pool_root
+from .pool import LEAKY_SECRETS, SECRET, pool_root
+from . import test_hidden_property
 
 OURS = 'RestdTest == "yes"'
+#: The app that hides Environment (a fixture shared with the property tests).
+hiding_app = test_hidden_property.hiding_app
 
 
 def by_hand(constraint: str, *attributes: str) -> Counter:
@@ -24,15 +26,6 @@ def by_hand(constraint: str, *attributes: str) -> Counter:
 
 def counts_of(answer: dict, *keys: str) -> Counter:
     return Counter({tuple(group["key"][key] for key in keys): group["count"] for group in answer["groups"]})
-
-
-@pytest.fixture(scope="module")
-def hiding_app(condor_config, leaky_jobs):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("_CONDOR_RESTD_HIDE_JOB_ATTRS", "Environment")
-        app = make_app()
-    yield app
-    close_app(app)
 
 
 def test_counts_by_owner_and_status_are_the_jobs_counted_by_hand(app, test_jobs):
@@ -113,12 +106,13 @@ def test_by_an_attribute_of_the_schedds_group_ads_counts_the_jobs_own_values(app
 @pytest.fixture(scope="module")
 def expression_jobs(test_jobs) -> int:
     """Two held jobs whose attributes are expressions: one refers to ProcId,
-    one to MyType (which the schedd's group ads lack)."""
+    one to MyType (which the schedd's group ads lack); and a list."""
     import htcondor2
 
     cluster = htcondor2.Schedd().submit(htcondor2.Submit({
         "executable": "/bin/sleep", "arguments": "600", "initialdir": str(pool_root() / "tmp" / "jobs"),
         "hold": "true", "My.RestdTest": '"yes"', "My.Parity": "ProcId % 2", "My.Kind": 'strcat(MyType, "")',
+        "My.Pair": "{1, 2}",
     }), count=2).cluster()
     test_jobs.all_clusters.append(cluster)
     return cluster
@@ -132,6 +126,11 @@ def test_an_expression_is_counted_by_its_text_not_split_by_what_it_reads(app, ex
 def test_an_expression_that_reads_mytype_is_still_counted(app, expression_jobs):
     answer = app.get(f"/v1/summary/jobs/DEFAULT?by=Kind&constraint=ClusterId=={expression_jobs}").json
     assert [group["count"] for group in answer["groups"]] == [2]
+
+
+def test_a_list_value_keys_a_group_too(app, expression_jobs):
+    answer = app.get(f"/v1/summary/jobs/DEFAULT?by=Pair,JobStatus&constraint=ClusterId=={expression_jobs}").json
+    assert answer["groups"] == [{"key": {"pair": [1, 2], "jobstatus": 5, "jobstatus_name": "held"}, "count": 2}]
 
 
 def test_the_keys_are_those_of_grouped_jobs(app, expression_jobs):

@@ -10,6 +10,7 @@ import pytest
 
 from .conftest import close_app, make_app
 from .pool import pool_root
+from .test_pool_outages import frozen, restore_pool
 
 RESOURCES = {"cpus": "Cpus", "gpus": "GPUs", "memory": "Memory", "disk": "Disk"}
 
@@ -124,3 +125,12 @@ def test_priorities_are_the_negotiators(app, running_job):
 def test_priorities_leave_accounting_groups_out(app):
     names = [submitter["name"] for submitter in app.get("/v1/summary/priorities").json["submitters"]]
     assert "<none>" not in names
+
+
+@pytest.mark.disruptive
+def test_a_frozen_negotiator_is_503_within_the_timeout(app_with):
+    restore_pool()
+    app = app_with(**{"restd.gateway.timeout": "2"})
+    with frozen("condor_negotiator"):
+        answer = app.get("/v1/summary/priorities", status=503)
+    assert answer.headers["Retry-After"] and answer.json["errno"] == 202

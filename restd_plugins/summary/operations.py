@@ -60,13 +60,14 @@ def job_counts(schedd: str, by: list[str] = (), constraint: str | None = None,
 
 
 def job_count_answer(counts: Counter, keys: list[str]) -> dict[str, Any]:
-    """``totals`` and ``groups`` from counts by (JobStatus, *``keys`` values)."""
+    """``totals`` and ``groups`` from counts by ``_key`` of (JobStatus, *``keys`` values)."""
     by_status: Counter = Counter()
-    for (status, *_), number in counts.items():
-        by_status[status] += number
-    groups = summed(({"key": group_key(keys, values), "count": number}
-                     for (_, *values), number in counts.items()), "count")
-    return {"totals": job_totals(by_status), "groups": groups}
+    groups = []
+    for key, number in counts.items():
+        status, *values = orjson.loads(key)
+        by_status[status if type(status) is int else None] += number
+        groups.append({"key": group_key(keys, values), "count": number})
+    return {"totals": job_totals(by_status), "groups": summed(groups, "count")}
 
 
 def _status_and(keys: list[str]) -> list[str]:
@@ -80,13 +81,8 @@ def _key(values: list[Any]) -> bytes:
     return orjson.dumps(values)
 
 
-def _values(counts: Counter) -> Counter:
-    """Counts keyed by ``_key`` back to tuples of the values."""
-    return Counter({tuple(orjson.loads(key)): number for key, number in counts.items()})
-
-
 def _counted_by_schedd(client: htcondor2.Schedd, where: str, keys: list[str]) -> Counter | None:
-    """Counts by (JobStatus, *keys) from the schedd's own aggregation
+    """Counts by ``_key`` of (JobStatus, *keys) from the schedd's own aggregation
     (``QueryOpt.GroupBy``: one ad per distinct combination of the projected
     attributes, with its ``JobCount``); None when it cannot be trusted.
 
@@ -111,19 +107,29 @@ def _counted_by_schedd(client: htcondor2.Schedd, where: str, keys: list[str]) ->
     for ad, values in zip(groups, ads_to_dicts(groups)):
         counts[_key([values.get(name) for name in asked])] += int(ad.get("JobCount", 0))
     matching = sum(int(ad.get("Jobs", 0)) + int(ad.get("SchedulerJobs", 0)) for ad in summary)
-    return _values(counts) if sum(counts.values()) == matching else None
+    return counts if sum(counts.values()) == matching else None
 
 
 def _counted_here(client: htcondor2.Schedd, where: str, keys: list[str], caller: Constraint | None,
                   hidden: set[str]) -> Counter:
-    """Counts by (JobStatus, *keys) of ads the schedd sends with just those
+    """Counts by ``_key`` of (JobStatus, *keys) of ads the schedd sends with just those
     attributes (and what ``caller``, judged here on redacted ads, reads)."""
     asked = _status_and(keys)
     ads = client.query(where, list(dict.fromkeys([*asked, *(caller.attributes if caller else ())])))
     if caller is not None:
         ads = caller.holding(ads, hidden)
     shown = filtered(ads_to_dicts(ads), set(asked), hidden)
-    return _values(Counter(_key([ad.get(name) for name in asked]) for ad in shown))
+    return Counter(_key([ad.get(name) for name in asked]) for ad in shown)
+
+
+def schedd_names() -> list[str]:
+    """The names of the schedds the collector knows, sorted."""
+    fresh_config()
+    try:
+        ads = twice(lambda: collector().query(AdTypes.Schedd, projection=["Name"]))
+    except htcondor2.HTCondorException as exc:
+        raise Unavailable(f"the collector did not answer: {exc}", {"daemon": "collector"}) from None
+    return sorted({str(ad["Name"]) for ad in ads if isinstance(ad.get("Name"), str)})
 
 
 # ------------------------------------------------------- slot utilization --

@@ -4,9 +4,12 @@ from __future__ import annotations
 from cornice import Service
 
 from restd_core.services import read_service
+from restd_core.settings import parse
 
 from . import responses, views
+from .gauges import PoolGauges
 from .schemas import JobCountsRequest, PrioritiesRequest, SlotUtilizationRequest
+from .settings import SummarySettings
 
 
 def services() -> list[Service]:
@@ -25,6 +28,7 @@ def services() -> list[Service]:
 
 
 def includeme(config) -> None:
+    settings = parse(SummarySettings, config.registry.settings)
     for service in services():
         config.add_cornice_service(service)
     config.add_gateway_operation("summary_job_counts", "restd_plugins.summary.operations:job_counts",
@@ -33,3 +37,8 @@ def includeme(config) -> None:
                                  daemon="collector")
     config.add_gateway_operation("summary_user_priorities", "restd_plugins.summary.operations:user_priorities",
                                  daemon="negotiator")
+    config.add_gateway_operation("summary_schedd_names", "restd_plugins.summary.operations:schedd_names",
+                                 daemon="collector")
+    if config.registry.restd_settings.metrics and settings.gauges_ttl > 0:
+        config.registry.metrics.registry.register(
+            PoolGauges(config.registry.gateway, config.registry.condor_settings, settings))

@@ -1,0 +1,219 @@
+"""Pool gauges in /metrics: jobs by schedd x owner x state, slots and their
+resources by state (x a machine label), so that a site needs no HTCondor
+exporter of its own.
+
+A Prometheus collector over a snapshot of the pool that is made at most
+once per ``restd.summary.gauges.ttl`` however many scrapers come (the first
+scrape after it expires makes it, through the gateway like every HTCondor
+call; scrapes meanwhile get the previous one, or wait for the first). A
+daemon that does not answer within ``restd.summary.gauges.timeout`` leaves
+its gauges out of that snapshot and ``restd_pool_up`` says so: /metrics
+itself always answers. Label values come from the pool (owners, schedd
+names, a machine attribute's values), so each label takes at most
+``restd.summary.gauges.max_label_values`` values, the largest; the rest
+are summed under ``other``.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import orjson
+from prometheus_client.core import GaugeMetricFamily
+
+from restd_core.condor_settings import CondorSettings
+from restd_core.gateway import Gateway, GatewayError
+
+from .counting import JOB_STATUS_NAMES, STATUS_NAME_KEY
+from .settings import SummarySettings
+
+OTHER = "other"
+RESOURCES = ("cpus", "gpus", "memory", "disk")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The pool's gauges as they were at ``made_at`` (monotonic)."""
+
+    families: list[GaugeMetricFamily]
+    made_at: float
+
+
+class Reused:
+    """What ``make()`` answers, made again at most once per ``ttl`` seconds:
+    one caller makes it while the others get the previous one (or, before
+    there is one, wait for it)."""
+
+    def __init__(self, make: Callable[[], Snapshot], ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._make, self._ttl, self._clock = make, ttl, clock
+        self._condition = threading.Condition()
+        self._value: Snapshot | None = None
+        self._making = False
+
+    def current(self) -> Snapshot:
+        with self._condition:
+            while True:
+                value = self._value
+                if value is not None and (self._making or self._clock() - value.made_at < self._ttl):
+                    return value
+                if not self._making:
+                    self._making = True
+                    break
+                self._condition.wait()
+        made = None
+        try:
+            made = self._make()
+            return made
+        finally:
+            with self._condition:
+                self._making = False
+                if made is not None:
+                    self._value = made
+                self._condition.notify_all()
+
+
+def capped(samples: Counter, position: int, cap: int) -> Counter:
+    """``samples`` (label-value tuples -> value) with the label at
+    ``position`` keeping its ``cap`` largest values (by their samples'
+    sum); the others' samples summed under ``OTHER``."""
+    weight: Counter = Counter()
+    for labels, value in samples.items():
+        weight[labels[position]] += value
+    kept = {label for label, _ in sorted(weight.items(), key=lambda item: (-item[1], item[0]))[:cap]}
+    out: Counter = Counter()
+    for labels, value in samples.items():
+        label = labels[position] if labels[position] in kept else OTHER
+        out[(*labels[:position], label, *labels[position + 1:])] += value
+    return out
+
+
+def label_value(value: Any) -> str:
+    """A ClassAd value as a label value: a string as itself, null as "",
+    anything else as its JSON text."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+class PoolGauges:
+    """The prometheus-client collector of the pool gauges (``collect``)."""
+
+    def __init__(self, gateway: Gateway, condor_settings: CondorSettings, settings: SummarySettings,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._gateway, self._condor_settings, self._settings, self._clock = gateway, condor_settings, settings, clock
+        self._label = settings.gauges_label
+        self._snapshots = Reused(self._snapshot, settings.gauges_ttl, clock)
+
+    def describe(self) -> list:
+        return []  # nothing to check at registration (collect would ask the pool)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        snapshot = self._snapshots.current()
+        yield from snapshot.families
+        age = GaugeMetricFamily("restd_pool_snapshot_age_seconds",
+                                "Seconds since the pool gauges were taken from the pool")
+        age.add_metric([], self._clock() - snapshot.made_at)
+        yield age
+
+    def _call(self, name: str, **arguments: Any) -> Any:
+        return self._gateway.call(name, timeout=self._settings.gauges_timeout, **arguments)
+
+    def _snapshot(self) -> Snapshot:
+        up = GaugeMetricFamily("restd_pool_up", "Whether the pool answered the pool gauges' last question (part "
+                               "slots: the collector's slot ads; schedds: the list of schedds; jobs: a schedd's jobs)",
+                               labels=["part", "name"])
+        families = [up]
+        try:
+            hidden = {name.lower() for name in self._condor_settings.get().hide_job_attrs}
+        except GatewayError:
+            up.add_metric(["settings", ""], 0)  # hidden attributes unknown: nothing is shown
+            return Snapshot(families, self._clock())
+        families += self._slot_families(up, hidden)
+        families += self._job_families(up, hidden)
+        return Snapshot(families, self._clock())
+
+    def _slot_families(self, up: GaugeMetricFamily, hidden: set[str]) -> list[GaugeMetricFamily]:
+        label = self._label if self._label and self._label.lower() not in hidden else None
+        by = ["State", *([label] if label else [])]
+        try:
+            answer = self._call("summary_slot_utilization", by=by, hidden=sorted(hidden))
+        except GatewayError:
+            up.add_metric(["slots", ""], 0)
+            return []
+        up.add_metric(["slots", ""], 1)
+        names = ["state", *([label.lower()] if label else [])]
+        slots, resources = Counter(), Counter()
+        for group in answer["groups"]:
+            labels = tuple(label_value(group["key"].get(name)) for name in names)
+            slots[labels] += group["slots"]
+            for resource in RESOURCES:
+                for claim in ("claimed", "unclaimed"):
+                    resources[(resource, claim, *labels)] += group[resource][claim]
+        if label:
+            slots = capped(slots, 1, self._settings.gauges_max_label_values)
+            resources = capped(resources, 3, self._settings.gauges_max_label_values)
+        slot_family = GaugeMetricFamily("restd_pool_slots", "Slot ads by State (partitionable, dynamic and static "
+                                        "slots each once)", labels=names)
+        resource_family = GaugeMetricFamily(
+            "restd_pool_slot_resources", "The slots' Cpus, GPUs, Memory (MiB) and Disk (KiB), claimed (static slots "
+            "claimed, dynamic slots) or not (the rest, partitionable slots' remainders), by slot State",
+            labels=["resource", "claim", *names])
+        for labels, value in sorted(slots.items()):
+            slot_family.add_metric(list(labels), value)
+        for labels, value in sorted(resources.items()):
+            resource_family.add_metric(list(labels), value)
+        return [slot_family, resource_family]
+
+    def _job_families(self, up: GaugeMetricFamily, hidden: set[str]) -> list[GaugeMetricFamily]:
+        try:
+            schedds = self._call("summary_schedd_names")
+        except GatewayError:
+            up.add_metric(["schedds", ""], 0)
+            return []
+        up.add_metric(["schedds", ""], 1)
+        by = ["JobStatus", *(["Owner"] if "owner" not in hidden else [])]
+        answers = self._each_schedd(schedds, by, sorted(hidden))
+        sizes = Counter({name: answer["totals"]["jobs"] if answer else 0 for name, answer in answers.items()})
+        kept = {name for name, _ in sorted(sizes.items(), key=lambda item: (-item[1], item[0]))[
+            :self._settings.gauges_max_label_values]}
+        answered: dict[str, bool] = {}
+        for name, answer in answers.items():
+            label = name if name in kept else OTHER
+            answered[label] = answered.get(label, True) and answer is not None
+        for name, value in sorted(answered.items()):
+            up.add_metric(["jobs", name], int(value))
+        jobs: Counter = Counter()
+        for name, answer in answers.items():
+            for group in answer["groups"] if answer else ():
+                labels = (name if name in kept else OTHER, label_value(group["key"].get("owner")) if "Owner" in by else "")
+                for state in JOB_STATUS_NAMES.values():
+                    jobs[(*labels, state)] += 0
+                jobs[(*labels, group["key"].get(STATUS_NAME_KEY) or "unknown")] += group["count"]
+        jobs = capped(jobs, 1, self._settings.gauges_max_label_values)
+        family = GaugeMetricFamily("restd_pool_jobs", "Jobs in the schedds' queues by schedd, Owner and JobStatus",
+                                   labels=["schedd", "owner", "state"])
+        for labels, value in sorted(jobs.items()):
+            family.add_metric(list(labels), value)
+        return [family]
+
+    def _each_schedd(self, schedds: list[str], by: list[str], hidden: list[str]) -> dict[str, dict | None]:
+        """Each schedd's job counts (None for one that did not answer), asked
+        of several at once, never taking the gateway's last idle worker."""
+        def ask(name: str) -> dict | None:
+            try:
+                return self._call("summary_job_counts", schedd=name, by=by, hidden=hidden)
+            except GatewayError:
+                return None
+
+        if not schedds:
+            return {}
+        with ThreadPoolExecutor(max_workers=self._gateway.spare_workers(len(schedds))) as pool:
+            futures = {name: pool.submit(copy_context().run, partial(ask, name)) for name in schedds}
+            return {name: future.result() for name, future in futures.items()}
