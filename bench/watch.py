@@ -6,8 +6,9 @@
 One server (development.ini under pserve: waitress with watchers + 8
 threads, 3 gateway workers, the response cache off, the default
 ``restd.watch.interval`` of 5 s), and a queue of ``--jobs`` held jobs of
-their own batch, of which a churn thread releases and holds 10 again every
-2 s (the same in both phases, so the watched query has changes to send).
+their own batch, of which a churn thread releases 10 every 2 s and holds
+the 10 of the round before again (the same in both phases, so that the
+watched query has changes to send).
 Two phases of ``--seconds`` each, side by side in one run:
 
 - no watchers;
@@ -70,12 +71,16 @@ class Churn:
         import htcondor2
 
         schedd = _schedd()
+        released: list[str] = []
         while not self._done.wait(CHURN_SECONDS):
+            if released:
+                schedd.act(htcondor2.JobAction.Hold, released)
             start = (self.rounds * CHURN_JOBS) % max(len(self._ids) - CHURN_JOBS, 1)
-            jobs = [f"{cluster}.{proc}" for cluster, proc in self._ids[start:start + CHURN_JOBS]]
-            schedd.act(htcondor2.JobAction.Release, jobs)
-            schedd.act(htcondor2.JobAction.Hold, jobs)
+            released = [f"{cluster}.{proc}" for cluster, proc in self._ids[start:start + CHURN_JOBS]]
+            schedd.act(htcondor2.JobAction.Release, released)
             self.rounds += 1
+        if released:
+            schedd.act(htcondor2.JobAction.Hold, released)
 
     def __enter__(self) -> Churn:
         self._thread.start()
@@ -108,13 +113,14 @@ class Watchers:
                 with self._lock:
                     self.events += 1
         except OSError:
-            pass  # closed at the end
-
-    def close(self) -> None:
-        for stream in self.streams:
+            pass  # the server went first
+        finally:
             stream.close()
+
+    def join(self) -> None:
+        """Once the server has ended (which ends every stream)."""
         for thread in self._threads:
-            thread.join(10)
+            thread.join(30)
 
 
 def phase(server: Server, lookup: str, seconds: float) -> dict[str, float]:
@@ -168,19 +174,19 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory(prefix="restd-bench-watch-") as logs:
         server = Server(3, Path(logs) / "server.log", overrides=overrides)
+        watchers = None
         try:
             with Churn(ids) as churn:
                 quiet = phase(server, lookup, options.seconds)
                 watchers = Watchers(server.port, watched, options.watchers)
-                try:
-                    watching = phase(server, lookup, options.seconds)
-                finally:
-                    watchers.close()
+                watching = phase(server, lookup, options.seconds)
         finally:
-            server.close()
-    print(f"\n{options.watchers} watchers of one query ({options.jobs} jobs, {CHURN_JOBS} released and held again "
-          f"every {CHURN_SECONDS:g} s, {churn.rounds} rounds), {options.seconds:g} s per phase, interval {INTERVAL:g} s; "
-          f"events received by the watchers: {watchers.events}")
+            server.close()  # ends the streams: their threads read the end
+            if watchers is not None:
+                watchers.join()
+    print(f"\n{options.watchers} watchers of one query ({options.jobs} jobs, {CHURN_JOBS} released and {CHURN_JOBS} "
+          f"held again every {CHURN_SECONDS:g} s, {churn.rounds} rounds), {options.seconds:g} s per phase, interval "
+          f"{INTERVAL:g} s; events received: {watchers.events} ({watchers.events / options.watchers:.0f} per watcher)")
     print(f"{'':30} {'no watchers':>12} {'watchers':>12} {'ratio':>8}")
     for name, value in quiet.items():
         other = watching[name]

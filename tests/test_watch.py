@@ -17,7 +17,7 @@ from restd_core.openapi.document import ERROR_SCHEMA
 from restd_plugins.watch.settings import WatchSettings, watcher_cap
 
 from .live_server import serve
-from .pool import SECRET
+from .pool import SECRET, pool_sh
 from .sse import Event, Stream
 from .test_pool_outages import frozen, restore_pool
 
@@ -81,6 +81,20 @@ def watch_of(tag: str, projection: str = "JobStatus,RestdWatch") -> str:
 
 def named(name: str, job: str | None = None) -> Callable[[Event], bool]:
     return lambda event: event.name == name and (job is None or event.data["id"] == job)
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    """Until ``condition()`` holds, at most PATIENCE seconds (then it is asserted)."""
+    for _ in range(PATIENCE * 10):
+        if condition():
+            return
+        time.sleep(0.1)
+    assert condition()
+
+
+def left(hub) -> Callable[[], bool]:
+    """Whether the server noticed every client left (at its next write to them: a heartbeat)."""
+    return lambda: hub.watchers == 0
 
 
 def polls(testapp) -> float:
@@ -249,11 +263,18 @@ def test_a_poller_without_watchers_stops_after_its_linger(served, tag):
     hub = testapp.app.registry.restd_watch
     with Stream(url + watch_of(tag)) as stream:
         stream.next()
-    for _ in range(PATIENCE * 10):
-        if not hub.pollers:
-            break
-        time.sleep(0.1)
-    assert (hub.pollers, hub.watchers) == ([], 0), [(p.watchers, p.polls, p.ended) for p in hub.pollers]
+    wait_until(lambda: not hub.pollers)
+    assert hub.watchers == 0
+
+
+def test_lingering_pollers_are_never_more_than_the_watcher_cap(served, tag):
+    testapp, url = served(**{"restd.watch.max_watchers": "2"})
+    hub = testapp.app.registry.restd_watch
+    for projection in ("JobStatus", "Owner", "Cmd", "QDate"):
+        with Stream(url + watch_of(tag, projection)) as stream:
+            assert stream.next().name == "snapshot"
+        wait_until(left(hub))
+        assert len(hub.pollers) <= 2
 
 
 def test_closing_the_app_ends_its_streams_and_leaves_no_poller_thread(served, tag):
@@ -277,10 +298,7 @@ def test_beyond_the_watcher_cap_the_answer_is_503_with_retry_after(served, tag):
             assert third.status == 503
             assert third.headers["Retry-After"].isdigit()
             jsonschema.validate(third.error, ERROR_SCHEMA)
-    for _ in range(PATIENCE * 10):  # the server notices the clients left at its next write (a heartbeat)
-        if hub.watchers == 0:
-            break
-        time.sleep(0.1)
+    wait_until(left(hub))
     with Stream(url + watch_of(tag)) as again:  # their places were given back
         assert again.status == 200
 
@@ -419,3 +437,33 @@ def test_a_stream_survives_a_frozen_schedd_with_error_and_recovered_events(serve
     jsonschema.validate(error.data, ERROR_SCHEMA)
     assert [event.name for event in after] == ["recovered"]  # nothing changed meanwhile: no diff
     assert [event.name for event in added] == ["added"]
+
+
+@pytest.mark.disruptive
+def test_a_stream_survives_a_pool_stop_and_start(served, tag):
+    restore_pool()
+    _, url = served(**{"restd.gateway.timeout": "3"})
+    with Stream(url + watch_of(tag)) as stream:
+        stream.next()
+        pool_sh("stop")
+        try:
+            error = stream.until(named("error"))[-1]
+        finally:
+            restore_pool()
+        stream.until(named("recovered"))
+        job = submit_when_back(tag)
+        added = stream.until(named("added", job))
+    assert error.data["code"] == 503 and error.data["errno"] in (201, 202)
+    assert [event.name for event in added] == ["added"]
+
+
+def submit_when_back(tag: str) -> str:
+    """``submit``, trying again while the restarted schedd is not yet found by this process."""
+    import htcondor2
+
+    for _ in range(PATIENCE):
+        try:
+            return submit(tag)
+        except htcondor2.HTCondorException:
+            time.sleep(1)
+    return submit(tag)

@@ -77,12 +77,23 @@ class Hub:
         with self._lock:
             poller = self._pollers.get(query)
             if poller is None:
+                self._make_room()
                 self._last_epoch = max(int(time.time() * 1000), self._last_epoch + 1)
                 poller = self._pollers[query] = Poller(
                     lambda: self._fetch(query), self.settings, self._last_epoch, self._poll_slots, self._retire)
                 poller.start()
             poller.watchers += 1
             return poller
+
+    def _make_room(self) -> None:
+        """At most ``max_watchers`` pollers, lingering ones included (a
+        caller who opens and closes streams of ever new queries must not
+        leave a poller behind each): the one idle longest stops now."""
+        if len(self._pollers) < max(self.max_watchers, 1):
+            return
+        idle = [(poller.idle_since, query) for query, poller in self._pollers.items() if not poller.watchers]
+        if idle:
+            self._pollers.pop(min(idle, key=lambda entry: entry[0])[1]).stop()
 
     def _retire(self, poller: Poller) -> bool:
         """Whether a poller stops now (it is then no longer found)."""
