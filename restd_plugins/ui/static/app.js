@@ -21,6 +21,7 @@ const SOON_MS = 1500; // after a watch event: one summary request for a burst of
 // schedds is polled. Slots are not watched: their summary is refreshed.
 const MAX_JOB_STREAMS = 2;
 const POLL_LIMIT = 5000;
+const HISTORY_SAMPLES = 240;
 const JOB_ATTRS = ["ClusterId", "ProcId", "Owner", "JobStatus", "JobBatchName", "Cmd", "EnteredCurrentStatus"];
 const DAEMON_TYPES = ["Collector", "Negotiator", "Scheduler", "DaemonMaster"];
 const LABEL_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -32,6 +33,7 @@ const state = {
   schedds: [], // the collector's Scheduler ads' names
   jobs: new Map(), // schedd -> Map(job id -> attributes, keys lower-cased)
   jobSummary: null,
+  jobHistory: [], // [{t, values: totals}] of this view, for the timeline
   jobsCounted: false, // the job counts are made here from the job list (no summary endpoint)
   slots: null,
   priorities: null,
@@ -295,6 +297,17 @@ function problem(...prefixes) {
   return found ? PROBLEMS[found[1].kind] || found[1].message : "";
 }
 
+// The timeline's samples: a new one when the totals change (or a minute
+// passed), the oldest dropped beyond HISTORY_SAMPLES.
+function remember(totals) {
+  const last = state.jobHistory[state.jobHistory.length - 1];
+  const now = Date.now();
+  const same = last && JOB_STATES.every((s) => (last.values[s] || 0) === (totals[s] || 0));
+  if (same && now - last.t < 60000) return;
+  state.jobHistory.push({ t: now, values: { ...totals } });
+  if (state.jobHistory.length > HISTORY_SAMPLES) state.jobHistory.shift();
+}
+
 // Every card from the state, once for a burst of changes.
 let renderTimer = 0;
 function render() {
@@ -314,7 +327,8 @@ function render() {
     for (const [card, why] of Object.entries(problems)) $(card).dataset.stale = String(Boolean(why));
     renderBanner();
     renderHealth(state.ready, state.daemons, problems.health);
-    renderJobSummary(state.jobSummary, problems["jobs-summary"]);
+    if (state.jobSummary) remember(state.jobSummary.totals);
+    renderJobSummary(state.jobSummary, problems["jobs-summary"], state.jobHistory);
     renderSlots(state.slots, problems.slots);
     renderPriorities(state.priorities, problems.priorities);
     renderJobTable(jobs, state.filter, complete, problems.jobs);
@@ -484,6 +498,7 @@ async function restart() {
   state.polling = false;
   state.errors = {};
   state.jobSummary = null;
+  state.jobHistory = [];
   state.jobsCounted = false;
   render();
   await loadReady();

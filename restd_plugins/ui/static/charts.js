@@ -54,3 +54,29 @@ export function stackedBars(container, series, rows, { normalize = false } = {})
   });
   container.replaceChildren(legend, list);
 }
+
+// Lines over time in plain SVG: samples [{t (ms), values: {key: number}}],
+// oldest first; the y axis from 0 to the largest value shown.
+export function timeline(container, series, samples) {
+  if (samples.length < 2) {
+    container.replaceChildren(el("p", { class: "empty" }, "The lines grow as the numbers come in (a point a change, or a minute)."));
+    return;
+  }
+  const t0 = samples[0].t;
+  const span = Math.max(1, samples[samples.length - 1].t - t0);
+  const top = Math.max(1, ...samples.flatMap((s) => series.map((x) => s.values[x.key] || 0)));
+  const chart = svg("svg", { viewBox: "0 0 100 30", preserveAspectRatio: "none", class: "timeline-svg", role: "img" });
+  chart.append(Object.assign(svg("title"), { textContent: `jobs over the last ${Math.round(span / 60000) || "<1"} min` }));
+  for (const s of series) {
+    const points = samples.map((sample) =>
+      `${((100 * (sample.t - t0)) / span).toFixed(2)},${(30 - (29 * (sample.values[s.key] || 0)) / top).toFixed(2)}`);
+    chart.append(svg("polyline", { points: points.join(" "), class: `line ${s.cls}`, "vector-effect": "non-scaling-stroke" }));
+  }
+  const legend = el("ul", { class: "legend" });
+  for (const s of series) legend.append(el("li", {}, el("span", { class: `swatch ${s.cls}` }), s.label));
+  const minutes = span / 60000;
+  const since = minutes < 1 ? `${Math.round(span / 1000)} s` : `${Math.round(minutes)} min`;
+  container.replaceChildren(legend, el("div", { class: "timeline" },
+    el("span", { class: "timeline-top" }, formatNumber(top)), chart,
+    el("span", { class: "timeline-axis" }, `the last ${since}`)));
+}

@@ -1,7 +1,7 @@
 // What each card shows, from the data the app holds: pure rendering, no
 // requests. Every card says so when it has nothing to show.
 
-import { el, formatNumber, stackedBars } from "./charts.js";
+import { el, formatNumber, stackedBars, timeline } from "./charts.js";
 
 export const JOB_STATES = ["idle", "running", "removed", "completed", "held", "transferring_output", "suspended"];
 const STATE_LABELS = { transferring_output: "transferring" };
@@ -38,8 +38,11 @@ function fillTable(table, rows) {
     el("td", cls ? { class: cls } : {}, text)))));
 }
 
-// jobs: {totals, byOwner: [{owner, counts}], perSchedd: [{schedd, totals}] | null, note}
-export function renderJobSummary(jobs, problem) {
+const TIMELINE_SERIES = ["running", "idle", "held"].map((key) => ({ key, label: stateLabel(key), cls: `s-${key}` }));
+
+// jobs: {totals, byOwner: [{owner, counts}], perSchedd: [{schedd, totals}] | null, note};
+// history: [{t, values: totals}] of this view, oldest first.
+export function renderJobSummary(jobs, problem, history) {
   const tiles = $("job-totals");
   const total = jobs ? jobs.totals.jobs || 0 : 0;
   tiles.replaceChildren(...["jobs", ...JOB_STATES.filter((s) => s !== "suspended" || (jobs && jobs.totals.suspended))]
@@ -47,6 +50,7 @@ export function renderJobSummary(jobs, problem) {
       el("span", { class: "tile-n" }, jobs ? formatNumber(jobs.totals[key] || 0) : "–"),
       el("span", { class: "tile-k" }, stateLabel(key)))));
   $("jobs-note").textContent = jobs ? jobs.note || "" : "";
+  timeline($("jobs-timeline"), TIMELINE_SERIES, history);
   const perSchedd = $("per-schedd-box");
   if (!jobs) {
     empty($("jobs-by-owner"), waiting(problem));
