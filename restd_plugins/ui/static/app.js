@@ -45,6 +45,8 @@ const state = {
   streamState: new Map(), // stream name -> "open" | "down"
   filter: { owner: "", state: "" },
   updated: null, // when the summaries were last asked
+  view: 0, // counts the views (schedd, token): an answer for an older one is dropped
+  streamsView: -1, // the view whose job list is watched or polled
 };
 
 // ---------------------------------------------------------------- errors --
@@ -104,19 +106,12 @@ async function attempt(source, fetcher) {
 }
 
 // `modern` (an endpoint an older server lacks: 404, or 400 for a schedd
-// "*" it does not know), else `fallback`; null on any other failure.
-async function either(source, modern, fallback) {
-  try {
-    const result = await modern();
-    record(source, null);
-    return result;
-  } catch (error) {
-    if (error.kind !== "missing" && error.status !== 400) {
-      record(source, error);
-      return null;
-    }
-  }
-  return attempt(source, fallback);
+// "*" it does not know), else `fallback`; null, recorded, on any other failure.
+function either(source, modern, fallback) {
+  return attempt(source, () => modern().catch((error) => {
+    if (error.kind !== "missing" && error.status !== 400) throw error;
+    return fallback();
+  }));
 }
 
 async function loadReady() {
@@ -143,7 +138,7 @@ async function loadDaemons() {
   if (schedds.join("\n") !== state.schedds.join("\n")) {
     state.schedds = schedds;
     fillScheddPicker();
-    if (state.schedd === "*" && (state.streams.length || state.polling)) startJobStreams();
+    if (state.schedd === "*" && state.streamsView === state.view) startJobStreams();
   }
 }
 
@@ -185,6 +180,7 @@ function summaryFromList() {
 }
 
 async function loadJobSummary() {
+  const view = state.view;
   const summary = await either("summary/jobs",
     async () => {
       const answer = await get(`v1/summary/jobs/${seg(state.schedd)}${query({ by: "Owner,JobStatus" })}`);
@@ -202,8 +198,13 @@ async function loadJobSummary() {
       state.jobsCounted = true;
       return jobListComplete() ? summaryFromList() : null;
     });
+  if (view !== state.view) return;
   state.jobSummary = summary ?? state.jobSummary;
   render();
+}
+
+function keyText(value) {
+  return value === undefined || value === null ? "(none)" : String(value);
 }
 
 // The attribute slots are grouped by: what the user typed, if it is an attribute name.
@@ -217,8 +218,7 @@ function slotsFromAds(ads, label) {
   const totals = { slots: 0, cpus: resource(), gpus: resource(), memory: resource() };
   const groups = new Map();
   for (const { classad } of ads) {
-    const value = classad[label.toLowerCase()];
-    const key = value === undefined || value === null ? "(none)" : String(value);
+    const key = keyText(classad[label.toLowerCase()]);
     if (!groups.has(key)) groups.set(key, { key, slots: 0, cpus: resource(), gpus: resource(), memory: resource() });
     const group = groups.get(key);
     const use = classad.state === "Claimed" ? "claimed" : "unclaimed";
@@ -249,10 +249,6 @@ async function loadSlots() {
     },
     async () => slotsFromAds(await get(`v1/status${query({ query: "startd", projection: `State,Cpus,Gpus,Memory,${label}` })}`), label))) ?? state.slots;
   render();
-}
-
-function keyText(value) {
-  return value === undefined || value === null ? "(none)" : String(value);
 }
 
 async function loadPriorities() {
@@ -370,9 +366,11 @@ function onJobEvent(schedd, name, data) {
 let polling = null;
 function pollJobs() {
   polling ??= (async () => {
+    const view = state.view;
     for (const schedd of viewedSchedds()) {
       const jobs = await attempt(`jobs ${schedd}`,
         () => get(`v1/jobs/${seg(schedd)}${query({ projection: JOB_ATTRS.join(","), limit: POLL_LIMIT })}`));
+      if (view !== state.view) return;
       if (jobs) state.jobs.set(schedd, new Map(jobs.map((job) => [job.jobid, lower(job.classad)])));
     }
     render();
@@ -383,8 +381,11 @@ function pollJobs() {
 }
 
 function setLive(name, value) {
-  if (value) state.streamState.set(name, value);
-  else state.streamState.delete(name);
+  state.streamState.set(name, value);
+  showLive();
+}
+
+function showLive() {
   const values = [...state.streamState.values()];
   const now = state.polling ? "polling" : values.includes("down") ? "reconnecting" : values.length ? "live" : "connecting";
   $("live").dataset.state = now;
@@ -399,7 +400,7 @@ function pollInstead() {
   if (state.polling) return;
   stopStreams();
   state.polling = true;
-  setLive("poll", null);
+  showLive();
   pollJobs();
 }
 
@@ -440,7 +441,7 @@ function startJobStreams() {
     const path = `v1/watch/jobs/${seg(schedd)}${query({ projection: JOB_ATTRS.join(",") })}`;
     state.streams.push(watch(path, streamHandlers(`watch ${schedd}`, (name, data) => onJobEvent(schedd, name, data))));
   }
-  setLive("", null);
+  showLive();
 }
 
 // ------------------------------------------------------------- schedule --
@@ -457,6 +458,10 @@ function soon(name, task) {
 async function refresh() {
   await loadReady();
   await loadDaemons();
+  if (state.streamsView !== state.view) { // a new view: its job list, once its schedds are known
+    state.streamsView = state.view;
+    startJobStreams();
+  }
   await Promise.all([loadJobSummary(), loadSlots(), loadPriorities()]);
   if (state.polling) await pollJobs();
   state.updated = new Date();
@@ -494,6 +499,7 @@ function showTokenForm(open) {
 
 // A new view (schedd, token): everything asked again, the streams anew.
 async function restart() {
+  state.view += 1;
   stopStreams();
   state.polling = false;
   state.errors = {};
@@ -501,9 +507,6 @@ async function restart() {
   state.jobHistory = [];
   state.jobsCounted = false;
   render();
-  await loadReady();
-  await loadDaemons();
-  startJobStreams();
   await refresh();
   schedule();
 }
