@@ -320,7 +320,9 @@ function render() {
       priorities: problem("priorities"),
       jobs: problem("jobs ", "watch "),
     };
-    for (const [card, why] of Object.entries(problems)) $(card).dataset.stale = String(Boolean(why));
+    const shown = { health: state.daemons, "jobs-summary": state.jobSummary, slots: state.slots,
+      priorities: state.priorities, jobs: jobs.length };
+    for (const [card, why] of Object.entries(problems)) $(card).dataset.stale = String(Boolean(why && shown[card]));
     renderBanner();
     renderHealth(state.ready, state.daemons, problems.health);
     if (state.jobSummary) remember(state.jobSummary.totals);
@@ -387,7 +389,8 @@ function setLive(name, value) {
 
 function showLive() {
   const values = [...state.streamState.values()];
-  const now = state.polling ? "polling" : values.includes("down") ? "reconnecting" : values.length ? "live" : "connecting";
+  const now = state.polling ? "polling" : values.includes("down") ? "reconnecting"
+    : values.includes("open") ? "live" : values.length ? "stopped" : "connecting";
   $("live").dataset.state = now;
   $("live").textContent = now;
 }
@@ -413,7 +416,7 @@ function streamHandlers(name, onEvent) {
       if (error.kind === "missing" || error.status === 400 || error.noPlace) {
         pollInstead();
       } else {
-        setLive(name, "down");
+        setLive(name, error.kind === "auth" || error.kind === "forbidden" ? "stopped" : "down"); // stopped: the caller must act
         record(name, error);
       }
     },

@@ -50,7 +50,9 @@ export function renderJobSummary(jobs, problem, history) {
       el("span", { class: "tile-n" }, jobs ? formatNumber(jobs.totals[key] || 0) : "–"),
       el("span", { class: "tile-k" }, stateLabel(key)))));
   $("jobs-note").textContent = jobs ? jobs.note || "" : "";
-  timeline($("jobs-timeline"), TIMELINE_SERIES, history);
+  const lines = el("div");
+  if (jobs) timeline(lines, TIMELINE_SERIES, history);
+  $("jobs-timeline").replaceChildren(...(jobs ? [el("h3", {}, "over time"), lines] : []));
   const perSchedd = $("per-schedd-box");
   if (!jobs) {
     empty($("jobs-by-owner"), waiting(problem));
@@ -158,7 +160,7 @@ export function renderJobTable(jobs, filter, complete, problem) {
   }
   const shown = jobs.filter((job) => (!filter.owner || job.owner === filter.owner)
     && (!filter.state || stateOf(job.jobstatus) === filter.state)).sort(compareJobs);
-  $("jobs-count").textContent = shown.length > ROWS_SHOWN
+  $("jobs-count").textContent = !complete && !jobs.length ? "" : shown.length > ROWS_SHOWN
     ? `the first ${ROWS_SHOWN} of ${formatNumber(shown.length)} jobs`
     : `${formatNumber(shown.length)} of ${formatNumber(jobs.length)} jobs`;
   const table = $("job-table");
