@@ -52,6 +52,7 @@ def driven(width: int = 1280, height: int = 1400, phone: bool = False) -> Iterat
     options.binary_location = binary
     for flag in (*CHROMIUM_FLAGS, f"--window-size={width},{height}"):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console: CSP violations, errors
     if phone:
         options.add_experimental_option("mobileEmulation", {
             "deviceMetrics": {"width": width, "height": height, "pixelRatio": 1, "touch": True}})

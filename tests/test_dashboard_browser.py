@@ -129,6 +129,36 @@ def test_the_page_shows_the_pools_job_counts_as_the_api_gives_them(app, url, bro
     assert png_size(png)[0] == 1280 and len(png) > 40_000
 
 
+def test_the_page_asks_only_its_own_server_and_breaks_no_rule_of_its_policy(url, browser):
+    browser.get(url)
+    loaded(browser)
+    origin = url.removesuffix("/ui/")
+    fetched = browser.execute_script("return performance.getEntriesByType('resource').map((e) => e.name);")
+    assert fetched and all(name.startswith(origin + "/") for name in fetched)
+    console = [entry["message"] for entry in browser.get_log("browser")]
+    assert not [line for line in console if "Content Security Policy" in line or "Uncaught" in line]
+
+
+def test_the_stream_reader_puts_events_together_across_pieces(url, browser):
+    browser.get(url)
+    loaded(browser)
+    events = browser.execute_async_script(r"""
+      const done = arguments[arguments.length - 1];
+      const src = document.querySelector("script[type=module]").src.replace(/app\.js$/, "stream.js");
+      import(src).then(({ EventParser }) => {
+        const got = [];
+        const parser = new EventParser((event) => got.push(event));
+        for (const piece of ["event: snap", "shot\r\nid: 7-0\r\ndata: {\"a\"\n", "data: :1}\n\n: hb\n\n",
+                             "event: removed\rdata: {\"id\": \"1.0\"}\r", "\r"]) parser.feed(piece);
+        done(got);
+      });
+    """)
+    assert events == [
+        {"event": "snapshot", "data": '{"a"\n:1}', "id": "7-0"},
+        {"event": "removed", "data": '{"id": "1.0"}', "id": None},
+    ]
+
+
 def test_the_page_shows_the_pools_slots_and_daemons_as_the_api_gives_them(app, url, browser):
     browser.get(url)
     page = loaded(browser)
