@@ -406,15 +406,19 @@ def _cpu_seconds(pid: int, children: bool = False) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def _schedd_pid() -> int | None:
-    """The default condor_schedd's process id: in the chroot of
+def _schedd_pids() -> list[int]:
+    """The process ids of every condor_schedd in the chroot of
     CONDOR_POOL_ROOT (the project's pool by default; other pools may run
-    side by side), not the pool's second schedd (``-local-name``); None if
-    not exactly one."""
+    side by side)."""
     root = os.path.realpath(os.environ.get("CONDOR_POOL_ROOT", "/var/tmp/condor-restd-pool"))
-    pids = [int(path.parent.name) for path in Path("/proc").glob("[0-9]*/comm")
-            if _read(path) == "condor_schedd\n" and _root(int(path.parent.name)) == root
-            and "-local-name" not in _read(path.parent / "cmdline").split("\0")]
+    return [int(path.parent.name) for path in Path("/proc").glob("[0-9]*/comm")
+            if _read(path) == "condor_schedd\n" and _root(int(path.parent.name)) == root]
+
+
+def _schedd_pid() -> int | None:
+    """The default condor_schedd's process id, not the pool's second
+    schedd's (``-local-name``); None if not exactly one."""
+    pids = [pid for pid in _schedd_pids() if "-local-name" not in _read(Path(f"/proc/{pid}/cmdline")).split("\0")]
     return pids[0] if len(pids) == 1 else None
 
 
@@ -437,13 +441,15 @@ def _read(path: Path) -> str:
 REAP_PAUSE = 0.3
 
 
-def with_cpu(measure: Callable[[], float], pids: Callable[[], list[int]], schedd: int | None) -> tuple[float, float]:
+def with_cpu(measure: Callable[[], float], pids: Callable[[], list[int]],
+             schedd: int | list[int] | None) -> tuple[float, float]:
     """``measure()``'s seconds, and the CPU seconds ``pids()`` and the schedd
-    spent meanwhile."""
+    (or each of a list of schedds) spent meanwhile."""
     own = pids()
+    schedds = [] if schedd is None else [schedd] if isinstance(schedd, int) else schedd
 
     def spent() -> float:
-        return sum(map(_cpu_seconds, own)) + (_cpu_seconds(schedd, children=True) if schedd else 0.0)
+        return sum(map(_cpu_seconds, own)) + sum(_cpu_seconds(pid, children=True) for pid in schedds)
 
     before = spent()
     seconds = measure()

@@ -83,13 +83,13 @@ def test_the_pool_is_asked_once_per_time_to_live_however_many_scrape(app_with, t
     for _ in range(5):
         app.get("/metrics")
     assert calls(app, "summary_job_counts") == len(htcondor2.Collector().query(htcondor2.AdTypes.Schedd))
-    assert calls(app, "summary_schedd_names") == 1
+    assert calls(app, "schedd_names") == 1
 
 
 def test_no_time_to_live_is_no_pool_gauges(app_with):
     app = app_with(**{"restd.summary.gauges.ttl": "0"})
     assert not samples(app, "restd_pool_up")
-    assert calls(app, "summary_schedd_names") == 0
+    assert calls(app, "schedd_names") == 0
 
 
 def test_a_hidden_owner_labels_no_job_gauge(app_with, test_jobs):

@@ -9,6 +9,8 @@ import pytest
 from restd_plugins.summary.counting import JOB_STATUS_NAMES
 
 from .pool import LEAKY_SECRETS, SECRET, pool_root
+from .test_pool_outages import frozen, restore_pool
+from .test_summary_gauges import is_second_schedd
 from . import test_hidden_property
 
 OURS = 'RestdTest == "yes"'
@@ -185,3 +187,12 @@ def test_answers_are_etagged(app, test_jobs):
     url = f"/v1/summary/jobs/DEFAULT?by=Owner&constraint=ClusterId=={test_jobs.held}"
     first = app.get(url)
     app.get(url, headers={"If-None-Match": first.headers["ETag"]}, status=304)
+
+
+@pytest.mark.disruptive
+def test_a_frozen_schedd_is_503_within_the_timeout(app_with, test_jobs):
+    restore_pool()
+    app = app_with(**{"restd.gateway.timeout": "2"})
+    with frozen("condor_schedd", only=is_second_schedd):
+        answer = app.get(f"/v1/summary/jobs/schedd2@{test_jobs.schedd_name}", status=503)
+    assert answer.headers["Retry-After"] and answer.json["errno"] == 202

@@ -5,10 +5,11 @@ exporter of its own.
 A Prometheus collector over a snapshot of the pool that is made at most
 once per ``restd.summary.gauges.ttl`` however many scrapers come (the first
 scrape after it expires makes it, through the gateway like every HTCondor
-call; scrapes meanwhile get the previous one, or wait for the first). A
-daemon that does not answer within ``restd.summary.gauges.timeout`` leaves
-its gauges out of that snapshot and ``restd_pool_up`` says so: /metrics
-itself always answers. Label values come from the pool (owners, schedd
+call, the schedds asked at once by ``Gateway.call_each``; scrapes meanwhile
+get the previous one, or wait for the first). A daemon that does not
+answer within ``restd.summary.gauges.timeout`` leaves its gauges out of
+that snapshot and ``restd_pool_up`` says so: /metrics itself always
+answers. Label values come from the pool (owners, schedd
 names, a machine attribute's values), so each label takes at most
 ``restd.summary.gauges.max_label_values`` values, the largest; the rest
 are summed under ``other``.
@@ -19,10 +20,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextvars import copy_context
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import orjson
@@ -173,13 +171,19 @@ class PoolGauges:
 
     def _job_families(self, up: GaugeMetricFamily, hidden: set[str]) -> list[GaugeMetricFamily]:
         try:
-            schedds = self._call("summary_schedd_names")
+            schedds = self._call("schedd_names")
         except GatewayError:
             up.add_metric(["schedds", ""], 0)
             return []
         up.add_metric(["schedds", ""], 1)
         by = ["JobStatus", *(["Owner"] if "owner" not in hidden else [])]
-        answers = self._each_schedd(schedds, by, sorted(hidden))
+        calls = {name: {"schedd": name, "by": by, "hidden": sorted(hidden), "timeout": self._settings.gauges_timeout}
+                 for name in schedds}
+        try:
+            said = self._gateway.call_each("summary_job_counts", calls)
+        except GatewayError as exc:  # none was asked (the scraper over its limit)
+            said = dict.fromkeys(schedds, exc)
+        answers = {name: None if isinstance(answer, GatewayError) else answer for name, answer in said.items()}
         sizes = Counter({name: answer["totals"]["jobs"] if answer else 0 for name, answer in answers.items()})
         kept = {name for name, _ in sorted(sizes.items(), key=lambda item: (-item[1], item[0]))[
             :self._settings.gauges_max_label_values]}
@@ -202,18 +206,3 @@ class PoolGauges:
         for labels, value in sorted(jobs.items()):
             family.add_metric(list(labels), value)
         return [family]
-
-    def _each_schedd(self, schedds: list[str], by: list[str], hidden: list[str]) -> dict[str, dict | None]:
-        """Each schedd's job counts (None for one that did not answer), asked
-        of several at once, never taking the gateway's last idle worker."""
-        def ask(name: str) -> dict | None:
-            try:
-                return self._call("summary_job_counts", schedd=name, by=by, hidden=hidden)
-            except GatewayError:
-                return None
-
-        if not schedds:
-            return {}
-        with ThreadPoolExecutor(max_workers=self._gateway.spare_workers(len(schedds))) as pool:
-            futures = {name: pool.submit(copy_context().run, partial(ask, name)) for name in schedds}
-            return {name: future.result() for name, future in futures.items()}

@@ -37,8 +37,6 @@ def includeme(config) -> None:
                                  daemon="collector")
     config.add_gateway_operation("summary_user_priorities", "restd_plugins.summary.operations:user_priorities",
                                  daemon="negotiator")
-    config.add_gateway_operation("summary_schedd_names", "restd_plugins.summary.operations:schedd_names",
-                                 daemon="collector")
     if config.registry.restd_settings.metrics and settings.gauges_ttl > 0:
         config.registry.metrics.registry.register(
             PoolGauges(config.registry.gateway, config.registry.condor_settings, settings))
