@@ -20,12 +20,13 @@ calls, from its /metrics) per interval; the CPU seconds of the server (its
 process and gateway workers) and of the schedd; the server's PSS (mean and
 peak, sampled every 0.5 s); and the latency of an ordinary request (a
 one-job lookup, one client asking again and again). Then the ratios of the
-watched phase to the quiet one. The watchers' clients run in this process
-(threads), on the same two cores.
+watched phase to the quiet one. The watchers' clients are threads of a
+child process, on the same two cores.
 """
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import statistics
 import sys
 import tempfile
@@ -92,35 +93,47 @@ class Churn:
 
 
 class Watchers:
-    """``count`` open streams of ``path``, each read by a thread of its own."""
+    """``count`` open streams of ``path``, read by threads of a process of
+    their own (the latency client of ``phase`` must not share their GIL)."""
 
     def __init__(self, port: int, path: str, count: int) -> None:
-        self.events = 0
-        self._lock = threading.Lock()
-        self.streams = []
-        for _ in range(count):
-            stream = Stream(f"http://127.0.0.1:{port}{path}", timeout=120)
-            if stream.status != 200:
-                raise RuntimeError(f"a watcher was refused: {stream.status} {stream.error}")
-            self.streams.append(stream)
-        self._threads = [threading.Thread(target=self._read, args=(stream,), daemon=True) for stream in self.streams]
-        for thread in self._threads:
-            thread.start()
+        self._events: multiprocessing.Queue = multiprocessing.Queue()
+        opened = multiprocessing.Event()
+        self._process = multiprocessing.Process(target=_watch, args=(port, path, count, opened, self._events))
+        self._process.start()
+        if not opened.wait(300):
+            raise RuntimeError("the watchers did not all open")
 
-    def _read(self, stream: Stream) -> None:
+    def join(self) -> int:
+        """Once the server has ended (which ends every stream): the events the watchers received."""
+        events = self._events.get(timeout=60)
+        self._process.join(30)
+        return events
+
+
+def _watch(port: int, path: str, count: int, opened, events: multiprocessing.Queue) -> None:
+    streams = []
+    for _ in range(count):
+        stream = Stream(f"http://127.0.0.1:{port}{path}", timeout=120)
+        if stream.status != 200:
+            raise RuntimeError(f"a watcher was refused: {stream.status} {stream.error}")
+        streams.append(stream)
+    received = [0] * count
+
+    def read(number: int) -> None:
         try:
-            while stream.next() is not None:
-                with self._lock:
-                    self.events += 1
+            while streams[number].next() is not None:
+                received[number] += 1
         except OSError:
             pass  # the server went first
-        finally:
-            stream.close()
 
-    def join(self) -> None:
-        """Once the server has ended (which ends every stream)."""
-        for thread in self._threads:
-            thread.join(30)
+    threads = [threading.Thread(target=read, args=(number,)) for number in range(count)]
+    for thread in threads:
+        thread.start()
+    opened.set()
+    for thread in threads:
+        thread.join()
+    events.put(sum(received))
 
 
 def phase(server: Server, lookup: str, seconds: float) -> dict[str, float]:
@@ -182,11 +195,10 @@ def main() -> None:
                 watching = phase(server, lookup, options.seconds)
         finally:
             server.close()  # ends the streams: their threads read the end
-            if watchers is not None:
-                watchers.join()
+            events = watchers.join() if watchers is not None else 0
     print(f"\n{options.watchers} watchers of one query ({options.jobs} jobs, {CHURN_JOBS} released and {CHURN_JOBS} "
           f"held again every {CHURN_SECONDS:g} s, {churn.rounds} rounds), {options.seconds:g} s per phase, interval "
-          f"{INTERVAL:g} s; events received: {watchers.events} ({watchers.events / options.watchers:.0f} per watcher)")
+          f"{INTERVAL:g} s; events received: {events} ({events / options.watchers:.0f} per watcher)")
     print(f"{'':30} {'no watchers':>12} {'watchers':>12} {'ratio':>8}")
     for name, value in quiet.items():
         other = watching[name]

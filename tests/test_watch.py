@@ -152,6 +152,19 @@ def test_every_event_has_an_id_of_its_poller_in_sequence(served, tag):
     assert sequence == list(range(sequence[0], sequence[0] + len(events)))
 
 
+def test_a_watch_of_whole_ads_sends_no_change_while_nothing_changes(served, tag):
+    job = submit(tag, hold=True)  # the negotiator leaves it alone
+    _, url = served(**{"restd.watch.max_seconds": "2"})
+    with Stream(f"{url}/v1/watch/jobs/DEFAULT?constraint=RestdWatch%3D%3D%22{tag}%22") as stream:
+        snapshot = stream.next()
+        later = []
+        while (event := stream.next()) is not None:
+            later.append(event)
+    assert snapshot.data["items"][job]["restdwatch"] == tag
+    assert "servertime" not in snapshot.data["items"][job]  # the schedd's clock when asked: no change of the job
+    assert later == []
+
+
 def test_heartbeats_are_sent_while_nothing_changes(served, tag):
     _, url = served(**{"restd.watch.heartbeat": "0.2", "restd.watch.max_seconds": "1.5"})
     with Stream(url + watch_of(tag)) as stream:
@@ -429,12 +442,15 @@ def test_a_stream_survives_a_frozen_schedd_with_error_and_recovered_events(serve
         stream.next()
         with frozen("condor_schedd"):
             error = stream.until(named("error"))[-1]
+            with Stream(url + watch_of(tag)) as latecomer:  # the last good answer, then the error now
+                late = [latecomer.next(), latecomer.next()]
         after = stream.until(named("recovered"))
         job = submit(tag)
         added = stream.until(named("added", job))
     assert error.data["code"] == 503 and error.data["errno"] == 202
     assert "HTCondor did not answer" in error.data["message"]
     jsonschema.validate(error.data, ERROR_SCHEMA)
+    assert [(event.name, event.id) for event in late] == [("snapshot", error.id), ("error", error.id)]
     assert [event.name for event in after] == ["recovered"]  # nothing changed meanwhile: no diff
     assert [event.name for event in added] == ["added"]
 

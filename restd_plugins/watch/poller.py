@@ -29,7 +29,7 @@ from typing import Any
 from restd_core.errors import error_body, errno_of
 from restd_core.gateway import BadQuery, GatewayError, NotFound, Timeout, Unavailable
 
-from .diff import changes, frame
+from .diff import changes, frame, snapshot
 from .query import Items
 from .settings import WatchSettings
 
@@ -211,8 +211,7 @@ class Poller:
         sequence number, however many watchers start from it); while polls
         fail, the ``error`` event follows it under the same id."""
         if self._snapshot is None or self._snapshot[0] != self.seq:
-            self._snapshot = (self.seq, frame("snapshot", self.event_id(self.seq),
-                                              {"items": self.items, "resumed": False}))
+            self._snapshot = (self.seq, frame("snapshot", self.event_id(self.seq), snapshot(self.items)))
         frames = self._snapshot[1]
         if self.failure is not None:
             frames += frame("error", self.event_id(self.seq), self.failure)

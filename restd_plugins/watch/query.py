@@ -9,17 +9,21 @@ watchers of one query share one poller.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from restd_core.condor_settings import RestdSettings
-from restd_core.gateway import Gateway
+from restd_core.gateway import EncodedItems, Gateway
 
-#: Items of an answer: id -> attributes (lower-cased names, JSON values).
-Items = dict[str, dict[str, Any]]
+#: Items of an answer: id -> its attributes' JSON text (an object with
+#: lower-cased names). Kept as text, not as Python objects: a poller of
+#: 50,000 whole ads holds their 130 MB of JSON, not ten times that; only
+#: items whose text changed are decoded (``diff``).
+Items = dict[str, bytes]
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,36 @@ def _jobs(gateway: Gateway, arguments: dict[str, Any], condor: RestdSettings) ->
         "query_jobs", schedd=arguments["schedd"], source="queue", constraint=arguments["constraint"],
         projection=list(arguments["projection"]), limit=condor.max_jobs, hidden=list(condor.hide_job_attrs),
     )
-    return {job["jobid"]: job["classad"] for job in orjson.loads(b"[" + answer.body + b"]")}
+    return dict(_classads(answer))
+
+
+#: ``ServerTime``, which the schedd puts in every whole ad it answers (its
+#: clock when asked): kept, it would change every job at every poll. Its
+#: key is matched after the comma or brace before it: a quote inside a
+#: JSON string is escaped, so no string (nor a key that holds quotes) can
+#: look like that.
+_SERVER_TIME_AFTER = re.compile(rb',\s*"servertime"\s*:\s*-?[0-9]+(?=\s*[,}])')
+_SERVER_TIME_FIRST = re.compile(rb'(\{\s*)"servertime"\s*:\s*-?[0-9]+\s*,')
+
+
+def without_server_time(classad: bytes | memoryview) -> bytes:
+    return _SERVER_TIME_FIRST.sub(rb"\1", _SERVER_TIME_AFTER.sub(b"", classad))
+
+
+def _classads(answer: EncodedItems) -> Iterator[tuple[str, bytes]]:
+    """Each job's id and its classad's JSON text, cut from the listing's
+    encoded items (``{"jobid":"C.P","classad":{...}}``, joined by commas,
+    each ``lengths`` long) without decoding them, ``ServerTime`` left out."""
+    body = memoryview(answer.body)
+    start = 0
+    for (cluster, proc), length in zip(answer.keys, answer.lengths):
+        job = f"{cluster}.{proc}"
+        prefix = f'{{"jobid":"{job}","classad":'.encode()
+        text = body[start:start + length]
+        start += length + 1
+        if text[:len(prefix)] != prefix or text[-1:] != b"}":
+            raise ValueError(f"job {job} is not a v1 job object")
+        yield job, without_server_time(text[len(prefix):-1])
 
 
 def _status(gateway: Gateway, arguments: dict[str, Any], condor: RestdSettings) -> Items:
@@ -66,7 +99,7 @@ def _status(gateway: Gateway, arguments: dict[str, Any], condor: RestdSettings) 
         projection=list(arguments["projection"]), hidden=list(condor.hide_job_attrs),
     )
     typed = arguments["ad_type"] == "any"
-    return {f"{ad['type']}/{ad['name']}" if typed else str(ad["name"]): ad["classad"]
+    return {f"{ad['type']}/{ad['name']}" if typed else str(ad["name"]): orjson.dumps(ad["classad"])
             for ad in orjson.loads(answer.body)}
 
 
