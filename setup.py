@@ -23,6 +23,7 @@ setup(
         "PasteDeploy>=3.0,<4",
         "prometheus-client>=0.20,<1",
         "limits>=5.0,<6",  # per-caller request rates (restd_core.limits)
+        "redis>=5.0,<9",  # the store replicas share, restd.shared (restd_core.shared)
     ],
     extras_require={
         "test": [

@@ -21,6 +21,7 @@ INITIALIZATION_SEQUENCE = (
     "cornice",  # Cornice's services and their validation: the plugins' endpoints are services
     ".errors",  # every error answered in the one JSON schema, before anything can fail
     ".gateway",  # the registry of operations and its directive (plugins add theirs later), the core's own
+    ".shared",  # what the replicas share (restd.shared), or this process's own: the auth plugin, limits, cache use it
     ".security",  # the auth plugin and the policy over it: the limits and the access log ask it who a caller is
     ".limits",  # per-caller slots (the gateway's requests count against them) and rate
     ".cors",

@@ -14,6 +14,8 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from .errors import RETRY_AFTER_SECONDS, Errno, error_response
 from .gateway import Gateway, GatewayError, Timeout
 from .responses import json_response
+from .shared import Store
+from .shared.memory import MemoryStore
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +52,10 @@ class Readiness:
     """The last readiness answer, reused for ``READY_REUSE_SECONDS``; while
     one request pings the daemons, the others wait for its answer."""
 
-    def __init__(self, gateway: Gateway, timeout: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, gateway: Gateway, timeout: float, store: Store | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._gateway = gateway
+        self._store = store
         self._timeout = timeout
         self._clock = clock
         self._lock = threading.Lock()
@@ -62,7 +66,9 @@ class Readiness:
         """``(status, body)``: 200 when every daemon of ``READY_DAEMONS``
         answers within the short readiness timeout, else 503 naming the
         first one that did not (HTCondor's own words go to the log only:
-        the answer is public)."""
+        the answer is public). With a shared store, either says how it is
+        (``shared``): a replica whose Redis is down still answers, from its
+        in-process fallback, so it stays ready."""
         with self._lock:
             if self._answer is None or self._clock() - self._asked_at >= READY_REUSE_SECONDS:
                 self._answer = self._ask()
@@ -70,6 +76,7 @@ class Readiness:
             return self._answer
 
     def _ask(self) -> tuple[int, dict[str, Any]]:
+        shared = {"shared": self._store.state()} if self._store is not None else {}
         answers = {}
         for daemon in READY_DAEMONS:
             try:
@@ -80,9 +87,9 @@ class Readiness:
                 return 503, {
                     "message": f"not ready: the {daemon} {'did not answer in time' if timed_out else 'did not answer'}",
                     "errno": Errno.HTCONDOR_TIMEOUT if timed_out else Errno.HTCONDOR_UNAVAILABLE,
-                    "details": {"daemon": daemon},
+                    "details": {"daemon": daemon, **shared},
                 }
-        return 200, {"status": "ready", **answers}
+        return 200, {"status": "ready", **answers, **shared}
 
 
 @readyz.get(permission=NO_PERMISSION_REQUIRED)
@@ -95,7 +102,9 @@ def get_readyz(request: Request):
 
 
 def includeme(config) -> None:
-    config.registry.readiness = Readiness(config.registry.gateway, config.registry.restd_settings.readyz_timeout)
+    store = config.registry.restd_shared
+    config.registry.readiness = Readiness(config.registry.gateway, config.registry.restd_settings.readyz_timeout,
+                                          store if store.kind != MemoryStore.kind else None)
     config.add_cornice_service(root)
     config.add_cornice_service(healthz)
     config.add_cornice_service(readyz)

@@ -7,7 +7,9 @@
   turns it off. Beyond it: 429 with ``Retry-After``, at once.
 - ``restd.limits.rate``: an optional rate per caller over the routes that
   need a permission (``limits``' notation: ``20/second``, ``600 per
-  minute``; a moving window); beyond it 429 with ``Retry-After``.
+  minute``; a moving window); beyond it 429 with ``Retry-After``. With
+  ``restd.shared`` the window is in the shared store: one rate across
+  the replicas.
 
 A caller is its identity as the auth plugin established it, or what the
 plugin's ``limit_key(request, identity)`` says (``none`` keys its one
@@ -15,14 +17,9 @@ anonymous identity by the client's address).
 """
 from __future__ import annotations
 
-import math
-import os
-import time
 from collections.abc import Callable
 
 from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
@@ -30,6 +27,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from .errors import Errno, error_response
 from .gateway import CallerSlots
 from .settings import ServerSettings, SettingError
+from .shared import Store
 
 RATE = "restd.limits.rate"
 
@@ -46,30 +44,20 @@ def caller_key(request: Request) -> str | None:
 
 
 class RateLimit:
-    """``rate`` (``limits``' notation) per caller key. Its storage keeps a
-    timer thread: it is made in the process that serves, on first use."""
+    """``rate`` (``limits``' notation) per caller key, counted in ``store``
+    (shared by the replicas with ``restd.shared``)."""
 
-    def __init__(self, rate: str) -> None:
+    def __init__(self, rate: str, store: Store) -> None:
         try:
             self.item = parse(rate)
         except ValueError:
             raise SettingError(f"setting {RATE} must be a rate such as 20/second, not {rate!r}") from None
-        self._limiter: MovingWindowRateLimiter | None = None
-        self._pid = 0
-
-    @property
-    def limiter(self) -> MovingWindowRateLimiter:
-        if self._pid != os.getpid():
-            self._limiter, self._pid = MovingWindowRateLimiter(MemoryStorage()), os.getpid()
-        return self._limiter
+        self._store = store
 
     def retry_after(self, key: str) -> int | None:
         """None if the caller may go on (the request is counted), else the
         seconds until it may."""
-        if self.limiter.hit(self.item, key):
-            return None
-        reset = self.limiter.get_window_stats(self.item, key).reset_time
-        return max(1, math.ceil(reset - time.time()))
+        return self._store.retry_after(self.item, key)
 
 
 def rate_limited_view(view: Callable, info) -> Callable:
@@ -93,6 +81,7 @@ def rate_limited_view(view: Callable, info) -> Callable:
 def includeme(config) -> None:
     server: ServerSettings = config.registry.restd_settings
     config.registry.restd_caller_slots = CallerSlots(server.concurrent_calls) if server.concurrent_calls else None
-    config.registry.restd_rate_limit = RateLimit(server.limits_rate) if server.limits_rate else None
+    config.registry.restd_rate_limit = (
+        RateLimit(server.limits_rate, config.registry.restd_shared) if server.limits_rate else None)
     # Outside the response cache's deriver: an answer from the cache counts too.
     config.add_view_deriver(rate_limited_view, under="decorated_view", over="cached_view")

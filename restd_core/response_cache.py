@@ -17,23 +17,31 @@ deriver sits
 inside Pyramid's security check, so a cached answer is only ever served to
 a caller the policy let through. Every such answer carries an ``ETag`` and
 honours ``If-None-Match`` with 304.
+
+Where the entries are is the shared store's business (``restd_core.shared``):
+in this process by default; with ``restd.shared``, in Redis, where every
+replica finds them, and where a claim makes one replica compute an answer
+while the others poll for it (never past their HTCondor budget: 503) or take
+over when the claim lapses (its holder died or failed).
 """
 from __future__ import annotations
 
 import copy
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
+import orjson
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from pyramid.request import Request
 from pyramid.response import Response
 
-from .gateway import admit
+from .gateway import Timeout, admit, time_left
 from .responses import etag_of
 from .settings import ServerSettings
+from .shared import Codec, Store, Table
+from .shared.memory import MemoryStore
 
 _KEPT_HEADERS = ("Content-Type", "Link")
 
@@ -76,11 +84,23 @@ def tagged(response: Response) -> Response:
     return response
 
 
-@dataclass
-class _Entry:
-    snapshot: Snapshot
-    expires: float
-    size: int
+def encode_snapshot(snapshot: Snapshot) -> bytes:
+    """A snapshot as bytes for a shared store: its header as JSON (one line), then its body."""
+    header = orjson.dumps({"status": snapshot.status, "headers": snapshot.headers, "etag": snapshot.etag})
+    return header + b"\n" + snapshot.body
+
+
+def decode_snapshot(data: bytes) -> Snapshot:
+    header, _, body = data.partition(b"\n")
+    fields = orjson.loads(header)
+    return Snapshot(fields["status"], body, tuple(tuple(pair) for pair in fields["headers"]), fields["etag"])
+
+
+SNAPSHOTS = Codec(version=1, encode=encode_snapshot, decode=decode_snapshot)
+
+#: Seconds between two looks at the shared store while another process
+#: makes the answer this one waits for.
+FLIGHT_POLL_SECONDS = 0.05
 
 
 @dataclass
@@ -91,37 +111,42 @@ class _Flight:
 
 
 class ResponseCache:
-    """Snapshots by key, each for ``ttl`` seconds, at most ``max_bytes`` in all."""
+    """Snapshots by key, each for ``ttl`` seconds, in ``store``'s table
+    ``cache`` (in this process: at most ``max_bytes`` in all)."""
 
     def __init__(self, max_bytes: int = ServerSettings.cache_max_bytes,
                  max_entry_bytes: int = ServerSettings.cache_max_entry_bytes,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, store: Store | None = None) -> None:
         self.max_bytes = max_bytes
         #: An answer larger than this is neither kept nor shared: it is sent
         #: as it comes (a spooled listing), never copied into memory whole.
         self.max_entry_bytes = min(max_entry_bytes, max_bytes)
-        self._clock = clock
+        self._entries: Table[CacheKey, Snapshot] = (store or MemoryStore(clock)).table(
+            "cache", SNAPSHOTS, max_bytes=max_bytes, size_of=entry_bytes)
         self._lock = threading.Lock()
-        self._entries: OrderedDict[CacheKey, _Entry] = OrderedDict()
         self._flights: dict[CacheKey, _Flight] = {}
-        self.size = 0
         self.hits = 0
         self.misses = 0
 
+    @property
+    def size(self) -> int:
+        """Bytes of entries in this process."""
+        return self._entries.size
+
     def fetch(self, key: CacheKey, ttl: float, compute: Callable[[], Response]) -> Response:
         """The cached answer for ``key``, or ``compute()``'s, made once for
-        all the callers that ask at the same time (but an answer too large
-        to keep: then each waiter makes its own)."""
+        all the callers that ask at the same time, in this process and (with
+        a shared store) in the others (but an answer too large to keep: then
+        each waiter makes its own)."""
+        snapshot = self._entries.get(key)
+        if snapshot is not None:
+            self._count(hit=True)
+            return snapshot.response()
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry.expires > self._clock():
-                self.hits += 1
-                return entry.snapshot.response()
             flight = self._flights.get(key)
             leader = flight is None
             if leader:
                 flight = self._flights[key] = _Flight()
-                self.misses += 1
             else:
                 self.hits += 1
         if not leader:
@@ -135,13 +160,8 @@ class ResponseCache:
                 raise copy.copy(flight.error).with_traceback(None) from None
             return flight.snapshot.response() if flight.snapshot is not None else compute()
         try:
-            response = compute()
-            if (response.content_length or 0) > self.max_entry_bytes:
-                return tagged(response)
-            flight.snapshot = Snapshot.of(response)
-            if flight.snapshot.status == 200:
-                self._store(key, flight.snapshot, ttl)
-            return flight.snapshot.response()
+            response, flight.snapshot = self._lead(key, ttl, compute)
+            return response
         except BaseException as exc:  # e.g. HTCondor timed out: the waiters get the same answer
             flight.error = exc
             raise
@@ -150,22 +170,41 @@ class ResponseCache:
                 del self._flights[key]
             flight.done.set()
 
-    def _store(self, key: CacheKey, snapshot: Snapshot, ttl: float) -> None:
-        size = entry_bytes(key, snapshot)
-        if size > self.max_bytes:
-            return
+    def _lead(self, key: CacheKey, ttl: float, compute: Callable[[], Response]) -> tuple[Response, Snapshot | None]:
+        """This process's one request for ``key``: the answer stored
+        meanwhile, or the one another process is making (waited for within
+        the request's HTCondor budget), or ``compute()``'s, stored."""
+        waiting = False
+        while (claim := self._entries.claim(key)) is None:  # another process is making it
+            if not waiting:
+                admit()  # waiting holds a thread as a query would
+                waiting = True
+            left = time_left()
+            if left is not None and left <= 0:
+                raise Timeout("another server's answer to this request did not come within the HTCondor budget")
+            time.sleep(FLIGHT_POLL_SECONDS if left is None else min(FLIGHT_POLL_SECONDS, left))
+            if (snapshot := self._entries.get(key)) is not None:
+                self._count(hit=True)
+                return snapshot.response(), snapshot
+        with claim:  # released once the answer is stored: waiters find it
+            if (snapshot := self._entries.get(key)) is not None:  # stored before this claim
+                self._count(hit=True)
+                return snapshot.response(), snapshot
+            self._count(hit=False)
+            response = compute()
+            if (response.content_length or 0) > self.max_entry_bytes:
+                return tagged(response), None
+            snapshot = Snapshot.of(response)
+            if snapshot.status == 200:
+                self._entries.put(key, snapshot, ttl)
+            return snapshot.response(), snapshot
+
+    def _count(self, hit: bool) -> None:
         with self._lock:
-            now = self._clock()
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self.size -= old.size
-            # Expired entries go first, then the oldest while over the bound.
-            while self._entries and (next(iter(self._entries.values())).expires <= now
-                                     or self.size + size > self.max_bytes):
-                _, evicted = self._entries.popitem(last=False)
-                self.size -= evicted.size
-            self._entries[key] = _Entry(snapshot, now + ttl, size)
-            self.size += size
+            if hit:
+                self.hits += 1
+            else:
+                self.misses += 1
 
 
 #: What an entry costs besides its body and its key's text (objects, headers).
@@ -226,7 +265,7 @@ class _CacheCounters:
 
 def includeme(config) -> None:
     server = config.registry.restd_settings
-    cache = ResponseCache(server.cache_max_bytes, server.cache_max_entry_bytes)
+    cache = ResponseCache(server.cache_max_bytes, server.cache_max_entry_bytes, store=config.registry.restd_shared)
     config.registry.response_cache = cache
     config.add_view_deriver(cached_view)
     metrics = getattr(config.registry, "metrics", None)

@@ -158,6 +158,7 @@ OPTIONAL: dict[str, tuple[Callable[[Any], bool], str]] = {
     "challenge": (lambda value: isinstance(value, str), "challenge, the WWW-Authenticate value (a str)"),
     "openapi_security_schemes": (lambda value: isinstance(value, dict), "openapi_security_schemes (a dict)"),
     "limit_key": (callable, "limit_key(request, identity)"),
+    "use_store": (callable, "use_store(store), given the store the replicas share (restd_core.shared)"),
 }
 
 
@@ -234,6 +235,9 @@ def includeme(config) -> None:
     if name == DEFAULT_PLUGIN:
         check_open_server(server)
     log.info("auth plugin %s enabled", name)
+    use_store = getattr(plugin, "use_store", None)
+    if use_store is not None:  # where it remembers its answers: shared by the replicas with restd.shared
+        use_store(config.registry.restd_shared)
     config.registry.restd_auth = plugin
     config.registry.restd_security_policy = policy = SecurityPolicy(plugin)
     config.set_security_policy(policy)

@@ -183,6 +183,17 @@ class ServerSettings:
     limits_rate: str | None = setting(
         "restd.limits.rate", None, "requests per caller over the routes that need a permission, in `limits`' "
         "notation (`20/second`, `600 per minute`); beyond it 429")
+    shared: str | None = setting(
+        "restd.shared", None, "a Redis URL (`redis://host:6379/0`) whose server the replicas share: the response "
+        "cache and its single flight, the auth plugins' answers, the rate limits (`RESTD_SHARED` in the environment "
+        "comes first); unset: each process keeps its own")
+    shared_prefix: str = setting(
+        "restd.shared.prefix", "restd:", "what every key in the shared store starts with (one Redis for several "
+        "sites or releases)")
+    shared_timeout: float = setting(
+        "restd.shared.timeout", 0.25, "seconds one operation on the shared store may take (connecting included); "
+        "past it this replica answers from its own in-process cache and limits until the store answers again",
+        minimum=0.001)
     public_url: str | None = setting(
         "restd.public_url", None, "the server's public base URL (`https://restd.example.org`) for the links it "
         "sends (`Link: rel=\"next\"`); without it they are relative references")

@@ -5,15 +5,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-# The tests of /docs and /ui/ render them in a headless Chromium (Debian's
-# package), the dashboard's driven through chromium-driver (Selenium).
-if ! command -v chromium >/dev/null || ! [ -x /usr/bin/chromedriver ]; then
+# Debian packages the tests run: Chromium renders /docs and /ui/ (the browser
+# tests; the dashboard's drive it through chromium-driver and Selenium),
+# redis-server is the shared store of the replicas' tests (scripts/redis.sh).
+install_missing() { # command package
+    command -v "$1" >/dev/null && return
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+        [ -n "${APT_UPDATED:-}" ] || { apt-get update -qq; APT_UPDATED=1; }
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null
     else
-        echo "warning: chromium or chromium-driver is missing (apt-get install chromium chromium-driver, as root); the browser tests will fail" >&2
+        echo "warning: $2 is missing (apt-get install $2, as root); the tests that need it will fail" >&2
     fi
-fi
+}
+install_missing chromium chromium
+install_missing chromedriver chromium-driver
+install_missing redis-server redis-server
 .venv/bin/ruff check --quiet restd_core restd_plugins tests bench
 exec .venv/bin/python -m pytest "$@"

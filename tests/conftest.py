@@ -17,6 +17,9 @@ from .pool import SubmittedJobs, remove_test_jobs, start_pool, submit_leaky_jobs
 
 os.environ.setdefault("CONDOR_POOL_ROOT", "/var/tmp/condor-restd-pool")
 
+#: Fixtures of a real Redis (``local_redis``, ``redis_url``) for the shared store's tests.
+pytest_plugins = ("tests.redis_server",)
+
 #: Settings of the app under test; tests that need others make their own app.
 TEST_SETTINGS = {
     "restd.gateway.workers": "2",
@@ -86,6 +89,7 @@ def close_app(app: webtest.TestApp) -> None:
     if watch is not None:  # its pollers and open streams end first: they call the gateway
         watch.close()
     app.app.registry.gateway.close()
+    app.app.registry.restd_shared.close()
 
 
 @pytest.fixture(scope="session")

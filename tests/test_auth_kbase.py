@@ -1,12 +1,14 @@
 """The kbase auth plugin against a stand-in for KBase auth2 over real HTTP."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import socket
 import threading
 import time
 
 import pytest
+import redis
 
 from restd_core.plugins import PluginError
 from restd_plugins.auth import kbase
@@ -173,12 +175,26 @@ def test_the_cache_is_keyed_by_a_hash_of_the_token(kbase_app):
 
 def test_rejected_tokens_do_not_push_known_callers_out_of_the_cache(kbase_app, auth2):
     app = kbase_app()
-    app.app.registry.restd_auth.rejections.size = 5
+    app.app.registry.restd_auth.rejections.max_items = 5
     app.get(PROTECTED, headers=bearer("admin-token"), status=200)
     for number in range(20):
         app.get(PROTECTED, headers=bearer(f"invented-{number}"), status=401)
     app.get(PROTECTED, headers=bearer("admin-token"), status=200)
     assert auth2.calls["admin-token"] == 1
+
+
+def test_kbase_answers_are_shared_by_replicas_and_no_token_is_stored(kbase_app, auth2, redis_url):
+    shared = {"restd.shared": redis_url, "restd.shared.prefix": "test:"}
+    first, second = kbase_app(**shared), kbase_app(**shared)
+    first.get(PROTECTED, headers=bearer("admin-token"), status=200)
+    second.get(PROTECTED, headers=bearer("admin-token"), status=200)
+    second.get(PROTECTED, headers=bearer("stolen-token"), status=401)
+    first.get(PROTECTED, headers=bearer("stolen-token"), status=401)
+    assert auth2.calls["admin-token"] == 1 and auth2.calls["stolen-token"] == 1
+    with redis.Redis.from_url(redis_url) as client:
+        stored = b"".join(key + (client.get(key) or b"") for key in client.keys("test:kbase*"))
+    secrets = [b"admin-token", b"stolen-token", hashlib.sha256(b"admin-token").hexdigest().encode()]
+    assert stored and not any(secret in stored for secret in secrets)
 
 
 # ------------------------------------------------------------ single flight --

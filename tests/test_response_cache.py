@@ -1,14 +1,20 @@
 """The response cache: expiry, single flight, size bound, per-identity keys,
-ETag/304 — as a unit, and in front of the real pool."""
+ETag/304 — as a unit, and in front of the real pool; against each store
+(in-process and Redis: ``backend``, ``shared``) but where a test is about
+the in-process store's own bounds."""
 from __future__ import annotations
 
 import hashlib
 import threading
+import time
+from collections.abc import Iterator
 
 import pytest
 from pyramid.response import Response
 
 from restd_core.response_cache import ResponseCache
+from restd_core.shared.memory import MemoryStore
+from restd_core.shared.redis_store import RedisStore
 
 from .conftest import close_app, make_app
 
@@ -19,6 +25,46 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+class InProcess:
+    """Caches over the in-process store, on a clock the test moves."""
+
+    def __init__(self) -> None:
+        self.clock = FakeClock()
+
+    def cache(self, **bounds: int) -> ResponseCache:
+        return ResponseCache(**bounds, store=MemoryStore(self.clock))
+
+    def advance(self, seconds: float) -> None:
+        self.clock.now += seconds
+
+
+class InRedis:
+    """Caches over one real Redis (each a replica of the others), whose
+    entries expire in real time."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.stores: list[RedisStore] = []
+
+    def cache(self, **bounds: int) -> ResponseCache:
+        self.stores.append(RedisStore(self.url, "test:", timeout=1.0))
+        return ResponseCache(**bounds, store=self.stores[-1])
+
+    def advance(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+@pytest.fixture(params=["in-process", "redis"])
+def backend(request) -> Iterator[InProcess | InRedis]:
+    if request.param == "in-process":
+        yield InProcess()
+        return
+    redis = InRedis(request.getfixturevalue("redis_url"))
+    yield redis
+    for store in redis.stores:  # now: a connection collected later would warn in another test
+        store.close()
 
 
 def answer(body: bytes, status: int = 200) -> Response:
@@ -35,26 +81,25 @@ def counting(body: bytes = b"[]", status: int = 200):
     return compute, calls
 
 
-def test_an_answer_is_reused_within_its_ttl():
-    cache = ResponseCache()
+def test_an_answer_is_reused_within_its_ttl(backend):
+    cache = backend.cache()
     compute, calls = counting()
     cache.fetch(("k",), 2.0, compute)
     cache.fetch(("k",), 2.0, compute)
     assert len(calls) == 1
 
 
-def test_an_answer_expires_after_its_ttl():
-    clock = FakeClock()
-    cache = ResponseCache(clock=clock)
+def test_an_answer_expires_after_its_ttl(backend):
+    cache = backend.cache()
     compute, calls = counting()
-    cache.fetch(("k",), 2.0, compute)
-    clock.now = 2.5
-    cache.fetch(("k",), 2.0, compute)
+    cache.fetch(("k",), 0.2, compute)
+    backend.advance(0.3)
+    cache.fetch(("k",), 0.2, compute)
     assert len(calls) == 2
 
 
-def test_errors_are_not_stored():
-    cache = ResponseCache()
+def test_errors_are_not_stored(backend):
+    cache = backend.cache()
     compute, calls = counting(b'{"code": 503}', status=503)
     cache.fetch(("k",), 60.0, compute)
     cache.fetch(("k",), 60.0, compute)
@@ -92,17 +137,17 @@ def fetch_concurrently(cache: ResponseCache, outcome, callers: int = 8) -> tuple
     return results, len(calls)
 
 
-def test_concurrent_identical_requests_compute_once():
-    results, computations = fetch_concurrently(ResponseCache(), lambda: answer(b"[1]"))
+def test_concurrent_identical_requests_compute_once(backend):
+    results, computations = fetch_concurrently(backend.cache(), lambda: answer(b"[1]"))
     assert computations == 1
     assert {snapshot.body for snapshot in results} == {b"[1]"}
 
 
-def test_waiting_requests_share_the_first_ones_failure():
+def test_waiting_requests_share_the_first_ones_failure(backend):
     def failing() -> Response:
         raise TimeoutError("HTCondor did not answer")
 
-    results, computations = fetch_concurrently(ResponseCache(), failing, callers=4)
+    results, computations = fetch_concurrently(backend.cache(), failing, callers=4)
     assert computations == 1
     assert len(results) == 4 and all(isinstance(result, TimeoutError) for result in results)
 
@@ -121,8 +166,8 @@ def test_the_cache_stays_within_its_byte_bound_dropping_the_oldest():
     assert calls == []
 
 
-def test_an_answer_larger_than_the_bound_is_not_stored():
-    cache = ResponseCache(max_bytes=10)
+def test_an_answer_larger_than_the_bound_is_not_stored(backend):
+    cache = backend.cache(max_bytes=10)
     compute, calls = counting(b"x" * 11)
     cache.fetch(("k",), 60.0, compute)
     cache.fetch(("k",), 60.0, compute)
@@ -131,9 +176,15 @@ def test_an_answer_larger_than_the_bound_is_not_stored():
 
 # ------------------------------------------------------------ real pool --
 
+@pytest.fixture(params=["in-process", "redis"])
+def shared(request) -> dict[str, str]:
+    """The settings of the app's store: its own (the default), or Redis."""
+    return {} if request.param == "in-process" else {"restd.shared": request.getfixturevalue("redis_url")}
+
+
 @pytest.fixture
-def caching_app(condor_config, test_jobs):
-    app = make_app(**{"restd.cache.ttl": "60"})
+def caching_app(condor_config, test_jobs, shared):
+    app = make_app(**{"restd.cache.ttl": "60", **shared})
     yield app
     close_app(app)
 
@@ -169,8 +220,8 @@ def test_different_queries_are_different_entries(caching_app, test_jobs):
     assert len(queries) == 2
 
 
-def test_the_cache_ttl_comes_from_the_htcondor_config(app_with, test_jobs):
-    app = app_with(env={"_CONDOR_RESTD_CACHE_TTL": "60"}, **{"restd.cache.ttl": ""})
+def test_the_cache_ttl_comes_from_the_htcondor_config(app_with, test_jobs, shared):
+    app = app_with(env={"_CONDOR_RESTD_CACHE_TTL": "60"}, **{"restd.cache.ttl": "", **shared})
     queries = count_job_queries(app)
     app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}")
     app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}")
@@ -184,11 +235,12 @@ def test_a_cache_ttl_of_zero_turns_the_cache_off(app, test_jobs):
     assert queries == ["query_jobs", "query_jobs"]
 
 
-def test_different_identities_do_not_share_entries(app_with, test_jobs, tmp_path):
+def test_different_identities_do_not_share_entries(app_with, test_jobs, tmp_path, shared):
     tokens = {"alice-token": "alice", "bob-token": "bob"}
     token_file = tmp_path / "tokens"
     token_file.write_text("".join(f"{hashlib.sha256(t.encode()).hexdigest()} {n}\n" for t, n in tokens.items()))
-    app = app_with(**{"restd.cache.ttl": "60", "restd.auth": "static-token", "restd.static_token.file": str(token_file)})
+    app = app_with(**{"restd.cache.ttl": "60", "restd.auth": "static-token", "restd.static_token.file": str(token_file),
+                      **shared})
     queries = count_job_queries(app)
     for token in tokens:
         app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}", headers={"Authorization": f"Bearer {token}"})
@@ -240,8 +292,8 @@ def test_an_entry_is_counted_with_its_key():
     assert len(calls) == 1
 
 
-def test_invented_query_parameters_share_the_entry_of_the_answer(app_with, test_jobs):
-    app = app_with(**{"restd.cache.ttl": "60"})
+def test_invented_query_parameters_share_the_entry_of_the_answer(app_with, test_jobs, shared):
+    app = app_with(**{"restd.cache.ttl": "60", **shared})
     for number in range(5):
         app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}?projection=Owner&junk{number}={'x' * 1000}")
     assert app.app.registry.response_cache.misses == 1

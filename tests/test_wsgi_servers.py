@@ -155,7 +155,15 @@ def test_pserve_reload_leaves_one_gateway_and_none_of_the_old(condor_config: str
     with started(["pserve-reload"], tmp_path) as (server,):
         before = server.warm()
         old = [*before, *(worker for workers in before.values() for worker in workers)]
-        later = server.ini.stat().st_mtime + 5  # a change whatever the clock's resolution
-        os.utime(server.ini, (later, later))  # hupper restarts the server when its ini file changes
-        assert gone(old), "old processes left after the reload"
+
+        def changed_and_gone() -> bool:
+            # hupper restarts the server when its ini file changes; it learns
+            # of the file from the server and compares its mtime from its
+            # first look on, so a change made before that look is none: the
+            # change is made again until the old server is gone.
+            later = server.ini.stat().st_mtime + 5  # a change whatever the clock's resolution
+            os.utime(server.ini, (later, later))
+            return gone(old, patience=3)
+
+        assert wait_until(changed_and_gone), "old processes left after the reload"
         assert [len(workers) for workers in server.warm().values()] == [GATEWAY_WORKERS]

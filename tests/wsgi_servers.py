@@ -50,6 +50,7 @@ COMMANDS: dict[str, Callable[[Path, str], list[str]]] = {
         "--module", "restd_core.wsgi", "--need-app", "--die-on-term", "--lazy-apps",
     ],
     "pserve-reload": lambda ini, address: [str(BIN / "pserve"), "--reload", str(ini)],
+    "pserve": lambda ini, address: [str(BIN / "pserve"), str(ini)],
 }
 
 #: The [app:main] of the servers under test (a test may add to it).
@@ -155,9 +156,9 @@ def in_group(group: int) -> list[Process]:
     return [process for process in found if process is not None and process.alive() and process.group == group]
 
 
-def gone(processes: list[Process]) -> bool:
+def gone(processes: list[Process], patience: float = PATIENCE) -> bool:
     """Whether all these processes ended (waits for them, boundedly)."""
-    return wait_until(lambda: not any(process.alive() for process in processes))
+    return wait_until(lambda: not any(process.alive() for process in processes), patience)
 
 
 def sigkill(processes: list[Process]) -> None:

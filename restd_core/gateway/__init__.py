@@ -29,7 +29,7 @@ from .wire import EncodedItems, JsonBody, Received, Streamed
 
 __all__ = [
     "Gateway", "GatewayError", "JsonBody", "EncodedItems", "Received", "Streamed", "BadQuery", "Busy", "NotFound",
-    "Throttled", "Timeout", "Unavailable", "CallerSlots", "admit", "caller", "deadline", "Operation",
+    "Throttled", "Timeout", "Unavailable", "CallerSlots", "admit", "caller", "deadline", "time_left", "Operation",
     "OperationError", "Operations",
 ]
 
@@ -49,6 +49,12 @@ def deadline(seconds: float) -> Iterator[None]:
         yield
     finally:
         _deadline.reset(token)
+
+
+def time_left() -> float | None:
+    """Seconds left of the request's HTCondor budget (None outside a request)."""
+    ends = _deadline.get()
+    return None if ends is None else ends - time.monotonic()
 
 
 class UnknownOperation(GatewayError):
@@ -179,10 +185,9 @@ class Gateway:
 
     def _within_deadline(self, timeout: float | None) -> float:
         timeout = self.timeout if timeout is None else timeout
-        ends = _deadline.get()
-        if ends is None:
+        left = time_left()
+        if left is None:
             return timeout
-        left = ends - time.monotonic()
         if left <= 0:
             raise Timeout(f"HTCondor did not answer within {self.timeout:g} s", {"timeout": self.timeout})
         return min(timeout, left)

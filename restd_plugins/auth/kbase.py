@@ -10,7 +10,9 @@ open door.
 
 Answers (identities and rejections) are cached for
 ``restd.kbase.cache_seconds`` under the token's SHA-256, and concurrent
-requests with one token wait for one call to auth2 (single flight); at most
+requests with one token wait for one call to auth2 (single flight); with
+``restd.shared`` the answers are in the shared store (under a hash of the
+hash: the token is never stored), so the replicas share them; at most
 ``restd.kbase.max_concurrent_checks`` calls run at once (beyond: 503). Tokens
 are never logged.
 """
@@ -20,16 +22,17 @@ import hashlib
 import logging
 import os
 import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
+import orjson
 import requests
 from pyramid.request import Request
 
 from restd_core.security import AuthUnavailable, Identity, InvalidCredentials
 from restd_core.settings import parse, setting
+from restd_core.shared import Codec, Store, Table
+from restd_core.shared.memory import MemoryStore
 
 from .tokens import bearer_token
 
@@ -37,9 +40,9 @@ log = logging.getLogger(__name__)
 
 COOKIE = "kbase_session"
 ME_PATH = "/api/V2/me"
-#: Most identities, and most rejected tokens, remembered at once (apart:
-#: a flood of invented tokens must not push known callers out); the oldest
-#: answers go first.
+#: Most identities, and most rejected tokens, remembered at once in this
+#: process (apart: a flood of invented tokens must not push known callers
+#: out); the oldest answers go first.
 MAX_IDENTITIES = 10_000
 MAX_REJECTIONS = 1_000
 
@@ -47,33 +50,18 @@ MAX_REJECTIONS = 1_000
 Answer = Identity | None
 
 
-class TTLCache:
-    """Answers by token hash, each valid for ``ttl`` seconds of ``clock``,
-    at most ``size`` of them."""
+def _encode_identity(identity: Identity) -> bytes:
+    return orjson.dumps({"user": identity.userid, "roles": sorted(identity.roles)})
 
-    def __init__(self, ttl: float, size: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl = ttl
-        self.size = size
-        self.clock = clock
-        self._entries: OrderedDict[str, tuple[float, Answer]] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def get(self, key: str) -> tuple[bool, Answer]:
-        """``(found, answer)``."""
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or entry[0] <= self.clock():
-                return False, None
-            return True, entry[1]
+def _decode_identity(data: bytes) -> Identity:
+    fields = orjson.loads(data)
+    return Identity(fields["user"], frozenset(fields["roles"]))
 
-    def put(self, key: str, answer: Answer) -> None:
-        if self.ttl <= 0:
-            return
-        with self._lock:
-            self._entries.pop(key, None)
-            self._entries[key] = (self.clock() + self.ttl, answer)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+
+#: In a shared store: an identity, and the mark of a rejected token.
+IDENTITIES = Codec(1, _encode_identity, _decode_identity)
+REJECTIONS = Codec(1, lambda rejected: b"", lambda data: True)
 
 
 class _Flight:
@@ -118,8 +106,8 @@ class KBaseAuth:
         self.me_url = auth_url.rstrip("/") + ME_PATH
         self.timeout = config.timeout
         self.roles = {"read": frozenset(config.read_roles)}
-        self.identities = TTLCache(config.cache_seconds, MAX_IDENTITIES)
-        self.rejections = TTLCache(config.cache_seconds, MAX_REJECTIONS)
+        self.cache_seconds = config.cache_seconds
+        self.use_store(MemoryStore())
         self._flights: dict[str, _Flight] = {}
         self._lock = threading.Lock()
         self._checking = threading.BoundedSemaphore(config.max_concurrent_checks)
@@ -135,12 +123,21 @@ class KBaseAuth:
             raise InvalidCredentials("KBase auth rejected the token")
         return answer
 
+    def use_store(self, store: Store) -> None:
+        """Remember answers in ``store`` (the security policy gives the
+        shared one: replicas then ask auth2 once per token between them)."""
+        self.identities: Table[str, Identity] = store.table("kbase.identities", IDENTITIES, max_items=MAX_IDENTITIES)
+        self.rejections: Table[str, bool] = store.table("kbase.rejections", REJECTIONS, max_items=MAX_REJECTIONS)
+
     def permits(self, request: Request, identity: Identity, permission: str) -> bool:
         return bool(identity.roles & self.roles.get(permission, frozenset()))
 
     def _cached(self, key: str) -> tuple[bool, Answer]:
-        found, answer = self.identities.get(key)
-        return (True, answer) if found else self.rejections.get(key)
+        """``(found, answer)``."""
+        identity = self.identities.get(key)
+        if identity is not None:
+            return True, identity
+        return self.rejections.get(key) is not None, None
 
     def _answer(self, key: str, token: str) -> Answer:
         """The cached answer, or the one call in flight's, or a new call's."""
@@ -165,7 +162,10 @@ class KBaseAuth:
         else:
             try:
                 flight.answer = self._ask_auth2(token)
-                (self.rejections if flight.answer is None else self.identities).put(key, flight.answer)
+                if flight.answer is None:
+                    self.rejections.put(key, True, self.cache_seconds)
+                else:
+                    self.identities.put(key, flight.answer, self.cache_seconds)
             except AuthUnavailable as exc:
                 flight.error = exc
             except Exception:

@@ -1,0 +1,67 @@
+"""A real Redis for the tests of the shared store (``scripts/redis.sh``), one
+per test session on a free port, in a directory of its own."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "redis.sh"
+
+
+@dataclass(frozen=True)
+class LocalRedis:
+    """The session's Redis: stopped and started again on the same port."""
+
+    root: Path
+
+    def _run(self, command: str) -> str:
+        env = {**os.environ, "REDIS_ROOT": str(self.root)}
+        return subprocess.run([str(SCRIPT), command], env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+    def start(self) -> str:
+        return self._run("start")
+
+    def stop(self) -> None:
+        self._run("stop")
+
+    @property
+    def url(self) -> str:
+        return self._run("url")
+
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """Redis stopped (SIGSTOP) within: it accepts connections and answers nothing."""
+        pid = int((self.root / "redis.pid").read_text())
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(pid, signal.SIGCONT)
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url)
+
+
+@pytest.fixture(scope="session")
+def local_redis(tmp_path_factory) -> Iterator[LocalRedis]:
+    server = LocalRedis(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(local_redis: LocalRedis) -> str:
+    """The session's Redis, running and empty."""
+    local_redis.start()
+    with local_redis.client() as client:
+        client.flushall()
+    return local_redis.url
