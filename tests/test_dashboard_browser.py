@@ -233,6 +233,7 @@ def test_a_submitted_job_appears_without_a_reload(request, source, browser, test
     test_jobs.all_clusters.append(cluster)
     row = eventually(lambda: [r for r in shown(browser)["jobs"] if r[4] == batch], PATIENCE, "the new job's row")
     assert row[0][0] == f"{cluster}.0" and row[0][3] == "held"
+    assert shown(browser)["banner"] == "", "watching or polling is no problem to report"
     screenshot(browser, f"dashboard-new-job-{source}", tmp_path)
     import htcondor2  # after the pool's CONDOR_CONFIG is set (tests/pool.py)
 

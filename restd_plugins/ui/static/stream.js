@@ -72,6 +72,7 @@ export function watch(path, handlers) {
     });
     if (!response.ok || !(response.headers.get("Content-Type") || "").startsWith("text/event-stream")) {
       const error = await errorOf(response);
+      if (stopped) return "end"; // its body was cut by stop(): nothing to tell
       handlers.onFail(error);
       const final = ["missing", "auth", "forbidden"].includes(error.kind) || error.status === 400 || error.noPlace;
       return final ? "end" : error.retryAfter * 1000;
@@ -79,6 +80,7 @@ export function watch(path, handlers) {
     handlers.onOpen();
     delay = RETRY_MIN_MS;
     const parser = new EventParser(({ event, data, id }) => {
+      if (stopped) return;
       if (id) lastId = id;
       let parsed = {};
       try {
