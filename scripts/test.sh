@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-# Debian packages the tests run: Chromium renders /docs (the browser test),
+# Debian packages the tests run: Chromium renders /docs and /ui/ (the browser
+# tests; the dashboard's drive it through chromium-driver and Selenium),
 # redis-server is the shared store of the replicas' tests (scripts/redis.sh).
 install_missing() { # command package
     command -v "$1" >/dev/null && return
@@ -17,6 +18,7 @@ install_missing() { # command package
     fi
 }
 install_missing chromium chromium
+install_missing chromedriver chromium-driver
 install_missing redis-server redis-server
 .venv/bin/ruff check --quiet restd_core restd_plugins tests bench
 exec .venv/bin/python -m pytest "$@"

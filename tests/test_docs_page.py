@@ -3,21 +3,13 @@ headless Chromium (installed by scripts/test.sh) renders it."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 
 import pytest
 
+from .browser import chromium, png_size
 from .conftest import close_app, make_app
 from .live_server import serve
-
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--window-size=1280,2000", "--virtual-time-budget=15000",
-]
 
 
 @pytest.fixture(scope="module")
@@ -28,17 +20,6 @@ def live_url(condor_config, test_jobs) -> Iterator[str]:
             yield url
     finally:
         close_app(app)
-
-
-def chromium(*args: str) -> str:
-    """Run headless Chromium (a fresh profile) with ``args``; its stdout."""
-    binary = shutil.which("chromium")
-    assert binary, "chromium is not installed: run scripts/test.sh"
-    with tempfile.TemporaryDirectory() as profile:
-        done = subprocess.run([binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-                              capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
 
 
 def rendered_dom(url: str) -> str:
@@ -74,7 +55,5 @@ def test_a_screenshot_of_the_docs_page_is_a_rendered_page(live_url, tmp_path):
     shot = tmp_path / "docs.png"
     chromium(f"--screenshot={shot}", f"{live_url}/docs")
     png = shot.read_bytes()
-    assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
-    assert (width, height) == (1280, 2000)
+    assert png_size(png) == (1280, 2000)
     assert len(png) > 50_000, "a blank page compresses to a few kB; Swagger UI's is far larger"

@@ -13,7 +13,8 @@ from restd_core.plugins import PluginError
 from .conftest import make_app
 
 #: Routes anyone may call; every other route must need a permission.
-PUBLIC = {"/", "/healthz", "/readyz", "/openapi.json", "/docs", "docs/static/*subpath"}
+PUBLIC = {"/", "/healthz", "/readyz", "/openapi.json", "/docs", "docs/static/*subpath",
+          "/ui", "/ui/", "/ui/{version}/{name}"}
 PROTECTED = "/v1/jobs/DEFAULT/999999"
 PROJECT = Path(__file__).resolve().parent.parent
 

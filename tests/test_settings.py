@@ -9,8 +9,8 @@ import pytest
 from restd_core.settings import ServerSettings, SettingError, declared, parse
 from restd_plugins.auth.kbase import KBaseSettings
 from restd_plugins.auth.static_token import StaticTokenSettings
-from restd_plugins.watch.settings import WatchSettings
 from restd_plugins.summary.settings import SummarySettings
+from restd_plugins.watch.settings import WatchSettings
 
 from .conftest import make_app
 

@@ -1,0 +1,1 @@
+"""The dashboard at ``/ui/``: a static page over the API (plugin ``ui``)."""

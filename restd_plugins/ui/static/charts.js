@@ -1,0 +1,82 @@
+// Stacked horizontal bars in plain SVG: one row per label, a segment per
+// series, the numbers beside them in HTML (they stay readable on a narrow
+// screen while the bars stretch). Colours come from style.css classes.
+
+const SVG = "http://www.w3.org/2000/svg";
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function svg(tag, attrs = {}) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+  return node;
+}
+
+export function formatNumber(value) {
+  if (!Number.isFinite(value)) return "–";
+  if (Number.isInteger(value)) return value.toLocaleString("en-US");
+  return value.toLocaleString("en-US", { maximumFractionDigits: 2 });
+}
+
+// series: [{key, label, cls}]; rows: [{label, values: {key: number}, total?: text}].
+// normalize: every bar is its own 100% (rows of different units).
+export function stackedBars(container, series, rows, { normalize = false } = {}) {
+  const legend = el("ul", { class: "legend" }); // the series that have a value somewhere
+  for (const s of series.filter((s) => rows.some((row) => row.values[s.key]))) {
+    legend.append(el("li", {}, el("span", { class: `swatch ${s.cls}` }), s.label));
+  }
+  const sums = rows.map((row) => series.reduce((sum, s) => sum + (row.values[s.key] || 0), 0));
+  const largest = Math.max(1, ...sums);
+  const list = el("div", { class: "bars" });
+  rows.forEach((row, i) => {
+    const scale = normalize ? Math.max(1, sums[i]) : largest;
+    const bar = svg("svg", { viewBox: "0 0 100 10", preserveAspectRatio: "none", class: "bar-svg", role: "img" });
+    bar.append(Object.assign(svg("title"), { textContent: `${row.label}: ${formatNumber(sums[i])}` }));
+    let x = 0;
+    for (const s of series) {
+      const value = row.values[s.key] || 0;
+      if (!value) continue;
+      const width = (100 * value) / scale;
+      const rect = svg("rect", { x: x.toFixed(3), y: 0, width: width.toFixed(3), height: 10, class: s.cls });
+      rect.append(Object.assign(svg("title"), { textContent: `${s.label}: ${formatNumber(value)}` }));
+      bar.append(rect);
+      x += width;
+    }
+    list.append(el("div", { class: "bar-row", "data-label": row.label },
+      el("span", { class: "bar-label", title: row.label }, row.label),
+      bar,
+      el("span", { class: "bar-total" }, row.total ?? formatNumber(sums[i]))));
+  });
+  container.replaceChildren(legend, list);
+}
+
+// Lines over time in plain SVG: samples [{t (ms), values: {key: number}}],
+// oldest first; the y axis from 0 to the largest value shown.
+export function timeline(container, series, samples) {
+  if (samples.length < 2) {
+    container.replaceChildren(el("p", { class: "empty" }, "The lines grow as the numbers come in (a point a change, or a minute)."));
+    return;
+  }
+  const t0 = samples[0].t;
+  const span = Math.max(1, samples[samples.length - 1].t - t0);
+  const top = Math.max(1, ...samples.flatMap((s) => series.map((x) => s.values[x.key] || 0)));
+  const chart = svg("svg", { viewBox: "0 0 100 30", preserveAspectRatio: "none", class: "timeline-svg", role: "img" });
+  chart.append(Object.assign(svg("title"), { textContent: `jobs over the last ${Math.round(span / 60000) || "<1"} min` }));
+  for (const s of series) {
+    const points = samples.map((sample) =>
+      `${((100 * (sample.t - t0)) / span).toFixed(2)},${(30 - (29 * (sample.values[s.key] || 0)) / top).toFixed(2)}`);
+    chart.append(svg("polyline", { points: points.join(" "), class: `line ${s.cls}`, "vector-effect": "non-scaling-stroke" }));
+  }
+  const legend = el("ul", { class: "legend" });
+  for (const s of series) legend.append(el("li", {}, el("span", { class: `swatch ${s.cls}` }), s.label));
+  const minutes = span / 60000;
+  const since = minutes < 1 ? `${Math.round(span / 1000)} s` : `${Math.round(minutes)} min`;
+  container.replaceChildren(legend, el("div", { class: "timeline" },
+    el("span", { class: "timeline-top" }, formatNumber(top)), chart,
+    el("span", { class: "timeline-axis" }, `the last ${since}`)));
+}

@@ -1,0 +1,182 @@
+// What each card shows, from the data the app holds: pure rendering, no
+// requests. Every card says so when it has nothing to show.
+
+import { el, formatNumber, stackedBars, timeline } from "./charts.js";
+
+export const JOB_STATES = ["idle", "running", "removed", "completed", "held", "transferring_output", "suspended"];
+const STATE_LABELS = { transferring_output: "transferring" };
+export const stateLabel = (name) => STATE_LABELS[name] || name;
+export const stateOf = (code) => JOB_STATES[code - 1] || "unknown";
+const STATE_SERIES = JOB_STATES.map((key) => ({ key, label: stateLabel(key), cls: `s-${key}` }));
+const PALETTE = 8;
+// A slot's State in the colours of the jobs' states it goes with.
+const SLOT_STATE_CLASSES = { Claimed: "s-running", Unclaimed: "s-idle", Preempting: "s-held", Matched: "c1", Owner: "c3", Drained: "c7", Backfill: "c4" };
+const ROWS_SHOWN = 500;
+
+const $ = (id) => document.getElementById(id);
+
+function empty(container, text) {
+  container.replaceChildren(el("p", { class: "empty" }, text));
+}
+
+// What a card without data says: still asking, or why it cannot show anything.
+function waiting(problem) {
+  return problem ? `Not available: ${problem}` : "Loading…";
+}
+
+function ago(seconds) {
+  if (!Number.isFinite(seconds)) return "–";
+  const s = Math.max(0, Math.round(Date.now() / 1000 - seconds));
+  if (s < 90) return `${s} s ago`;
+  if (s < 5400) return `${Math.round(s / 60)} min ago`;
+  if (s < 172800) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86400)} d ago`;
+}
+
+function fillTable(table, rows) {
+  table.tBodies[0].replaceChildren(...rows.map((cells) => el("tr", {}, ...cells.map(([text, cls]) =>
+    el("td", cls ? { class: cls } : {}, text)))));
+}
+
+const TIMELINE_SERIES = ["running", "idle", "held"].map((key) => ({ key, label: stateLabel(key), cls: `s-${key}` }));
+
+// jobs: {totals, byOwner: [{owner, counts}], perSchedd: [{schedd, totals}] | null, note};
+// history: [{t, values: totals}] of this view, oldest first.
+export function renderJobSummary(jobs, problem, history) {
+  const tiles = $("job-totals");
+  const total = jobs ? jobs.totals.jobs || 0 : 0;
+  tiles.replaceChildren(...["jobs", ...JOB_STATES.filter((s) => s !== "suspended" || (jobs && jobs.totals.suspended))]
+    .map((key) => el("div", { class: `tile ${key === "jobs" ? "" : "s-" + key}`, "data-key": key },
+      el("span", { class: "tile-n" }, jobs ? formatNumber(jobs.totals[key] || 0) : "–"),
+      el("span", { class: "tile-k" }, stateLabel(key)))));
+  $("jobs-note").textContent = jobs ? jobs.note || "" : "";
+  const lines = el("div");
+  if (jobs) timeline(lines, TIMELINE_SERIES, history);
+  $("jobs-timeline").replaceChildren(...(jobs ? [el("h3", {}, "over time"), lines] : []));
+  const perSchedd = $("per-schedd-box");
+  if (!jobs) {
+    empty($("jobs-by-owner"), waiting(problem));
+    perSchedd.hidden = true;
+    return;
+  }
+  if (!total) {
+    empty($("jobs-by-owner"), "No jobs in the queue.");
+  } else {
+    stackedBars($("jobs-by-owner"), STATE_SERIES,
+      jobs.byOwner.map(({ owner, counts }) => ({ label: owner ?? "(no owner)", values: counts })));
+  }
+  perSchedd.hidden = !jobs.perSchedd;
+  if (jobs.perSchedd) {
+    stackedBars($("jobs-by-schedd"), STATE_SERIES,
+      jobs.perSchedd.map(({ schedd, totals }) => ({ label: schedd, values: totals })));
+  }
+}
+
+function gib(mib) {
+  return `${formatNumber(mib / 1024)} GiB`;
+}
+
+const RESOURCES = [
+  ["slots", "slots", formatNumber],
+  ["cpus", "CPUs", formatNumber],
+  ["gpus", "GPUs", formatNumber],
+  ["memory", "memory", gib],
+];
+
+// slots: {label, totals, groups: [{key, slots, cpus, gpus, memory}], note}
+export function renderSlots(slots, problem) {
+  const chart = $("slot-chart");
+  $("slots-note").textContent = slots ? slots.note || "" : "";
+  if (!slots) return empty(chart, waiting(problem));
+  if (!slots.totals.slots) return empty(chart, "No slots in the pool.");
+  const series = slots.groups.map((group, i) => ({
+    key: String(i), label: group.key, cls: (slots.label === "State" && SLOT_STATE_CLASSES[group.key]) || `c${i % PALETTE}`,
+  }));
+  const byLabel = RESOURCES.map(([name, label, format]) => ({
+    label,
+    total: format(slots.totals[name] === undefined ? 0 : name === "slots" ? slots.totals.slots : slots.totals[name].total),
+    values: Object.fromEntries(slots.groups.map((group, i) => [String(i), name === "slots" ? group.slots : group[name].total])),
+  }));
+  const use = [{ key: "claimed", label: "claimed", cls: "s-running" }, { key: "unclaimed", label: "unclaimed", cls: "s-idle" }];
+  const inUse = RESOURCES.slice(1).map(([name, label, format]) => ({
+    label, values: slots.totals[name], total: `${format(slots.totals[name].claimed)} / ${format(slots.totals[name].total)}`,
+  }));
+  const top = el("div");
+  const bottom = el("div");
+  stackedBars(top, series, byLabel, { normalize: true });
+  stackedBars(bottom, use, inUse, { normalize: true });
+  chart.replaceChildren(el("h3", {}, `by ${slots.label}`), top, el("h3", {}, "claimed"), bottom);
+}
+
+// priorities: {rows: [{name, effective, factor, inUse, usageHours}], note}
+export function renderPriorities(priorities, problem) {
+  $("prio-note").textContent = priorities ? priorities.note || "" : "";
+  const table = $("prio");
+  if (!priorities || !priorities.rows.length) {
+    fillTable(table, [[[priorities ? "No submitters have a priority yet." : waiting(problem), "empty"]]]);
+    table.tBodies[0].rows[0].cells[0].colSpan = 5;
+    return;
+  }
+  fillTable(table, priorities.rows.map((row) => [
+    [row.name, "name"], [formatNumber(row.effective), "num"], [formatNumber(row.factor), "num opt"],
+    [formatNumber(row.inUse), "num"], [formatNumber(row.usageHours), "num"],
+  ]));
+}
+
+// ready: {ok, text}; daemons: [{type, name, heard}] | null
+export function renderHealth(ready, daemons, problem) {
+  const line = $("ready");
+  line.textContent = ready ? ready.text : "Asking…";
+  line.dataset.ok = ready ? String(ready.ok) : "";
+  const table = $("daemons");
+  if (!daemons || !daemons.length) {
+    fillTable(table, [[[daemons ? "No daemons in the collector." : waiting(problem), "empty"]]]);
+    table.tBodies[0].rows[0].cells[0].colSpan = 3;
+    return;
+  }
+  fillTable(table, daemons.map((d) => [[d.type], [d.name, "name"], [ago(d.heard)]]));
+}
+
+function jobKey(job) {
+  return [job.schedd, job.clusterid ?? 0, job.procid ?? 0];
+}
+
+function compareJobs(a, b) {
+  const [sa, ca, pa] = jobKey(a);
+  const [sb, cb, pb] = jobKey(b);
+  return sa < sb ? -1 : sa > sb ? 1 : ca - cb || pa - pb;
+}
+
+// jobs: [{schedd, id, owner, jobstatus, ...}]; filter: {owner, state};
+// complete: every schedd of the view has answered.
+export function renderJobTable(jobs, filter, complete, problem) {
+  const owners = [...new Set(jobs.map((job) => job.owner).filter(Boolean))].sort();
+  const ownerSelect = $("filter-owner");
+  if (filter.owner && !owners.includes(filter.owner)) owners.push(filter.owner);
+  const wanted = ["", ...owners];
+  if ([...ownerSelect.options].map((o) => o.value).join("\n") !== wanted.join("\n")) {
+    ownerSelect.replaceChildren(...wanted.map((o) => el("option", { value: o }, o || "all")));
+    ownerSelect.value = filter.owner;
+  }
+  const shown = jobs.filter((job) => (!filter.owner || job.owner === filter.owner)
+    && (!filter.state || stateOf(job.jobstatus) === filter.state)).sort(compareJobs);
+  $("jobs-count").textContent = !complete && !jobs.length ? "" : shown.length > ROWS_SHOWN
+    ? `the first ${ROWS_SHOWN} of ${formatNumber(shown.length)} jobs`
+    : `${formatNumber(shown.length)} of ${formatNumber(jobs.length)} jobs`;
+  const table = $("job-table");
+  if (!shown.length) {
+    const why = jobs.length ? "No job matches these filters." : complete ? "No jobs in the queue." : waiting(problem);
+    fillTable(table, [[[why, "empty"]]]);
+    table.tBodies[0].rows[0].cells[0].colSpan = 6;
+    return;
+  }
+  fillTable(table, shown.slice(0, ROWS_SHOWN).map((job) => {
+    const state = stateOf(job.jobstatus);
+    return [[job.id], [job.schedd], [job.owner ?? "–"], [stateLabel(state), `st s-${state}`],
+      [job.jobbatchname || job.cmd || "–"], [ago(job.enteredcurrentstatus), "opt"]];
+  }));
+}
+
+export function fillStateFilter() {
+  $("filter-state").append(...JOB_STATES.map((s) => el("option", { value: s }, stateLabel(s))));
+}

@@ -1,0 +1,398 @@
+"""The dashboard in a headless Chromium against the live server and the
+real pool: it shows the pool's own numbers (checked against the API),
+follows a new job without a reload, and says so when the pool is down,
+when the caller is not allowed, and when there is nothing to show; on a
+phone's screen too. Each test keeps a screenshot (under
+$RESTD_SCREENSHOTS if set) for a person to look at."""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from .browser import driven, eventually, png_size, screenshot
+from .conftest import close_app, make_app
+from .live_server import serve
+from .pool import submit_idle_held
+
+JOB_STATES = ["idle", "running", "removed", "completed", "held", "transferring_output", "suspended"]
+TOKEN = "dashboard-token-7f3a"
+PATIENCE = 45  # the page refreshes its summaries every 15 s
+#: Watchers the test servers allow (an app made in code allows none by default);
+#: every browser of the tests is one caller, and a closed one's watchers are
+#: noticed at the next heartbeat.
+WATCHING = {"restd.watch.max_watchers": "16", "restd.watch.max_watchers_per_caller": "0",
+            "restd.watch.heartbeat": "2"}
+SERVER_THREADS = 24
+
+#: What the page shows, read from its DOM.
+SHOWN = """
+const text = (el) => el ? el.textContent.trim() : null;
+const number = (s) => s === null || s === "–" ? null : Number(s.replace(/,/g, ""));
+const bars = (id) => Object.fromEntries([...document.querySelectorAll(`#${id} .bar-row`)]
+  .map((row) => [row.dataset.label, number(text(row.querySelector(".bar-total")))]));
+return {
+  loaded: document.body.dataset.loaded === "true",
+  live: document.getElementById("live").dataset.state,
+  problem: document.body.dataset.problem || "",
+  banner: document.getElementById("banner").hidden ? "" : text(document.getElementById("banner")),
+  totals: Object.fromEntries([...document.querySelectorAll("#job-totals .tile")]
+    .map((tile) => [tile.dataset.key, number(text(tile.querySelector(".tile-n")))])),
+  owners: bars("jobs-by-owner"),
+  schedds: bars("jobs-by-schedd"),
+  slots: [...document.querySelectorAll("#slot-chart .bar-row")].map((row) => [row.dataset.label, text(row.querySelector(".bar-total"))]),
+  slotsBy: text(document.querySelector("#slot-chart h3")),
+  slotGroups: [...document.querySelectorAll("#slot-chart .legend")].slice(0, 1)
+    .flatMap((legend) => [...legend.querySelectorAll("li")].map(text)),
+  priorities: [...document.querySelectorAll("#prio tbody tr")].filter((tr) => !tr.querySelector("td.empty"))
+    .map((tr) => text(tr.cells[0])),
+  perScheddShown: !document.getElementById("per-schedd-box").hidden,
+  daemons: [...document.querySelectorAll("#daemons tbody tr")].map((tr) => [...tr.cells].map(text)),
+  jobs: [...document.querySelectorAll("#job-table tbody tr")].filter((tr) => !tr.querySelector("td.empty"))
+    .map((tr) => [...tr.cells].map(text)),
+  ownersEmpty: text(document.querySelector("#jobs-by-owner .empty")),
+  jobsEmpty: text(document.querySelector("#job-table td.empty")),
+};
+"""
+
+
+def shown(browser) -> dict:
+    return browser.execute_script(SHOWN)
+
+
+@pytest.fixture(scope="module")
+def live(condor_config, test_jobs) -> Iterator[Callable[..., str]]:
+    """``live(env={...}, **settings)``: the URL of a live server of an app of those settings."""
+    opened = []
+
+    def start(env: dict[str, str] | None = None, **settings: str) -> str:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in (env or {}).items():
+                patch.setenv(name, value)  # read by the app's worker processes as they start
+            app = make_app(**{**WATCHING, **settings})
+        server = serve(app.app, threads=SERVER_THREADS)
+        opened.append((app, server))
+        return server.__enter__() + "/ui/"
+
+    yield start
+    for app, server in opened:
+        server.__exit__(None, None, None)
+        close_app(app)
+
+
+@pytest.fixture(scope="module")
+def url(live) -> str:
+    return live()
+
+
+@pytest.fixture
+def browser() -> Iterator:
+    with driven() as chromium:
+        yield chromium
+
+
+def loaded(browser) -> dict:
+    return eventually(lambda: (lambda page: page if page["loaded"] else None)(shown(browser)), PATIENCE, "the page loading")
+
+
+def api_state_counts(app) -> tuple[Counter, dict[str, Counter]]:
+    """Jobs by state, over the pool and per owner, as the API lists them."""
+    totals: Counter = Counter()
+    per_owner: dict[str, Counter] = {}
+    for ad in app.get("/v1/status?query=schedd").json:
+        for job in app.get(f"/v1/jobs/{ad['name']}?projection=Owner,JobStatus").json:
+            state = JOB_STATES[job["classad"]["jobstatus"] - 1]
+            totals[state] += 1
+            per_owner.setdefault(job["classad"]["owner"], Counter())[state] += 1
+    return totals, per_owner
+
+
+def test_the_page_shows_the_pools_job_counts_as_the_api_gives_them(app, url, browser, tmp_path):
+    browser.get(url)
+    loaded(browser)
+
+    def agreeing():
+        totals, per_owner = api_state_counts(app)
+        page = shown(browser)
+        expected = {state: totals[state] for state in page["totals"] if state != "jobs"}
+        same = (page["totals"]["jobs"] == sum(totals.values())
+                and {k: v for k, v in page["totals"].items() if k != "jobs"} == expected
+                and page["owners"] == {owner: sum(c.values()) for owner, c in per_owner.items()})
+        return page if same else None
+
+    page = eventually(agreeing, PATIENCE, "the page agreeing with the API")
+    assert page["banner"] == ""
+    assert page["totals"]["held"] >= 3  # the suite's own held jobs
+    png = screenshot(browser, "dashboard-pool", tmp_path)
+    assert png_size(png)[0] == 1280 and len(png) > 40_000
+
+
+def test_the_page_asks_only_its_own_server_and_breaks_no_rule_of_its_policy(url, browser):
+    browser.get(url)
+    loaded(browser)
+    origin = url.removesuffix("/ui/")
+    fetched = browser.execute_script("return performance.getEntriesByType('resource').map((e) => e.name);")
+    assert fetched and all(name.startswith(origin + "/") for name in fetched)
+    console = [entry["message"] for entry in browser.get_log("browser")]
+    assert not [line for line in console if "Content Security Policy" in line or "Uncaught" in line]
+
+
+def test_the_stream_reader_puts_events_together_across_pieces(url, browser):
+    browser.get(url)
+    loaded(browser)
+    events = browser.execute_async_script(r"""
+      const done = arguments[arguments.length - 1];
+      const src = document.querySelector("script[type=module]").src.replace(/app\.js$/, "stream.js");
+      import(src).then(({ EventParser }) => {
+        const got = [];
+        const parser = new EventParser((event) => got.push(event));
+        for (const piece of ["event: snap", "shot\r\nid: 7-0\r\ndata: {\"a\"\n", "data: :1}\n\n: hb\n\n",
+                             "event: removed\rdata: {\"id\": \"1.0\"}\r", "\r"]) parser.feed(piece);
+        done(got);
+      });
+    """)
+    assert events == [
+        {"event": "snapshot", "data": '{"a"\n:1}', "id": "7-0"},
+        {"event": "removed", "data": '{"id": "1.0"}', "id": None},
+    ]
+
+
+def test_the_page_shows_the_pools_slots_and_daemons_as_the_api_gives_them(app, url, browser):
+    browser.get(url)
+    page = loaded(browser)
+    slots = app.get("/v1/status?query=startd&projection=Cpus").json
+    assert dict(page["slots"])["slots"] == str(len(slots))
+    daemons = {(ad["type"], ad["name"]) for ad in app.get("/v1/status?query=any").json
+               if ad["type"] in ("Collector", "Negotiator", "Scheduler", "DaemonMaster")}
+    assert {(row[0], row[1]) for row in page["daemons"]} == daemons
+
+
+def test_slots_are_grouped_by_the_attribute_the_user_types(app, url, browser):
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(url)
+    loaded(browser)
+    field = browser.find_element("id", "slot-label")
+    field.clear()
+    field.send_keys("Activity", Keys.ENTER)
+    page = eventually(lambda: (lambda p: p if p["slotsBy"] == "by Activity" else None)(shown(browser)), PATIENCE,
+                      "the slots by Activity")
+    groups = app.get("/v1/summary/status?by=Activity").json["groups"]
+    assert sorted(page["slotGroups"]) == sorted(str(group["key"]["activity"]) for group in groups)
+
+
+def test_the_page_lists_the_negotiators_submitters(app, url, browser):
+    browser.get(url)
+    loaded(browser)
+    expected = [submitter["name"] for submitter in app.get("/v1/summary/priorities").json["submitters"]]
+    assert eventually(lambda: shown(browser)["priorities"] == expected or None, PATIENCE, "the submitters")
+
+
+def test_picking_one_schedd_shows_its_jobs_alone(app, url, browser, test_jobs):
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(url)
+    loaded(browser)
+    Select(browser.find_element("id", "schedd")).select_by_value(test_jobs.schedd_name)
+    expected = len(app.get(f"/v1/jobs/{test_jobs.schedd_name}?projection=JobStatus").json)
+    page = eventually(lambda: (lambda p: p if not p["perScheddShown"] and p["totals"]["jobs"] == expected
+                               and len(p["jobs"]) == expected else None)(shown(browser)),
+                      PATIENCE, "the one schedd's jobs")
+    assert {row[1] for row in page["jobs"]} == {test_jobs.schedd_name}
+    assert browser.current_url.endswith(f"#schedd={test_jobs.schedd_name}")
+
+
+def test_the_page_shows_each_schedds_jobs_in_the_pool_view(app, url, browser):
+    browser.get(url)
+    loaded(browser)
+    names = [ad["name"] for ad in app.get("/v1/status?query=schedd").json]
+    counts = eventually(lambda: shown(browser)["schedds"], PATIENCE, "the jobs by schedd")
+    assert set(counts) == set(names)
+    assert counts == {name: len(app.get(f"/v1/jobs/{name}?projection=JobStatus").json) for name in names} or \
+        eventually(lambda: shown(browser)["schedds"] == {
+            name: len(app.get(f"/v1/jobs/{name}?projection=JobStatus").json) for name in names}, PATIENCE)
+
+
+@pytest.fixture(scope="module")
+def polling_url(live) -> str:
+    """A server that allows no watchers: the page polls the job list."""
+    return live(**{"restd.watch.max_watchers": "0"})
+
+
+@pytest.mark.parametrize("source", ["live", "polling"])
+def test_a_submitted_job_appears_without_a_reload(request, source, browser, test_jobs, tmp_path):
+    url = request.getfixturevalue({"live": "url", "polling": "polling_url"}[source])
+    browser.get(url)
+    loaded(browser)
+    eventually(lambda: shown(browser)["live"] == source, PATIENCE, f"the job list {source}")
+    browser.execute_script("window.sameDocument = true;")
+    batch = f"dashboard-live-{hashlib.sha1(url.encode()).hexdigest()[:6]}"
+    cluster = submit_idle_held(batch)
+    test_jobs.all_clusters.append(cluster)
+    row = eventually(lambda: [r for r in shown(browser)["jobs"] if r[4] == batch], PATIENCE, "the new job's row")
+    assert row[0][0] == f"{cluster}.0" and row[0][3] == "held"
+    assert shown(browser)["banner"] == "", "watching or polling is no problem to report"
+    screenshot(browser, f"dashboard-new-job-{source}", tmp_path)
+    import htcondor2  # after the pool's CONDOR_CONFIG is set (tests/pool.py)
+
+    htcondor2.Schedd().act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}", reason="dashboard test")
+    eventually(lambda: not [r for r in shown(browser)["jobs"] if r[4] == batch], PATIENCE, "the job leaving the list")
+    assert browser.execute_script("return window.sameDocument === true;"), "the page was reloaded"
+
+
+def test_the_job_list_filters_by_owner_and_state(url, browser):
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(url)
+    eventually(lambda: shown(browser)["jobs"], PATIENCE, "the job list")
+    Select(browser.find_element("id", "filter-state")).select_by_value("held")
+    Select(browser.find_element("id", "filter-owner")).select_by_value("alice")
+    rows = eventually(lambda: listed_only(browser, owner="alice", state="held"), 10, "only alice's held jobs listed")
+    assert len(rows) >= 3  # the suite's own
+
+
+def listed_only(browser, owner: str, state: str) -> list | None:
+    rows = shown(browser)["jobs"]
+    return rows if rows and all(row[2] == owner and row[3] == state for row in rows) else None
+
+
+def test_a_filter_nothing_matches_says_so(url, browser, tmp_path):
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(url)
+    eventually(lambda: shown(browser)["jobs"], PATIENCE, "the job list")
+    Select(browser.find_element("id", "filter-state")).select_by_value("suspended")
+    eventually(lambda: shown(browser)["jobsEmpty"] == "No job matches these filters.", 10, "the empty filter's text")
+
+
+def test_a_schedd_without_jobs_says_there_is_nothing_to_show(app, url, browser, tmp_path):
+    schedd2 = next(ad["name"] for ad in app.get("/v1/status?query=schedd").json if ad["name"].startswith("schedd2@"))
+    assert app.get(f"/v1/jobs/{schedd2}").json == [], "the suite submits to the default schedd only"
+    browser.get(f"{url}#schedd={schedd2}")
+    page = eventually(lambda: (lambda p: p if p["ownersEmpty"] not in (None, "Loading…") else None)(shown(browser)),
+                      PATIENCE, "the empty view")
+    assert page["ownersEmpty"] == "No jobs in the queue."
+    assert page["jobsEmpty"] == "No jobs in the queue."
+    assert page["totals"]["jobs"] == 0
+    screenshot(browser, "dashboard-empty-schedd", tmp_path)
+
+
+def test_the_page_says_the_pool_is_down(live, browser, tmp_path):
+    browser.get(live(env={"_CONDOR_COLLECTOR_HOST": "127.0.0.1:1"}, **{"restd.gateway.timeout": "3"}))
+    page = eventually(lambda: (lambda p: p if p["problem"] == "pool" else None)(shown(browser)), PATIENCE,
+                      "the pool-down banner")
+    assert page["banner"].startswith("The pool is down: the collector does not answer")
+    screenshot(browser, "dashboard-pool-down", tmp_path)
+
+
+@pytest.fixture(scope="module")
+def token_url(live, tmp_path_factory) -> str:
+    tokens = tmp_path_factory.mktemp("tokens") / "tokens"
+    tokens.write_text(hashlib.sha256(TOKEN.encode()).hexdigest() + " dashboard\n")
+    return live(**{"restd.auth": "static-token", "restd.static_token.file": str(tokens)})
+
+
+def paste_token(browser, token: str) -> None:
+    field = browser.find_element("id", "token")
+    if not field.is_displayed():
+        browser.find_element("id", "token-toggle").click()
+    field.send_keys(token)
+    browser.find_element("id", "token-save").click()
+
+
+def problem_is(browser, kind: str, saying: str = "") -> dict:
+    return eventually(lambda: (lambda p: p if p["problem"] == kind and p["banner"].startswith(saying) else None)(
+        shown(browser)), PATIENCE, f"the {kind!r} banner {saying!r}")
+
+
+def test_without_credentials_the_page_says_the_caller_is_not_allowed(token_url, browser, tmp_path):
+    browser.get(token_url)
+    problem_is(browser, "auth", "Not allowed: sign in first")
+    assert browser.find_element("id", "token").is_displayed()
+    screenshot(browser, "dashboard-not-signed-in", tmp_path)
+
+
+def test_a_token_the_server_rejects_is_said_so(token_url, browser):
+    browser.get(token_url)
+    problem_is(browser, "auth")
+    paste_token(browser, "not-the-token")
+    problem_is(browser, "auth", "Not allowed: the server does not accept this token")
+
+
+def test_a_pasted_token_shows_the_pool_and_stays_in_the_tab_only(token_url, browser):
+    browser.get(token_url)
+    problem_is(browser, "auth")
+    paste_token(browser, TOKEN)
+    page = eventually(lambda: (lambda p: p if p["problem"] == "" and p["totals"].get("jobs") else None)(shown(browser)),
+                      PATIENCE, "the pool's numbers with the token")
+    assert page["totals"]["held"] >= 3
+    assert browser.execute_script("return sessionStorage.getItem('restd.token')") == TOKEN
+    assert browser.execute_script("return localStorage.length") == 0
+    assert browser.get_cookies() == []
+
+
+def test_a_kbase_cookie_without_the_read_role_is_forbidden(live, auth2, browser, tmp_path, monkeypatch):
+    monkeypatch.delenv("AUTH_URL", raising=False)
+    kbase_url = live(**{"restd.auth": "kbase", "restd.kbase.auth_url": auth2.url})
+    browser.get(kbase_url.replace("/ui/", "/healthz"))
+    browser.add_cookie({"name": "kbase_session", "value": "other-role-token"})
+    browser.get(kbase_url)
+    problem_is(browser, "forbidden", "Not allowed: your account may not read this pool")
+    screenshot(browser, "dashboard-forbidden", tmp_path)
+
+
+def test_a_kbase_cookie_with_the_read_role_shows_the_pool(live, auth2, browser, monkeypatch):
+    monkeypatch.delenv("AUTH_URL", raising=False)
+    kbase_url = live(**{"restd.auth": "kbase", "restd.kbase.auth_url": auth2.url})
+    browser.get(kbase_url.replace("/ui/", "/healthz"))
+    browser.add_cookie({"name": "kbase_session", "value": "readonly-token"})
+    browser.get(kbase_url)
+    page = eventually(lambda: (lambda p: p if p["loaded"] and p["totals"].get("jobs") else None)(shown(browser)),
+                      PATIENCE, "the pool's numbers with the cookie")
+    assert page["problem"] == ""
+
+
+def test_on_a_phone_the_cards_stack_and_nothing_is_wider_than_the_screen(url, tmp_path):
+    with driven(390, 1800, phone=True) as phone:
+        phone.get(url)
+        loaded(phone)
+        layout = phone.execute_script("""
+          const cards = [...document.querySelectorAll('.card')].map((c) => c.getBoundingClientRect());
+          return {page: document.documentElement.scrollWidth, screen: window.innerWidth,
+                  lefts: [...new Set(cards.map((r) => Math.round(r.left)))],
+                  widest: Math.max(...cards.map((r) => r.right))};
+        """)
+        png = screenshot(phone, "dashboard-phone", tmp_path)
+    assert layout["page"] <= layout["screen"]
+    assert len(layout["lefts"]) == 1, "one column"
+    assert layout["widest"] <= layout["screen"]
+    assert png_size(png)[0] == 390
+
+
+def test_without_the_summary_and_watch_plugins_the_page_counts_from_the_listings(app, live, browser):
+    browser.get(live(**{"restd.endpoints": "jobs status ui"}))
+    loaded(browser)
+    totals, per_owner = api_state_counts(app)
+    page = eventually(lambda: (lambda p: p if p["live"] == "polling" and p["totals"]["jobs"] == sum(totals.values())
+                               else None)(shown(browser)), PATIENCE, "the counts made in the page")
+    assert page["owners"] == {owner: sum(counts.values()) for owner, counts in per_owner.items()}
+    assert page["banner"] == ""
+    assert "this server has no /v1/summary/jobs" in browser.find_element("id", "jobs-note").text
+    assert dict(page["slots"])["slots"] == str(len(app.get("/v1/status?query=startd&projection=Cpus").json))
+
+
+@pytest.mark.disruptive
+def test_a_frozen_pool_is_said_so_and_the_page_recovers_without_a_reload(live, browser, tmp_path):
+    from .test_pool_outages import frozen
+
+    browser.get(live(**{"restd.gateway.timeout": "3", "restd.readyz.timeout": "2"}))
+    loaded(browser)
+    browser.execute_script("window.sameDocument = true;")
+    with frozen("condor_schedd"):
+        page = problem_is(browser, "pool")
+        screenshot(browser, "dashboard-schedd-frozen", tmp_path)
+    assert page["banner"].startswith("The pool is")
+    eventually(lambda: shown(browser)["problem"] == "", PATIENCE, "the banner going once the schedds answer")
+    assert browser.execute_script("return window.sameDocument === true;"), "the page was reloaded"
