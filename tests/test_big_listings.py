@@ -3,6 +3,7 @@ whole) in the request process, bounded in total, and the same answer."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -17,15 +18,20 @@ MANY = 1_200
 
 
 @pytest.fixture(scope="module")
-def many_jobs(condor_config, test_jobs) -> int:
+def many_jobs(condor_config, test_jobs) -> Iterator[int]:
+    """A cluster of MANY held jobs, removed when this module is done: later
+    tests (a dashboard's job table shows a few hundred rows) see the queue
+    as the run's own jobs left it."""
     import htcondor2
 
-    cluster = htcondor2.Schedd().submit(htcondor2.Submit({
+    schedd = htcondor2.Schedd()
+    cluster = schedd.submit(htcondor2.Submit({
         "executable": "/bin/sleep", "arguments": "600", "initialdir": str(pool_root() / "tmp" / "jobs"),
         "hold": "true", "batch_name": "restd-many",
     }), count=MANY).cluster()
-    test_jobs.all_clusters.append(cluster)
-    return cluster
+    test_jobs.all_clusters.append(cluster)  # removed at the run's end should this module be cut short
+    yield cluster
+    schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}", reason="restd test module ended")
 
 
 class Counted(Spool):
