@@ -7,6 +7,7 @@ that stop or freeze a schedd (or the collector) restore it in a fixture.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -301,3 +302,30 @@ class TestEveryScheddDown:
             answer = outage_app.get("/v1/jobs/*?projection=Owner", status=503)
         assert {f["schedd"]: f["error"] for f in answer.json["details"]["failed"]} == {
             test_jobs.schedd_name: "HTCONDOR_TIMEOUT", schedd2.name: "HTCONDOR_UNAVAILABLE"}
+
+    def test_one_callers_pool_wide_requests_leave_a_worker_for_other_callers(self, app_with, schedd2):
+        # Each schedd asked beside the first takes one more of the caller's
+        # slots: two pool-wide requests cannot hold all three workers.
+        testapp = app_with(**{"restd.gateway.workers": "3", "restd.gateway.timeout": str(TIMEOUT),
+                              "restd.limits.concurrent_calls": "2"})
+        testapp.get("/v1/jobs/*?limit=1")  # the workers are up
+        gateway = testapp.app.registry.gateway
+        answers: list = []
+
+        def pool_wide(constraint: str) -> threading.Thread:
+            thread = threading.Thread(target=lambda: answers.append(
+                testapp.get(f"/v1/jobs/*?constraint={constraint}", status="*")))
+            thread.start()
+            return thread
+
+        with frozen("condor_schedd"):
+            first = pool_wide("ClusterId > 1")
+            while gateway.idle_workers > 1 and first.is_alive():
+                time.sleep(0.01)  # it asks both schedds at once
+            second = pool_wide("ClusterId > 2")
+            second.join(timeout=TIMEOUT / 2)
+            other = testapp.get("/v1/config/condor_version", extra_environ={"REMOTE_ADDR": "127.0.0.2"})
+            assert first.is_alive(), "the frozen schedds answered before the other caller was served"
+            first.join()
+        assert other.status_int == 200
+        assert sorted(answer.status_int for answer in answers) == [429, 503]

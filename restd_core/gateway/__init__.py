@@ -21,7 +21,7 @@ from contextvars import ContextVar, copy_context
 from functools import partial
 from typing import Any
 
-from .admission import CallerSlots, admit, caller
+from .admission import CallerSlots, admit, caller, more_slots
 from .errors import BadQuery, Busy, GatewayError, NotFound, Throttled, Timeout, Unavailable
 from .operations import Operation, OperationError, Operations
 from .pool import WorkerPool
@@ -131,7 +131,9 @@ class Gateway:
         call's failure does not end the others. Every call is within the
         request's one budget (``deadline``), so this returns by then: a call
         that starts past it fails at once (``Timeout``). The caller's slot
-        is taken first, once for all (``Throttled`` ends them all)."""
+        is taken first, once for all (``Throttled`` ends them all), and one
+        more for each call made beside it, as many as the caller has free
+        (``more_slots``: fewer at once, not a 429)."""
         admit()
         waiting = deque(calls)
         answers: dict[str, Any] = {}
@@ -147,14 +149,14 @@ class Gateway:
                 except GatewayError as exc:
                     answers[label] = exc.with_traceback(None)  # its frames are done with: no cycle kept
 
-        helpers = [self._pool.submit(copy_context().run, take_turns)
-                   for _ in range(self.spare_workers(len(calls)) - 1)]
-        try:
-            take_turns()
-        finally:
-            for helper in helpers:
-                helper.cancel()  # one that has not started yet finds nothing left to do anyway
-            wait(helpers)
+        with more_slots(self.spare_workers(len(calls)) - 1) as beside:
+            helpers = [self._pool.submit(copy_context().run, take_turns) for _ in range(beside)]
+            try:
+                take_turns()
+            finally:
+                for helper in helpers:
+                    helper.cancel()  # one that has not started yet finds nothing left to do anyway
+                wait(helpers)
         for helper in helpers:
             if not helper.cancelled():
                 helper.result()  # what is not a GatewayError (a bug) is raised here too
