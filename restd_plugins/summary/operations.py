@@ -35,7 +35,9 @@ def job_counts(schedd: str, by: list[str] = (), constraint: str | None = None,
     about a third of the time of counting one projected ad per job here,
     bench/summary.py); a constraint judged here (it may read hidden values,
     or it runs regular expressions) is counted here, over ads of the ``by``
-    attributes, JobStatus and what the constraint reads.
+    attributes, JobStatus and what the constraint reads; so is a hidden
+    JobStatus (every count is keyed by it: the output filter redacts it
+    here, so that no job is in a state).
     """
     fresh_config()
     hidden_lower = {name.lower() for name in hidden}
@@ -45,7 +47,8 @@ def job_counts(schedd: str, by: list[str] = (), constraint: str | None = None,
     where = caller.wire if caller is not None and not judged_here else "true"
 
     def count(client: htcondor2.Schedd) -> Counter:
-        if not judged_here and not _GROUP_AD_ATTRS.intersection(keys):
+        if not judged_here and not _GROUP_AD_ATTRS.intersection(keys) and not hidden_lower.intersection(
+                _status_and(keys)):
             counted = _counted_by_schedd(client, where, keys)
             if counted is not None:
                 return counted
