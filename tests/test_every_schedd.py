@@ -7,7 +7,6 @@ that stop or freeze a schedd (or the collector) restore it in a fixture.
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ import orjson
 import pytest
 
 from .pool import SECRET, pool_root, pool_sh
+from .test_limits import other_caller_served_while
 from .test_pool_outages import frozen, restore_pool
 
 #: restd.gateway.timeout of the apps that meet a frozen daemon, in seconds.
@@ -309,23 +309,7 @@ class TestEveryScheddDown:
         testapp = app_with(**{"restd.gateway.workers": "3", "restd.gateway.timeout": str(TIMEOUT),
                               "restd.limits.concurrent_calls": "2"})
         testapp.get("/v1/jobs/*?limit=1")  # the workers are up
-        gateway = testapp.app.registry.gateway
-        answers: list = []
-
-        def pool_wide(constraint: str) -> threading.Thread:
-            thread = threading.Thread(target=lambda: answers.append(
-                testapp.get(f"/v1/jobs/*?constraint={constraint}", status="*")))
-            thread.start()
-            return thread
-
         with frozen("condor_schedd"):
-            first = pool_wide("ClusterId > 1")
-            while gateway.idle_workers > 1 and first.is_alive():
-                time.sleep(0.01)  # it asks both schedds at once
-            second = pool_wide("ClusterId > 2")
-            second.join(timeout=TIMEOUT / 2)
-            other = testapp.get("/v1/config/condor_version", extra_environ={"REMOTE_ADDR": "127.0.0.2"})
-            assert first.is_alive(), "the frozen schedds answered before the other caller was served"
-            first.join()
-        assert other.status_int == 200
-        assert sorted(answer.status_int for answer in answers) == [429, 503]
+            served, statuses = other_caller_served_while(testapp, "/v1/jobs/*?constraint=ClusterId>1",
+                                                         "/v1/jobs/*?constraint=ClusterId>2", TIMEOUT)
+        assert served and statuses == [503, 429]

@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import wait
 from contextlib import contextmanager
 from contextvars import ContextVar, copy_context
-from functools import partial
 from typing import Any
 
 from .admission import CallerSlots, admit, caller, more_slots
@@ -113,13 +112,15 @@ class Gateway:
     def call_parts(self, name: str, parts: list[dict[str, Any]], /,
                    sinks: list[Callable[[bytes], None]] | None = None) -> list[Any]:
         """The operation ``name`` once for each of ``parts`` (its arguments),
-        all at the same time, each in a worker of its own (with the sink of
-        the same place in ``sinks``, if given); their answers in the same order."""
-        sinks = sinks or [None] * len(parts)
-        others = [self._pool.submit(copy_context().run, partial(self.call, name, sink=sink), **arguments)
-                  for arguments, sink in zip(parts[1:], sinks[1:])]
-        first = self.call(name, sink=sinks[0], **parts[0])
-        return [first, *(other.result() for other in others)]
+        at the same time as far as the caller's slots allow (``call_each``),
+        with the sink of the same place in ``sinks``, if given; their
+        answers in the same order, or the error of the first part that failed."""
+        labels = [str(place) for place in range(len(parts))]
+        answers = self.call_each(name, dict(zip(labels, parts)), sinks=dict(zip(labels, sinks)) if sinks else None)
+        failed = next((answers[label] for label in labels if isinstance(answers[label], GatewayError)), None)
+        if failed is not None:
+            raise failed
+        return [answers[label] for label in labels]
 
     def call_each(self, name: str, calls: dict[str, dict[str, Any]], /,
                   sinks: dict[str, Callable[[bytes], None]] | None = None) -> dict[str, Any]:
