@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -170,3 +172,23 @@ def children(pid: int) -> list[int]:
         except OSError:
             continue
     return found
+
+
+@contextmanager
+def advertised_slots(ads: dict[str, str]) -> Iterator[None]:
+    """Slot ads (their Name -> the rest of their ClassAd text) in the
+    collector within, as any host the collector lets advertise a startd can
+    send them (``condor_advertise``); taken out afterwards."""
+    ad_file = pool_root() / "tmp" / "advertised-slots.ad"
+
+    def advertise(command: str, texts: list[str]) -> None:
+        ad_file.write_text("\n\n".join(texts) + "\n")
+        pool_sh("exec", "condor_advertise", "-multiple", command, "/tmp/advertised-slots.ad")
+
+    advertise("UPDATE_STARTD_AD", [f'MyType = "Machine"\nName = "{name}"\nMyAddress = "<127.0.0.1:1>"\n{text}'
+                                   for name, text in ads.items()])
+    try:
+        yield
+    finally:
+        advertise("INVALIDATE_STARTD_ADS", [f'MyType = "Query"\nTargetType = "Machine"\nRequirements = Name == "{name}"'
+                                            for name in ads])

@@ -14,7 +14,8 @@ from restd_core.settings import SettingError
 from restd_plugins.summary.gauges import OTHER, Reused, Snapshot, capped
 
 from .conftest import make_app
-from .pool import pool_root, pool_sh
+from .pool import advertised_slots
+from .test_summary_pool import ABSURD_SLOTS
 from .test_pool_outages import frozen
 
 GAUGES = {"restd.summary.gauges.ttl": "3600"}
@@ -105,34 +106,20 @@ def test_schedds_beyond_the_cap_are_summed_as_other(app_with, test_jobs):
         test_jobs.schedd_name, OTHER}
 
 
-INVENTED_STATES = [f"Invented-{number}" for number in range(3)]
-
-
-@pytest.fixture
-def invented_states(condor_config):
-    """Three slot ads whose States someone invented (any host the collector
-    lets advertise a startd can), taken out of the collector afterwards."""
-    ad_file = pool_root() / "tmp" / "invented-slots.ad"
-
-    def advertise(command: str, ads: list[str]) -> None:
-        ad_file.write_text("\n\n".join(ads) + "\n")
-        pool_sh("exec", "condor_advertise", "-multiple", command, "/tmp/invented-slots.ad")
-
-    advertise("UPDATE_STARTD_AD", [
-        f'MyType = "Machine"\nName = "slot{number}@invented"\nMachine = "invented"\nState = "{state}"\n'
-        f'Activity = "Idle"\nCpus = 1\nMemory = 1\nDisk = 1\nMyAddress = "<127.0.0.1:1>"'
-        for number, state in enumerate(INVENTED_STATES)])
-    yield INVENTED_STATES
-    advertise("INVALIDATE_STARTD_ADS", [
-        f'MyType = "Query"\nTargetType = "Machine"\nRequirements = Name == "slot{number}@invented"'
-        for number in range(len(INVENTED_STATES))])
-
-
-def test_slot_states_beyond_the_cap_are_summed_as_other(app_with, invented_states):
+def test_slot_states_beyond_the_cap_are_summed_as_other(app_with):
+    # Any host the collector lets advertise a startd can invent States.
     app = app_with(**GAUGES, **{"restd.summary.gauges.max_label_values": "2"})
-    for metric in ("restd_pool_slots", "restd_pool_slot_resources"):
-        states = {dict(labels)["state"] for labels in samples(app, metric)}
-        assert len(states) == 3 and OTHER in states, metric
+    invented = {f"slot{number}@invented": f'State = "Invented-{number}"\nCpus = 1' for number in range(3)}
+    with advertised_slots(invented):
+        for metric in ("restd_pool_slots", "restd_pool_slot_resources"):
+            states = {dict(labels)["state"] for labels in samples(app, metric)}
+            assert len(states) == 3 and OTHER in states, metric
+
+
+def test_slots_advertising_absurd_amounts_do_not_break_metrics(app_with):
+    app = app_with(**GAUGES)
+    with advertised_slots(ABSURD_SLOTS):
+        app.get("/metrics", status=200)
 
 
 def test_a_label_keeps_its_largest_values_and_sums_the_rest_as_other():
