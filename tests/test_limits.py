@@ -114,3 +114,19 @@ def test_requests_waiting_for_another_ones_answer_take_slots_too(limited_app):
         thread.join()
     statuses = sorted(answer.status_int for answer in answers)
     assert statuses.count(429) >= 6 and 200 in statuses
+
+
+def test_an_invented_forwarded_for_is_no_caller_of_its_own(app_with):
+    # gunicorn and uWSGI pass X-Forwarded-For on (waitress drops it); the
+    # limits of `none` go by the connection's address.
+    app = app_with(**{"restd.gateway.workers": "3", "restd.limits.concurrent_calls": "1"})
+    app.get("/v1/config/condor_version")  # the workers are up
+    answers: list = []
+    threads = [threading.Thread(target=lambda number=number: answers.append(app.get(
+        SLOW, headers={"X-Forwarded-For": f"10.0.0.{number}"}, extra_environ={"REMOTE_ADDR": "127.0.0.1"},
+        status="*").status_int)) for number in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 429 in answers and 200 in answers
