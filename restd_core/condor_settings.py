@@ -43,6 +43,13 @@ class RestdSettings:
     hide_config_params: tuple[str, ...] = DEFAULT_HIDE_CONFIG_PARAMS
     cache_ttl: float = DEFAULT_CACHE_TTL
 
+    def shaping(self) -> tuple[object, ...]:
+        """The settings that answers depend on (what is hidden, how many
+        jobs at most): part of every response cache key, so that a replica
+        never serves another's answer made under other settings (its config
+        changed first), nor one made before its own config changed."""
+        return self.max_jobs, self.hide_job_attrs, self.hide_config_params
+
 
 class CondorSettings:
     """RestdSettings as HTCondor's configuration has them, cached."""

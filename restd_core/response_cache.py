@@ -219,9 +219,11 @@ def entry_bytes(key: CacheKey, snapshot: Snapshot) -> int:
 def cache_key(request: Request, parameters: frozenset[str]) -> CacheKey:
     """What the answer depends on: the path, the view's own query
     ``parameters`` (others it ignores, and a caller may invent any number of
-    them), and the caller."""
+    them), the caller, and the HTCondor settings that shape answers (hidden
+    attributes: ``RestdSettings.shaping``)."""
     query = sorted((name, value) for name, value in request.GET.items() if name in parameters)
-    return (request.method, request.path, tuple(query), request.authenticated_userid)
+    return (request.method, request.path, tuple(query), request.authenticated_userid,
+            request.condor_settings.shaping())
 
 
 def cache_ttl(request: Request) -> float:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -170,3 +172,34 @@ def children(pid: int) -> list[int]:
         except OSError:
             continue
     return found
+
+
+#: What ``advertised`` sends for each kind of ad: its MyType, and the
+#: condor_advertise commands that add and take out such ads.
+AD_KINDS = {"startd": ("Machine", "UPDATE_STARTD_AD", "INVALIDATE_STARTD_ADS"),
+            "schedd": ("Scheduler", "UPDATE_SCHEDD_AD", "INVALIDATE_SCHEDD_ADS")}
+
+
+@contextmanager
+def advertised(kind: str, ads: dict[str, str]) -> Iterator[None]:
+    """Daemon ads of ``kind`` (their Name -> the rest of their ClassAd text)
+    in the collector within, as any host the collector lets advertise such a
+    daemon can send them (``condor_advertise``); taken out afterwards."""
+    my_type, update, invalidate = AD_KINDS[kind]
+    ad_file = pool_root() / "tmp" / "advertised.ad"
+
+    def advertise(command: str, texts: list[str]) -> None:
+        ad_file.write_text("\n\n".join(texts) + "\n")
+        pool_sh("exec", "condor_advertise", "-multiple", command, "/tmp/advertised.ad")
+
+    advertise(update, [f'MyType = "{my_type}"\nName = "{name}"\n{text}' for name, text in ads.items()])
+    try:
+        yield
+    finally:
+        advertise(invalidate, [f'MyType = "Query"\nTargetType = "{my_type}"\nRequirements = Name == "{name}"'
+                               for name in ads])
+
+
+def advertised_slots(ads: dict[str, str]):
+    """Slot ads (``advertised``) with an address of nowhere."""
+    return advertised("startd", {name: f'MyAddress = "<127.0.0.1:1>"\n{text}' for name, text in ads.items()})

@@ -17,7 +17,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from .pool import SECRET, pool_root, pool_sh
+from .pool import SECRET, advertised, pool_root, pool_sh
+from .test_limits import other_caller_served_while
 from .test_pool_outages import frozen, restore_pool
 
 #: restd.gateway.timeout of the apps that meet a frozen daemon, in seconds.
@@ -200,6 +201,25 @@ def test_every_schedds_job_counts_refuse_a_constraint_on_a_hidden_attribute(app_
     app_with(env=HIDDEN).get('/v1/summary/jobs/*?constraint=Environment =!= ""', status=400)
 
 
+#: A schedd ad no schedd sends, as anyone the collector lets advertise a
+#: schedd can: no CondorVersion (the bindings will not use it).
+BROKEN_SCHEDD = {"broken@nowhere": 'MyAddress = "<127.0.0.1:1>"'}
+
+
+def test_a_schedd_whose_ad_cannot_be_used_is_503(app_with):
+    with advertised("schedd", BROKEN_SCHEDD):
+        answer = app_with().get("/v1/jobs/broken@nowhere", status=503)  # an app of its own: it remembers schedds
+    assert answer.json["errno"] == 201 and "CondorVersion" in answer.json["message"]
+
+
+def test_a_schedd_whose_ad_cannot_be_used_is_a_503_failure_of_every_schedd(app_with, test_jobs, schedd2):
+    with advertised("schedd", BROKEN_SCHEDD):
+        answer = app_with().get("/v1/summary/jobs/*").json
+    assert answer["schedds"] == sorted([test_jobs.schedd_name, schedd2.name])
+    assert [(f["schedd"], f["status"], f["error"]) for f in answer["failed"]] == [
+        ("broken@nowhere", 503, "HTCONDOR_UNAVAILABLE")]
+
+
 # ----------------------------------------------- one schedd down, or all --
 
 def is_schedd2(pid: int) -> bool:
@@ -301,3 +321,14 @@ class TestEveryScheddDown:
             answer = outage_app.get("/v1/jobs/*?projection=Owner", status=503)
         assert {f["schedd"]: f["error"] for f in answer.json["details"]["failed"]} == {
             test_jobs.schedd_name: "HTCONDOR_TIMEOUT", schedd2.name: "HTCONDOR_UNAVAILABLE"}
+
+    def test_one_callers_pool_wide_requests_leave_a_worker_for_other_callers(self, app_with, schedd2):
+        # Each schedd asked beside the first takes one more of the caller's
+        # slots: two pool-wide requests cannot hold all three workers.
+        testapp = app_with(**{"restd.gateway.workers": "3", "restd.gateway.timeout": str(TIMEOUT),
+                              "restd.limits.concurrent_calls": "2"})
+        testapp.get("/v1/jobs/*?limit=1")  # the workers are up
+        with frozen("condor_schedd"):
+            served, statuses = other_caller_served_while(testapp, "/v1/jobs/*?constraint=ClusterId>1",
+                                                         "/v1/jobs/*?constraint=ClusterId>2", TIMEOUT)
+        assert served and statuses == [503, 429]

@@ -36,6 +36,29 @@ def flood(app, count: int) -> tuple[list[threading.Thread], list]:
     return threads, answers
 
 
+def other_caller_served_while(testapp, first: str, second: str, timeout: float) -> tuple[bool, list[int]]:
+    """One caller's two slow requests (``first`` holding its workers before
+    ``second`` comes; the pool frozen), then another caller's cheap one:
+    whether that was answered while ``first`` went on, and the statuses of
+    the two (in order)."""
+    gateway = testapp.app.registry.gateway
+    answers: dict[str, int] = {}
+
+    def send(url: str) -> threading.Thread:
+        thread = threading.Thread(target=lambda: answers.update({url: testapp.get(url, status="*").status_int}))
+        thread.start()
+        return thread
+
+    slow = send(first)
+    while gateway.idle_workers > 1 and slow.is_alive():
+        time.sleep(0.01)  # it holds two workers
+    send(second).join(timeout=timeout / 2)
+    testapp.get("/v1/config/condor_version", extra_environ={"REMOTE_ADDR": "127.0.0.2"}, status=200)
+    served = slow.is_alive()
+    slow.join()
+    return served, [answers.get(first), answers.get(second)]
+
+
 def test_a_caller_beyond_its_calls_in_flight_is_429_at_once_and_others_are_served(limited_app):
     app = limited_app(**{"restd.gateway.workers": "3", "restd.limits.concurrent_calls": ""})  # the default: 2
     app.get("/v1/config/condor_version", headers=bearer("other"))  # the workers are up
@@ -91,3 +114,19 @@ def test_requests_waiting_for_another_ones_answer_take_slots_too(limited_app):
         thread.join()
     statuses = sorted(answer.status_int for answer in answers)
     assert statuses.count(429) >= 6 and 200 in statuses
+
+
+def test_an_invented_forwarded_for_is_no_caller_of_its_own(app_with):
+    # gunicorn and uWSGI pass X-Forwarded-For on (waitress drops it); the
+    # limits of `none` go by the connection's address.
+    app = app_with(**{"restd.gateway.workers": "3", "restd.limits.concurrent_calls": "1"})
+    app.get("/v1/config/condor_version")  # the workers are up
+    answers: list = []
+    threads = [threading.Thread(target=lambda number=number: answers.append(app.get(
+        SLOW, headers={"X-Forwarded-For": f"10.0.0.{number}"}, extra_environ={"REMOTE_ADDR": "127.0.0.1"},
+        status="*").status_int)) for number in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 429 in answers and 200 in answers

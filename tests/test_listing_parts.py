@@ -12,6 +12,9 @@ from restd_core.gateway.spool import SPOOL_MEMORY, AnswersInFlight, Spool, Spool
 from restd_core.gateway.wire import Received
 from restd_core.gateway.worker.encoding import encoded_items
 
+from .test_limits import other_caller_served_while
+from .test_pool_outages import frozen, restore_pool
+
 
 def part(*jobs: tuple[int, int]) -> tuple[Received, Spool]:
     """A spooled part of a listing whose items are the jobs' ids as JSON strings."""
@@ -127,3 +130,18 @@ def test_a_cached_listing_is_one_query(app_with, test_jobs):
     calls = query_calls(app)
     app.get("/v1/jobs/DEFAULT?projection=Owner")
     assert calls == ["query_jobs"]
+
+
+@pytest.mark.disruptive
+def test_one_callers_split_listings_leave_a_worker_for_other_callers(app_with, test_jobs):
+    # A listing's second part takes one more of the caller's slots: two
+    # split listings cannot hold all three workers.
+    restore_pool()
+    timeout = 3
+    app = app_with(**{"restd.gateway.workers": "3", "restd.gateway.listing_parts": "2",
+                      "restd.gateway.timeout": str(timeout), "restd.limits.concurrent_calls": "2"})
+    app.get("/v1/jobs/DEFAULT?limit=1")  # workers started, settings read
+    with frozen("condor_schedd"):
+        served, statuses = other_caller_served_while(app, "/v1/jobs/DEFAULT?projection=Owner",
+                                                     "/v1/jobs/DEFAULT?projection=Cmd", timeout)
+    assert served and statuses == [503, 429]

@@ -17,6 +17,7 @@ from restd_core.shared.memory import MemoryStore
 from restd_core.shared.redis_store import RedisStore
 
 from .conftest import close_app, make_app
+from .pool import SECRET
 
 
 class FakeClock:
@@ -297,3 +298,14 @@ def test_invented_query_parameters_share_the_entry_of_the_answer(app_with, test_
     for number in range(5):
         app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}?projection=Owner&junk{number}={'x' * 1000}")
     assert app.app.registry.response_cache.misses == 1
+
+
+def test_replicas_hiding_different_attributes_do_not_share_entries(app_with, test_jobs, redis_url):
+    # A replica whose HTCondor config hides Environment (say, the first one
+    # given a new config) never serves another replica's answer showing it.
+    url = f"/v1/jobs/DEFAULT/{test_jobs.held}?projection=Environment"
+    settings = {"restd.cache.ttl": "60", "restd.shared": redis_url}
+    showing = app_with(**settings)
+    assert SECRET in showing.get(url).text
+    hiding = app_with(env={"_CONDOR_RESTD_HIDE_JOB_ATTRS": "Environment"}, **settings)
+    assert {job["classad"]["environment"] for job in hiding.get(url).json} == {"<REDACTED>"}

@@ -14,6 +14,8 @@ from restd_core.settings import SettingError
 from restd_plugins.summary.gauges import OTHER, Reused, Snapshot, capped
 
 from .conftest import make_app
+from .pool import advertised_slots
+from .test_summary_pool import ABSURD_SLOTS
 from .test_pool_outages import frozen
 
 GAUGES = {"restd.summary.gauges.ttl": "3600"}
@@ -102,6 +104,22 @@ def test_schedds_beyond_the_cap_are_summed_as_other(app_with, test_jobs):
     app = app_with(**GAUGES, **{"restd.summary.gauges.max_label_values": "1"})
     assert {dict(labels)["name"] for labels in samples(app, "restd_pool_up") if ("part", "jobs") in labels} == {
         test_jobs.schedd_name, OTHER}
+
+
+def test_slot_states_beyond_the_cap_are_summed_as_other(app_with):
+    # Any host the collector lets advertise a startd can invent States.
+    app = app_with(**GAUGES, **{"restd.summary.gauges.max_label_values": "2"})
+    invented = {f"slot{number}@invented": f'State = "Invented-{number}"\nCpus = 1' for number in range(3)}
+    with advertised_slots(invented):
+        for metric in ("restd_pool_slots", "restd_pool_slot_resources"):
+            states = {dict(labels)["state"] for labels in samples(app, metric)}
+            assert len(states) == 3 and OTHER in states, metric
+
+
+def test_slots_advertising_absurd_amounts_do_not_break_metrics(app_with):
+    app = app_with(**GAUGES)
+    with advertised_slots(ABSURD_SLOTS):
+        app.get("/metrics", status=200)
 
 
 def test_a_label_keeps_its_largest_values_and_sums_the_rest_as_other():

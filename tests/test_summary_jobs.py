@@ -196,3 +196,12 @@ def test_a_frozen_schedd_is_503_within_the_timeout(app_with, test_jobs):
     with frozen("condor_schedd", only=is_second_schedd):
         answer = app.get(f"/v1/summary/jobs/schedd2@{test_jobs.schedd_name}", status=503)
     assert answer.headers["Retry-After"] and answer.json["errno"] == 202
+
+
+@pytest.mark.parametrize("by", ["", "Owner"])
+def test_a_hidden_jobstatus_is_counted_in_no_state(app_with, test_jobs, by):
+    # JobStatus keys every count (the totals): hidden, no job is in a state.
+    # No constraint: the schedd would count the jobs itself.
+    hiding = app_with(env={"_CONDOR_RESTD_HIDE_JOB_ATTRS": "JobStatus"})
+    totals = hiding.get("/v1/summary/jobs/DEFAULT", params={"by": by}).json["totals"]
+    assert totals["jobs"] >= 2 and {totals[name] for name in JOB_STATUS_NAMES.values()} == {0}

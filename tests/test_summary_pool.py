@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from .conftest import close_app, make_app
-from .pool import pool_root
+from .pool import advertised_slots, pool_root
 from .test_pool_outages import frozen, restore_pool
 
 RESOURCES = {"cpus": "Cpus", "gpus": "GPUs", "memory": "Memory", "disk": "Disk"}
@@ -89,6 +89,20 @@ def hiding_app(condor_config):
         app = make_app()
     yield app
     close_app(app)
+
+
+#: Slot ads no startd would send, as anyone allowed to advertise one can:
+#: amounts whose sum is infinite or beyond 64 bits, negative, not numbers.
+ABSURD_SLOTS = {f"slot{number}@absurd": f'State = "Claimed"\nCpus = 1e308\nMemory = {2**63 - 1}\nDisk = -5\n'
+                                        'GPUs = "many"' for number in range(2)}
+
+
+def test_absurd_amounts_count_as_none(app):
+    with advertised_slots(ABSURD_SLOTS):
+        answer = app.get("/v1/summary/status?by=Name").json
+    groups = [group for group in answer["groups"] if group["key"]["name"].endswith("@absurd")]
+    assert len(groups) == 2 and all(group[resource]["total"] == 0 for group in groups
+                                    for resource in ("cpus", "memory", "disk", "gpus"))
 
 
 def test_counting_slots_by_a_hidden_attribute_is_400(hiding_app):

@@ -18,10 +18,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import wait
 from contextlib import contextmanager
 from contextvars import ContextVar, copy_context
-from functools import partial
 from typing import Any
 
-from .admission import CallerSlots, admit, caller
+from .admission import CallerSlots, admit, caller, more_slots
 from .errors import BadQuery, Busy, GatewayError, NotFound, Throttled, Timeout, Unavailable
 from .operations import Operation, OperationError, Operations
 from .pool import WorkerPool
@@ -113,13 +112,15 @@ class Gateway:
     def call_parts(self, name: str, parts: list[dict[str, Any]], /,
                    sinks: list[Callable[[bytes], None]] | None = None) -> list[Any]:
         """The operation ``name`` once for each of ``parts`` (its arguments),
-        all at the same time, each in a worker of its own (with the sink of
-        the same place in ``sinks``, if given); their answers in the same order."""
-        sinks = sinks or [None] * len(parts)
-        others = [self._pool.submit(copy_context().run, partial(self.call, name, sink=sink), **arguments)
-                  for arguments, sink in zip(parts[1:], sinks[1:])]
-        first = self.call(name, sink=sinks[0], **parts[0])
-        return [first, *(other.result() for other in others)]
+        at the same time as far as the caller's slots allow (``call_each``),
+        with the sink of the same place in ``sinks``, if given; their
+        answers in the same order, or the error of the first part that failed."""
+        labels = [str(place) for place in range(len(parts))]
+        answers = self.call_each(name, dict(zip(labels, parts)), sinks=dict(zip(labels, sinks)) if sinks else None)
+        failed = next((answers[label] for label in labels if isinstance(answers[label], GatewayError)), None)
+        if failed is not None:
+            raise failed
+        return [answers[label] for label in labels]
 
     def call_each(self, name: str, calls: dict[str, dict[str, Any]], /,
                   sinks: dict[str, Callable[[bytes], None]] | None = None) -> dict[str, Any]:
@@ -131,7 +132,9 @@ class Gateway:
         call's failure does not end the others. Every call is within the
         request's one budget (``deadline``), so this returns by then: a call
         that starts past it fails at once (``Timeout``). The caller's slot
-        is taken first, once for all (``Throttled`` ends them all)."""
+        is taken first, once for all (``Throttled`` ends them all), and one
+        more for each call made beside it, as many as the caller has free
+        (``more_slots``: fewer at once, not a 429)."""
         admit()
         waiting = deque(calls)
         answers: dict[str, Any] = {}
@@ -147,14 +150,14 @@ class Gateway:
                 except GatewayError as exc:
                     answers[label] = exc.with_traceback(None)  # its frames are done with: no cycle kept
 
-        helpers = [self._pool.submit(copy_context().run, take_turns)
-                   for _ in range(self.spare_workers(len(calls)) - 1)]
-        try:
-            take_turns()
-        finally:
-            for helper in helpers:
-                helper.cancel()  # one that has not started yet finds nothing left to do anyway
-            wait(helpers)
+        with more_slots(self.spare_workers(len(calls)) - 1) as beside:
+            helpers = [self._pool.submit(copy_context().run, take_turns) for _ in range(beside)]
+            try:
+                take_turns()
+            finally:
+                for helper in helpers:
+                    helper.cancel()  # one that has not started yet finds nothing left to do anyway
+                wait(helpers)
         for helper in helpers:
             if not helper.cancelled():
                 helper.result()  # what is not a GatewayError (a bug) is raised here too

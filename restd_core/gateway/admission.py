@@ -5,7 +5,10 @@ requests at once would hold them all, and every other caller would wait.
 A request takes one of its caller's slots at its first HTCondor call (a
 request answered from the cache takes none) and gives it back when it
 ends; a request that finds none free is refused at once (``Throttled``,
-429), never queued behind the others.
+429), never queued behind the others. A request that makes several calls
+at the same time (every schedd at once) takes one more of its caller's
+slots for each call beyond its first (``more_slots``): slots count workers,
+so a caller's few requests cannot hold every worker between them.
 """
 from __future__ import annotations
 
@@ -50,6 +53,7 @@ class _Ticket:
         self._lock = threading.Lock()
         self._held: str | None = None
         self._admitted = False
+        self._more = 0
 
     def admit(self) -> None:
         with self._lock:
@@ -65,11 +69,34 @@ class _Ticket:
                 self._held = key
             self._admitted = True
 
+    @property
+    def limited(self) -> bool:
+        return self._held is not None
+
+    def take_more(self, wanted: int) -> int:
+        """Up to ``wanted`` more of the admitted caller's slots, as many as
+        are free (none if it is not limited); how many it got."""
+        with self._lock:
+            got = 0
+            while self._held is not None and got < wanted and self._slots.take(self._held):
+                got += 1
+            self._more += got
+            return got
+
+    def give_more_back(self, count: int) -> None:
+        with self._lock:
+            count = min(count, self._more)  # none once the request's slots are all given back
+            self._more -= count
+            for _ in range(count):
+                self._slots.give_back(self._held)
+
     def release(self) -> None:
         with self._lock:
             if self._held is not None:
-                self._slots.give_back(self._held)
+                for _ in range(self._more + 1):
+                    self._slots.give_back(self._held)
                 self._held = None
+                self._more = 0
 
 
 _ticket: ContextVar[_Ticket | None] = ContextVar("restd_gateway_caller", default=None)
@@ -96,3 +123,19 @@ def admit() -> None:
     ticket = _ticket.get()
     if ticket is not None:
         ticket.admit()
+
+
+@contextmanager
+def more_slots(wanted: int) -> Iterator[int]:
+    """Within it, up to ``wanted`` more of the current (admitted) request's
+    caller's slots, for calls beyond its first made at the same time: how
+    many it may make (``wanted`` for a caller that is not limited)."""
+    ticket = _ticket.get()
+    if ticket is None or not ticket.limited:
+        yield max(wanted, 0)
+        return
+    got = ticket.take_more(wanted)
+    try:
+        yield got
+    finally:
+        ticket.give_more_back(got)

@@ -28,5 +28,8 @@ class NoAuth:
         return permission == "read"
 
     def limit_key(self, request: Request, identity: Identity) -> str:
-        """Every caller is the one anonymous identity: limits go by address."""
-        return f"{identity.userid}@{request.client_addr}"
+        """Every caller is the one anonymous identity: limits go by address,
+        the connection's (``remote_addr``): ``client_addr`` believes any
+        caller's ``X-Forwarded-For``, which waitress drops but gunicorn and
+        uWSGI pass on, so each invented one would be a caller of its own."""
+        return f"{identity.userid}@{request.remote_addr}"

@@ -154,9 +154,9 @@ class PoolGauges:
             for resource in RESOURCES:
                 for claim in ("claimed", "unclaimed"):
                     resources[(resource, claim, *labels)] += group[resource][claim]
-        if label:
-            slots = capped(slots, 1, self._settings.gauges_max_label_values)
-            resources = capped(resources, 3, self._settings.gauges_max_label_values)
+        for position in range(len(names)):  # State too: any host that may advertise a startd can invent one
+            slots = capped(slots, position, self._settings.gauges_max_label_values)
+            resources = capped(resources, 2 + position, self._settings.gauges_max_label_values)
         slot_family = GaugeMetricFamily("restd_pool_slots", "Slot ads by State (partitionable, dynamic and static "
                                         "slots each once)", labels=names)
         resource_family = GaugeMetricFamily(

@@ -35,7 +35,9 @@ def job_counts(schedd: str, by: list[str] = (), constraint: str | None = None,
     about a third of the time of counting one projected ad per job here,
     bench/summary.py); a constraint judged here (it may read hidden values,
     or it runs regular expressions) is counted here, over ads of the ``by``
-    attributes, JobStatus and what the constraint reads.
+    attributes, JobStatus and what the constraint reads; so is a hidden
+    JobStatus (every count is keyed by it: the output filter redacts it
+    here, so that no job is in a state).
     """
     fresh_config()
     hidden_lower = {name.lower() for name in hidden}
@@ -45,7 +47,8 @@ def job_counts(schedd: str, by: list[str] = (), constraint: str | None = None,
     where = caller.wire if caller is not None and not judged_here else "true"
 
     def count(client: htcondor2.Schedd) -> Counter:
-        if not judged_here and not _GROUP_AD_ATTRS.intersection(keys):
+        if not judged_here and not _GROUP_AD_ATTRS.intersection(keys) and not hidden_lower.intersection(
+                _status_and(keys)):
             counted = _counted_by_schedd(client, where, keys)
             if counted is not None:
                 return counted
@@ -175,9 +178,22 @@ def _slot(ad: dict[str, Any], keys: list[str]) -> dict[str, Any]:
                                                 and ad.get("state") in CLAIMED_STATES)
     slot: dict[str, Any] = {"key": {name: ad.get(name) for name in keys}, "slots": 1}
     for name, attribute in SLOT_RESOURCES.items():
-        amount = _number(ad.get(attribute.lower()))
+        amount = _amount(ad.get(attribute.lower()))
         slot[name] = {"total": amount, "claimed": amount if claimed else 0, "unclaimed": 0 if claimed else amount}
     return slot
+
+
+#: More of a resource than any slot holds (2^40 CPUs, MiB, KiB): sums of
+#: millions of slots stay within the 64 bits a JSON integer may have.
+MAX_AMOUNT = 2**40
+
+
+def _amount(value: Any) -> int | float:
+    """A slot's amount of a resource; 0 for none, or for one no startd would
+    advertise (anyone the collector lets advertise a startd can send any
+    value): not a number, negative, infinite or beyond ``MAX_AMOUNT``."""
+    amount = _number(value)
+    return amount if 0 <= amount < MAX_AMOUNT else 0
 
 
 def _number(value: Any) -> int | float:

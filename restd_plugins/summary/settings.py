@@ -22,8 +22,8 @@ class SummarySettings:
         "restd.summary.gauges.label", None, "a machine attribute (`clientgroup`) by whose values the slot gauges "
         "are also labelled (its lower-cased name is the label's)")
     gauges_max_label_values: int = setting(
-        "restd.summary.gauges.max_label_values", 50, "values each label of the pool gauges (schedd, owner, the "
-        "machine label) takes at most: the largest, the rest summed under `other`", minimum=1)
+        "restd.summary.gauges.max_label_values", 50, "values each label of the pool gauges (schedd, owner, a "
+        "slot's state, the machine label) takes at most: the largest, the rest summed under `other`", minimum=1)
 
     def __post_init__(self) -> None:
         label = self.gauges_label

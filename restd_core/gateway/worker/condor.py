@@ -151,7 +151,11 @@ def _schedd(name: str) -> htcondor2.Schedd:
     kept = _schedds.get(name)
     if kept is not None and time.monotonic() - kept[0] < LOCATION_SECONDS:
         return kept[1]
-    client = htcondor2.Schedd(schedd_ad(name))
+    try:
+        client = htcondor2.Schedd(schedd_ad(name))
+    except KeyError as exc:  # the bindings' own check of the ad (MyAddress, CondorVersion)
+        raise Unavailable(f"the collector's ad of this schedd cannot be used: it lacks {exc}",
+                          {"daemon": "schedd", "schedd": name}) from None
     _schedds[name] = (time.monotonic(), client)
     return client
 
