@@ -55,14 +55,30 @@ def tag(condor_config: str) -> Iterator[str]:
 
     value = uuid.uuid4().hex
     yield value
-    htcondor2.Schedd().act(htcondor2.JobAction.Remove, f'RestdWatch == "{value}"', reason="restd watch test")
+    default_schedd().act(htcondor2.JobAction.Remove, f'RestdWatch == "{value}"', reason="restd watch test")
+
+
+def default_schedd():
+    """The pool's default schedd, found through the collector, which may
+    lack its ad a moment after the pool's daemons were stopped and thawed
+    (bounded: PATIENCE)."""
+    import htcondor2
+
+    deadline = time.monotonic() + PATIENCE
+    while True:
+        try:
+            return htcondor2.Schedd()
+        except htcondor2.HTCondorException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def submit(tag: str, hold: bool = False) -> str:
     """One job of ``tag`` that never runs; its id."""
     import htcondor2
 
-    cluster = htcondor2.Schedd().submit(htcondor2.Submit({
+    cluster = default_schedd().submit(htcondor2.Submit({
         "executable": "/bin/sleep", "arguments": "600", "initialdir": "/tmp", "requirements": "false",
         "hold": "true" if hold else "false", "My.RestdWatch": f'"{tag}"', "My.RestdTest": '"yes"',
     })).cluster()
@@ -72,7 +88,7 @@ def submit(tag: str, hold: bool = False) -> str:
 def act(action: str, job: str) -> None:
     import htcondor2
 
-    htcondor2.Schedd().act(getattr(htcondor2.JobAction, action), [job])
+    default_schedd().act(getattr(htcondor2.JobAction, action), [job])
 
 
 def watch_of(tag: str, projection: str = "JobStatus,RestdWatch") -> str:
