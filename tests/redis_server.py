@@ -50,12 +50,21 @@ class LocalRedis:
         return redis.Redis.from_url(self.url)
 
 
+@contextmanager
+def running(root: Path) -> Iterator[LocalRedis]:
+    """A local Redis in ``root``, started within and stopped after."""
+    server = LocalRedis(root)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def local_redis(tmp_path_factory) -> Iterator[LocalRedis]:
-    server = LocalRedis(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
+    with running(tmp_path_factory.mktemp("redis")) as server:
+        yield server
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from .redis_server import LocalRedis
+from .redis_server import LocalRedis, running
 from .test_pool_outages import frozen
 from .wsgi_servers import PATIENCE, Server, wait_until
 
@@ -59,10 +59,8 @@ def unique_query(job: str) -> str:
 @pytest.fixture(scope="module")
 def shared_redis(tmp_path_factory) -> Iterator[LocalRedis]:
     """A Redis of this module's own: its tests stop and start it."""
-    server = LocalRedis(tmp_path_factory.mktemp("replicas-redis"))
-    server.start()
-    yield server
-    server.stop()
+    with running(tmp_path_factory.mktemp("replicas-redis")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
