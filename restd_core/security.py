@@ -29,7 +29,8 @@ from pyramid.httpexceptions import HTTPForbidden
 from pyramid.request import Request, RequestLocalCache
 from pyramid.response import Response
 
-from .errors import RETRY_AFTER_SECONDS, Errno, error_response
+from .errors import RETRY_AFTER_SECONDS, Errno, echoed, error_response
+from .log_rate import RateLog
 from .plugins import PluginError, available, load
 from .settings import ServerSettings, split_list
 
@@ -40,6 +41,8 @@ DEFAULT_PLUGIN = "none"
 DEFAULT_PERMISSION = "read"
 #: Sent with every 401; a plugin may set its own as a ``challenge`` attribute.
 DEFAULT_CHALLENGE = 'Bearer realm="condor-restd"'
+#: Refusals (503, 429) come in floods: their log lines are counted per so many seconds.
+REFUSALS_LOG_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,15 @@ class AuthUnavailable(AuthError):
 
     status = 503
     errno = Errno.AUTH_UNAVAILABLE
+
+
+class TooManyChecks(AuthError):
+    """The plugin will not check more of this source's credentials at once
+    (each costs a call to its auth service)."""
+
+    status = 429
+    errno = Errno.TOO_MANY_REQUESTS
+    retry_after = 1
 
 
 class SecurityPolicy:
@@ -139,14 +151,17 @@ def forbidden_view(exc: HTTPForbidden, request: Request) -> Response:
     one whose identity lacks the permission."""
     if request.identity is None:
         return error_response(401, "authentication required", Errno.MISSING_AUTH_TOKEN, headers=_challenge(request))
-    return error_response(403, f"not allowed to {request.path}", Errno.FORBIDDEN)
+    return error_response(403, f"not allowed to {echoed(request.path)}", Errno.FORBIDDEN)
 
 
 def auth_error_view(exc: AuthError, request: Request) -> Response:
     if exc.status == 401:
         return error_response(401, exc.message, exc.errno, headers=_challenge(request))
-    log.error("authentication unavailable on %s: %s", request.path, exc.message)
-    return error_response(exc.status, exc.message, exc.errno, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    request.registry.restd_auth_refusals.log(
+        f"{type(exc).__name__}: {exc.message}",
+        f"authentication refused ({exc.status}) on {echoed(request.path)}: {exc.message}")
+    retry_after = getattr(exc, "retry_after", RETRY_AFTER_SECONDS)
+    return error_response(exc.status, exc.message, exc.errno, headers={"Retry-After": str(retry_after)})
 
 
 # ------------------------------------------------------------- start-up --
@@ -239,6 +254,7 @@ def includeme(config) -> None:
     if use_store is not None:  # where it remembers its answers: shared by the replicas with restd.shared
         use_store(config.registry.restd_shared)
     config.registry.restd_auth = plugin
+    config.registry.restd_auth_refusals = RateLog(log, logging.ERROR, REFUSALS_LOG_SECONDS)
     config.registry.restd_security_policy = policy = SecurityPolicy(plugin)
     config.set_security_policy(policy)
     config.set_default_permission(DEFAULT_PERMISSION)
