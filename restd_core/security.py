@@ -15,6 +15,13 @@ Every view needs a permission: the default one is ``read`` (so a route added
 without one is not open by mistake); public views say
 ``NO_PERMISSION_REQUIRED``. Identities are computed only for views that need
 one, and at most once per request.
+
+An answer for which the plugin was asked depends on the request headers the
+plugin reads (``credential_headers``: ``Authorization`` and ``Cookie``
+unless it says otherwise), so no shared cache may give it to another
+caller: it says ``Cache-Control: private`` and ``Vary`` those headers
+(``private_answers_tween_factory``); and, being the pool's state of the
+moment, ``no-cache`` (a cache asks again, with the ``ETag``: a 304 is cheap).
 """
 from __future__ import annotations
 
@@ -26,6 +33,7 @@ from typing import Any, Callable, Protocol
 
 from pyramid.security import Allowed, Denied
 from pyramid.httpexceptions import HTTPForbidden
+from pyramid.tweens import EXCVIEW
 from pyramid.request import Request, RequestLocalCache
 from pyramid.response import Response
 
@@ -41,6 +49,9 @@ DEFAULT_PLUGIN = "none"
 DEFAULT_PERMISSION = "read"
 #: Sent with every 401; a plugin may set its own as a ``challenge`` attribute.
 DEFAULT_CHALLENGE = 'Bearer realm="condor-restd"'
+#: The request headers a plugin reads credentials from, unless it says
+#: (``credential_headers``): answers vary with them.
+DEFAULT_CREDENTIAL_HEADERS = ("Authorization", "Cookie")
 #: Refusals (503, 429) come in floods: their log lines are counted per so many seconds.
 REFUSALS_LOG_SECONDS = 10.0
 
@@ -94,6 +105,9 @@ class TooManyChecks(AuthError):
     retry_after = 1
 
 
+_NOT_ASKED = object()
+
+
 class SecurityPolicy:
     """Pyramid's ``ISecurityPolicy`` over one ``AuthPlugin``. Credentials are
     bearer tokens sent with every request: nothing to remember or forget."""
@@ -115,6 +129,10 @@ class SecurityPolicy:
         if isinstance(outcome, AuthError):
             raise outcome
         return outcome
+
+    def asked(self, request: Request) -> bool:
+        """Whether the plugin was asked who the caller is during this request."""
+        return self._outcomes.get(request, _NOT_ASKED) is not _NOT_ASKED
 
     def known_userid(self, request: Request) -> str | None:
         """The user id if the plugin was already asked during this request
@@ -164,6 +182,25 @@ def auth_error_view(exc: AuthError, request: Request) -> Response:
     return error_response(exc.status, exc.message, exc.errno, headers={"Retry-After": str(retry_after)})
 
 
+def private_answers_tween_factory(handler: Callable[[Request], Response], registry) -> Callable[[Request], Response]:
+    """``Cache-Control`` and ``Vary`` for the answers that depend on the caller's credentials."""
+    policy: SecurityPolicy = registry.restd_security_policy
+    varies = tuple(getattr(registry.restd_auth, "credential_headers", DEFAULT_CREDENTIAL_HEADERS))
+
+    def tween(request: Request) -> Response:
+        response = handler(request)
+        if policy.asked(request):
+            cache = response.cache_control
+            if varies:
+                cache.private = True
+                response.vary = tuple(dict.fromkeys((*(response.vary or ()), *varies)))
+            if not cache.no_store:
+                cache.no_cache = True
+        return response
+
+    return tween
+
+
 # ------------------------------------------------------------- start-up --
 
 #: What an auth plugin must have: name -> what it is, for the start-up's error.
@@ -174,6 +211,8 @@ OPTIONAL: dict[str, tuple[Callable[[Any], bool], str]] = {
     "openapi_security_schemes": (lambda value: isinstance(value, dict), "openapi_security_schemes (a dict)"),
     "limit_key": (callable, "limit_key(request, identity)"),
     "use_store": (callable, "use_store(store), given the store the replicas share (restd_core.shared)"),
+    "credential_headers": (lambda value: isinstance(value, (tuple, list)) and all(isinstance(h, str) for h in value),
+                           "credential_headers, the request headers it reads credentials from (a tuple of str)"),
 }
 
 
@@ -260,3 +299,4 @@ def includeme(config) -> None:
     config.set_default_permission(DEFAULT_PERMISSION)
     config.add_forbidden_view(forbidden_view)
     config.add_exception_view(auth_error_view, context=AuthError)
+    config.add_tween("restd_core.security.private_answers_tween_factory", over=EXCVIEW)

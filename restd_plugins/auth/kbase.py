@@ -133,6 +133,7 @@ class KBaseSettings:
 
 class KBaseAuth:
     challenge = 'Bearer realm="KBase"'
+    credential_headers = ("Authorization", "Cookie")
     #: For /openapi.json: the token in either place.
     openapi_security_schemes = {
         "kbaseToken": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "A KBase token"},
