@@ -221,7 +221,7 @@ def test_concurrent_requests_with_one_token_make_one_auth2_call(kbase_app, auth2
 
     monkeypatch.setattr(kbase, "_Flight", CountedFlight)
     auth2.gate.clear()
-    app = kbase_app()
+    app = kbase_app(**{"restd.kbase.max_waiting_per_address": str(followers + 1)})
     statuses = []
 
     def call() -> None:
@@ -313,6 +313,18 @@ def test_a_known_tokens_check_waits_behind_no_new_token(kbase_app, auth2):
         release(auth2, held)
 
 
+def test_a_token_known_on_one_replica_waits_behind_no_new_token_on_another(kbase_app, auth2, redis_url):
+    shared = {"restd.shared": redis_url, "restd.shared.prefix": f"test-{uuid.uuid4().hex}:",
+              "restd.kbase.cache_seconds": "0", "restd.kbase.max_concurrent_checks": "1"}
+    first, second = kbase_app(**shared), kbase_app(**shared)
+    first.get(PROTECTED, headers=bearer("admin-token"), status=200)
+    held = hold_slow_checks(second, auth2, ["10.0.0.1"])
+    try:
+        second.get(PROTECTED, headers=bearer("admin-token"), extra_environ={"REMOTE_ADDR": "10.0.0.2"}, status=200)
+    finally:
+        release(auth2, held)
+
+
 def test_a_valid_token_without_a_read_role_is_not_known(kbase_app, auth2):
     """Any KBase user can make tokens: only those of users who may read skip the bounds."""
     app = kbase_app(**{"restd.kbase.cache_seconds": "0", "restd.kbase.max_concurrent_checks": "1"})
@@ -324,10 +336,9 @@ def test_a_valid_token_without_a_read_role_is_not_known(kbase_app, auth2):
         release(auth2, held)
 
 
-def test_requests_waiting_for_one_new_tokens_check_are_not_refused(kbase_app, auth2):
-    """A page that sends many requests with a fresh token at once: one check,
-    however many wait for it, from one address."""
-    app = kbase_app(**{"restd.kbase.max_checks_per_address": "1"})
+def test_requests_waiting_for_one_new_tokens_check_take_one_check_of_their_address(kbase_app, auth2):
+    """A page that sends several requests with a fresh token at once: one check."""
+    app = kbase_app(**{"restd.kbase.max_checks_per_address": "1", "restd.kbase.max_waiting_per_address": "6"})
     auth2.release.clear()
     statuses = []
     threads = [threading.Thread(target=lambda: statuses.append(app.get(
@@ -339,6 +350,22 @@ def test_requests_waiting_for_one_new_tokens_check_are_not_refused(kbase_app, au
         time.sleep(0.01)
     release(auth2, threads)
     assert statuses == [200] * 6 and auth2.calls["slow-token"] == 1
+
+
+def test_requests_of_one_address_waiting_for_new_tokens_beyond_its_bound_are_429(kbase_app, auth2):
+    """One invented token sent many times while auth2 is slow must not hold every thread."""
+    app = kbase_app(**{"restd.kbase.max_waiting_per_address": "2"})
+    held = hold_slow_checks(app, auth2, ["10.0.0.1"])
+    follower = threading.Thread(target=app.get, args=(PROTECTED,), kwargs={
+        "headers": bearer("slow-0"), "extra_environ": {"REMOTE_ADDR": "10.0.0.1"}, "status": "*"})
+    follower.start()
+    plugin = app.app.registry.restd_auth
+    while plugin._waiting_from["10.0.0.1"] < 2:
+        time.sleep(0.01)
+    try:
+        app.get(PROTECTED, headers=bearer("slow-0"), extra_environ={"REMOTE_ADDR": "10.0.0.1"}, status=429)
+    finally:
+        release(auth2, [*held, follower])
 
 
 @pytest.mark.parametrize(("first", "second", "same"), [

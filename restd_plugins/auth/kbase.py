@@ -24,8 +24,10 @@ never bounded: they wait behind nobody. Other tokens are checked at most
 ``restd.kbase.max_concurrent_checks`` at once (beyond: 503 at once), and the
 requests of one source address (the connection's; an IPv6 address by its
 /64) may have at most ``restd.kbase.max_checks_per_address`` of those
-checks at once (beyond: 429 at once), so that one address cannot take them
-all. (Requests that wait for a check in flight, one token's, take none.)
+checks at once, so that one address cannot take them all, and at most
+``restd.kbase.max_waiting_per_address`` requests waiting for them (their
+own or one in flight: one invented token sent many times while auth2 is
+down must not hold every thread either); beyond: 429 at once.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ import ipaddress
 import logging
 import os
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,6 +94,12 @@ class _Flight:
         self.source = source
 
 
+def _uncount(counts: Counter[str], key: str) -> None:
+    counts[key] -= 1
+    if not counts[key]:
+        del counts[key]  # the counts hold only the addresses waiting now
+
+
 def source_of(request: Request) -> str:
     """Where a request comes from, for the bound on new tokens: the
     connection's address (``remote_addr``; never ``X-Forwarded-For``, which
@@ -125,6 +134,9 @@ class KBaseSettings:
     max_checks_per_address: int = setting(
         "restd.kbase.max_checks_per_address", 2, "of those, the checks of tokens from one address (the "
         "connection's; IPv6: its /64) at once (beyond: 429 at once)", minimum=1)
+    max_waiting_per_address: int = setting(
+        "restd.kbase.max_waiting_per_address", 4, "requests from one address waiting for the check of a token "
+        "not known to be valid (theirs or one in flight) at once (beyond: 429 at once)", minimum=1)
     known_seconds: float = setting(
         "restd.kbase.known_seconds", 604800.0, "seconds a token that auth2 found valid for a user with a read role "
         "stays known (its SHA-256) after its last check: a known token's checks never wait behind others",
@@ -155,8 +167,10 @@ class KBaseAuth:
         self._lock = threading.Lock()
         self._checking = threading.BoundedSemaphore(config.max_concurrent_checks)
         self.max_checks_per_address = config.max_checks_per_address
-        #: Source address -> its new tokens' checks in flight.
-        self._checks_from: dict[str, int] = {}
+        self.max_waiting_per_address = config.max_waiting_per_address
+        #: Source address -> its new tokens' checks in flight, its requests waiting for such checks.
+        self._checks_from: Counter[str] = Counter()
+        self._waiting_from: Counter[str] = Counter()
 
     def identity(self, request: Request) -> Identity | None:
         token = bearer_token(request) or request.cookies.get(COOKIE, "").strip() or None
@@ -191,6 +205,7 @@ class KBaseAuth:
         found, answer = self._cached(key)
         if found:
             return answer
+        # A known token's check waits behind nobody and is never counted.
         source = None if self.known.get(key) is not None else source_of(request)
         with self._lock:
             found, answer = self._cached(key)  # a flight may have ended meanwhile
@@ -198,36 +213,37 @@ class KBaseAuth:
                 return answer
             flight = self._flights.get(key)
             leader = flight is None
+            if source is not None:
+                self._count_new(source, leader)
             if leader:
-                if source is not None:
-                    self._count_check(source)
                 flight = self._flights[key] = _Flight(source)
-        if leader:
-            self._fly(flight, key, token)
-        else:
-            flight.done.wait()
+        try:
+            if leader:
+                self._fly(flight, key, token)
+            else:
+                flight.done.wait()
+        finally:
+            if source is not None:
+                with self._lock:
+                    _uncount(self._waiting_from, source)
         if flight.error is not None:
             raise AuthUnavailable(flight.error.message)
         return flight.answer
 
-    def _count_check(self, source: str) -> None:
-        """Count a new token's check from ``source`` (under the lock), or
-        refuse it: a new token costs a call to auth2 and a thread while it
-        lasts, so at most so many at once, from one address and from all,
-        lest invented tokens hold every thread while auth2 is slow. A known
-        token's check is never counted: it waits behind nobody."""
-        if self._checks_from.get(source, 0) >= self.max_checks_per_address:
+    def _count_new(self, source: str, check: bool) -> None:
+        """Count a request from ``source`` that waits for a new token's check
+        (``check``: its own; under the lock), or refuse it: a new token costs
+        a call to auth2 and a thread while it lasts, so at most so many at
+        once, from one address and from all, lest invented tokens hold every
+        thread while auth2 is slow."""
+        if self._waiting_from[source] >= self.max_waiting_per_address or (
+                check and self._checks_from[source] >= self.max_checks_per_address):
             raise TooManyChecks("too many new KBase tokens from this address are being checked at once; retry shortly")
-        if not self._checking.acquire(blocking=False):
+        if check and not self._checking.acquire(blocking=False):
             raise AuthUnavailable("too many new KBase tokens are being checked at once; retry shortly")
-        self._checks_from[source] = self._checks_from.get(source, 0) + 1
-
-    def _uncount_check(self, source: str) -> None:
-        """The end of ``_count_check``'s check (under the lock)."""
-        self._checking.release()
-        self._checks_from[source] -= 1
-        if not self._checks_from[source]:
-            del self._checks_from[source]
+        self._waiting_from[source] += 1
+        if check:
+            self._checks_from[source] += 1
 
     def _fly(self, flight: _Flight, key: str, token: str) -> None:
         """Ask auth2 for ``flight``'s answer, and remember it."""
@@ -248,7 +264,8 @@ class KBaseAuth:
             with self._lock:
                 del self._flights[key]
                 if flight.source is not None:
-                    self._uncount_check(flight.source)
+                    self._checking.release()
+                    _uncount(self._checks_from, flight.source)
             flight.done.set()
 
     def _ask_auth2(self, token: str) -> Answer:
