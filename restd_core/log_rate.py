@@ -22,19 +22,19 @@ OTHERS = "others"
 @dataclass
 class _Window:
     ends: float
+    level: int
     count: int = 0
     last: str = ""
 
 
 class RateLog:
-    def __init__(self, logger: logging.Logger, level: int, interval: float) -> None:
+    def __init__(self, logger: logging.Logger, interval: float) -> None:
         self.logger = logger
-        self.level = level
         self.interval = interval
         self._windows: dict[str, _Window] = {}
         self._lock = threading.Lock()
 
-    def log(self, kind: str, message: str) -> None:
+    def log(self, level: int, kind: str, message: str) -> None:
         now = time.monotonic()
         with self._lock:
             if kind not in self._windows and len(self._windows) >= MAX_KINDS:
@@ -50,10 +50,10 @@ class RateLog:
                     timer.daemon = True
                     timer.start()
                 return
-            self._windows[kind] = _Window(now + self.interval)
-        self.logger.log(self.level, "%s", message)
+            self._windows[kind] = _Window(now + self.interval, level)
+        self.logger.log(level, "%s", message)
 
     def _report(self, window: _Window) -> None:
         with self._lock:
             count, last = window.count, window.last
-        self.logger.log(self.level, "%d more like it in %g s (the last: %s)", count, self.interval, last)
+        self.logger.log(window.level, "%d more like it in %g s (the last: %s)", count, self.interval, last)

@@ -175,8 +175,9 @@ def forbidden_view(exc: HTTPForbidden, request: Request) -> Response:
 def auth_error_view(exc: AuthError, request: Request) -> Response:
     if exc.status == 401:
         return error_response(401, exc.message, exc.errno, headers=_challenge(request))
+    # The plugin failing is an error; a caller asking too much, a warning.
     request.registry.restd_auth_refusals.log(
-        f"{type(exc).__name__}: {exc.message}",
+        logging.ERROR if exc.status >= 500 else logging.WARNING, f"{type(exc).__name__}: {exc.message}",
         f"authentication refused ({exc.status}) on {echoed(request.path)}: {exc.message}")
     retry_after = getattr(exc, "retry_after", RETRY_AFTER_SECONDS)
     return error_response(exc.status, exc.message, exc.errno, headers={"Retry-After": str(retry_after)})
@@ -293,7 +294,7 @@ def includeme(config) -> None:
     if use_store is not None:  # where it remembers its answers: shared by the replicas with restd.shared
         use_store(config.registry.restd_shared)
     config.registry.restd_auth = plugin
-    config.registry.restd_auth_refusals = RateLog(log, logging.ERROR, REFUSALS_LOG_SECONDS)
+    config.registry.restd_auth_refusals = RateLog(log, REFUSALS_LOG_SECONDS)
     config.registry.restd_security_policy = policy = SecurityPolicy(plugin)
     config.set_security_policy(policy)
     config.set_default_permission(DEFAULT_PERMISSION)

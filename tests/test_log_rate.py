@@ -9,9 +9,9 @@ from restd_core.log_rate import MAX_KINDS, RateLog
 
 def test_a_flood_is_one_line_then_one_line_saying_how_many(caplog):
     caplog.set_level(logging.INFO, logger="test.rate")
-    rate = RateLog(logging.getLogger("test.rate"), logging.ERROR, 0.2)
+    rate = RateLog(logging.getLogger("test.rate"), 0.2)
     for number in range(1000):
-        rate.log("refused", f"refused #{number}")
+        rate.log(logging.ERROR, "refused", f"refused #{number}")
     while len(caplog.records) < 2:
         time.sleep(0.01)
     assert [record.getMessage() for record in caplog.records] == [
@@ -20,7 +20,7 @@ def test_a_flood_is_one_line_then_one_line_saying_how_many(caplog):
 
 def test_each_kind_has_its_first_line_and_invented_kinds_are_counted_together(caplog):
     caplog.set_level(logging.INFO, logger="test.rate")
-    rate = RateLog(logging.getLogger("test.rate"), logging.ERROR, 60)
+    rate = RateLog(logging.getLogger("test.rate"), 60)
     for number in range(MAX_KINDS * 10):
-        rate.log(f"kind {number}", f"line {number}")
+        rate.log(logging.ERROR, f"kind {number}", f"line {number}")
     assert len(caplog.records) == MAX_KINDS + 1
