@@ -290,11 +290,11 @@ def pserve_of(tree: Path) -> Launcher:
 class Server:
     """development.ini served on a free loopback port (by ``pserve``, or by
     what ``launcher`` runs); the response cache off unless ``cache_ttl``
-    says otherwise."""
+    says otherwise; up once ``ready_path`` answers 200."""
 
     def __init__(
         self, workers: int, log: Path, cache_ttl: float = 0.0, overrides: dict[str, dict[str, str]] | None = None,
-        launcher: Launcher = pserve, tree: Path = PROJECT,
+        launcher: Launcher = pserve, tree: Path = PROJECT, ready_path: str = "/v1/jobs/DEFAULT?projection=ProcId&limit=1",
     ) -> None:
         self.port = _free_port()
         ini = configparser.RawConfigParser()
@@ -324,7 +324,7 @@ class Server:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             try:
-                if self.get("/v1/jobs/DEFAULT?projection=ProcId&limit=1")[0] == 200:
+                if self.get(ready_path)[0] == 200:
                     return
             except OSError:
                 pass

@@ -22,6 +22,16 @@ from .responses import json_response
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
+#: The most characters of what a caller sent (a path, a value) that an answer
+#: or a log line repeats: a 250 KB path must not make a 250 KB log line.
+ECHOED_CHARS = 256
+
+
+def echoed(text: str) -> str:
+    """``text`` (sent by a caller) cut to ``ECHOED_CHARS``, saying how long it was."""
+    if len(text) <= ECHOED_CHARS:
+        return text
+    return f"{text[:ECHOED_CHARS]}...({len(text)} characters)"
 
 
 class Errno(IntEnum):
@@ -98,7 +108,7 @@ def gateway_error_view(exc: GatewayError, request: Request) -> Response:
     elif isinstance(exc, Throttled):
         headers["Retry-After"] = "1"
     elif not isinstance(exc, (NotFound, BadQuery)):
-        log.error("HTCondor gateway failed on %s (request id %s): %s", request.path,
+        log.error("HTCondor gateway failed on %s (request id %s): %s", echoed(request.path),
                   getattr(request, "request_id", "-"), exc.message)
     return error_response(exc.status, exc.message, errno_of(exc), exc.details, headers)
 
@@ -107,9 +117,9 @@ def http_exception_view(exc: HTTPException, request: Request) -> Response:
     headers = {}
     message = exc.detail or exc.explanation or exc.title
     if exc.code == 404:
-        message = f"no such URL: {request.path}"
+        message = f"no such URL: {echoed(request.path)}"
     elif isinstance(exc, HTTPMethodNotAllowed):
-        message = f"method {request.method} is not allowed on {request.path}"
+        message = f"method {echoed(request.method)} is not allowed on {echoed(request.path)}"
         if "Allow" in exc.headers:
             headers["Allow"] = exc.headers["Allow"]
     if isinstance(exc, HTTPUnauthorized) and "WWW-Authenticate" in exc.headers:
@@ -119,7 +129,7 @@ def http_exception_view(exc: HTTPException, request: Request) -> Response:
 
 
 def unexpected_error_view(exc: Exception, request: Request) -> Response:
-    log.exception("unexpected error on %s %s (request id %s)", request.method, request.path,
+    log.exception("unexpected error on %s %s (request id %s)", echoed(request.method), echoed(request.path),
                   getattr(request, "request_id", "-"))
     return error_response(500, "internal server error; the server's log has the details")
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pyramid.request import Request
 from pyramid.response import Response
 
-from .errors import Errno, error_response
+from .errors import Errno, echoed, error_response
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -53,9 +53,9 @@ def request_guard_tween_factory(handler: Callable[[Request], Response], registry
 
 def loggable_path(request: Request) -> str:
     """The request's path for a log line, whatever its bytes (undecodable
-    ones as ``\\xff``)."""
+    ones as ``\\xff``), cut to ``ECHOED_CHARS``."""
     raw = request.environ.get("SCRIPT_NAME", "") + request.environ.get("PATH_INFO", "")
-    return raw.encode("latin-1", "replace").decode("utf-8", "backslashreplace")
+    return echoed(raw.encode("latin-1", "replace").decode("utf-8", "backslashreplace"))
 
 
 def includeme(config) -> None:

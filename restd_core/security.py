@@ -15,6 +15,13 @@ Every view needs a permission: the default one is ``read`` (so a route added
 without one is not open by mistake); public views say
 ``NO_PERMISSION_REQUIRED``. Identities are computed only for views that need
 one, and at most once per request.
+
+An answer for which the plugin was asked depends on the request headers the
+plugin reads (``credential_headers``: ``Authorization`` and ``Cookie``
+unless it says otherwise), so no shared cache may give it to another
+caller: it says ``Cache-Control: private`` and ``Vary`` those headers
+(``private_answers_tween_factory``); and, being the pool's state of the
+moment, ``no-cache`` (a cache asks again, with the ``ETag``: a 304 is cheap).
 """
 from __future__ import annotations
 
@@ -26,10 +33,12 @@ from typing import Any, Callable, Protocol
 
 from pyramid.security import Allowed, Denied
 from pyramid.httpexceptions import HTTPForbidden
+from pyramid.tweens import EXCVIEW
 from pyramid.request import Request, RequestLocalCache
 from pyramid.response import Response
 
-from .errors import RETRY_AFTER_SECONDS, Errno, error_response
+from .errors import RETRY_AFTER_SECONDS, Errno, echoed, error_response
+from .log_rate import RateLog
 from .plugins import PluginError, available, load
 from .settings import ServerSettings, split_list
 
@@ -40,6 +49,11 @@ DEFAULT_PLUGIN = "none"
 DEFAULT_PERMISSION = "read"
 #: Sent with every 401; a plugin may set its own as a ``challenge`` attribute.
 DEFAULT_CHALLENGE = 'Bearer realm="condor-restd"'
+#: The request headers a plugin reads credentials from, unless it says
+#: (``credential_headers``): answers vary with them.
+DEFAULT_CREDENTIAL_HEADERS = ("Authorization", "Cookie")
+#: Refusals (503, 429) come in floods: their log lines are counted per so many seconds.
+REFUSALS_LOG_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -82,6 +96,18 @@ class AuthUnavailable(AuthError):
     errno = Errno.AUTH_UNAVAILABLE
 
 
+class TooManyChecks(AuthError):
+    """The plugin will not check more of this source's credentials at once
+    (each costs a call to its auth service)."""
+
+    status = 429
+    errno = Errno.TOO_MANY_REQUESTS
+    retry_after = 1
+
+
+_NOT_ASKED = object()
+
+
 class SecurityPolicy:
     """Pyramid's ``ISecurityPolicy`` over one ``AuthPlugin``. Credentials are
     bearer tokens sent with every request: nothing to remember or forget."""
@@ -103,6 +129,10 @@ class SecurityPolicy:
         if isinstance(outcome, AuthError):
             raise outcome
         return outcome
+
+    def asked(self, request: Request) -> bool:
+        """Whether the plugin was asked who the caller is during this request."""
+        return self._outcomes.get(request, _NOT_ASKED) is not _NOT_ASKED
 
     def known_userid(self, request: Request) -> str | None:
         """The user id if the plugin was already asked during this request
@@ -139,14 +169,37 @@ def forbidden_view(exc: HTTPForbidden, request: Request) -> Response:
     one whose identity lacks the permission."""
     if request.identity is None:
         return error_response(401, "authentication required", Errno.MISSING_AUTH_TOKEN, headers=_challenge(request))
-    return error_response(403, f"not allowed to {request.path}", Errno.FORBIDDEN)
+    return error_response(403, f"not allowed to {echoed(request.path)}", Errno.FORBIDDEN)
 
 
 def auth_error_view(exc: AuthError, request: Request) -> Response:
     if exc.status == 401:
         return error_response(401, exc.message, exc.errno, headers=_challenge(request))
-    log.error("authentication unavailable on %s: %s", request.path, exc.message)
-    return error_response(exc.status, exc.message, exc.errno, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    # The plugin failing is an error; a caller asking too much, a warning.
+    request.registry.restd_auth_refusals.log(
+        logging.ERROR if exc.status >= 500 else logging.WARNING, f"{type(exc).__name__}: {exc.message}",
+        f"authentication refused ({exc.status}) on {echoed(request.path)}: {exc.message}")
+    retry_after = getattr(exc, "retry_after", RETRY_AFTER_SECONDS)
+    return error_response(exc.status, exc.message, exc.errno, headers={"Retry-After": str(retry_after)})
+
+
+def private_answers_tween_factory(handler: Callable[[Request], Response], registry) -> Callable[[Request], Response]:
+    """``Cache-Control`` and ``Vary`` for the answers that depend on the caller's credentials."""
+    policy: SecurityPolicy = registry.restd_security_policy
+    varies = tuple(getattr(registry.restd_auth, "credential_headers", DEFAULT_CREDENTIAL_HEADERS))
+
+    def tween(request: Request) -> Response:
+        response = handler(request)
+        if policy.asked(request):
+            cache = response.cache_control
+            if varies:
+                cache.private = True
+                response.vary = tuple(dict.fromkeys((*(response.vary or ()), *varies)))
+            if not cache.no_store:
+                cache.no_cache = True
+        return response
+
+    return tween
 
 
 # ------------------------------------------------------------- start-up --
@@ -159,6 +212,8 @@ OPTIONAL: dict[str, tuple[Callable[[Any], bool], str]] = {
     "openapi_security_schemes": (lambda value: isinstance(value, dict), "openapi_security_schemes (a dict)"),
     "limit_key": (callable, "limit_key(request, identity)"),
     "use_store": (callable, "use_store(store), given the store the replicas share (restd_core.shared)"),
+    "credential_headers": (lambda value: isinstance(value, (tuple, list)) and all(isinstance(h, str) for h in value),
+                           "credential_headers, the request headers it reads credentials from (a tuple of str)"),
 }
 
 
@@ -239,8 +294,10 @@ def includeme(config) -> None:
     if use_store is not None:  # where it remembers its answers: shared by the replicas with restd.shared
         use_store(config.registry.restd_shared)
     config.registry.restd_auth = plugin
+    config.registry.restd_auth_refusals = RateLog(log, REFUSALS_LOG_SECONDS)
     config.registry.restd_security_policy = policy = SecurityPolicy(plugin)
     config.set_security_policy(policy)
     config.set_default_permission(DEFAULT_PERMISSION)
     config.add_forbidden_view(forbidden_view)
     config.add_exception_view(auth_error_view, context=AuthError)
+    config.add_tween("restd_core.security.private_answers_tween_factory", over=EXCVIEW)

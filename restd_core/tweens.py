@@ -9,7 +9,8 @@ included: this tween sits above the exception views) and logged.
 The access log (logger ``restd_core.access``) has method, path, status,
 duration, request id and the caller's identity, never a token or a cookie;
 ``restd.access_log.format`` is ``kv`` (key=value, the default) or ``json``
-(one JSON object a line).
+(one JSON object a line). The path and the identity are cut at
+``errors.ECHOED_CHARS`` characters.
 
 All the HTCondor calls of one request (its settings, then its query) share
 one ``restd.gateway.timeout``, so that a request waits at most that long for
@@ -30,6 +31,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.tweens import EXCVIEW, INGRESS
 
+from .errors import echoed
 from .gateway import caller, deadline
 from .limits import caller_key
 from .request_guard import loggable_path
@@ -53,7 +55,8 @@ def identity_of(request: Request) -> str | None:
     answering: a log line never asks the auth plugin (a public route or an
     unknown URL with a random token must not cost a call to auth2)."""
     known = getattr(request.registry.restd_security_policy, "known_userid", None)
-    return known(request) if known is not None else None
+    userid = known(request) if known is not None else None
+    return None if userid is None else echoed(userid)
 
 
 def forget_exception(request: Request) -> None:

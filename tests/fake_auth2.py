@@ -1,15 +1,18 @@
 """A stand-in for KBase auth2 on 127.0.0.1, over real HTTP, for the tests.
 
 ``GET /api/V2/me`` answers by the token in the ``Authorization`` header
-(see ``TOKENS``); anything else is a 401 as auth2 gives for a bad token.
-It counts the calls per token, and can hold answers back: ``slow`` (and
-any token that starts with ``slow-``) until ``release`` is set, ``gated``
-until ``gate`` is. A token put in ``revoked`` is from then on invalid.
+(see ``TOKENS``; a token that starts with ``user-`` is an admin of that
+name); anything else is a 401 as auth2 gives for a bad token. It counts the
+calls per token, and can hold answers back: ``slow`` (and any token that
+starts with ``slow-``) until ``release`` is set, ``gated`` until ``gate``
+is, and every answer ``delay`` seconds (a slow auth2). A token put in
+``revoked`` is from then on invalid.
 """
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -34,8 +37,15 @@ TOKENS: dict[str, tuple[int, object]] = {
 INVALID = (401, {"error": {"httpcode": 401, "appcode": 10020, "message": "10020 Invalid token"}})
 
 
+def _user(token: str) -> tuple[int, object]:
+    if token.startswith("user-"):
+        return 200, {"user": token, "display": token, "customroles": ["EE2_ADMIN"]}
+    return INVALID
+
+
 class FakeAuth2(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # many callers at once (a flood) are not refused connections
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
@@ -44,6 +54,7 @@ class FakeAuth2(ThreadingHTTPServer):
         self.release = threading.Event()
         self.gate = threading.Event()
         self.revoked: set[str] = set()
+        self.delay = 0.0
         self._lock = threading.Lock()
 
     @property
@@ -68,7 +79,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.release.wait(HOLD_SECONDS)
         if token == "gated-token":
             self.server.gate.wait(HOLD_SECONDS)
-        self._send(*(INVALID if token in self.server.revoked else TOKENS.get(token, INVALID)))
+        time.sleep(self.server.delay)
+        self._send(*(INVALID if token in self.server.revoked else TOKENS.get(token) or _user(token)))
 
     def _send(self, status: int, body: object) -> None:
         data = body.encode() if isinstance(body, str) else json.dumps(body).encode()

@@ -6,9 +6,11 @@ import logging
 import socket
 import threading
 import time
+import uuid
 
 import pytest
 import redis
+from pyramid.request import Request
 
 from restd_core.plugins import PluginError
 from restd_plugins.auth import kbase
@@ -170,7 +172,9 @@ def test_auth2_failures_are_not_remembered(kbase_app, auth2):
 def test_the_cache_is_keyed_by_a_hash_of_the_token(kbase_app):
     app = kbase_app()
     app.get(PROTECTED, headers=bearer("admin-token"), status=200)
-    assert "admin-token" not in repr(app.app.registry.restd_auth.identities._entries)
+    plugin = app.app.registry.restd_auth
+    assert "admin-token" not in repr(plugin.identities._entries) + repr(plugin.known._entries)
+    assert len(plugin.known._entries) == 1
 
 
 def test_rejected_tokens_do_not_push_known_callers_out_of_the_cache(kbase_app, auth2):
@@ -211,13 +215,13 @@ def test_concurrent_requests_with_one_token_make_one_auth2_call(kbase_app, auth2
             return super().wait(timeout)
 
     class CountedFlight(kbase._Flight):
-        def __init__(self) -> None:
-            super().__init__()
+        def __init__(self, *args) -> None:
+            super().__init__(*args)
             self.done = CountingEvent()
 
     monkeypatch.setattr(kbase, "_Flight", CountedFlight)
     auth2.gate.clear()
-    app = kbase_app()
+    app = kbase_app(**{"restd.kbase.max_waiting_per_address": str(followers + 1)})
     statuses = []
 
     def call() -> None:
@@ -251,19 +255,175 @@ def test_a_token_with_spaces_is_refused_without_asking_auth2(kbase_app, auth2):
     assert auth2.calls["Basic YTpi"] == 0
 
 
-def test_new_tokens_beyond_the_checks_at_once_are_503_at_once(kbase_app, auth2):
-    app = kbase_app(**{"restd.kbase.max_concurrent_checks": "2"})
+def hold_slow_checks(app, auth2, addresses: list[str]) -> list[threading.Thread]:
+    """One request with a new token (``slow-<n>``) from each address, each
+    held by auth2 (until ``auth2.release``) once it has called."""
     auth2.release.clear()
-    held = [threading.Thread(target=app.get, args=(PROTECTED,), kwargs={"headers": bearer(f"slow-{n}"), "status": "*"})
-            for n in range(2)]
+    held = [threading.Thread(target=app.get, args=(PROTECTED,), kwargs={
+        "headers": bearer(f"slow-{n}"), "extra_environ": {"REMOTE_ADDR": address}, "status": "*"})
+        for n, address in enumerate(addresses)]
     for thread in held:
         thread.start()
-    while sum(auth2.calls[f"slow-{n}"] for n in range(2)) < 2:
+    while sum(auth2.calls[f"slow-{n}"] for n in range(len(addresses))) < len(addresses):
         time.sleep(0.01)
+    return held
+
+
+def release(auth2, held: list[threading.Thread]) -> None:
+    auth2.release.set()
+    for thread in held:
+        thread.join()
+
+
+def test_new_tokens_beyond_the_checks_at_once_are_503_at_once(kbase_app, auth2):
+    app = kbase_app(**{"restd.kbase.max_concurrent_checks": "2"})
+    held = hold_slow_checks(app, auth2, ["10.0.0.1", "10.0.0.2"])
     try:
-        answer = app.get(PROTECTED, headers=bearer("slow-third"), status=503)
+        answer = app.get(PROTECTED, headers=bearer("slow-third"), extra_environ={"REMOTE_ADDR": "10.0.0.3"},
+                         status=503)
         assert answer.json["errno"] == 203 and auth2.calls["slow-third"] == 0
     finally:
-        auth2.release.set()
-        for thread in held:
-            thread.join()
+        release(auth2, held)
+
+
+def test_new_tokens_of_one_address_beyond_its_checks_at_once_are_429_and_others_go_on(kbase_app, auth2):
+    app = kbase_app(**{"restd.kbase.max_checks_per_address": "2"})
+    held = hold_slow_checks(app, auth2, ["10.0.0.1", "10.0.0.1"])
+    try:
+        answer = app.get(PROTECTED, headers=bearer("slow-third"), extra_environ={"REMOTE_ADDR": "10.0.0.1"},
+                         status=429)
+        assert answer.json["errno"] == 117 and answer.headers["Retry-After"] == "1"
+        assert auth2.calls["slow-third"] == 0
+        app.get(PROTECTED, headers=bearer("admin-token"), extra_environ={"REMOTE_ADDR": "10.0.0.2"}, status=200)
+    finally:
+        release(auth2, held)
+
+
+def test_a_known_tokens_check_waits_behind_no_new_token(kbase_app, auth2):
+    """Valid before (its cache entry gone: cache_seconds 0), a token is checked
+    even while every check of new tokens is taken, from its caller's address too."""
+    app = kbase_app(**{"restd.kbase.cache_seconds": "0", "restd.kbase.max_concurrent_checks": "1",
+                       "restd.kbase.max_checks_per_address": "1"})
+    app.get(PROTECTED, headers=bearer("admin-token"), extra_environ={"REMOTE_ADDR": "10.0.0.1"}, status=200)
+    held = hold_slow_checks(app, auth2, ["10.0.0.1"])
+    try:
+        app.get(PROTECTED, headers=bearer("admin-token"), extra_environ={"REMOTE_ADDR": "10.0.0.1"}, status=200)
+        app.get(PROTECTED, headers=bearer("admin-token"), extra_environ={"REMOTE_ADDR": "10.0.0.2"}, status=200)
+    finally:
+        release(auth2, held)
+
+
+def test_a_token_known_on_one_replica_waits_behind_no_new_token_on_another(kbase_app, auth2, redis_url):
+    shared = {"restd.shared": redis_url, "restd.shared.prefix": f"test-{uuid.uuid4().hex}:",
+              "restd.kbase.cache_seconds": "0", "restd.kbase.max_concurrent_checks": "1"}
+    first, second = kbase_app(**shared), kbase_app(**shared)
+    first.get(PROTECTED, headers=bearer("admin-token"), status=200)
+    held = hold_slow_checks(second, auth2, ["10.0.0.1"])
+    try:
+        second.get(PROTECTED, headers=bearer("admin-token"), extra_environ={"REMOTE_ADDR": "10.0.0.2"}, status=200)
+    finally:
+        release(auth2, held)
+
+
+def test_a_valid_token_without_a_read_role_is_not_known(kbase_app, auth2):
+    """Any KBase user can make tokens: only those of users who may read skip the bounds."""
+    app = kbase_app(**{"restd.kbase.cache_seconds": "0", "restd.kbase.max_concurrent_checks": "1"})
+    app.get(PROTECTED, headers=bearer("other-role-token"), extra_environ={"REMOTE_ADDR": "10.0.0.1"}, status=403)
+    held = hold_slow_checks(app, auth2, ["10.0.0.2"])
+    try:
+        app.get(PROTECTED, headers=bearer("other-role-token"), extra_environ={"REMOTE_ADDR": "10.0.0.1"}, status=503)
+    finally:
+        release(auth2, held)
+
+
+def test_requests_waiting_for_one_new_tokens_check_take_one_check_of_their_address(kbase_app, auth2):
+    """A page that sends several requests with a fresh token at once: one check."""
+    app = kbase_app(**{"restd.kbase.max_checks_per_address": "1", "restd.kbase.max_waiting_per_address": "6"})
+    auth2.release.clear()
+    statuses = []
+    threads = [threading.Thread(target=lambda: statuses.append(app.get(
+        PROTECTED, headers=bearer("slow-token"), extra_environ={"REMOTE_ADDR": "10.0.0.1"}, status="*").status_int))
+        for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    while not auth2.calls["slow-token"]:
+        time.sleep(0.01)
+    release(auth2, threads)
+    assert statuses == [200] * 6 and auth2.calls["slow-token"] == 1
+
+
+def test_requests_of_one_address_waiting_for_new_tokens_beyond_its_bound_are_429(kbase_app, auth2):
+    """One invented token sent many times while auth2 is slow must not hold every thread."""
+    app = kbase_app(**{"restd.kbase.max_waiting_per_address": "2"})
+    held = hold_slow_checks(app, auth2, ["10.0.0.1"])
+    follower = threading.Thread(target=app.get, args=(PROTECTED,), kwargs={
+        "headers": bearer("slow-0"), "extra_environ": {"REMOTE_ADDR": "10.0.0.1"}, "status": "*"})
+    follower.start()
+    plugin = app.app.registry.restd_auth
+    while plugin._waiting_from["10.0.0.1"] < 2:
+        time.sleep(0.01)
+    try:
+        app.get(PROTECTED, headers=bearer("slow-0"), extra_environ={"REMOTE_ADDR": "10.0.0.1"}, status=429)
+    finally:
+        release(auth2, [*held, follower])
+
+
+@pytest.mark.parametrize(("first", "second", "same"), [
+    ("2001:db8::1", "2001:db8::ffff:2", True),
+    ("2001:db8:0:1::1", "2001:db8:0:2::1", False),
+    ("::ffff:10.0.0.1", "10.0.0.1", True),
+    ("10.0.0.1", "10.0.0.2", False),
+])
+def test_new_tokens_are_bounded_per_address_and_an_ipv6_host_by_its_64(first, second, same):
+    def source(address: str) -> str:
+        return kbase.source_of(Request.blank("/", remote_addr=address, headers={"X-Forwarded-For": "10.9.9.9"}))
+
+    assert (source(first) == source(second)) is same
+
+
+def test_a_flood_of_invented_tokens_denies_no_known_user_and_no_other_address(kbase_app, auth2, monkeypatch, caplog):
+    """16 threads send invented tokens from one address to an auth2 that takes
+    0.2 s an answer; meanwhile 20 known users (their earlier-valid tokens, each
+    cache entry expired) and new users from another address are all answered,
+    and the refusals make no log line each."""
+    app = kbase_app(**{"restd.kbase.cache_seconds": "0", "restd.kbase.timeout": "30"})  # a slow auth2, not a down one
+    known = {f"user-known-{n}": f"10.0.1.{n}" for n in range(20)}
+    for token, address in known.items():
+        app.get(PROTECTED, headers=bearer(token), extra_environ={"REMOTE_ADDR": address}, status=200)
+    monkeypatch.setattr(auth2, "delay", 0.2)
+    caplog.set_level(logging.INFO, logger="restd_core.security")
+    flooding = threading.Event()
+    flood_statuses: list[int] = []
+
+    def flood() -> None:
+        while not flooding.is_set():
+            flood_statuses.append(app.get(PROTECTED, headers=bearer(uuid.uuid4().hex),
+                                          extra_environ={"REMOTE_ADDR": "10.6.6.6"}, status="*").status_int)
+
+    honest_statuses: list[int] = []
+
+    def honest(tokens: list[str], address: str) -> None:
+        for token in tokens:
+            honest_statuses.append(app.get(PROTECTED, headers=bearer(token), extra_environ={"REMOTE_ADDR": address},
+                                           status="*").status_int)
+
+    flooders = [threading.Thread(target=flood) for _ in range(16)]
+    for thread in flooders:
+        thread.start()
+    while len(flood_statuses) < 50:
+        time.sleep(0.01)
+    users = [threading.Thread(target=honest, args=([token] * 3, address)) for token, address in known.items()]
+    users += [threading.Thread(target=honest, args=([f"user-new-{n}-{k}" for k in range(3)], "10.0.2.1"))
+              for n in range(2)]
+    for thread in users:
+        thread.start()
+    for thread in users:
+        thread.join()
+    flooding.set()
+    for thread in flooders:
+        thread.join()
+    assert honest_statuses == [200] * (20 * 3 + 2 * 3)
+    assert flood_statuses.count(429) > 50
+    refusal_lines = [record for record in caplog.records if record.name == "restd_core.security"
+                     and record.levelno >= logging.WARNING]
+    assert len(refusal_lines) <= 2

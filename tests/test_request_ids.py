@@ -95,3 +95,12 @@ def test_an_error_answer_leaves_no_reference_cycle_through_its_request(app):
         gc.garbage.clear()
         gc.enable()
     assert cycles == []
+
+
+def test_the_access_log_and_the_404_cut_a_long_path(app, caplog):
+    caplog.set_level(logging.INFO, logger=ACCESS_LOG)
+    path = "/no/such/" + "x" * 250_000
+    answer = app.get(path, status=404)
+    [line] = access_lines(caplog)
+    assert len(line) < 1000 and "(250009 characters)" in line
+    assert len(answer.body) < 1000 and "(250009 characters)" in answer.json["message"]

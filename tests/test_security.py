@@ -187,3 +187,37 @@ def test_development_ini_is_open_on_localhost(condor_config):
         assert isinstance(router.registry.restd_auth, NoAuth)
     finally:
         router.registry.gateway.close()
+
+
+# ------------------------------------------------------ shared caches --
+
+def cache_directives(answer) -> set[str]:
+    return {d.strip() for d in answer.headers.get("Cache-Control", "").split(",") if d.strip()}
+
+
+def varies_with(answer) -> set[str]:
+    return {h.strip().lower() for h in answer.headers.get("Vary", "").split(",") if h.strip()}
+
+
+def test_answers_that_depend_on_credentials_are_private_and_vary_with_them(kbase_app):
+    """A shared cache must not give one user's answer (nor a 401) to another."""
+    kbase_app.set_cookie("kbase_session", "admin-token")
+    answer = kbase_app.get("/v1/jobs/DEFAULT", status=200)
+    unchanged = kbase_app.get("/v1/jobs/DEFAULT", headers={"If-None-Match": answer.headers["ETag"]}, status=304)
+    kbase_app.reset()
+    refused = kbase_app.get("/v1/jobs/DEFAULT", status=401)
+    for each in (answer, unchanged, refused):
+        assert {"private", "no-cache"} <= cache_directives(each)
+        assert {"cookie", "authorization"} <= varies_with(each)
+
+
+def test_an_open_servers_answers_are_revalidated_but_not_private(app):
+    """With ``none`` every caller gets the same answer: a shared cache may keep it, asking again each time."""
+    answer = app.get(PROTECTED, status=200)
+    assert cache_directives(answer) == {"no-cache"}
+    assert not varies_with(answer) & {"cookie", "authorization"}
+
+
+def test_public_answers_say_nothing_of_credentials(kbase_app):
+    answer = kbase_app.get("/healthz", headers={"Authorization": "admin-token"}, status=200)
+    assert "private" not in cache_directives(answer) and not varies_with(answer) & {"cookie", "authorization"}

@@ -12,16 +12,31 @@ Answers (identities and rejections) are cached for
 ``restd.kbase.cache_seconds`` under the token's SHA-256, and concurrent
 requests with one token wait for one call to auth2 (single flight); with
 ``restd.shared`` the answers are in the shared store (under a hash of the
-hash: the token is never stored), so the replicas share them; at most
-``restd.kbase.max_concurrent_checks`` calls run at once (beyond: 503). Tokens
-are never logged.
+hash: the token is never stored), so the replicas share them. Tokens are
+never logged.
+
+Invented tokens cost a call to auth2 each, and a server thread while it
+lasts; they must not deny known users. So a token auth2 found valid, for a
+user with a role of this plugin, is remembered as *known* (its hash, for
+``restd.kbase.known_seconds``, at most ``MAX_KNOWN`` of them, in the shared
+store too), and the checks of a known token (its cache entry expired) are
+never bounded: they wait behind nobody. Other tokens are checked at most
+``restd.kbase.max_concurrent_checks`` at once (beyond: 503 at once), and the
+requests of one source address (the connection's; an IPv6 address by its
+/64) may have at most ``restd.kbase.max_checks_per_address`` of those
+checks at once, so that one address cannot take them all, and at most
+``restd.kbase.max_waiting_per_address`` requests waiting for them (their
+own or one in flight: one invented token sent many times while auth2 is
+down must not hold every thread either); beyond: 429 at once.
 """
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import os
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +44,7 @@ import orjson
 import requests
 from pyramid.request import Request
 
-from restd_core.security import AuthUnavailable, Identity, InvalidCredentials
+from restd_core.security import AuthUnavailable, Identity, InvalidCredentials, TooManyChecks
 from restd_core.settings import parse, setting
 from restd_core.shared import Codec, Store, Table
 from restd_core.shared.memory import MemoryStore
@@ -45,6 +60,9 @@ ME_PATH = "/api/V2/me"
 #: out); the oldest answers go first.
 MAX_IDENTITIES = 10_000
 MAX_REJECTIONS = 1_000
+#: Most tokens remembered as known (valid before) in this process; only
+#: auth2 can make a token known, so only real users' tokens fill it.
+MAX_KNOWN = 10_000
 
 #: What auth2 said about a token: who it is, or None for "not a valid token".
 Answer = Identity | None
@@ -59,18 +77,43 @@ def _decode_identity(data: bytes) -> Identity:
     return Identity(fields["user"], frozenset(fields["roles"]))
 
 
-#: In a shared store: an identity, and the mark of a rejected token.
+#: In a shared store: an identity, and the mark of a rejected (or a known) token.
 IDENTITIES = Codec(1, _encode_identity, _decode_identity)
-REJECTIONS = Codec(1, lambda rejected: b"", lambda data: True)
+MARKS = Codec(1, lambda marked: b"", lambda data: True)
 
 
 class _Flight:
     """One call to auth2 in progress, which other requests wait for."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: str | None) -> None:
         self.done = threading.Event()
         self.answer: Answer = None
         self.error: AuthUnavailable | None = None
+        #: For a new token: the address whose check it is (it holds one of
+        #: ``max_concurrent_checks`` and one of its address's); None for a known one.
+        self.source = source
+
+
+def _uncount(counts: Counter[str], key: str) -> None:
+    counts[key] -= 1
+    if not counts[key]:
+        del counts[key]  # the counts hold only the addresses waiting now
+
+
+def source_of(request: Request) -> str:
+    """Where a request comes from, for the bound on new tokens: the
+    connection's address (``remote_addr``; never ``X-Forwarded-For``, which
+    a caller invents), an IPv6 one by its /64 (one host often has them all)."""
+    address = request.remote_addr or ""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
 
 
 @dataclass(frozen=True)
@@ -86,12 +129,23 @@ class KBaseSettings:
         "restd.kbase.cache_seconds", 60.0, "seconds an answer about a token (rejections included; failures "
         "not) is remembered, per SHA-256 of the token", minimum=0)
     max_concurrent_checks: int = setting(
-        "restd.kbase.max_concurrent_checks", 4, "new tokens checked with auth2 at once (beyond: 503 at once)",
-        minimum=1)
+        "restd.kbase.max_concurrent_checks", 4, "tokens not known to be valid checked with auth2 at once "
+        "(beyond: 503 at once); known tokens are not counted", minimum=1)
+    max_checks_per_address: int = setting(
+        "restd.kbase.max_checks_per_address", 2, "of those, the checks of tokens from one address (the "
+        "connection's; IPv6: its /64) at once (beyond: 429 at once)", minimum=1)
+    max_waiting_per_address: int = setting(
+        "restd.kbase.max_waiting_per_address", 4, "requests from one address waiting for the check of a token "
+        "not known to be valid (theirs or one in flight) at once (beyond: 429 at once)", minimum=1)
+    known_seconds: float = setting(
+        "restd.kbase.known_seconds", 604800.0, "seconds a token that auth2 found valid for a user with a read role "
+        "stays known (its SHA-256) after its last check: a known token's checks never wait behind others",
+        minimum=0)
 
 
 class KBaseAuth:
     challenge = 'Bearer realm="KBase"'
+    credential_headers = ("Authorization", "Cookie")
     #: For /openapi.json: the token in either place.
     openapi_security_schemes = {
         "kbaseToken": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "A KBase token"},
@@ -107,10 +161,16 @@ class KBaseAuth:
         self.timeout = config.timeout
         self.roles = {"read": frozenset(config.read_roles)}
         self.cache_seconds = config.cache_seconds
+        self.known_seconds = config.known_seconds
         self.use_store(MemoryStore())
         self._flights: dict[str, _Flight] = {}
         self._lock = threading.Lock()
         self._checking = threading.BoundedSemaphore(config.max_concurrent_checks)
+        self.max_checks_per_address = config.max_checks_per_address
+        self.max_waiting_per_address = config.max_waiting_per_address
+        #: Source address -> its new tokens' checks in flight, its requests waiting for such checks.
+        self._checks_from: Counter[str] = Counter()
+        self._waiting_from: Counter[str] = Counter()
 
     def identity(self, request: Request) -> Identity | None:
         token = bearer_token(request) or request.cookies.get(COOKIE, "").strip() or None
@@ -118,7 +178,7 @@ class KBaseAuth:
             return None
         if not (token.isascii() and token.isprintable()) or " " in token:  # "Basic ...", junk: not worth a call
             raise InvalidCredentials("the KBase token is malformed")
-        answer = self._answer(hashlib.sha256(token.encode()).hexdigest(), token)
+        answer = self._answer(hashlib.sha256(token.encode()).hexdigest(), token, request)
         if answer is None:
             raise InvalidCredentials("KBase auth rejected the token")
         return answer
@@ -127,7 +187,8 @@ class KBaseAuth:
         """Remember answers in ``store`` (the security policy gives the
         shared one: replicas then ask auth2 once per token between them)."""
         self.identities: Table[str, Identity] = store.table("kbase.identities", IDENTITIES, max_items=MAX_IDENTITIES)
-        self.rejections: Table[str, bool] = store.table("kbase.rejections", REJECTIONS, max_items=MAX_REJECTIONS)
+        self.rejections: Table[str, bool] = store.table("kbase.rejections", MARKS, max_items=MAX_REJECTIONS)
+        self.known: Table[str, bool] = store.table("kbase.known", MARKS, max_items=MAX_KNOWN)
 
     def permits(self, request: Request, identity: Identity, permission: str) -> bool:
         return bool(identity.roles & self.roles.get(permission, frozenset()))
@@ -139,46 +200,73 @@ class KBaseAuth:
             return True, identity
         return self.rejections.get(key) is not None, None
 
-    def _answer(self, key: str, token: str) -> Answer:
+    def _answer(self, key: str, token: str, request: Request) -> Answer:
         """The cached answer, or the one call in flight's, or a new call's."""
         found, answer = self._cached(key)
         if found:
             return answer
+        # A known token's check waits behind nobody and is never counted.
+        source = None if self.known.get(key) is not None else source_of(request)
         with self._lock:
             found, answer = self._cached(key)  # a flight may have ended meanwhile
             if found:
                 return answer
             flight = self._flights.get(key)
             leader = flight is None
+            if source is not None:
+                self._count_new(source, leader)
             if leader:
-                # A token nobody asked about yet costs a call to auth2 and a
-                # thread while it lasts: at most so many at once, so that
-                # invented tokens cannot hold every thread while auth2 is slow.
-                if not self._checking.acquire(blocking=False):
-                    raise AuthUnavailable("too many KBase tokens are being checked at once; retry shortly")
-                flight = self._flights[key] = _Flight()
-        if not leader:
-            flight.done.wait()
-        else:
-            try:
-                flight.answer = self._ask_auth2(token)
-                if flight.answer is None:
-                    self.rejections.put(key, True, self.cache_seconds)
-                else:
-                    self.identities.put(key, flight.answer, self.cache_seconds)
-            except AuthUnavailable as exc:
-                flight.error = exc
-            except Exception:
-                log.exception("checking a KBase token failed")
-                flight.error = AuthUnavailable("checking the KBase token failed; the server's log has the details")
-            finally:
+                flight = self._flights[key] = _Flight(source)
+        try:
+            if leader:
+                self._fly(flight, key, token)
+            else:
+                flight.done.wait()
+        finally:
+            if source is not None:
                 with self._lock:
-                    del self._flights[key]
-                self._checking.release()
-                flight.done.set()
+                    _uncount(self._waiting_from, source)
         if flight.error is not None:
             raise AuthUnavailable(flight.error.message)
         return flight.answer
+
+    def _count_new(self, source: str, check: bool) -> None:
+        """Count a request from ``source`` that waits for a new token's check
+        (``check``: its own; under the lock), or refuse it: a new token costs
+        a call to auth2 and a thread while it lasts, so at most so many at
+        once, from one address and from all, lest invented tokens hold every
+        thread while auth2 is slow."""
+        if self._waiting_from[source] >= self.max_waiting_per_address or (
+                check and self._checks_from[source] >= self.max_checks_per_address):
+            raise TooManyChecks("too many new KBase tokens from this address are being checked at once; retry shortly")
+        if check and not self._checking.acquire(blocking=False):
+            raise AuthUnavailable("too many new KBase tokens are being checked at once; retry shortly")
+        self._waiting_from[source] += 1
+        if check:
+            self._checks_from[source] += 1
+
+    def _fly(self, flight: _Flight, key: str, token: str) -> None:
+        """Ask auth2 for ``flight``'s answer, and remember it."""
+        try:
+            flight.answer = self._ask_auth2(token)
+            if flight.answer is None:
+                self.rejections.put(key, True, self.cache_seconds)
+            else:
+                self.identities.put(key, flight.answer, self.cache_seconds)
+                if any(flight.answer.roles & roles for roles in self.roles.values()):
+                    self.known.put(key, True, self.known_seconds)
+        except AuthUnavailable as exc:
+            flight.error = exc
+        except Exception:
+            log.exception("checking a KBase token failed")
+            flight.error = AuthUnavailable("checking the KBase token failed; the server's log has the details")
+        finally:
+            with self._lock:
+                del self._flights[key]
+                if flight.source is not None:
+                    self._checking.release()
+                    _uncount(self._checks_from, flight.source)
+            flight.done.set()
 
     def _ask_auth2(self, token: str) -> Answer:
         try:

@@ -18,6 +18,9 @@ ANONYMOUS = Identity("anonymous")
 
 
 class NoAuth:
+    #: Every caller gets the same answers: a shared cache may keep them.
+    credential_headers = ()
+
     def __init__(self, settings: dict[str, Any]) -> None:
         log.warning("restd.auth = none: every caller may read the pool, unauthenticated")
 

@@ -53,6 +53,7 @@ class StaticTokenSettings:
 class StaticTokenAuth:
     #: For /openapi.json.
     openapi_security_schemes = {"bearerToken": {"type": "http", "scheme": "bearer"}}
+    credential_headers = ("Authorization",)
 
     def __init__(self, settings: dict[str, Any]) -> None:
         path = parse(StaticTokenSettings, settings).file

@@ -1,0 +1,26 @@
+"""Floods of refusals are logged as a count per interval, not a line each."""
+from __future__ import annotations
+
+import logging
+import time
+
+from restd_core.log_rate import MAX_KINDS, RateLog
+
+
+def test_a_flood_is_one_line_then_one_line_saying_how_many(caplog):
+    caplog.set_level(logging.INFO, logger="test.rate")
+    rate = RateLog(logging.getLogger("test.rate"), 0.2)
+    for number in range(1000):
+        rate.log(logging.ERROR, "refused", f"refused #{number}")
+    while len(caplog.records) < 2:
+        time.sleep(0.01)
+    assert [record.getMessage() for record in caplog.records] == [
+        "refused #0", "999 more like it in 0.2 s (the last: refused #999)"]
+
+
+def test_each_kind_has_its_first_line_and_invented_kinds_are_counted_together(caplog):
+    caplog.set_level(logging.INFO, logger="test.rate")
+    rate = RateLog(logging.getLogger("test.rate"), 60)
+    for number in range(MAX_KINDS * 10):
+        rate.log(logging.ERROR, f"kind {number}", f"line {number}")
+    assert len(caplog.records) == MAX_KINDS + 1
