@@ -21,6 +21,7 @@ from .live_server import serve
 from .pool import SECRET, pool_sh
 from .sse import Event, Stream
 from .test_pool_outages import frozen, restore_pool
+from .wsgi_servers import Server
 
 #: Short times, so that the tests wait little (bounds, never assertions).
 WATCH = {
@@ -411,6 +412,22 @@ def test_one_caller_cannot_take_every_place(served, tag):
         with Stream(url + watch_of(tag), source=OTHER) as another:
             assert another.status == 200
     assert testapp.app.registry.restd_watch.refused == {"caller": 1}
+
+
+def test_under_gunicorn_a_closed_streams_process_serves_again_before_any_heartbeat(tmp_path, tag):
+    """gunicorn's sync processes each serve one stream at a time: the next
+    request reaches the process of a closed stream only once that stream
+    saw its client go (a peek at ``gunicorn.socket``)."""
+    server = Server("gunicorn", tmp_path, settings={**NO_HEARTBEAT, "restd.watch.max_watchers": "1"})
+    try:
+        with Stream(server.url + watch_of(tag)) as first, Stream(server.url + watch_of(tag)) as second:
+            assert (first.status, second.status) == (200, 200)  # one per process
+            first.next(), second.next()
+            first.close()
+            with Stream(server.url + watch_of(tag), {"Last-Event-ID": first.last_id}) as again:
+                assert again.status == 200
+    finally:
+        server.kill()
 
 
 def test_a_callers_share_is_a_fraction_of_the_places_never_all():
