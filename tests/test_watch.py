@@ -130,6 +130,13 @@ def left(hub) -> Callable[[], bool]:
     return lambda: hub.watchers == 0
 
 
+def left_after_the_snapshot(url: str) -> str:
+    """The last event id of a client that read its snapshot and left."""
+    with Stream(url) as stream:
+        stream.next()
+        return stream.last_id
+
+
 def polls(testapp) -> float:
     """The jobs queries the gateway made (its call counter)."""
     value = testapp.app.registry.metrics.registry.get_sample_value(
@@ -226,9 +233,7 @@ def test_a_resumed_client_gets_exactly_the_events_it_missed(served, tag):
     _, url = served()
     with Stream(url + watch_of(tag)) as observer:
         observer.next()
-        with Stream(url + watch_of(tag)) as first:
-            first.next()
-            left_at = first.last_id
+        left_at = left_after_the_snapshot(url + watch_of(tag))
         job = submit(tag)
         missed = observer.until(named("added", job))
         act("Hold", job)
@@ -256,9 +261,7 @@ def test_a_client_that_missed_more_than_the_replay_buffer_gets_a_fresh_snapshot(
     _, url = served(**{"restd.watch.replay_events": "1"})
     with Stream(url + watch_of(tag)) as observer:
         observer.next()
-        with Stream(url + watch_of(tag)) as first:
-            first.next()
-            left_at = first.last_id
+        left_at = left_after_the_snapshot(url + watch_of(tag))
         job = submit(tag)
         observer.until(named("added", job))
         act("Hold", job)
@@ -379,9 +382,7 @@ def test_a_client_that_reconnects_at_once_to_a_full_server_gets_its_place_back(s
     testapp, url = served(**{"restd.watch.max_watchers": "2", **NO_HEARTBEAT})
     with Stream(url + watch_of(tag), source=OTHER) as other:
         other.next()
-        with Stream(url + watch_of(tag)) as first:
-            first.next()
-            left_at = first.last_id
+        left_at = left_after_the_snapshot(url + watch_of(tag))
         job = submit(tag)
         other.until(named("added", job))
         with Stream(url + watch_of(tag), {"Last-Event-ID": left_at}) as resumed:
