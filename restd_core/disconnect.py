@@ -12,29 +12,49 @@ What each server gives:
 - gunicorn: the connection's socket (``environ["gunicorn.socket"]``): a
   peek that reads its end says the client closed (or half-closed); not
   over gunicorn's own TLS.
-- uWSGI, others: nothing; the client's going is seen at the next write
-  that fails.
+- uWSGI: the connection's file descriptor (``uwsgi.connection_fd()``, only
+  in the request's own thread: hence ``gone_probe``, made there), peeked
+  the same way; it stays the connection's until the request ends.
+- others: nothing; the client's going is seen at the next write that fails.
 """
 from __future__ import annotations
 
 import socket
+import sys
+from collections.abc import Callable
 
 from pyramid.request import Request
 
 WAITRESS = "waitress.client_disconnected"
 GUNICORN_SOCKET = "gunicorn.socket"
+UWSGI = "uwsgi.version"
 
 
-def client_gone(request: Request) -> bool:
-    """True when the server can tell that the client closed its connection."""
+def gone_probe(request: Request) -> Callable[[], bool]:
+    """Made in the request's thread, asked later from any thread: whether
+    the server can tell that the client closed its connection."""
     environ = request.environ
     disconnected = environ.get(WAITRESS)
     if disconnected is not None:
-        return bool(disconnected())
+        return lambda: bool(disconnected())
     connection = environ.get(GUNICORN_SOCKET)
     if isinstance(connection, socket.socket):
+        return lambda: _closed(connection)
+    uwsgi = sys.modules.get("uwsgi") if UWSGI in environ else None
+    if uwsgi is not None:
+        descriptor = uwsgi.connection_fd()
+        return lambda: _descriptor_closed(descriptor)
+    return lambda: False
+
+
+def client_gone(request: Request) -> bool:
+    """Asked in the request's own thread: whether its client went."""
+    return gone_probe(request)()
+
+
+def _descriptor_closed(descriptor: int) -> bool:
+    with socket.socket(fileno=socket.dup(descriptor)) as connection:
         return _closed(connection)
-    return False
 
 
 def _closed(connection: socket.socket) -> bool:

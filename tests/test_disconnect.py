@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from pyramid.request import Request
 
-from restd_core.disconnect import GUNICORN_SOCKET, client_gone
+from restd_core.disconnect import GUNICORN_SOCKET, client_gone, gone_probe
 
 
 @pytest.fixture
@@ -30,6 +30,14 @@ def test_a_gunicorn_client_that_closed_is_gone(connection):
     server, client = connection
     client.close()
     assert client_gone(request_over(server))
+
+
+def test_a_probe_made_while_connected_tells_later_that_the_client_went(connection):
+    server, client = connection
+    probe = gone_probe(request_over(server))
+    assert not probe()
+    client.close()
+    assert probe()
 
 
 def test_a_gunicorn_client_still_connected_is_not_gone(connection):

@@ -415,11 +415,12 @@ def test_one_caller_cannot_take_every_place(served, tag):
     assert testapp.app.registry.restd_watch.refused == {"caller": 1}
 
 
-def test_under_gunicorn_a_closed_streams_process_serves_again_before_any_heartbeat(tmp_path, tag):
-    """gunicorn's sync processes each serve one stream at a time: the next
-    request reaches the process of a closed stream only once that stream
-    saw its client go (a peek at ``gunicorn.socket``)."""
-    server = Server("gunicorn", tmp_path, settings={**NO_HEARTBEAT, "restd.watch.max_watchers": "1"})
+@pytest.mark.parametrize("name", ["gunicorn", "uwsgi"])
+def test_under_gunicorn_or_uwsgi_a_closed_streams_process_serves_again_before_any_heartbeat(tmp_path, tag, name):
+    """Their processes (sync: no threads) serve one stream at a time: the
+    next request reaches the process of a closed stream only once that
+    stream saw its client go (a peek at the connection's socket)."""
+    server = Server(name, tmp_path, settings={**NO_HEARTBEAT, "restd.watch.max_watchers": "1"})
     try:
         with Stream(server.url + watch_of(tag)) as first, Stream(server.url + watch_of(tag)) as second:
             assert (first.status, second.status) == (200, 200)  # one per process

@@ -1,12 +1,10 @@
 """The watch endpoints: a query's events as ``text/event-stream``."""
 from __future__ import annotations
 
-from functools import partial
-
 from pyramid.request import Request
 from pyramid.response import Response
 
-from restd_core.disconnect import client_gone
+from restd_core.disconnect import gone_probe
 from restd_core.errors import RETRY_AFTER_SECONDS, error_response
 from restd_core.every_schedd import refuse_every_schedd
 from restd_core.limits import caller_key
@@ -43,7 +41,7 @@ def _stream(request: Request, query: Query) -> Response:
         return _response()
     hub: Hub = request.registry.restd_watch
     try:
-        place = hub.admit(caller_key(request), partial(client_gone, request))
+        place = hub.admit(caller_key(request), gone_probe(request))
     except NoPlace as refused:
         return error_response(refused.status, refused.message, refused.errno, {"limit": refused.limit},
                               {"Retry-After": str(RETRY_AFTER_SECONDS)})
