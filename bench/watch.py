@@ -182,8 +182,9 @@ def main() -> None:
     threads = options.watchers + 8
     overrides = {
         "server:main": {"threads": str(threads), "connection_limit": str(threads + 100)},
-        "app:main": {"restd.watch.max_watchers": str(options.watchers), "restd.watch.interval": str(INTERVAL),
-                     "restd.watch.max_watchers_per_caller": "0"},
+        # One caller (one address) holds every watcher: one place more, as a caller never holds all.
+        "app:main": {"restd.watch.max_watchers": str(options.watchers + 1), "restd.watch.interval": str(INTERVAL),
+                     "restd.watch.max_watchers_per_caller": "0", "restd.watch.caller_share": "1"},
     }
     with tempfile.TemporaryDirectory(prefix="restd-bench-watch-") as logs:
         server = Server(3, Path(logs) / "server.log", overrides=overrides)

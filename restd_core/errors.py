@@ -45,6 +45,7 @@ class Errno(IntEnum):
     HTCONDOR_UNAVAILABLE = 201
     HTCONDOR_TIMEOUT = 202
     AUTH_UNAVAILABLE = 203
+    WATCHERS_FULL = 210  # every watch place is taken (503): not HTCondor's fault
     UNDEFINED = 999
 
 

@@ -21,13 +21,17 @@ class Event:
 
 
 class Stream:
-    """``GET url`` with ``headers``; ``status`` and ``headers`` of the
-    answer, ``error`` its JSON body if it is not a stream; ``next()`` the
-    next event (comments counted in ``heartbeats``); ``None`` at its end."""
+    """``GET url`` with ``headers``, from the loopback address ``source``
+    (another address is another caller where auth is ``none``); ``status``
+    and ``headers`` of the answer, ``error`` its JSON body if it is not a
+    stream; ``next()`` the next event (comments counted in ``heartbeats``,
+    a ``retry:`` field kept in ``retry``); ``None`` at its end."""
 
-    def __init__(self, url: str, headers: dict[str, str] | None = None, timeout: float = PATIENCE) -> None:
+    def __init__(self, url: str, headers: dict[str, str] | None = None, timeout: float = PATIENCE,
+                 source: str = "127.0.0.1") -> None:
         parts = urlsplit(url)
-        self._connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        self._connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout,
+                                                      source_address=(source, 0))
         self._connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""),
                                  headers={"Accept": "text/event-stream", **(headers or {})})
         self._response = self._connection.getresponse()
@@ -35,6 +39,7 @@ class Stream:
         self.headers = self._response.headers
         self.error = orjson.loads(self._response.read()) if self.status != 200 else None
         self.heartbeats = 0
+        self.retry: int | None = None
         self.last_id: str | None = None
         self.raw = b""
 
@@ -54,6 +59,9 @@ class Stream:
                 self.heartbeats += 1
                 continue
             name, _, value = line.partition(":")
+            if name == "retry":
+                self.retry = int(value)
+                continue
             fields[name] = value.removeprefix(" ")
         self.last_id = fields.get("id", self.last_id)
         return Event(fields.get("event", "message"), fields.get("id"), orjson.loads(fields.get("data", "null")))

@@ -11,18 +11,20 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 import pytest
+import requests
 
 from .browser import driven, eventually, png_size, screenshot
 from .conftest import close_app, make_app
 from .live_server import serve
 from .pool import submit_idle_held
+from .sse import Stream
 
 JOB_STATES = ["idle", "running", "removed", "completed", "held", "transferring_output", "suspended"]
 TOKEN = "dashboard-token-7f3a"
 PATIENCE = 45  # the page refreshes its summaries every 15 s
 #: Watchers the test servers allow (an app made in code allows none by default);
 #: every browser of the tests is one caller, and a closed one's watchers are
-#: noticed at the next heartbeat.
+#: given back within a second.
 WATCHING = {"restd.watch.max_watchers": "16", "restd.watch.max_watchers_per_caller": "0",
             "restd.watch.heartbeat": "2"}
 SERVER_THREADS = 24
@@ -381,6 +383,64 @@ def test_without_the_summary_and_watch_plugins_the_page_counts_from_the_listings
     assert page["banner"] == ""
     assert "this server has no /v1/summary/jobs" in browser.find_element("id", "jobs-note").text
     assert dict(page["slots"])["slots"] == str(len(app.get("/v1/status?query=startd&projection=Cpus").json))
+
+
+#: A server of two watch places, one caller's share one, with no heartbeat
+#: during a test: a place given back is the server seeing the client go.
+TWO_PLACES = {"restd.watch.max_watchers": "2", "restd.watch.heartbeat": "300"}
+#: Callers other than the browser (auth none: one per address).
+OTHERS = ("127.0.0.2", "127.0.0.3")
+
+
+def api_of(page_url: str) -> str:
+    return page_url.removesuffix("/ui/")
+
+
+def watched_by_another(page_url: str, source: str) -> Stream:
+    """A stream of the default schedd's queue held by the caller at ``source``."""
+    stream = Stream(api_of(page_url) + "/v1/watch/jobs/DEFAULT?projection=JobStatus", source=source)
+    assert stream.status == 200
+    stream.next()
+    return stream
+
+
+def refused(page_url: str) -> dict[str, float]:
+    """The server's watchers refused so far, by reason (its /metrics)."""
+    counts = {}
+    for line in requests.get(api_of(page_url) + "/metrics", timeout=PATIENCE).text.splitlines():
+        if line.startswith("restd_watch_refused_total{"):
+            name, value = line.rsplit(" ", 1)
+            counts[name.split('"')[1]] = float(value)
+    return counts
+
+
+def test_a_reload_while_every_watch_place_is_taken_keeps_watching(live, browser, test_jobs):
+    url = live(**TWO_PLACES)
+    page = f"{url}#schedd={test_jobs.schedd_name}"  # one schedd: one stream
+    with watched_by_another(url, OTHERS[0]):
+        browser.get(page)
+        eventually(lambda: shown(browser)["live"] == "live", PATIENCE, "the page watching")
+        browser.execute_script("window.sameDocument = true;")
+        browser.refresh()  # every place taken: the page's own, the other caller's
+        eventually(lambda: not browser.execute_script("return window.sameDocument === true;"), PATIENCE, "a reload")
+        eventually(lambda: shown(browser)["live"] == "live", PATIENCE, "the reloaded page watching")
+        assert refused(url) == {"full": 0, "caller": 0}
+
+
+def test_under_a_full_server_the_page_polls_then_watches_once_a_place_frees(live, browser, test_jobs, tmp_path):
+    url = live(**TWO_PLACES)
+    with watched_by_another(url, OTHERS[0]), watched_by_another(url, OTHERS[1]) as freed:
+        browser.get(f"{url}#schedd={test_jobs.schedd_name}")
+        polling = eventually(lambda: (lambda p: p if p["live"] == "polling" and p["jobs"] else None)(shown(browser)),
+                             PATIENCE, "the page polling the job list")
+        assert polling["banner"] == "", "no place to watch is no problem to report"
+        screenshot(browser, "dashboard-polling-no-place", tmp_path)
+        browser.execute_script("window.sameDocument = true;")
+        freed.close()
+        eventually(lambda: shown(browser)["live"] == "live", PATIENCE, "the page watching again")
+        assert refused(url)["full"] >= 1
+    assert browser.execute_script("return window.sameDocument === true;"), "the page was reloaded"
+    assert {row[0] for row in shown(browser)["jobs"]} == {row[0] for row in polling["jobs"]}
 
 
 @pytest.mark.disruptive

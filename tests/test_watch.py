@@ -13,13 +13,15 @@ import jsonschema
 import pytest
 import requests
 
+from restd_core.errors import Errno
 from restd_core.openapi.document import ERROR_SCHEMA
-from restd_plugins.watch.settings import WatchSettings, watcher_cap
+from restd_plugins.watch.settings import WatchSettings, caller_cap, watcher_cap
 
 from .live_server import serve
 from .pool import SECRET, pool_sh
 from .sse import Event, Stream
 from .test_pool_outages import frozen, restore_pool
+from .wsgi_servers import Server
 
 #: Short times, so that the tests wait little (bounds, never assertions).
 WATCH = {
@@ -27,8 +29,14 @@ WATCH = {
     "restd.watch.heartbeat": "1",
     "restd.watch.max_watchers": "8",
     "restd.watch.max_watchers_per_caller": "0",
+    "restd.watch.caller_share": "1",  # one caller: every place but one
     "restd.watch.linger": "30",
 }
+#: Other callers (auth none: one per address): loopback addresses of their own.
+OTHER, THIRD = "127.0.0.2", "127.0.0.3"
+#: A heartbeat that never comes during a test: a place given back is not the
+#: server's failed write to a client that went.
+NO_HEARTBEAT = {"restd.watch.heartbeat": "300"}
 #: Bounded waits of the tests themselves.
 PATIENCE = 30
 
@@ -99,6 +107,15 @@ def named(name: str, job: str | None = None) -> Callable[[Event], bool]:
     return lambda event: event.name == name and (job is None or event.data["id"] == job)
 
 
+def within_tries(condition: Callable[[], bool], tries: int = 10) -> bool:
+    """Whether ``condition()`` holds within ``tries`` tries spaced 0.1 s."""
+    for _ in range(tries):
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def wait_until(condition: Callable[[], bool]) -> None:
     """Until ``condition()`` holds, at most PATIENCE seconds (then it is asserted)."""
     for _ in range(PATIENCE * 10):
@@ -109,8 +126,15 @@ def wait_until(condition: Callable[[], bool]) -> None:
 
 
 def left(hub) -> Callable[[], bool]:
-    """Whether the server noticed every client left (at its next write to them: a heartbeat)."""
+    """Whether the server noticed every client left."""
     return lambda: hub.watchers == 0
+
+
+def left_after_the_snapshot(url: str) -> str:
+    """The last event id of a client that read its snapshot and left."""
+    with Stream(url) as stream:
+        stream.next()
+        return stream.last_id
 
 
 def polls(testapp) -> float:
@@ -209,9 +233,7 @@ def test_a_resumed_client_gets_exactly_the_events_it_missed(served, tag):
     _, url = served()
     with Stream(url + watch_of(tag)) as observer:
         observer.next()
-        with Stream(url + watch_of(tag)) as first:
-            first.next()
-            left_at = first.last_id
+        left_at = left_after_the_snapshot(url + watch_of(tag))
         job = submit(tag)
         missed = observer.until(named("added", job))
         act("Hold", job)
@@ -239,9 +261,7 @@ def test_a_client_that_missed_more_than_the_replay_buffer_gets_a_fresh_snapshot(
     _, url = served(**{"restd.watch.replay_events": "1"})
     with Stream(url + watch_of(tag)) as observer:
         observer.next()
-        with Stream(url + watch_of(tag)) as first:
-            first.next()
-            left_at = first.last_id
+        left_at = left_after_the_snapshot(url + watch_of(tag))
         job = submit(tag)
         observer.until(named("added", job))
         act("Hold", job)
@@ -323,18 +343,104 @@ def test_closing_the_app_ends_its_streams_and_leaves_no_poller_thread(served, ta
 
 # ------------------------------------------------------------------ limits --
 
-def test_beyond_the_watcher_cap_the_answer_is_503_with_retry_after(served, tag):
+def test_a_full_server_answers_503_with_its_own_errno_and_retry_after(served, tag):
     testapp, url = served(**{"restd.watch.max_watchers": "2"})
     hub = testapp.app.registry.restd_watch
-    with Stream(url + watch_of(tag)) as one, Stream(url + watch_of(tag)) as two:
+    with Stream(url + watch_of(tag)) as one, Stream(url + watch_of(tag), source=OTHER) as two:
         one.next(), two.next()
-        with Stream(url + watch_of(tag)) as third:
+        with Stream(url + watch_of(tag), source=THIRD) as third:
             assert third.status == 503
             assert third.headers["Retry-After"].isdigit()
             jsonschema.validate(third.error, ERROR_SCHEMA)
+    assert third.error["errno"] == Errno.WATCHERS_FULL != Errno.HTCONDOR_UNAVAILABLE
+    assert third.error["details"] == {"limit": 2}
+    assert hub.refused["full"] == 1
     wait_until(left(hub))
-    with Stream(url + watch_of(tag)) as again:  # their places were given back
+    with Stream(url + watch_of(tag), source=THIRD) as again:  # their places were given back
         assert again.status == 200
+
+
+def test_a_stream_tells_eventsource_to_reconnect_after_the_refusals_retry_after(served, tag):
+    _, url = served(**{"restd.watch.max_watchers": "1"})
+    with Stream(url + watch_of(tag)) as stream:
+        stream.next()
+        with Stream(url + watch_of(tag), source=OTHER) as refused:
+            assert refused.status == 503
+    assert stream.retry == int(refused.headers["Retry-After"]) * 1000
+
+
+def test_a_closed_streams_place_is_given_back_before_any_heartbeat(served, tag):
+    testapp, url = served(**NO_HEARTBEAT)
+    hub = testapp.app.registry.restd_watch
+    with Stream(url + watch_of(tag)) as stream:
+        stream.next()
+        assert hub.watchers == 1
+    assert within_tries(left(hub))
+
+
+def test_a_client_that_reconnects_at_once_to_a_full_server_gets_its_place_back(served, tag):
+    testapp, url = served(**{"restd.watch.max_watchers": "2", **NO_HEARTBEAT})
+    with Stream(url + watch_of(tag), source=OTHER) as other:
+        other.next()
+        left_at = left_after_the_snapshot(url + watch_of(tag))
+        job = submit(tag)
+        other.until(named("added", job))
+        with Stream(url + watch_of(tag), {"Last-Event-ID": left_at}) as resumed:
+            assert resumed.status == 200
+            assert resumed.next() == Event("added", other.last_id, {"id": job, "attrs": {"jobstatus": 1,
+                                                                                          "restdwatch": tag}})
+    assert testapp.app.registry.restd_watch.refused["full"] == 0
+
+
+def test_connecting_and_closing_again_and_again_locks_nobody_out(served, tag):
+    testapp, url = served(**{"restd.watch.max_watchers": "4", **NO_HEARTBEAT})
+    for _ in range(12):
+        with Stream(url + watch_of(tag), source=OTHER) as stream:
+            assert stream.status == 200
+            stream.next()
+    with Stream(url + watch_of(tag)) as honest:
+        assert honest.status == 200
+    assert testapp.app.registry.restd_watch.refused["full"] == 0
+
+
+def test_one_caller_cannot_take_every_place(served, tag):
+    testapp, url = served(**{"restd.watch.max_watchers": "4"})  # no absolute limit per caller: the share's
+    with ExitStack() as stack:
+        mine = [stack.enter_context(Stream(url + watch_of(tag))) for _ in range(4)]
+        assert [stream.status for stream in mine] == [200, 200, 200, 429]
+        assert mine[-1].error["errno"] == Errno.TOO_MANY_REQUESTS
+        assert mine[-1].headers["Retry-After"].isdigit()
+        with Stream(url + watch_of(tag), source=OTHER) as another:
+            assert another.status == 200
+    assert testapp.app.registry.restd_watch.refused == {"caller": 1}
+
+
+@pytest.mark.parametrize("name", ["gunicorn", "uwsgi"])
+def test_under_gunicorn_or_uwsgi_a_closed_streams_process_serves_again_before_any_heartbeat(tmp_path, tag, name):
+    """Their processes (sync: no threads) serve one stream at a time: the
+    next request reaches the process of a closed stream only once that
+    stream saw its client go (a peek at the connection's socket)."""
+    server = Server(name, tmp_path, settings={**NO_HEARTBEAT, "restd.watch.max_watchers": "1"})
+    try:
+        with Stream(server.url + watch_of(tag)) as first, Stream(server.url + watch_of(tag)) as second:
+            assert (first.status, second.status) == (200, 200)  # one per process
+            first.next(), second.next()
+            first.close()
+            with Stream(server.url + watch_of(tag), {"Last-Event-ID": first.last_id}) as again:
+                assert again.status == 200
+    finally:
+        server.kill()
+
+
+def test_a_callers_share_is_a_fraction_of_the_places_never_all():
+    assert caller_cap(WatchSettings(), 4) == 2  # development.ini
+    assert caller_cap(WatchSettings(), 12) == 4  # production.ini: the absolute limit
+    assert caller_cap(WatchSettings(max_watchers_per_caller=0), 12) == 6
+    assert caller_cap(WatchSettings(caller_share=1.0, max_watchers_per_caller=0), 12) == 11
+    assert caller_cap(WatchSettings(caller_share=0.0), 12) == 1
+    assert caller_cap(WatchSettings(caller_share=1.0), 2) == 1
+    assert caller_cap(WatchSettings(caller_share=1.0), 1) == 1  # one place: someone must be able to watch
+    assert caller_cap(WatchSettings(), 0) == 0
 
 
 def test_beyond_a_callers_watchers_the_answer_is_429(served, tag):
@@ -349,7 +455,8 @@ def test_beyond_a_callers_watchers_the_answer_is_429(served, tag):
 def test_an_ordinary_request_is_answered_while_every_watcher_place_is_taken(served, tag):
     testapp, url = served(threads=6, **{"restd.watch.max_watchers": "4"})
     with ExitStack() as stack:
-        streams = [stack.enter_context(Stream(url + watch_of(tag))) for _ in range(4)]
+        streams = [stack.enter_context(Stream(url + watch_of(tag), source=source))
+                   for source in ("127.0.0.1", "127.0.0.1", OTHER, OTHER)]
         for stream in streams:
             stream.next()
         assert requests.get(f"{url}/v1/jobs/DEFAULT?limit=1", timeout=PATIENCE).status_code == 200

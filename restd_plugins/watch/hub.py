@@ -1,12 +1,17 @@
-"""The pollers of one app, by query, and the caps on watchers.
+"""The pollers of one app, by query, and the places of watchers.
 
 Every watcher holds one of waitress's threads while it watches (waitress
-has no other way to keep a response open), so their number is capped
-(``settings.watcher_cap``), all queries together (beyond: 503 with
-``Retry-After``) and per caller (beyond: 429). A poller lives while it
-is watched and ``restd.watch.linger`` seconds after (a client that
-reconnects at once resumes from its buffer), then stops; ``close`` stops
-them all and ends every stream (the app's teardown).
+has no other way to keep a response open), so their places are capped
+(``settings.watcher_cap``), all queries together (beyond: 503, errno
+``WATCHERS_FULL``) and per caller (a share of them, never all: beyond,
+429). A place is given back when its stream ends, and at once when the
+server can tell its client went (``restd_core.disconnect``): streams ask
+twice a second, and a server at a cap asks every place before refusing,
+so a client that reconnects at once (a page reload, ``Last-Event-ID``)
+finds its old place free. A poller lives while it is watched and
+``restd.watch.linger`` seconds after (a client that reconnects at once
+resumes from its buffer), then stops; ``close`` stops them all and ends
+every stream (the app's teardown).
 """
 from __future__ import annotations
 
@@ -14,18 +19,32 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from restd_core.gateway import Throttled, Unavailable
+from restd_core.errors import Errno
 
 from .poller import Poller
 from .query import Items, Query
-from .settings import WatchSettings
+from .settings import WatchSettings, caller_cap
 
 
-class TooManyWatchers(Unavailable):
-    """Every watcher thread is taken: 503 with ``Retry-After``."""
+class NoPlace(Exception):
+    """No place for another watcher: the server's (503) or the caller's (429)."""
 
-    kind = "watchers"
+    def __init__(self, status: int, errno: Errno, message: str, limit: int) -> None:
+        super().__init__(message)
+        self.status, self.errno, self.message, self.limit = status, errno, message, limit
+
+
+@dataclass(eq=False)
+class Place:
+    """One watcher's place: whose it is, ``gone()`` whether its client went,
+    its poller once it joined one."""
+
+    caller: str | None
+    gone: Callable[[], bool]
+    poller: Poller | None = None
+    released: bool = False
 
 
 class Hub:
@@ -37,43 +56,75 @@ class Hub:
         self._fetch = fetch
         self.settings = settings
         self.max_watchers = max_watchers
+        self.max_per_caller = caller_cap(settings, max_watchers)
         self._poll_slots = threading.BoundedSemaphore(poll_slots)
         self._lock = threading.Lock()
         self._pollers: dict[Query, Poller] = {}
         self._callers: Counter[str] = Counter()
+        self._places: set[Place] = set()
         self.watchers = 0
+        #: Watchers refused, by reason ("full": every place; "caller": the caller's share).
+        self.refused: Counter[str] = Counter()
         self._last_epoch = 0
         self.closed = False
 
-    def admit(self, caller: str | None) -> None:
-        """Take a watcher's place (``TooManyWatchers``, ``Throttled``); give it back with ``leave``."""
-        per_caller = self.settings.max_watchers_per_caller
+    def admit(self, caller: str | None, gone: Callable[[], bool]) -> Place:
+        """A watcher's place (``NoPlace`` if none); give it back with ``leave``."""
         with self._lock:
+            if self._at_a_cap(caller):
+                self._release_gone()
             if self.closed or self.watchers >= self.max_watchers:
-                raise TooManyWatchers(f"the server has as many watchers as it allows ({self.max_watchers}); "
-                                      "retry shortly", {"limit": self.max_watchers})
-            if caller is not None and per_caller and self._callers[caller] >= per_caller:
-                raise Throttled(f"too many watchers of this caller at once (at most {per_caller})",
-                                {"limit": per_caller})
+                self.refused["full"] += 1
+                raise NoPlace(503, Errno.WATCHERS_FULL, "every watch place of this server is taken "
+                              f"({self.max_watchers}); retry shortly, or poll the listing", self.max_watchers)
+            if self._callers_places(caller) >= self.max_per_caller:
+                self.refused["caller"] += 1
+                raise NoPlace(429, Errno.TOO_MANY_REQUESTS, "too many watchers of this caller at once (at most "
+                              f"{self.max_per_caller} of the server's {self.max_watchers})", self.max_per_caller)
+            place = Place(caller, gone)
+            self._places.add(place)
             self.watchers += 1
             if caller is not None:
                 self._callers[caller] += 1
+            return place
 
-    def leave(self, caller: str | None, poller: Poller | None) -> None:
+    def _callers_places(self, caller: str | None) -> int:
+        return self._callers[caller] if caller is not None else 0
+
+    def _at_a_cap(self, caller: str | None) -> bool:
+        return self.watchers >= self.max_watchers or self._callers_places(caller) >= self.max_per_caller
+
+    def _release_gone(self) -> None:
+        """Give back the places whose clients went, before a refusal (their
+        streams notice within half a second, but a reconnecting client may
+        be quicker)."""
+        for place in [place for place in self._places if place.gone()]:
+            self._release(place)
+
+    def leave(self, place: Place) -> None:
+        """Give a place back (again: nothing)."""
         with self._lock:
-            self.watchers -= 1
-            if caller is not None:
-                self._callers[caller] -= 1
-                if not self._callers[caller]:
-                    del self._callers[caller]
-            if poller is not None:
-                poller.watchers -= 1
-                if not poller.watchers:
-                    poller.idle_since = time.monotonic()
+            self._release(place)
 
-    def join(self, query: Query) -> Poller:
-        """The query's poller, started if there was none; counted as watched
-        until ``leave``."""
+    def _release(self, place: Place) -> None:
+        if place.released:
+            return
+        place.released = True
+        self._places.discard(place)
+        self.watchers -= 1
+        if place.caller is not None:
+            self._callers[place.caller] -= 1
+            if not self._callers[place.caller]:
+                del self._callers[place.caller]
+        poller = place.poller
+        if poller is not None:
+            poller.watchers -= 1
+            if not poller.watchers:
+                poller.idle_since = time.monotonic()
+
+    def join(self, query: Query, place: Place) -> Poller:
+        """The query's poller, started if there was none; watched from
+        ``place`` until it is given back."""
         with self._lock:
             poller = self._pollers.get(query)
             if poller is None:
@@ -82,7 +133,9 @@ class Hub:
                 poller = self._pollers[query] = Poller(
                     lambda: self._fetch(query), self.settings, self._last_epoch, self._poll_slots, self._retire)
                 poller.start()
-            poller.watchers += 1
+            if not place.released:
+                place.poller = poller
+                poller.watchers += 1
             return poller
 
     def _make_room(self) -> None:

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Iterator
 
 from cornice import Service
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from restd_core.services import stream_service
 from restd_plugins.status.schemas import request_schema as status_request_schema
@@ -35,7 +35,7 @@ def services() -> list[Service]:
 
 
 class _WatchGauges:
-    """Watchers and pollers now, read when scraped."""
+    """Watchers and pollers now, and the watchers refused, read when scraped."""
 
     def __init__(self, hub: Hub) -> None:
         self._hub = hub
@@ -44,6 +44,11 @@ class _WatchGauges:
         yield GaugeMetricFamily("restd_watch_watchers", "Streams open on the watch endpoints", value=self._hub.watchers)
         yield GaugeMetricFamily("restd_watch_pollers", "Distinct watched queries being polled",
                                 value=len(self._hub.pollers))
+        refused = CounterMetricFamily("restd_watch_refused", "Watchers refused for want of a place: every place "
+                                      "taken (full) or the caller's share (caller)", labels=["reason"])
+        for reason in ("full", "caller"):
+            refused.add_metric([reason], self._hub.refused[reason])
+        yield refused
 
 
 def includeme(config) -> None:
@@ -57,7 +62,8 @@ def includeme(config) -> None:
     cap = watcher_cap(settings, server.ini_file)
     # Polls of all queries at once leave a gateway worker to ordinary requests.
     registry.restd_watch = hub = Hub(fetch, settings, cap, poll_slots=max(server.gateway_workers - 1, 1))
-    log.info("watch: at most %d watchers at once (restd.watch.max_watchers)", cap)
+    log.info("watch: at most %d watchers at once (restd.watch.max_watchers), %d of one caller", cap,
+             hub.max_per_caller)
     for service in services():
         config.add_cornice_service(service)
     metrics = getattr(registry, "metrics", None)

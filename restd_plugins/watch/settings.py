@@ -4,10 +4,12 @@ waitress holds one of its ``threads`` for every open response, so every
 watcher holds one for as long as it watches. The cap on watchers is
 therefore, unless set, the ``threads`` of the ini's ``[server:main]``
 (waitress's default 4 when unset there) less ``restd.watch.reserved_threads``
-kept for ordinary requests.
+kept for ordinary requests. One caller may hold only a share of those
+places, never all of them.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from restd_core.security import server_section
@@ -40,9 +42,12 @@ class WatchSettings:
     reserved_threads: int = setting(
         "restd.watch.reserved_threads", 4, "waitress threads never given to watchers (for ordinary requests), "
         "when `restd.watch.max_watchers` is not set", minimum=0)
+    caller_share: float = setting(
+        "restd.watch.caller_share", 0.5, "the fraction of the watcher places one caller may hold at once (rounded "
+        "down; at least one, and never every place when there are two or more); beyond it 429", minimum=0)
     max_watchers_per_caller: int = setting(
-        "restd.watch.max_watchers_per_caller", 4, "watchers of one caller at once; beyond it 429 (0: no limit)",
-        minimum=0)
+        "restd.watch.max_watchers_per_caller", 4, "watchers of one caller at once, at most, whatever its share; "
+        "beyond it 429 (0: only the share limits)", minimum=0)
     max_seconds: float = setting(
         "restd.watch.max_seconds", 3600.0, "seconds after which a stream ends (the client reconnects with "
         "`Last-Event-ID` and loses nothing)", minimum=0.05)
@@ -66,3 +71,14 @@ def watcher_cap(watch: WatchSettings, ini_file: str) -> int:
     if section is not None and section.get("threads", "").strip().isdigit():
         threads = int(section["threads"])
     return max(threads - watch.reserved_threads, 0)
+
+
+def caller_cap(watch: WatchSettings, cap: int) -> int:
+    """The places one caller may hold of ``cap``: its ``caller_share``
+    (rounded down, at least one) and at most ``max_watchers_per_caller``;
+    one place fewer than all when there are two or more, so that one
+    caller never locks out every other."""
+    places = max(math.floor(cap * watch.caller_share + 1e-9), 1)
+    if watch.max_watchers_per_caller:
+        places = min(places, watch.max_watchers_per_caller)
+    return min(places, cap - 1) if cap >= 2 else cap

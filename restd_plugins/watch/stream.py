@@ -5,8 +5,11 @@ The server's thread that sends the response iterates it, and waits here
 between events. The stream ends when the poller ends (the app closes, or
 the query was refused), after ``restd.watch.max_seconds`` (the client
 reconnects with ``Last-Event-ID``), when the caller is no longer allowed
-(an ``error`` event first), or when the client has gone (the server's
-next write fails: a heartbeat at the latest).
+(an ``error`` event first), or when the client has gone: asked every
+``GONE_CHECK_SECONDS`` where the server can tell
+(``restd_core.disconnect``), else seen when a write fails (a heartbeat
+at the latest). It opens with a ``retry:`` field: how long an
+``EventSource`` waits before it reconnects once the stream ends.
 """
 from __future__ import annotations
 
@@ -15,15 +18,23 @@ from collections.abc import Iterator
 
 from pyramid.request import Request
 
-from restd_core.errors import Errno, error_body
+from restd_core.errors import RETRY_AFTER_SECONDS, Errno, error_body
 from restd_core.security import AuthError
 
 from .diff import HEARTBEAT, frame
-from .hub import Hub
+from .hub import Hub, Place
 from .poller import Poller
 
 #: The permission a watcher needs, at connect (the service's) and after.
 PERMISSION = "read"
+#: Seconds between two questions whether the client went: its place is
+#: given back within this and the server's own notice.
+GONE_CHECK_SECONDS = 0.5
+
+
+def retry_field(seconds: int) -> bytes:
+    """The SSE field that sets an ``EventSource``'s reconnection time."""
+    return f"retry: {seconds * 1000}\n".encode()
 
 
 def still_allowed(request: Request) -> dict | None:
@@ -47,24 +58,25 @@ class EventStream:
     """The response's body (a WSGI app_iter): ``close()`` gives the
     watcher's place back, whether or not it was ever iterated."""
 
-    def __init__(self, hub: Hub, poller: Poller, caller: str | None, request: Request, opening: bytes,
+    def __init__(self, hub: Hub, poller: Poller, place: Place, request: Request, opening: bytes,
                  cursor: int) -> None:
-        self._hub, self._poller, self._caller, self._request = hub, poller, caller, request
+        self._hub, self._poller, self._place, self._request = hub, poller, place, request
         self._opening, self._cursor = opening, cursor
-        self._closed = False
 
     def __iter__(self) -> Iterator[bytes]:
         settings = self._hub.settings
         now = time.monotonic()
         ends = now + settings.max_seconds
         next_heartbeat, next_check = now + settings.heartbeat, now + settings.recheck_seconds
-        yield self._opening or HEARTBEAT  # the headers go out at once, whatever the opening
+        yield retry_field(RETRY_AFTER_SECONDS) + self._opening  # the headers go out at once
         while True:
             now = time.monotonic()
             if now >= ends:
                 return
             frames, self._cursor, ended = self._poller.next_frames(
-                self._cursor, max(min(next_heartbeat, next_check, ends) - now, 0))
+                self._cursor, max(min(next_heartbeat, next_check, ends, now + GONE_CHECK_SECONDS) - now, 0))
+            if self._place.released or self._place.gone():
+                return
             now = time.monotonic()
             if frames:
                 yield frames
@@ -82,6 +94,4 @@ class EventStream:
                 next_heartbeat = now + settings.heartbeat
 
     def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._hub.leave(self._caller, self._poller)
+        self._hub.leave(self._place)

@@ -4,10 +4,12 @@ from __future__ import annotations
 from pyramid.request import Request
 from pyramid.response import Response
 
+from restd_core.disconnect import gone_probe
+from restd_core.errors import RETRY_AFTER_SECONDS, error_response
 from restd_core.every_schedd import refuse_every_schedd
 from restd_core.limits import caller_key
 
-from .hub import Hub
+from .hub import Hub, NoPlace
 from .query import Query, jobs_query, status_query
 from .stream import EventStream
 
@@ -33,21 +35,24 @@ def watch_status(request: Request) -> Response:
 def _stream(request: Request, query: Query) -> Response:
     """The watcher's stream, once its query has a first answer: a query
     the workers refuse is the listing's 400 or 404, HTCondor down a 503;
-    no place left a 503 (every watcher), a 429 (this caller's)."""
+    no place left a 503 (every watcher's, errno ``WATCHERS_FULL``) or a
+    429 (this caller's share), with ``Retry-After``."""
     if request.method == "HEAD":  # headers only: no thread held for a body never sent
         return _response()
     hub: Hub = request.registry.restd_watch
-    caller = caller_key(request)
-    hub.admit(caller)
-    poller = None
     try:
-        poller = hub.join(query)
+        place = hub.admit(caller_key(request), gone_probe(request))
+    except NoPlace as refused:
+        return error_response(refused.status, refused.message, refused.errno, {"limit": refused.limit},
+                              {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    try:
+        poller = hub.join(query, place)
         poller.wait_ready(request.registry.gateway.timeout + hub.settings.interval + FIRST_ANSWER_GRACE)
         opening, cursor = poller.opening(request.headers.get("Last-Event-ID"))
     except BaseException:
-        hub.leave(caller, poller)
+        hub.leave(place)
         raise
-    return _response(EventStream(hub, poller, caller, request, opening, cursor))
+    return _response(EventStream(hub, poller, place, request, opening, cursor))
 
 
 def _response(stream: EventStream | None = None) -> Response:

@@ -20,6 +20,7 @@ const SOON_MS = 1500; // after a watch event: one summary request for a burst of
 // and a browser opens about 6 connections per server: a pool of more
 // schedds is polled. Slots are not watched: their summary is refreshed.
 const MAX_JOB_STREAMS = 2;
+const WATCH_AGAIN_MAX_MS = 60000; // while no watch place is free: the longest wait between two tries
 const POLL_LIMIT = 5000;
 const HISTORY_SAMPLES = 240;
 const JOB_ATTRS = ["ClusterId", "ProcId", "Owner", "JobStatus", "JobBatchName", "Cmd", "EnteredCurrentStatus"];
@@ -41,6 +42,8 @@ const state = {
   daemons: null,
   errors: {}, // source -> ApiError
   polling: false, // the job list is polled, not watched
+  watchAgain: 0, // the timer of the next try to watch while polling for want of a place
+  refusals: 0, // tries to watch refused in a row for want of a place
   streams: [], // {stop()}
   streamState: new Map(), // stream name -> "open" | "down"
   filter: { owner: "", state: "" },
@@ -398,23 +401,41 @@ function showLive() {
 // Poll the job list instead of watching it: this server has no watch
 // endpoint (404), does not watch this view (400), or has no place for
 // another watcher now (each holds a server thread: 503 at its cap, 429 at
-// the caller's). The next view (or a reload) tries watching again.
-function pollInstead() {
-  if (state.polling) return;
+// the caller's share). For want of a place the page tries watching again
+// after the answer's Retry-After, then less and less often (at most
+// WATCH_AGAIN_MAX_MS apart), and watches as soon as a place is free; else
+// the next view (or a reload) tries again.
+function pollInstead(error) {
   stopStreams();
-  state.polling = true;
-  showLive();
-  pollJobs();
+  if (!state.polling) {
+    state.polling = true;
+    showLive();
+    pollJobs();
+  }
+  if (error && error.noPlace) {
+    const view = state.view;
+    const wait = Math.min(Math.max(error.retryAfter, 1) * 1000 * 2 ** state.refusals, WATCH_AGAIN_MAX_MS);
+    state.refusals += 1;
+    state.watchAgain = setTimeout(() => {
+      if (view === state.view && state.polling) watchJobs();
+    }, wait);
+  }
 }
 
 function streamHandlers(name, onEvent) {
   return {
-    onOpen: () => setLive(name, "open"),
+    onOpen: () => {
+      if (state.polling) { // a place was free again
+        state.polling = false;
+        state.refusals = 0;
+      }
+      setLive(name, "open");
+    },
     onDrop: () => setLive(name, "down"),
     onEvent,
     onFail: (error) => {
       if (error.kind === "missing" || error.status === 400 || error.noPlace) {
-        pollInstead();
+        pollInstead(error);
       } else {
         setLive(name, error.kind === "auth" || error.kind === "forbidden" ? "stopped" : "down"); // stopped: the caller must act
         record(name, error);
@@ -424,6 +445,7 @@ function streamHandlers(name, onEvent) {
 }
 
 function stopStreams() {
+  clearTimeout(state.watchAgain);
   for (const stream of state.streams) stream.stop();
   state.streams = [];
   state.streamState.clear();
@@ -434,13 +456,15 @@ function startJobStreams() {
   stopStreams();
   state.jobs = new Map();
   state.polling = false;
+  state.refusals = 0;
   render();
-  const schedds = viewedSchedds();
-  if (schedds.length > MAX_JOB_STREAMS) {
-    pollInstead();
-    return;
-  }
-  for (const schedd of schedds) {
+  if (viewedSchedds().length > MAX_JOB_STREAMS) pollInstead();
+  else watchJobs();
+}
+
+// A watch per schedd of the view; each snapshot replaces its job list.
+function watchJobs() {
+  for (const schedd of viewedSchedds()) {
     const path = `v1/watch/jobs/${seg(schedd)}${query({ projection: JOB_ATTRS.join(",") })}`;
     state.streams.push(watch(path, streamHandlers(`watch ${schedd}`, (name, data) => onJobEvent(schedd, name, data))));
   }

@@ -2,17 +2,20 @@
 // EventSource cannot send an Authorization header, and one reader serves
 // the pasted token and the cookie alike. It reconnects by itself with
 // Last-Event-ID (the server replays what was missed, or sends a fresh
-// snapshot), after Retry-After when the server gives one.
+// snapshot), after Retry-After when the server gives one, and never sooner
+// than the stream's own "retry:" field (as an EventSource would).
 
 import { BASE, errorOf, headers } from "./api.js";
 
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 15000;
 
-// Split a text/event-stream into events: {event, data, id}.
+// Split a text/event-stream into events: {event, data, id}; onRetry(ms) for
+// a "retry:" field.
 export class EventParser {
-  constructor(onEvent) {
+  constructor(onEvent, onRetry = () => {}) {
     this.onEvent = onEvent;
+    this.onRetry = onRetry;
     this.buffer = "";
     this.reset();
   }
@@ -50,6 +53,7 @@ export class EventParser {
     if (field === "event") this.event = value;
     else if (field === "data") this.data.push(value);
     else if (field === "id") this.id = value;
+    else if (field === "retry" && /^[0-9]+$/.test(value)) this.onRetry(Number(value));
   }
 }
 
@@ -61,7 +65,8 @@ export class EventParser {
 export function watch(path, handlers) {
   const controller = new AbortController();
   let lastId = null;
-  let delay = RETRY_MIN_MS;
+  let least = RETRY_MIN_MS; // the stream's "retry:", once it said
+  let delay = least;
   let stopped = false;
 
   async function once() {
@@ -78,7 +83,7 @@ export function watch(path, handlers) {
       return final ? "end" : error.retryAfter * 1000;
     }
     handlers.onOpen();
-    delay = RETRY_MIN_MS;
+    delay = least;
     const parser = new EventParser(({ event, data, id }) => {
       if (stopped) return;
       if (id) lastId = id;
@@ -89,6 +94,9 @@ export function watch(path, handlers) {
         return;
       }
       handlers.onEvent(event, parsed);
+    }, (ms) => {
+      least = Math.min(Math.max(ms, RETRY_MIN_MS), RETRY_MAX_MS);
+      delay = Math.max(delay, least);
     });
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     for (;;) {
