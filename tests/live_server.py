@@ -11,10 +11,11 @@ from pyramid.router import Router
 
 
 @contextmanager
-def serve(app: Router, threads: int = 4) -> Iterator[str]:
-    """Serve ``app`` with waitress (``threads``) on a free localhost port, in
-    a thread; yields its base URL. The socket listens from the start: no waiting."""
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
+def serve(app: Router, threads: int = 4, **adjustments: int) -> Iterator[str]:
+    """Serve ``app`` with waitress (``threads``, other ``adjustments`` of its
+    ini settings) on a free localhost port, in a thread; yields its base URL.
+    The socket listens from the start: no waiting."""
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads, **adjustments)
     stopping = threading.Event()
 
     def run() -> None:
