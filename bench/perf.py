@@ -301,8 +301,6 @@ class Server:
         ini.optionxform = str
         ini.read(tree / "development.ini")
         ini["app:main"]["restd.cache.ttl"] = str(cache_ttl)
-        # Its clients are one caller: throughput is measured, not fairness.
-        ini["app:main"]["restd.limits.concurrent_calls"] = "0"
         ini["app:main"]["restd.gateway.workers"] = str(workers)
         ini["app:main"]["restd.gateway.timeout"] = "120"
         ini["server:main"]["listen"] = f"127.0.0.1:{self.port}"
