@@ -117,9 +117,11 @@ class WorkerPool:
 
     ``call(op, **kwargs)`` runs the operation ``op`` of the table the workers
     were given (``options["operations"]``, from the registry) in an idle
-    worker and returns its result, or raises the ``GatewayError`` it raised; it
-    raises ``Busy`` when no worker frees up within ``timeout`` seconds and
-    ``Timeout`` when the call itself takes longer. Starting a worker (the
+    worker and returns its result, or raises the ``GatewayError`` it raised.
+    Which waiting call a freed worker goes to is the ``scheduler``'s to say
+    (``Throttled`` past its caller's queue, ``ClientGone`` when its client
+    left); it raises ``Busy`` when no worker is its within ``timeout``
+    seconds and ``Timeout`` when the call itself takes longer. Starting a worker (the
     first calls, a replacement) does not count against ``timeout``;
     ``on_start(seconds)`` hears how long it took.
 
@@ -269,7 +271,10 @@ class WorkerPool:
         starting = self.wait_started()
         began = time.monotonic()  # the timeout covers waiting for a worker too
         with self._scheduler.turn(claim, timeout):
-            worker = self._idle.get_nowait()  # a turn always finds one
+            try:  # a turn finds a worker at once, unless a slow warm-up (START_TIMEOUT) still holds them
+                worker = self._idle.get(timeout=max(began + timeout - time.monotonic(), 0))
+            except queue.Empty:
+                raise Busy(f"every HTCondor worker stayed busy for {timeout:g} s", {"timeout": timeout}) from None
             try:
                 if worker is None or not worker.alive():
                     if worker is not None:
