@@ -112,13 +112,7 @@ def burst(port: int, clients: int, seconds: float, path: Callable[[random.Random
         finally:
             connection.close()
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(number,)) for number in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    result.seconds = time.perf_counter() - started
+    result.seconds = small_requests.concurrently(client, clients)
     return result
 
 

@@ -522,13 +522,8 @@ def answered(server: Server, path: str, clients: int, seconds: float) -> tuple[i
             server.timed(path)
             counts[i] += 1
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(counts), time.perf_counter() - started
+    elapsed = small_requests.concurrently(client, clients)
+    return sum(counts), elapsed
 
 
 # ------------------------------------------------------------------ report --

@@ -16,15 +16,9 @@ from restd_core.gateway.scheduler import Claim, Scheduler
 FOREVER = 600.0
 
 
-def holding(scheduler: Scheduler, stack: ExitStack, *claims: Claim) -> None:
-    """Take a turn for each of ``claims`` at once (each must find a worker free)."""
-    for claim in claims:
-        stack.enter_context(scheduler.turn(claim, 0))
-
-
 class Waiting:
-    """A call waiting for its turn in a thread of its own; it records when
-    it got it (in ``order``) and holds it until ``done``."""
+    """A call waiting for its turn in a thread of its own; once it has it,
+    it says so (``got``, its name in ``order``) and holds it until ``finish``."""
 
     def __init__(self, scheduler: Scheduler, claim: Claim, order: list[str], name: str) -> None:
         self.done = threading.Event()
@@ -52,95 +46,108 @@ class Waiting:
         self._thread.join()
 
 
-def queued(scheduler: Scheduler, count: int) -> None:
-    """Wait until ``count`` calls wait (the threads that send them have started)."""
-    while scheduler.queued < count:
-        threading.Event().wait(0.005)
+class Calls:
+    """One scheduler's calls in a test: ``hold`` takes turns at once (each
+    must find a worker free) until its ``stack`` closes, ``wait`` sends a
+    call that waits (``Waiting``); ``order``: the names of those that got
+    their turns, in that order."""
+
+    def __init__(self, scheduler: Scheduler) -> None:
+        self.scheduler = scheduler
+        self.order: list[str] = []
+        self._waiting: list[Waiting] = []
+
+    def hold(self, stack: ExitStack, *claims: Claim) -> None:
+        for claim in claims:
+            stack.enter_context(self.scheduler.turn(claim, 0))
+
+    def wait(self, claim: Claim, name: str) -> Waiting:
+        """A call that waits: back once it is in the queue."""
+        self._waiting.append(Waiting(self.scheduler, claim, self.order, name))
+        while self.scheduler.queued < sum(not call.got.is_set() and call.error is None for call in self._waiting):
+            threading.Event().wait(0.005)
+        return self._waiting[-1]
+
+    def finish(self) -> None:
+        for call in self._waiting:
+            call.finish()
 
 
 @pytest.fixture
-def waiting() -> Iterator[Callable[..., Waiting]]:
-    calls: list[Waiting] = []
+def calls() -> Iterator[Callable[..., Calls]]:
+    made: list[Calls] = []
 
-    def start(scheduler: Scheduler, claim: Claim, order: list[str], name: str) -> Waiting:
-        calls.append(Waiting(scheduler, claim, order, name))
-        return calls[-1]
+    def of(workers: int, queue_depth: int = 64) -> Calls:
+        made.append(Calls(Scheduler(workers, queue_depth)))
+        return made[-1]
 
-    yield start
-    for call in calls:
-        call.finish()
+    yield of
+    for each in made:
+        each.finish()
 
 
-def test_one_caller_alone_may_take_every_worker_with_short_calls():
-    scheduler = Scheduler(3, 64)
+def test_one_caller_alone_may_take_every_worker_with_short_calls(calls):
+    three = calls(3)
     with ExitStack() as stack:
-        holding(scheduler, stack, *[Claim("alice", short=True)] * 3)
-        assert scheduler.free == 0
-    assert scheduler.free == 3
+        three.hold(stack, *[Claim("alice", short=True)] * 3)
+        assert three.scheduler.free == 0
+    assert three.scheduler.free == 3
 
 
-def test_a_long_call_never_takes_the_last_idle_worker_but_a_short_one_does():
-    scheduler = Scheduler(3, 64)
+def test_a_long_call_never_takes_the_last_idle_worker_but_a_short_one_does(calls):
+    three = calls(3)
     with ExitStack() as stack:
-        holding(scheduler, stack, Claim("alice"), Claim("alice"))
-        with pytest.raises(Busy), scheduler.turn(Claim("bob"), 0):
+        three.hold(stack, Claim("alice"), Claim("alice"))
+        with pytest.raises(Busy), three.scheduler.turn(Claim("bob"), 0):
             pass
-        holding(scheduler, stack, Claim("bob", short=True))
+        three.hold(stack, Claim("bob", short=True))
 
 
-def test_with_one_worker_a_long_call_takes_it():
-    scheduler = Scheduler(1, 64)
-    with scheduler.turn(Claim("alice"), 0):
-        assert scheduler.free == 0
+def test_with_one_worker_a_long_call_takes_it(calls):
+    one = calls(1)
+    with ExitStack() as stack:
+        one.hold(stack, Claim("alice"))
+        assert one.scheduler.free == 0
 
 
-def test_a_freed_worker_goes_to_the_caller_with_the_fewest_calls_in_flight(waiting):
-    scheduler = Scheduler(2, 64)
-    order: list[str] = []
+def test_a_freed_worker_goes_to_the_caller_with_the_fewest_calls_in_flight(calls):
+    two = calls(2)
     with ExitStack() as first, ExitStack() as second:
-        holding(scheduler, first, Claim("alice", short=True))
-        holding(scheduler, second, Claim("alice", short=True))
-        waiting(scheduler, Claim("alice", short=True), order, "alice's third")
-        queued(scheduler, 1)
-        bob = waiting(scheduler, Claim("bob", short=True), order, "bob's first")
-        queued(scheduler, 2)
+        two.hold(first, Claim("alice", short=True))
+        two.hold(second, Claim("alice", short=True))
+        two.wait(Claim("alice", short=True), "alice's third")
+        bob = two.wait(Claim("bob", short=True), "bob's first")
         first.close()  # one of alice's calls ends: bob has none in flight, alice one
         bob.got.wait()
-        assert order == ["bob's first"] and scheduler.queued == 1
+        assert two.order == ["bob's first"] and two.scheduler.queued == 1
 
 
-def test_a_short_call_passes_long_ones_that_wait_for_more_than_the_last_worker(waiting):
-    scheduler = Scheduler(2, 64)
-    order: list[str] = []
+def test_a_short_call_passes_long_ones_that_wait_for_more_than_the_last_worker(calls):
+    two = calls(2)
     with ExitStack() as stack:
-        holding(scheduler, stack, Claim("alice"))
-        waiting(scheduler, Claim("alice"), order, "alice's listing")
-        queued(scheduler, 1)
-        holding(scheduler, stack, Claim("bob", short=True))  # the last idle worker, at once
-        assert order == [] and scheduler.queued == 1
+        two.hold(stack, Claim("alice"))
+        two.wait(Claim("alice"), "alice's listing")
+        two.hold(stack, Claim("bob", short=True))  # the last idle worker, at once
+        assert two.order == [] and two.scheduler.queued == 1
 
 
-def test_past_its_queues_bound_a_callers_call_is_refused_and_anothers_still_waits(waiting):
-    scheduler = Scheduler(1, 1)
-    order: list[str] = []
+def test_past_its_queues_bound_a_callers_call_is_refused_and_anothers_still_waits(calls):
+    one = calls(1, queue_depth=1)
     with ExitStack() as stack:
-        holding(scheduler, stack, Claim("alice"))
-        waiting(scheduler, Claim("alice"), order, "alice's second")
-        queued(scheduler, 1)
-        with pytest.raises(Throttled), scheduler.turn(Claim("alice"), FOREVER):
+        one.hold(stack, Claim("alice"))
+        one.wait(Claim("alice"), "alice's second")
+        with pytest.raises(Throttled), one.scheduler.turn(Claim("alice"), FOREVER):
             pass
-        waiting(scheduler, Claim("bob"), order, "bob's first")
-        queued(scheduler, 2)
+        one.wait(Claim("bob"), "bob's first")
+        assert one.scheduler.queued == 2
 
 
-def test_a_call_whose_client_has_gone_leaves_the_queue(waiting):
-    scheduler = Scheduler(1, 64)
+def test_a_call_whose_client_has_gone_leaves_the_queue(calls):
+    one = calls(1)
     gone = threading.Event()
-    order: list[str] = []
     with ExitStack() as stack:
-        holding(scheduler, stack, Claim("alice"))
-        call = waiting(scheduler, Claim("bob", gone=gone.is_set), order, "bob's")
-        queued(scheduler, 1)
+        one.hold(stack, Claim("alice"))
+        bob = one.wait(Claim("bob", gone=gone.is_set), "bob's")
         gone.set()
-        assert isinstance(call.ended(), ClientGone) and scheduler.queued == 0
-    assert order == [] and scheduler.free == 1
+        assert isinstance(bob.ended(), ClientGone) and one.scheduler.queued == 0
+    assert one.order == [] and one.scheduler.free == 1
