@@ -10,8 +10,10 @@ development.ini (``perf.Server``: waitress, the response cache off, auth
 upstream restd (``small_requests.Upstream``), and prints for each:
 
 - B1: one caller (127.0.0.1) with 16 keep-alive clients doing random
-  one-job lookups for ``--seconds``: answers 200 per second, refusals
-  (429), anything else; ours / upstream;
+  one-job lookups for ``--seconds``, each side once per round
+  (``--rounds``, the order rotated: the machine's other load hits both):
+  answers 200 per second, refusals (429), anything else; ours / upstream
+  per round;
 - B2: one caller with 40 keep-alive clients each doing uncached listings
   of the bench jobs for ``--seconds`` (every one of them until it ends),
   while a second caller (127.0.0.2) asks, one after the other, the
@@ -156,19 +158,26 @@ def _ms(values: list[float]) -> str:
     return f"worst {max(values) * 1000:7.1f} ms, median {statistics.median(values) * 1000:6.1f} ms ({len(values)})"
 
 
-def run(sides: dict[str, int], jobs: list[tuple[int, int]], seconds: float) -> None:
+def run(sides: dict[str, int], jobs: list[tuple[int, int]], seconds: float, rounds: int) -> None:
     def one_job(rng: random.Random) -> str:
         cluster, proc = rng.choice(jobs)
         return f"/v1/jobs/DEFAULT/{cluster}/{proc}"
 
-    lookups: dict[str, Burst] = {}
-    print(f"\nB1: one caller, 16 keep-alive clients, random one-job lookups for {seconds:g} s")
-    for side, port in sides.items():
-        lookups[side] = burst(port, 16, seconds, one_job)
-        print(f"  {side:9} {lookups[side]}")
+    print(f"\nB1: one caller, 16 keep-alive clients, random one-job lookups for {seconds:g} s a side, in {rounds} "
+          "rounds (the sides alternated, the order rotated)")
+    lookups: dict[str, list[Burst]] = {side: [] for side in sides}
+    order = list(sides)
+    for number in range(rounds):
+        for side in order[number % len(order):] + order[:number % len(order)]:
+            lookups[side].append(burst(sides[side], 16, seconds, one_job))
+    for side, bursts in lookups.items():
+        for each in bursts:
+            print(f"  {side:9} {each}")
     if "upstream" in lookups:
-        ratio = lookups["REST"].answered_per_second / max(lookups["upstream"].answered_per_second, 1e-9)
-        print(f"  REST / upstream answered per second: {ratio:.2f}")
+        ratios = [ours.answered_per_second / max(theirs.answered_per_second, 1e-9)
+                  for ours, theirs in zip(lookups["REST"], lookups["upstream"])]
+        print(f"  REST / upstream answered per second: median {statistics.median(ratios):.2f} "
+              f"[{min(ratios):.2f}-{max(ratios):.2f}] of the rounds")
 
     cluster, proc = jobs[0]
     other = {"condor_version": "/v1/config/condor_version", "one job": f"/v1/jobs/DEFAULT/{cluster}/{proc}"}
@@ -188,6 +197,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3, help="restd.gateway.workers")
     parser.add_argument("--threads", type=int, default=64, help="waitress threads of our server")
     parser.add_argument("--seconds", type=float, default=6.0, help="how long each burst goes on")
+    parser.add_argument("--rounds", type=int, default=3, help="B1's rounds (each side once per round)")
     parser.add_argument("--upstream", type=Path, metavar="VENV",
                         help="also the upstream restd (../shared/peers/htcondor-restd) run from this venv "
                              "(its make-venv.sh builds one)")
@@ -205,7 +215,7 @@ def main() -> None:
                                                logs / "restd-bench-fair-share-upstream.log")
         sides = {"REST": server.port, **({"upstream": upstream.port} if upstream else {})}
         print(f"REST: {args.workers} workers, {args.threads} waitress threads, auth none (a caller per address)")
-        run(sides, perf.queue_job_ids(perf._schedd()), args.seconds)
+        run(sides, perf.queue_job_ids(perf._schedd()), args.seconds, args.rounds)
     finally:
         server.close()
         if upstream is not None:
