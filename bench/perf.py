@@ -301,8 +301,6 @@ class Server:
         ini.optionxform = str
         ini.read(tree / "development.ini")
         ini["app:main"]["restd.cache.ttl"] = str(cache_ttl)
-        # Its clients are one caller: throughput is measured, not fairness.
-        ini["app:main"]["restd.limits.concurrent_calls"] = "0"
         ini["app:main"]["restd.gateway.workers"] = str(workers)
         ini["app:main"]["restd.gateway.timeout"] = "120"
         ini["server:main"]["listen"] = f"127.0.0.1:{self.port}"
@@ -524,13 +522,8 @@ def answered(server: Server, path: str, clients: int, seconds: float) -> tuple[i
             server.timed(path)
             counts[i] += 1
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(counts), time.perf_counter() - started
+    elapsed = small_requests.concurrently(client, clients)
+    return sum(counts), elapsed
 
 
 # ------------------------------------------------------------------ report --

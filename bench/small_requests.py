@@ -92,6 +92,18 @@ def _random_job(port: int, url: Callable[[tuple[int, int]], str], ids: list[tupl
     return get(port, url(rng.choice(ids)))
 
 
+def concurrently(client: Callable[[int], None], clients: int) -> float:
+    """``client(number)`` for ``clients`` numbers, each in a thread of its
+    own, all at once: the seconds until the last ended."""
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(number,)) for number in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
 def per_second(request: Callable[[random.Random], int], clients: int, seconds: float) -> float:
     """Requests per second of ``clients`` threads calling ``request`` for ``seconds``."""
     stop = time.perf_counter() + seconds
@@ -104,13 +116,7 @@ def per_second(request: Callable[[random.Random], int], clients: int, seconds: f
                 raise RuntimeError("a small request failed")
             counts[number] += 1
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(number,)) for number in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(counts) / (time.perf_counter() - started)
+    return sum(counts) / concurrently(client, clients)
 
 
 def _spread(values: list[float] | None) -> str:

@@ -23,11 +23,11 @@ INITIALIZATION_SEQUENCE = (
     ".gateway",  # the registry of operations and its directive (plugins add theirs later), the core's own
     ".shared",  # what the replicas share (restd.shared), or this process's own: the auth plugin, limits, cache use it
     ".security",  # the auth plugin and the policy over it: the limits and the access log ask it who a caller is
-    ".limits",  # per-caller slots (the gateway's requests count against them) and rate
+    ".limits",  # who a caller is (its turns at the gateway's workers) and its rate
     ".cors",
     ".health",
     ".every_schedd",  # the schedds the collector listed (the schedd name "*"), remembered
-    ".tweens",  # request ids, the access log, the request's HTCondor budget and slots
+    ".tweens",  # request ids, the access log, the request's HTCondor budget and caller
     ".request_guard",  # under the access log, metrics and CORS: an unreadable URL still gets their headers
     ".metrics",
     ".response_cache",
@@ -79,6 +79,7 @@ def _make_gateway(config: Configurator, server: ServerSettings) -> Gateway:
         config.registry.restd_operations,
         workers=server.gateway_workers,
         timeout=server.gateway_timeout,
+        queue_depth=server.limits_queued_calls,
         config_reload_seconds=server.config_reload_seconds,
         # Sent to the workers over their socket, never on a command line.
         condor_jwt_token=os.environ.get("CONDOR_JWT_TOKEN") or server.condor_jwt_token,

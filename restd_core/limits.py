@@ -1,10 +1,10 @@
-"""Cost bounds per caller: HTCondor calls in flight, and a request rate.
+"""Cost bounds per caller: who a caller is, and a request rate.
 
-- ``restd.limits.concurrent_calls``: how many of one caller's requests may
-  be inside HTCondor calls at once (``gateway.admission``); by default one
-  fewer than the gateway's workers (at least 1), so that a caller who
-  sends fifty slow requests still leaves a worker to everyone else; 0
-  turns it off. Beyond it: 429 with ``Retry-After``, at once.
+- The gateway's workers are shared between callers (``gateway.scheduler``:
+  a freed worker goes to the caller with the fewest calls in flight); a
+  caller's calls beyond the free workers wait, at most
+  ``restd.limits.queued_calls`` of them at once (beyond: 429 with
+  ``Retry-After``). ``caller_key`` is whose calls they are.
 - ``restd.limits.rate``: an optional rate per caller over the routes that
   need a permission (``limits``' notation: ``20/second``, ``600 per
   minute``; a moving window); beyond it 429 with ``Retry-After``. With
@@ -17,6 +17,7 @@ anonymous identity by the client's address).
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from limits import parse
@@ -25,16 +26,18 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .errors import Errno, error_response
-from .gateway import CallerSlots
 from .settings import ServerSettings, SettingError
 from .shared import Store
+
+log = logging.getLogger(__name__)
 
 RATE = "restd.limits.rate"
 
 
 def caller_key(request: Request) -> str | None:
-    """Who the caller is for its limits, if the security policy settled it
-    during this request (public routes: None, not limited)."""
+    """Who the caller is for its limits and its turns at the gateway's
+    workers, if the security policy settled it during this request (public
+    routes: None, one caller with the server's own calls)."""
     policy = request.registry.restd_security_policy
     userid = policy.known_userid(request)
     if userid is None:
@@ -80,7 +83,10 @@ def rate_limited_view(view: Callable, info) -> Callable:
 
 def includeme(config) -> None:
     server: ServerSettings = config.registry.restd_settings
-    config.registry.restd_caller_slots = CallerSlots(server.concurrent_calls) if server.concurrent_calls else None
+    if server.limits_concurrent_calls is not None:
+        log.warning("restd.limits.concurrent_calls is deprecated and has no effect: a caller's calls beyond the free "
+                    "gateway workers wait their turn (at most restd.limits.queued_calls of them), and a freed worker "
+                    "goes to the caller with the fewest calls in flight")
     config.registry.restd_rate_limit = (
         RateLimit(server.limits_rate, config.registry.restd_shared) if server.limits_rate else None)
     # Outside the response cache's deriver: an answer from the cache counts too.

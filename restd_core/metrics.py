@@ -18,7 +18,7 @@ from http import HTTPStatus
 
 from cornice import Service
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from pyramid.request import Request
 from pyramid.response import Response
 
@@ -53,7 +53,8 @@ class Metrics:
         )
         self.call_failures = Counter(
             "restd_htcondor_call_failures",
-            "HTCondor calls that failed (daemon down, timeout, no free worker, caller over its limit, internal error)",
+            "HTCondor calls that failed (daemon down, timeout, no free worker in time, caller's queue full, client gone, "
+            "internal error)",
             ["operation", "daemon", "kind"], registry=self.registry,
         )
 
@@ -73,16 +74,20 @@ class Metrics:
 
 
 class _WorkerReplacements:
-    """Reads the gateway's count when scraped (the gateway knows nothing of Prometheus)."""
+    """Reads the gateway's counts when scraped (the gateway knows nothing of Prometheus)."""
 
     def __init__(self, gateway: Gateway) -> None:
         self._gateway = gateway
 
-    def collect(self) -> Iterator[CounterMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         yield CounterMetricFamily(
             "restd_gateway_worker_replacements",
             "HTCondor worker processes killed and replaced (a call past its timeout, or a worker that died)",
             value=self._gateway.worker_replacements,
+        )
+        yield GaugeMetricFamily(
+            "restd_gateway_queued_calls", "HTCondor calls waiting for a gateway worker now",
+            value=self._gateway.queued_calls,
         )
 
 

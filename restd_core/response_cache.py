@@ -37,7 +37,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from pyramid.request import Request
 from pyramid.response import Response
 
-from .gateway import Timeout, admit, time_left
+from .gateway import Timeout, time_left
 from .responses import etag_of
 from .settings import ServerSettings
 from .shared import Codec, Store, Table
@@ -150,9 +150,8 @@ class ResponseCache:
             else:
                 self.hits += 1
         if not leader:
-            # A waiter holds a server thread as long as the leader's HTCondor
-            # calls run: it takes one of its caller's slots as if it made them.
-            admit()
+            # A waiter takes no worker's turn (the leader's calls are the only
+            # ones made); it waits as long as they take, within their budget.
             flight.done.wait()
             if flight.error is not None:
                 # A copy each: one shared exception would chain every
@@ -174,11 +173,7 @@ class ResponseCache:
         """This process's one request for ``key``: the answer stored
         meanwhile, or the one another process is making (waited for within
         the request's HTCondor budget), or ``compute()``'s, stored."""
-        waiting = False
         while (claim := self._entries.claim(key)) is None:  # another process is making it
-            if not waiting:
-                admit()  # waiting holds a thread as a query would
-                waiting = True
             left = time_left()
             if left is not None and left <= 0:
                 raise Timeout("another server's answer to this request did not come within the HTCondor budget")

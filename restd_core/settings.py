@@ -176,10 +176,12 @@ class ServerSettings:
         "restd.cors.origins", (), "origins whose browser pages may call the API (`*` for any)")
     cors_allow_credentials: bool = setting(
         "restd.cors.allow_credentials", False, "let those pages send cookies and `Authorization` (not with `*`)")
+    limits_queued_calls: int = setting(
+        "restd.limits.queued_calls", 64, "HTCondor calls of one caller that may wait for a gateway worker at once "
+        "(each holds a server thread); beyond it 429 with `Retry-After`", minimum=1)
     limits_concurrent_calls: int | None = setting(
-        "restd.limits.concurrent_calls", None, "requests of one caller inside HTCondor calls (or waiting for "
-        "another's answer) at once; beyond it 429 at once (0: no limit)", minimum=0,
-        shown="workers - 1 (at least 1)")
+        "restd.limits.concurrent_calls", None, "deprecated, no effect (a value given is logged as a warning at "
+        "start-up): callers share the gateway's workers, see \"Limits per caller\"", minimum=0)
     limits_rate: str | None = setting(
         "restd.limits.rate", None, "requests per caller over the routes that need a permission, in `limits`' "
         "notation (`20/second`, `600 per minute`); beyond it 429")
@@ -197,10 +199,3 @@ class ServerSettings:
     public_url: str | None = setting(
         "restd.public_url", None, "the server's public base URL (`https://restd.example.org`) for the links it "
         "sends (`Link: rel=\"next\"`); without it they are relative references")
-
-    @property
-    def concurrent_calls(self) -> int:
-        """Per caller; 0: no limit."""
-        if self.limits_concurrent_calls is None:
-            return max(self.gateway_workers - 1, 1)
-        return self.limits_concurrent_calls

@@ -14,8 +14,9 @@ duration, request id and the caller's identity, never a token or a cookie;
 
 All the HTCondor calls of one request (its settings, then its query) share
 one ``restd.gateway.timeout``, so that a request waits at most that long for
-HTCondor, however many calls it makes, and count as one against its caller's
-limit of requests in HTCondor calls at once (``restd_core.limits``).
+HTCondor (a worker's turn included), however many calls it makes; they take
+their turns at the gateway's workers as its caller's (``restd_core.limits``),
+and leave the queue once the client has gone (``restd_core.disconnect``).
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.tweens import EXCVIEW, INGRESS
 
+from .disconnect import gone_probe
 from .errors import echoed
 from .gateway import caller, deadline
 from .limits import caller_key
@@ -111,13 +113,12 @@ def request_log_tween_factory(handler: Callable[[Request], Response], registry) 
 
 
 def gateway_request_tween_factory(handler: Callable[[Request], Response], registry) -> Callable[[Request], Response]:
-    """One HTCondor time budget per request, and its calls counted against
-    its caller's slots (``restd_core.limits``)."""
+    """One HTCondor time budget per request, and its calls its caller's
+    (``restd_core.limits``), abandoned once its client has gone."""
     seconds = registry.gateway.timeout
-    slots = registry.restd_caller_slots
 
     def tween(request: Request) -> Response:
-        with deadline(seconds), caller(lambda: caller_key(request), slots):
+        with deadline(seconds), caller(lambda: caller_key(request), gone_probe(request)):
             return handler(request)
 
     return tween

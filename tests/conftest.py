@@ -26,7 +26,6 @@ TEST_SETTINGS = {
     "restd.gateway.timeout": "20",
     "restd.config_reload_seconds": "0",
     "restd.cache.ttl": "0",  # tests of the cache turn it on
-    "restd.limits.concurrent_calls": "0",  # tests of the limits turn them on
 }
 
 

@@ -11,12 +11,14 @@ from pyramid.router import Router
 
 
 @contextmanager
-def serve(app: Router, threads: int = 4) -> Iterator[str]:
-    """Serve ``app`` with waitress (``threads``) on a free localhost port, in
-    a thread; yields its base URL. The socket listens from the start: no waiting.
-    As the ini files, it reads a connection while its request runs (it sees
-    a client that went: ``restd_core.disconnect``)."""
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads, channel_request_lookahead=1)
+def serve(app: Router, threads: int = 4, **adjustments: int) -> Iterator[str]:
+    """Serve ``app`` with waitress (``threads``, other ``adjustments`` of its
+    ini settings) on a free localhost port, in a thread; yields its base URL.
+    The socket listens from the start: no waiting. As the ini files, it reads
+    a connection while its request runs (it sees a client that went:
+    ``restd_core.disconnect``) unless ``adjustments`` say otherwise."""
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads,
+                                    **{"channel_request_lookahead": 1, **adjustments})
     stopping = threading.Event()
 
     def run() -> None:

@@ -1,6 +1,7 @@
 """One table of settings: declared once, parsed once, documented as declared."""
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -39,13 +40,14 @@ def test_settings_are_typed():
 @pytest.mark.parametrize(("name", "value"), [
     ("restd.gateway.workers", "many"), ("restd.gateway.workers", "0"), ("restd.gateway.timeout", "soon"),
     ("restd.metrics", "perhaps"), ("restd.access_log.format", "xml"), ("restd.cache.max_bytes", "-1"),
+    ("restd.limits.queued_calls", "0"),
 ])
 def test_a_bad_value_stops_the_start_up_naming_the_setting(condor_config, name, value):
     with pytest.raises(SettingError, match=re.escape(name)):
         make_app(**{name: value})
 
 
-def test_the_limit_of_calls_per_caller_follows_the_workers_unless_set():
-    assert parse(ServerSettings, {"restd.gateway.workers": "5"}).concurrent_calls == 4
-    assert parse(ServerSettings, {"restd.gateway.workers": "1"}).concurrent_calls == 1
-    assert parse(ServerSettings, {"restd.limits.concurrent_calls": "0"}).concurrent_calls == 0
+def test_the_deprecated_limit_of_calls_per_caller_is_only_warned_about(condor_config, caplog):
+    with caplog.at_level(logging.WARNING, logger="restd_core.limits"):
+        make_app(**{"restd.limits.concurrent_calls": "2"})
+    assert "restd.limits.concurrent_calls is deprecated and has no effect" in caplog.text

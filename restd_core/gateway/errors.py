@@ -63,11 +63,19 @@ class Busy(Unavailable):
     kind = "busy"
 
 
+class ClientGone(Unavailable):
+    """The request's client closed its connection before its call was made
+    or answered: the call left the queue, or was abandoned (its worker
+    replaced). Nobody reads the answer; the access log and metrics do."""
+
+    kind = "client_gone"
+
+
 class Throttled(GatewayError):
-    """The caller already has as many HTCondor calls in flight as it may."""
+    """The caller already has as many HTCondor calls waiting for a worker as it may."""
 
     status = 429
     kind = "throttled"
 
 
-_BY_KIND = {cls.kind: cls for cls in (GatewayError, NotFound, BadQuery, Unavailable, Timeout, Busy, Throttled)}
+_BY_KIND = {cls.kind: cls for cls in (GatewayError, NotFound, BadQuery, Unavailable, Timeout, Busy, ClientGone, Throttled)}

@@ -4,6 +4,8 @@ A plugin declares its operations while the app is configured::
 
     config.add_gateway_operation("submitters", "my_plugin.operations:submitters", daemon="collector")
 
+(``short=True`` for an operation that answers at once, such as one item
+by its name: it may take the last idle worker; a long one never does)
 and its views call them by name (``request.gateway.call("submitters",
 ...)``). The registry is complete when the app is made (``freeze``): it is
 checked then, in a process of its own so that the request process never
@@ -36,12 +38,15 @@ class OperationError(Exception):
 class Operation:
     """``target`` (``"module:function"``) runs in a worker; ``daemon`` is
     the daemon it asks (its calls' metrics label, and the daemon a failure
-    is put down to); ``plugin``: who registered it."""
+    is put down to); ``plugin``: who registered it; ``short``: whether its
+    calls answer at once (one job, a configuration value, a ping), so that
+    they may take the last idle worker (``scheduler``)."""
 
     name: str
     target: str
     daemon: str
     plugin: str
+    short: bool = False
 
 
 class Operations:
@@ -107,7 +112,7 @@ def _problems(table: bytes) -> dict[str, str]:
     return _checked[table]
 
 
-def add_gateway_operation(config: Any, name: str, target: str, *, daemon: str) -> None:
+def add_gateway_operation(config: Any, name: str, target: str, *, daemon: str, short: bool = False) -> None:
     """The Pyramid directive ``config.add_gateway_operation``."""
     plugin = getattr(config.package, "__name__", str(config.package))
-    config.registry.restd_operations.add(Operation(name, target, daemon, plugin))
+    config.registry.restd_operations.add(Operation(name, target, daemon, plugin, short))

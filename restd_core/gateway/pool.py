@@ -33,7 +33,8 @@ from typing import Any, Callable
 import orjson
 
 from ..memory import worker_environment
-from .errors import Busy, GatewayError, Timeout, Unavailable
+from .errors import Busy, ClientGone, GatewayError, Timeout, Unavailable
+from .scheduler import GONE_POLL_SECONDS, Claim, Scheduler
 from .wire import READY, recv_answer
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,24 @@ log = logging.getLogger(__name__)
 START_TIMEOUT = 60.0
 #: How long a worker may take to end once its socket is closed.
 STOP_GRACE_SECONDS = 2.0
+
+
+def _within(conn: Connection, ends: float, timeout: float, claim: Claim | None) -> Callable[[], None]:
+    """What ``recv_answer`` asks before each message of an answer: that it
+    comes by ``ends`` (``Timeout``), and, for a ``claim`` that can tell,
+    while its client is still there (``ClientGone``)."""
+
+    def within_time() -> None:
+        while True:
+            left = ends - time.monotonic()
+            if conn.poll(max(min(left, GONE_POLL_SECONDS) if claim is not None else left, 0)):
+                return
+            if time.monotonic() >= ends:
+                raise Timeout(f"HTCondor did not answer within {timeout:g} s", {"timeout": timeout})
+            if claim is not None and claim.abandoned():
+                raise ClientGone("the client closed its connection during its HTCondor call")
+
+    return within_time
 
 
 def python() -> str:
@@ -98,9 +117,11 @@ class WorkerPool:
 
     ``call(op, **kwargs)`` runs the operation ``op`` of the table the workers
     were given (``options["operations"]``, from the registry) in an idle
-    worker and returns its result, or raises the ``GatewayError`` it raised; it
-    raises ``Busy`` when no worker frees up within ``timeout`` seconds and
-    ``Timeout`` when the call itself takes longer. Starting a worker (the
+    worker and returns its result, or raises the ``GatewayError`` it raised.
+    Which waiting call a freed worker goes to is the ``scheduler``'s to say
+    (``Throttled`` past its caller's queue, ``ClientGone`` when its client
+    left); it raises ``Busy`` when no worker is its within ``timeout``
+    seconds and ``Timeout`` when the call itself takes longer. Starting a worker (the
     first calls, a replacement) does not count against ``timeout``;
     ``on_start(seconds)`` hears how long it took.
 
@@ -109,11 +130,12 @@ class WorkerPool:
     from one that had some starts its own, never touching the parent's.
     """
 
-    def __init__(self, size: int, timeout: float, options: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, size: int, timeout: float, options: Callable[[], dict[str, Any]], queue_depth: int) -> None:
         if size < 1:
             raise ValueError("the gateway needs at least one worker process")
         self.timeout = timeout
         self._size = size
+        self._queue_depth = queue_depth
         #: Asked when a worker starts (the table of operations is complete by then).
         self._options = options
         # Replacement workers get the environment the pool was made in
@@ -124,6 +146,8 @@ class WorkerPool:
 
     def _begin(self) -> None:
         """This process's part of the pool: empty slots, no thread yet."""
+        #: Who gets the next free worker (``turn``); the workers themselves are in ``_idle``.
+        self._scheduler = Scheduler(self._size, self._queue_depth)
         self._idle: queue.LifoQueue[_Worker | None] = queue.LifoQueue()
         for _ in range(self._size):
             self._idle.put(None)  # a slot whose worker is started when needed
@@ -218,9 +242,15 @@ class WorkerPool:
 
     @property
     def idle(self) -> int:
-        """How many workers are free right now."""
+        """How many workers no call holds right now."""
         self._here()
-        return self._idle.qsize()
+        return self._scheduler.free
+
+    @property
+    def queued(self) -> int:
+        """How many calls wait for a worker right now."""
+        self._here()
+        return self._scheduler.queued
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         """``fn(*args, **kwargs)`` in one of this process's threads for
@@ -229,54 +259,54 @@ class WorkerPool:
         return self._threads.submit(fn, *args, **kwargs)
 
     def call(self, op: str, timeout: float | None = None, on_start: Callable[[float], None] | None = None,
-             sink: Callable[[bytes], None] | None = None, **kwargs: Any) -> Any:
+             sink: Callable[[bytes], None] | None = None, claim: Claim = Claim(), **kwargs: Any) -> Any:
         """``sink``: where the pieces of a streamed answer go (``wire``); an
-        error it raises ends the call, and the worker, mid-answer, is replaced."""
+        error it raises ends the call, and the worker, mid-answer, is
+        replaced. ``claim``: whose call it is, for its turn at the workers
+        (``scheduler``); a long call whose client has gone is abandoned
+        (``ClientGone``): its worker is replaced, which ends the daemon's query."""
         self._here()
         self._warm_up()
         timeout = self.timeout if timeout is None else timeout
         starting = self.wait_started()
         began = time.monotonic()  # the timeout covers waiting for a worker too
-        try:
-            worker = self._idle.get(timeout=timeout)
-        except queue.Empty:
-            raise Busy(f"every HTCondor worker stayed busy for {timeout:g} s", {"timeout": timeout}) from None
-        try:
-            if worker is None or not worker.alive():
+        with self._scheduler.turn(claim, timeout):
+            try:  # a turn finds a worker at once, unless a slow warm-up (START_TIMEOUT) still holds them
+                worker = self._idle.get(timeout=max(began + timeout - time.monotonic(), 0))
+            except queue.Empty:
+                raise Busy(f"every HTCondor worker stayed busy for {timeout:g} s", {"timeout": timeout}) from None
+            try:
+                if worker is None or not worker.alive():
+                    if worker is not None:
+                        self._discard(worker)
+                    worker = None
+                    started_at = time.monotonic()
+                    worker = self._start_worker()
+                    starting += time.monotonic() - started_at
+                    began += time.monotonic() - started_at  # a worker's start-up is not the call's
+                if on_start is not None and starting:
+                    on_start(starting)  # the caller's own budget moves by it too
+                remaining = began + timeout - time.monotonic()
+                if remaining <= 0:
+                    raise Busy(f"every HTCondor worker stayed busy for {timeout:g} s", {"timeout": timeout})
+                worker.conn.send((op, kwargs))
+                answer = recv_answer(worker.conn, sink, _within(
+                    worker.conn, time.monotonic() + remaining, timeout,
+                    claim if claim.gone is not None and not claim.short else None))
+            except GatewayError as exc:  # past the time, refused by the sink, abandoned: the worker is mid-answer
+                if isinstance(exc, Timeout):
+                    log.warning("HTCondor call %s took longer than %g s; replacing its worker", op, timeout)
+                self._discard(worker)
+                worker = None
+                raise
+            except (EOFError, OSError) as exc:
+                log.error("HTCondor worker died during %s: %s", op, exc)
                 if worker is not None:
                     self._discard(worker)
                 worker = None
-                started_at = time.monotonic()
-                worker = self._start_worker()
-                starting += time.monotonic() - started_at
-                began += time.monotonic() - started_at  # a worker's start-up is not the call's
-            if on_start is not None and starting:
-                on_start(starting)  # the caller's own budget moves by it too
-            remaining = began + timeout - time.monotonic()
-            if remaining <= 0:
-                raise Busy(f"every HTCondor worker stayed busy for {timeout:g} s", {"timeout": timeout})
-            worker.conn.send((op, kwargs))
-            ends = time.monotonic() + remaining
-
-            def within_time() -> None:  # before each message of the answer
-                if not worker.conn.poll(max(ends - time.monotonic(), 0)):
-                    raise Timeout(f"HTCondor did not answer within {timeout:g} s", {"timeout": timeout})
-
-            answer = recv_answer(worker.conn, sink, within_time)
-        except GatewayError as exc:  # past the time, or refused by the sink: the worker is mid-answer
-            if isinstance(exc, Timeout):
-                log.warning("HTCondor call %s took longer than %g s; replacing its worker", op, timeout)
-            self._discard(worker)
-            worker = None
-            raise
-        except (EOFError, OSError) as exc:
-            log.error("HTCondor worker died during %s: %s", op, exc)
-            if worker is not None:
-                self._discard(worker)
-            worker = None
-            raise Unavailable("the HTCondor worker process died during the call") from None
-        finally:
-            self._idle.put(worker)
+                raise Unavailable("the HTCondor worker process died during the call") from None
+            finally:
+                self._idle.put(worker)
         if "error" in answer:
             if "log" in answer["error"]:
                 log.error("HTCondor worker error in %s: %s", op, answer["error"]["log"])

@@ -24,6 +24,6 @@ def includeme(config) -> None:
         config.add_cornice_service(service)
     config.add_gateway_operation("read_config", "restd_plugins.config.operations:read_config", daemon="config")
     config.add_gateway_operation("read_config_value", "restd_plugins.config.operations:read_config_value",
-                                 daemon="config")
+                                 daemon="config", short=True)
     config.registry.restd_server_config = ServerConfig(config.registry.gateway,
                                                        config.registry.restd_settings.config_reload_seconds)

@@ -50,4 +50,5 @@ def includeme(config) -> None:
     for service in services():
         config.add_cornice_service(service)
     config.add_gateway_operation("query_jobs", "restd_plugins.jobs.operations:query_jobs", daemon="schedd")
-    config.add_gateway_operation("query_job", "restd_plugins.jobs.operations:query_job", daemon="schedd")
+    config.add_gateway_operation("query_job", "restd_plugins.jobs.operations:query_job", daemon="schedd",
+                                 short=True)

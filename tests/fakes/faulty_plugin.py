@@ -1,6 +1,7 @@
 """A test plugin (``restd.includes = tests.fakes.faulty_plugin``) over the
 ``faulty`` operation: ``/faulty/{what}`` makes one call (within
-``?timeout=`` seconds, if given), ``/faulty/split/{what}``
+``?timeout=`` seconds, if given; a short one with ``?short``, else a long
+one, as a listing is), ``/faulty/split/{what}``
 as many at once as the gateway spares for one request (up to 2, as a split
 listing does)."""
 from __future__ import annotations
@@ -16,7 +17,8 @@ split = Service(name="faulty_split", path="/faulty/split/{what}")
 @one.get(permission="read")
 def call_once(request):
     timeout = float(request.GET["timeout"]) if "timeout" in request.GET else None
-    return json_response(request.gateway.call("faulty", timeout=timeout, what=request.matchdict["what"]))
+    return json_response(request.gateway.call("faulty", timeout=timeout, short="short" in request.GET,
+                                              what=request.matchdict["what"]))
 
 
 @split.get(permission="read")

@@ -64,9 +64,8 @@ export async function errorOf(response) {
   return error;
 }
 
-// Requests go one at a time: the server lets one caller have only a few
-// requests inside HTCondor calls at once (restd.limits.concurrent_calls)
-// and answers 429 beyond, which is then tried again after its Retry-After.
+// Requests go one at a time, gentle on the server's shared workers; a 429
+// (the caller's queue full, or its rate) is tried again after its Retry-After.
 const TRIES_ON_429 = 3;
 let queue = Promise.resolve();
 
