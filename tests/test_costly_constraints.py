@@ -1,0 +1,50 @@
+"""Constraints that would make a daemon build huge values are judged in the
+worker, whose memory is capped: against the real pool, the daemon's CPU
+measured from /proc."""
+from __future__ import annotations
+
+import pytest
+
+from .pool import daemon_cpu_seconds
+
+
+def join_constraint(levels: int) -> str:
+    """``size(J<levels>) > 0``, ``J0 = "xx"``, ``Jn = join(J(n-1), "a", ... ten items)``:
+    470 bytes for 8 levels, a string of 10^levels times J0 per ad."""
+    built, items = '"xx"', ", ".join(['"a"'] * 10)
+    for _ in range(levels):
+        built = f"join({built}, {items})"
+    return f"true && size({built}) > 0"
+
+
+def record_constraint(levels: int) -> str:
+    """A record whose attributes double each other: ``8 * 2^levels`` bytes per ad."""
+    parts = ['a0 = "xxxxxxxx"', *(f"a{i} = strcat(a{i - 1}, a{i - 1})" for i in range(1, levels + 1))]
+    return f"size([{'; '.join(parts)}].a{levels}) > 0"
+
+
+#: A daemon's CPU for one of them with today's main, 12 jobs in the queue:
+#: about 3.3 s (join, schedd), 3.2 s (join, collector).
+ATTACKS = {"join": join_constraint(8), "record": record_constraint(21)}
+#: What the daemon may spend meanwhile (answering the query without the
+#: constraint, its own periodic work): far below what the attacks cost.
+DAEMON_CPU_BOUND = 0.5
+#: Each endpoint, the daemon it asks, and what identifies its items.
+ENDPOINTS = {"/v1/jobs/DEFAULT": ("condor_schedd", ("jobid",)), "/v1/status": ("condor_collector", ("type", "name"))}
+
+
+@pytest.mark.parametrize("url", ENDPOINTS)
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_a_constraint_building_huge_values_costs_the_daemon_little(app, test_jobs, url, attack):
+    daemon, key = ENDPOINTS[url]
+    before = daemon_cpu_seconds(daemon)
+    answer = app.get(url, params={"constraint": ATTACKS[attack]}, expect_errors=True)
+    spent = daemon_cpu_seconds(daemon) - before
+    assert answer.status_int in (200, 400, 503) and answer.content_type == "application/json"
+    if answer.status_int == 200:  # the constraint holds for every ad
+        assert ids(answer.json, key) == ids(app.get(url).json, key)
+    assert spent < DAEMON_CPU_BOUND
+
+
+def ids(items: list[dict], key: tuple[str, ...]) -> set[tuple]:
+    return {tuple(item[name] for name in key) for item in items}
