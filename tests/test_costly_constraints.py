@@ -48,3 +48,22 @@ def test_a_constraint_building_huge_values_costs_the_daemon_little(app, test_job
 
 def ids(items: list[dict], key: tuple[str, ...]) -> set[tuple]:
     return {tuple(item[name] for name in key) for item in items}
+
+
+#: A worker's memory cap for the tests below, and a constraint that needs
+#: more than it per ad (a 1 GB string) when judged in the worker.
+WORKER_MEMORY = 512 * 2**20
+TOO_COSTLY_FOR_THE_WORKER = join_constraint(9)
+
+
+@pytest.mark.parametrize("url", ENDPOINTS)
+def test_a_constraint_needing_more_than_the_workers_memory_is_400_and_the_server_goes_on(app_with, test_jobs, url):
+    app = app_with(**{"restd.gateway.worker_memory": str(WORKER_MEMORY)})
+    answer = app.get(url, params={"constraint": TOO_COSTLY_FOR_THE_WORKER}, status=400).json
+    assert "too costly" in answer["message"]
+    assert app.get(url, params={"constraint": "true"}).json
+
+
+@pytest.mark.parametrize("url", ENDPOINTS)
+def test_a_record_too_large_for_the_classad_library_matches_nothing_and_is_no_error(app, test_jobs, url):
+    assert app.get(url, params={"constraint": record_constraint(22)}).json == []

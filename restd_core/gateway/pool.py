@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import signal
 import socket
 import subprocess
 import sys
@@ -33,7 +34,7 @@ from typing import Any, Callable
 import orjson
 
 from ..memory import worker_environment
-from .errors import Busy, GatewayError, Timeout, Unavailable
+from .errors import TOO_COSTLY, Busy, GatewayError, Timeout, TooCostly, Unavailable
 from .wire import READY, recv_answer
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,14 @@ class _Worker:
 
     def alive(self) -> bool:
         return self.process.poll() is None
+
+    def aborted(self) -> bool:
+        """Whether it ended by abort(3): the bindings' C++ code aborts when
+        an allocation fails (``std::bad_alloc``), past the worker's memory cap."""
+        try:
+            return self.process.wait(timeout=STOP_GRACE_SECONDS) == -signal.SIGABRT
+        except subprocess.TimeoutExpired:
+            return False
 
     def kill(self) -> None:
         self.process.kill()
@@ -210,6 +219,12 @@ class WorkerPool:
             self._replacements += 1
         worker.kill()
 
+    def _replace_out_of_memory(self, op: str, worker: _Worker) -> None:
+        """A worker that ran out of memory (``restd.gateway.worker_memory``)
+        is replaced, whatever state that left it in."""
+        log.warning("HTCondor call %s needed more memory than a worker may use; replacing its worker", op)
+        self._discard(worker)
+
     @property
     def replacements(self) -> int:
         """Workers killed so far in this process (a call past its timeout, a worker that died)."""
@@ -263,6 +278,9 @@ class WorkerPool:
                     raise Timeout(f"HTCondor did not answer within {timeout:g} s", {"timeout": timeout})
 
             answer = recv_answer(worker.conn, sink, within_time)
+            if answer.get("error", {}).get("kind") == TooCostly.kind:  # a MemoryError in the worker
+                self._replace_out_of_memory(op, worker)
+                worker = None
         except GatewayError as exc:  # past the time, or refused by the sink: the worker is mid-answer
             if isinstance(exc, Timeout):
                 log.warning("HTCondor call %s took longer than %g s; replacing its worker", op, timeout)
@@ -270,6 +288,10 @@ class WorkerPool:
             worker = None
             raise
         except (EOFError, OSError) as exc:
+            if worker is not None and worker.aborted():  # std::bad_alloc in the bindings
+                self._replace_out_of_memory(op, worker)
+                worker = None
+                raise TooCostly(TOO_COSTLY) from None
             log.error("HTCondor worker died during %s: %s", op, exc)
             if worker is not None:
                 self._discard(worker)

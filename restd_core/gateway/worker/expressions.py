@@ -71,10 +71,12 @@ class Constraint:
     def holds_for(self, ad: classad2.ClassAd) -> bool:
         """Whether it evaluates to true against ``ad``, as a daemon's query
         decides (a non-zero number counts as true; undefined and error do
-        not, nor a value whose bytes are not UTF-8)."""
+        not, nor a value whose bytes are not UTF-8, nor an evaluation that
+        fails: the ClassAd library gives up on some values, such as a
+        record's attribute of 32 MiB)."""
         try:
             return is_true(self.expr.eval(ad))
-        except UnicodeDecodeError:
+        except (UnicodeDecodeError, classad2.ClassAdException):
             return False
 
 
