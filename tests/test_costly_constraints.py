@@ -8,13 +8,18 @@ import pytest
 from .pool import daemon_cpu_seconds
 
 
-def join_constraint(levels: int) -> str:
-    """``size(J<levels>) > 0``, ``J0 = "xx"``, ``Jn = join(J(n-1), "a", ... ten items)``:
-    470 bytes for 8 levels, a string of 10^levels times J0 per ad."""
+def joined(levels: int) -> str:
+    """``J<levels>``: ``J0 = "xx"``, ``Jn = join(J(n-1), "a", ... ten items)``,
+    a string about 9^levels times J0 (J(n-1) between each two items)."""
     built, items = '"xx"', ", ".join(['"a"'] * 10)
     for _ in range(levels):
         built = f"join({built}, {items})"
-    return f"true && size({built}) > 0"
+    return built
+
+
+def join_constraint(levels: int) -> str:
+    """470 bytes for 8 levels: a string of 100 MB per ad."""
+    return f"true && size({joined(levels)}) > 0"
 
 
 def record_constraint(levels: int) -> str:
