@@ -1,11 +1,10 @@
 """Which constraints a daemon may evaluate (``constraint_cost``): every
 ClassAd function HTCondor registers is classified, the ones sent are
 measured not to grow a value beyond their arguments, and the ones that
-grow one are measured doing it. In the bindings, no pool needed."""
+grow one are measured doing it, in the bindings."""
 from __future__ import annotations
 
 import classad2
-import htcondor2  # noqa: F401  (registers HTCondor's own functions: split, stringList*, envV1ToV2...)
 import pytest
 
 from restd_core.gateway.worker.constraint_cost import (
@@ -103,6 +102,14 @@ GROWING_CALLS = {
 #: Functions judged in the worker for what they cost besides a value's size.
 JUDGED_FOR_THEIR_COST = {"regexp", "regexpmember", "stringlist_regexpmember", "formattime", "userhome", "usermap",
                          "debug", "evalineachcontext", "countmatches", "mergeenvironment"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def htcondor_functions(condor_config: str) -> None:
+    """HTCondor's own functions (split, stringList*, envV1ToV2...), which
+    importing its bindings registers; once the pool's configuration is set
+    (an import before it would read none)."""
+    import htcondor2  # noqa: F401
 
 
 def evaluated(text: str):
