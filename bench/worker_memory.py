@@ -24,7 +24,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from perf import JOBS, QUEUE_BATCH, Server, clean, constraint, fill
+from perf import JOBS, QUEUE_BATCH, Server, clean, constraint, fill, status_bytes
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from restd_core.settings import ServerSettings  # noqa: E402
@@ -41,26 +41,15 @@ LISTINGS = {
 SETTINGS = {"restd.gateway.workers": "1", "restd.gateway.listing_parts": "1"}
 
 
-def vm_data(pid: int) -> int:
-    """The process's ``VmData`` in bytes (0 if it is gone)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmData:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
 def peak_during(server: Server, path: str) -> tuple[int, int, int, int]:
     """(status, answer bytes, the worker's data before, its peak during ``path``)."""
     [worker] = server.pids()[1:]  # the one worker
-    before, peak, done = vm_data(worker), 0, threading.Event()
+    before, peak, done = status_bytes(worker, "VmData"), 0, threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, vm_data(worker))
+            peak = max(peak, status_bytes(worker, "VmData"))
             time.sleep(0.005)
 
     sampler = threading.Thread(target=sample)
