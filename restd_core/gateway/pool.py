@@ -227,7 +227,7 @@ class WorkerPool:
 
     @property
     def replacements(self) -> int:
-        """Workers killed so far in this process (a call past its timeout, a worker that died)."""
+        """Workers killed so far in this process (a call past its timeout or its memory cap, a worker that died)."""
         self._here()
         return self._replacements
 
