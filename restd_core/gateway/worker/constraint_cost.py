@@ -93,8 +93,6 @@ _TOKEN = re.compile(
 )
 _CONSTANTS = {"true", "false", "undefined", "error"}
 _OPERATOR_WORDS = {"is", "isnt"}
-#: What may stand in a literal list: constants, signs, commas, nested lists.
-_IN_LITERAL_LIST = {"string", "number", "space", "open", "close"}
 
 
 def why_judged_here(canonical: str) -> str | None:
@@ -114,15 +112,15 @@ def why_judged_here(canonical: str) -> str | None:
             if frame == "record":
                 return "it has a record literal ([a = ...]), whose attributes can double each other"
             if frame.startswith("call:"):
-                name = frame[5:].lower()
+                name = frame.removeprefix("call:")
                 if name not in SENT:
-                    return f"it calls {frame[5:]}(): " + JUDGED_IN_WORKER.get(name, "not a known ClassAd function")
+                    return f"it calls {name}(): " + JUDGED_IN_WORKER.get(name, "not a known ClassAd function")
             frames.append(frame)
         elif kind == "close":
             if frames:
                 frames.pop()
         elif kind == "name" and _is_reference(text, before, after):
-            built += sum(frame == "call:strcat" for frame in (f.lower() for f in frames))
+            built += frames.count("call:strcat")
             if built > MAX_BUILT_REFERENCES:
                 return f"its strcat() calls refer to more than {MAX_BUILT_REFERENCES} attributes"
     return None
@@ -134,18 +132,20 @@ def _opened(bracket: str, before: tuple[str | None, str]) -> str:
         kind = "other"  # "x is [a = 1]", "x is (y)"
     ends_a_value = kind in ("name", "string", "number", "close")
     if bracket == "(":
-        return f"call:{text}" if kind == "name" else "group"
+        return f"call:{text.lower()}" if kind == "name" else "group"
     if bracket == "[":
         return "subscript" if ends_a_value else "record"
     return "list"
 
 
 def _literal_in_list(kind: str | None, text: str) -> bool:
+    """Whether a token may stand in a literal list: a constant, a sign, a
+    comma, a nested list."""
     if kind == "name":
         return text.lower() in _CONSTANTS
     if kind == "open":
         return text == "{"
-    return kind in _IN_LITERAL_LIST or text in (",", "-", "+")
+    return kind in ("string", "number", "close") or text in (",", "-", "+")
 
 
 def _is_reference(name: str, before: tuple[str | None, str], after: tuple[str | None, str]) -> bool:
