@@ -384,9 +384,14 @@ class Server:
 
 def _rss(pid: int) -> int:
     """Resident set size of ``pid`` in bytes (0 if it is gone)."""
+    return status_bytes(pid, "VmRSS")
+
+
+def status_bytes(pid: int, field: str) -> int:
+    """A size of ``/proc/<pid>/status`` (``VmRSS``, ``VmData``...) in bytes (0 if it is gone)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) * 1024
     except OSError:
         pass

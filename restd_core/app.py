@@ -81,6 +81,7 @@ def _make_gateway(config: Configurator, server: ServerSettings) -> Gateway:
         timeout=server.gateway_timeout,
         queue_depth=server.limits_queued_calls,
         config_reload_seconds=server.config_reload_seconds,
+        worker_memory=server.gateway_worker_memory,
         # Sent to the workers over their socket, never on a command line.
         condor_jwt_token=os.environ.get("CONDOR_JWT_TOKEN") or server.condor_jwt_token,
     )

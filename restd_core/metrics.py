@@ -82,7 +82,7 @@ class _WorkerReplacements:
     def collect(self) -> Iterator[Metric]:
         yield CounterMetricFamily(
             "restd_gateway_worker_replacements",
-            "HTCondor worker processes killed and replaced (a call past its timeout, or a worker that died)",
+            "HTCondor worker processes killed and replaced (a call past its timeout or its memory cap, or a worker that died)",
             value=self._gateway.worker_replacements,
         )
         yield GaugeMetricFamily(

@@ -143,6 +143,10 @@ class ServerSettings:
         "this many idle workers, which query and convert their parts at the same time (1: never split); a split "
         "always leaves one worker idle, so with 2 workers nothing is split; a cached listing is always one query",
         minimum=1)
+    gateway_worker_memory: int = setting(
+        "restd.gateway.worker_memory", 4 * 1024 * 1024 * 1024, "bytes of data (heap; `RLIMIT_DATA`) each worker "
+        "process may use; a call past it ends its worker, which is replaced, and answers 400 (too costly to "
+        "evaluate) (0: no cap)", minimum=0, shown="4294967296 (4 GiB)")
     every_schedd_remember_seconds: float = setting(
         "restd.every_schedd.remember_seconds", 3600.0, "a schedd the collector no longer lists (one shut down "
         "takes its ad out at once) is named in the `failed` list of pool-wide (`*`) answers for this long after "

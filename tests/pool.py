@@ -163,6 +163,24 @@ def daemon_pids(comm: str) -> list[int]:
     return pids
 
 
+def daemon_cpu_seconds(comm: str) -> float:
+    """CPU seconds (user and system) the pool's daemons of that command name
+    have used: their own, their ended children's, and their running
+    children's (a schedd forks to answer queries)."""
+    ticks = sum(_cpu_ticks(pid, with_ended_children=True) + sum(_cpu_ticks(child) for child in children(pid))
+                for pid in daemon_pids(comm))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ticks(pid: int, with_ended_children: bool = False) -> int:
+    """utime + stime (and cutime + cstime) of proc(5)'s stat; 0 for a process gone meanwhile."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return sum(int(value) for value in fields[11:15 if with_ended_children else 13])  # fields[0] is field 3
+
+
 def children(pid: int) -> list[int]:
     """The process's children, of every thread of it."""
     found = []

@@ -90,3 +90,11 @@ def test_a_cheap_request_is_answered_while_a_slow_listing_is_in_flight(faulty_ap
         slow.join()
     finally:
         server.close()
+
+
+def test_an_allocation_past_the_workers_memory_cap_is_400_and_the_worker_replaced(faulty_app):
+    app = faulty_app(**{"restd.gateway.workers": "1", "restd.gateway.worker_memory": str(512 * 2**20)})
+    before = worker_pid(app)
+    answer = app.get(f"/faulty/hog-{2**30}", status=400).json
+    assert "too costly" in answer["message"]
+    assert worker_pid(app) != before

@@ -43,6 +43,18 @@ class BadQuery(GatewayError):
     kind = "bad_query"
 
 
+#: What a caller is told when a call needed more memory than its worker may use.
+TOO_COSTLY = ("the query needed more memory than a gateway worker may use (restd.gateway.worker_memory): "
+              "it is too costly to evaluate")
+
+
+class TooCostly(BadQuery):
+    """A call needed more memory than a worker may use
+    (``restd.gateway.worker_memory``): its worker was replaced."""
+
+    kind = "too_costly"
+
+
 class Unavailable(GatewayError):
     """An HTCondor daemon did not answer (down, refused, or failed)."""
 
@@ -78,4 +90,5 @@ class Throttled(GatewayError):
     kind = "throttled"
 
 
-_BY_KIND = {cls.kind: cls for cls in (GatewayError, NotFound, BadQuery, Unavailable, Timeout, Busy, ClientGone, Throttled)}
+_BY_KIND = {cls.kind: cls for cls in (
+    GatewayError, NotFound, BadQuery, TooCostly, Unavailable, Timeout, Busy, ClientGone, Throttled)}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import signal
 import socket
 import subprocess
 import sys
@@ -33,7 +34,7 @@ from typing import Any, Callable
 import orjson
 
 from ..memory import worker_environment
-from .errors import Busy, ClientGone, GatewayError, Timeout, Unavailable
+from .errors import TOO_COSTLY, Busy, ClientGone, GatewayError, Timeout, TooCostly, Unavailable
 from .scheduler import GONE_POLL_SECONDS, Claim, Scheduler
 from .wire import READY, recv_answer
 
@@ -96,6 +97,14 @@ class _Worker:
 
     def alive(self) -> bool:
         return self.process.poll() is None
+
+    def aborted(self) -> bool:
+        """Whether it ended by abort(3): the bindings' C++ code aborts when
+        an allocation fails (``std::bad_alloc``), past the worker's memory cap."""
+        try:
+            return self.process.wait(timeout=STOP_GRACE_SECONDS) == -signal.SIGABRT
+        except subprocess.TimeoutExpired:
+            return False
 
     def kill(self) -> None:
         self.process.kill()
@@ -234,9 +243,15 @@ class WorkerPool:
             self._replacements += 1
         worker.kill()
 
+    def _replace_out_of_memory(self, op: str, worker: _Worker) -> None:
+        """A worker that ran out of memory (``restd.gateway.worker_memory``)
+        is replaced, whatever state that left it in."""
+        log.warning("HTCondor call %s needed more memory than a worker may use; replacing its worker", op)
+        self._discard(worker)
+
     @property
     def replacements(self) -> int:
-        """Workers killed so far in this process (a call past its timeout, a worker that died)."""
+        """Workers killed so far in this process (a call past its timeout or its memory cap, a worker that died)."""
         self._here()
         return self._replacements
 
@@ -293,6 +308,9 @@ class WorkerPool:
                 answer = recv_answer(worker.conn, sink, _within(
                     worker.conn, time.monotonic() + remaining, timeout,
                     claim if claim.gone is not None and not claim.short else None))
+                if answer.get("error", {}).get("kind") == TooCostly.kind:  # a MemoryError in the worker
+                    self._replace_out_of_memory(op, worker)
+                    worker = None
             except GatewayError as exc:  # past the time, refused by the sink, abandoned: the worker is mid-answer
                 if isinstance(exc, Timeout):
                     log.warning("HTCondor call %s took longer than %g s; replacing its worker", op, timeout)
@@ -300,6 +318,10 @@ class WorkerPool:
                 worker = None
                 raise
             except (EOFError, OSError) as exc:
+                if worker is not None and worker.aborted():  # std::bad_alloc in the bindings
+                    self._replace_out_of_memory(op, worker)
+                    worker = None
+                    raise TooCostly(TOO_COSTLY) from None
                 log.error("HTCondor worker died during %s: %s", op, exc)
                 if worker is not None:
                     self._discard(worker)

@@ -144,8 +144,8 @@ def _jobs_judged_here(
     before: str | None = None,
 ) -> Iterator[list[classad2.ClassAd]]:
     """The jobs a caller's constraint holds for, judged here, not by the
-    schedd (``Constraint.judged_here``): a constraint with regular
-    expressions, whose cost has no bound a daemon would keep to; and, while
+    schedd (``Constraint.judged_here``): a constraint whose cost has no
+    bound a daemon would keep to (``constraint_cost``); and, while
     job attributes are hidden, a constraint that names none of them
     may still read one through an attribute whose value is an expression
     (``Leak = regexp("^x", Environment)``): the schedd would evaluate it

@@ -10,10 +10,12 @@ import time
 
 
 def faulty(what: str) -> str | int:
-    """``slow-N`` sleeps N s, ``crash`` kills the worker, ``pid`` answers
-    the worker's process id, anything else ``"ok"``."""
+    """``slow-N`` sleeps N s, ``hog-N`` holds N bytes, ``crash`` kills the
+    worker, ``pid`` answers the worker's process id, anything else ``"ok"``."""
     if what.startswith("slow-"):
         time.sleep(float(what.removeprefix("slow-")))
+    elif what.startswith("hog-"):
+        bytearray(int(what.removeprefix("hog-")))
     elif what == "crash":
         os._exit(3)
     elif what == "pid":

@@ -27,17 +27,12 @@ import classad2
 
 from ..errors import BadQuery
 from .classads import redact
+from .constraint_cost import why_judged_here
 
 # Outside string literals: a call of eval() or a subscript / record literal
 # can name an attribute at run time, which no static analysis sees through.
 _STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
 _DYNAMIC_LOOKUP = re.compile(r"\beval\s*\(|\[", re.IGNORECASE)
-#: ClassAd functions that run a caller's regular expression: one pattern
-#: can cost seconds per ad (``(a|aa)+$``), in a daemon that goes on after
-#: the server gave up. Constraints calling them are judged in the worker,
-#: which the gateway's timeout kills.
-_REGULAR_EXPRESSIONS = re.compile(r"\b(?:regexps?|regexpmember|replace(?:all)?|stringlist_?regexpmember)\s*\(",
-                                  re.IGNORECASE)
 #: A name of the ad an expression is evaluated against (``MY.Owner``) or of
 #: the other ad of a match, which a query has none of (``TARGET.Owner``).
 _SCOPES = {"my", "target"}
@@ -51,7 +46,10 @@ class Constraint:
     ``wire``: the text to send to a daemon (old ClassAd syntax, read there
     as ``expr``); ``attributes``: the job attributes it refers to (the head
     of each reference, without ``MY.``; ``TARGET.`` references left out);
-    ``costly``: it runs regular expressions, so no daemon should evaluate it.
+    ``costly``: what it builds or runs has no bound the server knows
+    (``constraint_cost``: a regular expression, ``join``, a record...), so
+    no daemon should evaluate it; the worker does, within its time budget
+    and memory cap.
     """
 
     expr: classad2.ExprTree
@@ -73,10 +71,12 @@ class Constraint:
     def holds_for(self, ad: classad2.ClassAd) -> bool:
         """Whether it evaluates to true against ``ad``, as a daemon's query
         decides (a non-zero number counts as true; undefined and error do
-        not, nor a value whose bytes are not UTF-8)."""
+        not, nor a value whose bytes are not UTF-8, nor an evaluation that
+        fails: the ClassAd library gives up on some values, such as a
+        record's attribute of 32 MiB)."""
         try:
             return is_true(self.expr.eval(ad))
-        except UnicodeDecodeError:
+        except (UnicodeDecodeError, classad2.ClassAdException):
             return False
 
 
@@ -116,8 +116,7 @@ def parse_constraint(text: str, hidden: Iterable[str] = (), parameter: str = "co
                 "which is refused while job attributes are hidden",
                 {"parameter": parameter},
             )
-    return Constraint(expr, wire_form(expr, parameter), _heads(references),
-                      bool(_REGULAR_EXPRESSIONS.search(outside_strings)))
+    return Constraint(expr, wire_form(expr, parameter), _heads(references), why_judged_here(str(expr)) is not None)
 
 
 def _heads(references: list[str]) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import importlib
+import resource
 import signal
 import sys
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from typing import Any
 import htcondor2
 import orjson
 
-from ..errors import GatewayError, Unavailable
+from ..errors import TOO_COSTLY, GatewayError, TooCostly, Unavailable
 from ..wire import READY, send_answer
 from . import condor
 
@@ -42,6 +43,16 @@ def _end_with_the_server() -> None:
 
 def _exit(signum: int, frame: object) -> None:
     sys.exit(128 + signum)
+
+
+def cap_memory(limit: int) -> None:
+    """At most ``limit`` bytes of data (heap and anonymous mappings) for
+    this process (0: no cap). Past it Python raises ``MemoryError`` (the
+    call answers ``TooCostly``, and the pool replaces the worker), and the
+    bindings' C++ ``std::bad_alloc`` aborts the process (the pool tells its
+    caller the same: ``pool.WorkerPool.call``)."""
+    if limit:
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
 
 
 def resolve(target: str) -> Callable[..., Any]:
@@ -83,6 +94,8 @@ def _error(name: str, exc: Exception, daemon: str) -> dict[str, Any]:
         return {"error": Unavailable(f"the {daemon} did not answer: {exc}", {"daemon": daemon}).to_wire()}
     if isinstance(exc, GatewayError):
         return {"error": exc.to_wire()}
+    if isinstance(exc, MemoryError):
+        return {"error": TooCostly(TOO_COSTLY).to_wire()}
     # A bug or an unexpected bindings error: its text is for the log only.
     return {"error": {**INTERNAL_ERROR, "log": f"{name}: {type(exc).__name__}: {exc}"}}
 
@@ -95,6 +108,7 @@ def serve(conn: Connection) -> None:
     _end_with_the_server()
     try:
         options = orjson.loads(conn.recv_bytes())
+        cap_memory(options.pop("worker_memory", 0))
         operations = load(options.pop("operations"))
         condor.init(**options)
         conn.send_bytes(READY)
