@@ -6,15 +6,17 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import waitress
 from pyramid.router import Router
+
+from restd_core.waitress_server import create_server
 
 
 @contextmanager
-def serve(app: Router, threads: int = 4) -> Iterator[str]:
-    """Serve ``app`` with waitress (``threads``) on a free localhost port, in
-    a thread; yields its base URL. The socket listens from the start: no waiting."""
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
+def serve(app: Router, threads: int = 4, **settings: int) -> Iterator[str]:
+    """Serve ``app`` with waitress (``threads``, and more of its ``settings``)
+    as ``egg:condor-restd#waitress`` does, on a free localhost port, in a
+    thread; yields its base URL. The socket listens from the start: no waiting."""
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads, **settings)
     stopping = threading.Event()
 
     def run() -> None:
