@@ -80,3 +80,20 @@ def test_a_client_that_reads_nothing_is_cut_off_and_its_answer_given_back(app_wi
         finally:
             for reader in readers:
                 reader.close()
+
+
+def test_what_slow_readers_hold_is_bounded_by_the_answers_in_flight(app_with, padded_jobs):
+    listing = f"/v1/jobs/DEFAULT/{padded_jobs}"
+    size = len(app_with().get(listing).body)
+    app = app_with(**{"restd.gateway.answers_in_flight_bytes": str(size * 3 // 2)})
+    in_flight = app.app.registry.restd_answers_in_flight
+    with serve(app.app, threads=THREADS) as url:
+        reader = stalled_reader(url, listing)
+        try:
+            assert wait_until(lambda: in_flight.held >= size - 2)  # one answer waits for its reader
+            refused = requests.get(url + listing, timeout=PATIENCE)
+            assert refused.status_code == 503 and refused.headers["Retry-After"].isdigit()
+        finally:
+            reader.close()
+        assert wait_until(lambda: in_flight.held == 0)
+        assert len(requests.get(url + listing, timeout=PATIENCE).content) == size
