@@ -149,6 +149,9 @@ def lend(request: Request, response: Response, in_flight: AnswersInFlight) -> Re
     except BaseException:
         file.close()
         raise
+    # WebOb would answer a Range by reading the file in the thread, which a
+    # slow reader would hold again: a lent answer is sent whole (200).
+    request.environ.pop("HTTP_RANGE", None)
     return response
 
 

@@ -97,3 +97,13 @@ def test_what_slow_readers_hold_is_bounded_by_the_answers_in_flight(app_with, pa
             reader.close()
         assert wait_until(lambda: in_flight.held == 0)
         assert len(requests.get(url + listing, timeout=PATIENCE).content) == size
+
+
+def test_a_lent_answer_is_sent_whole_whatever_range_is_asked(app_with, padded_jobs):
+    """A range would be read by the thread, which a slow reader would hold again."""
+    app = app_with(**{"restd.cache.ttl": "60"})  # cached answers honour ETags and (but for this) ranges
+    listing = f"/v1/jobs/DEFAULT/{padded_jobs}"
+    with serve(app.app, threads=THREADS) as url:
+        whole = requests.get(url + listing, timeout=PATIENCE)
+        ranged = requests.get(url + listing, headers={"Range": "bytes=0-9"}, timeout=PATIENCE)
+    assert ranged.status_code == 200 and ranged.content == whole.content
