@@ -108,3 +108,17 @@ def test_what_the_proxy_refuses_itself_is_json_in_the_error_schema(proxy):
     answer = get(proxy, "/v1/jobs/DEFAULT?constraint=" + "x" * 40_000)
     assert answer.status_code == 414 and answer.headers["Content-Type"] == "application/json"
     assert orjson.loads(answer.content)["errno"] == 107
+    answer = requests.get(proxy.url + "/healthz", headers={"X-Large": "x" * 40_000}, verify=proxy.certificate,
+                          timeout=PATIENCE)
+    assert answer.status_code == 400 and orjson.loads(answer.content)["errno"] == 107
+
+
+def test_a_server_that_does_not_answer_is_a_json_503_from_the_proxy(app, tmp_path):
+    with ExitStack() as server:
+        upstream = server.enter_context(serve(app.app)).removeprefix("http://")
+        with front_proxy(upstream, tmp_path) as proxy:
+            server.close()  # the server goes, the proxy stays
+            answer = get(proxy, "/healthz")
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+    assert orjson.loads(answer.content) == {
+        "code": 503, "errno": 999, "error": "Service Unavailable", "message": "no server answered; ask again shortly"}
