@@ -108,11 +108,6 @@ class BodyFile:
         if on_close is not None:
             on_close()
 
-    def __iter__(self) -> Iterator[bytes]:
-        """The rest of the body, a block at a time (for a server that iterates its file wrapper)."""
-        while block := self.read(BLOCK_BYTES):
-            yield block
-
 
 def _slices(body: bytes) -> Iterator[memoryview]:
     view = memoryview(body)

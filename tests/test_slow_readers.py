@@ -10,12 +10,15 @@ where waitress stops a thread that sends a body itself, so listings of
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import pytest
 import requests
+from waitress.buffers import ReadOnlyFileBasedBuffer
 
 from restd_core.gateway.spool import AnswersInFlight
+from restd_core.server_io import BodyFile
 
 from .live_server import serve
 from .slow_clients import read_to_end, stalled_reader
@@ -107,3 +110,24 @@ def test_a_lent_answer_is_sent_whole_whatever_range_is_asked(app_with, padded_jo
         whole = requests.get(url + listing, timeout=PATIENCE)
         ranged = requests.get(url + listing, headers={"Range": "bytes=0-9"}, timeout=PATIENCE)
     assert ranged.status_code == 200 and ranged.content == whole.content
+
+
+def test_a_lent_body_reads_as_waitress_reads_it_and_closes_once():
+    """waitress learns the size (to the end and back), then reads what it
+    may send and goes back past what the socket took, again and again."""
+    body = bytes(range(256)) * 5000
+    closed = []
+    chunks = (body[start:start + 777] for start in range(0, len(body), 777))
+    lent = ReadOnlyFileBasedBuffer(BodyFile(chunks, len(body), lambda: closed.append(True)))
+    assert lent.prepare(len(body)) == len(body)
+    sent = bytearray()
+    for asked in itertools.cycle([1000, 70_000, 5]):
+        chunk = lent.get(asked)
+        if not chunk:
+            break
+        taken = len(chunk) // 2 or len(chunk)  # the socket takes part of it
+        sent += chunk[:taken]
+        lent.skip(taken, True)
+    lent.close()
+    lent.close()
+    assert sent == body and closed == [True]
