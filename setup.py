@@ -42,6 +42,7 @@ setup(
     },
     entry_points={
         "paste.app_factory": ["main = restd_core.app:main"],
+        "paste.server_runner": ["waitress = restd_core.waitress_server:serve_paste"],
         "restd.endpoints": [
             "jobs = restd_plugins.jobs.plugin",
             "status = restd_plugins.status.plugin",

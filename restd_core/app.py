@@ -31,6 +31,7 @@ INITIALIZATION_SEQUENCE = (
     ".request_guard",  # under the access log, metrics and CORS: an unreadable URL still gets their headers
     ".metrics",
     ".response_cache",
+    ".server_io",  # large answers lent to the WSGI server's own I/O (wsgi.file_wrapper): no thread waits for a reader
     ".openapi",  # documents the services: it builds its document once every plugin's are registered
 )
 

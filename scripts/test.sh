@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 # Debian packages the tests run: Chromium renders /docs and /ui/ (the browser
 # tests; the dashboard's drive it through chromium-driver and Selenium),
-# redis-server is the shared store of the replicas' tests (scripts/redis.sh).
+# redis-server is the shared store of the replicas' tests (scripts/redis.sh),
+# nginx runs deploy/nginx.conf in front of a server (tests/test_front_proxy.py;
+# openssl makes its test certificate).
 install_missing() { # command package
     command -v "$1" >/dev/null && return
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -20,5 +22,7 @@ install_missing() { # command package
 install_missing chromium chromium
 install_missing chromedriver chromium-driver
 install_missing redis-server redis-server
+install_missing nginx nginx
+install_missing openssl openssl
 .venv/bin/ruff check --quiet restd_core restd_plugins tests bench
 exec .venv/bin/python -m pytest "$@"

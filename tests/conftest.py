@@ -13,7 +13,7 @@ import webtest
 from restd_core.app import main
 
 from . import fake_auth2
-from .pool import SubmittedJobs, remove_test_jobs, start_pool, submit_leaky_jobs, submit_test_jobs
+from .pool import SubmittedJobs, pool_root, remove_test_jobs, start_pool, submit_leaky_jobs, submit_test_jobs
 
 os.environ.setdefault("CONDOR_POOL_ROOT", "/var/tmp/condor-restd-pool")
 
@@ -68,6 +68,29 @@ def leaky_jobs(test_jobs: SubmittedJobs) -> int:
     cluster = submit_leaky_jobs()
     test_jobs.all_clusters.append(cluster)
     return cluster
+
+
+#: Jobs of a padded cluster, and the bytes of padding each carries: a whole
+#: listing of it is about 10 MB.
+PADDED_JOBS = 320
+PADDING_BYTES = 32_000
+
+
+@pytest.fixture(scope="module")
+def padded_jobs(condor_config: str, test_jobs: SubmittedJobs) -> Iterator[int]:
+    """A cluster of PADDED_JOBS held jobs with a large attribute each, for
+    a module's large listings; removed when the module is done (other
+    modules' listings of the whole queue stay small)."""
+    import htcondor2
+
+    schedd = htcondor2.Schedd()
+    cluster = schedd.submit(htcondor2.Submit({
+        "executable": "/bin/sleep", "arguments": "600", "initialdir": str(pool_root() / "tmp" / "jobs"),
+        "hold": "true", "batch_name": "restd-padded", "My.Padding": f'"{"x" * PADDING_BYTES}"',
+    }), count=PADDED_JOBS).cluster()
+    test_jobs.all_clusters.append(cluster)  # removed at the run's end should the module be cut short
+    yield cluster
+    schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}", reason="restd test module ended")
 
 
 @pytest.fixture(scope="module")

@@ -6,19 +6,20 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import waitress
 from pyramid.router import Router
+
+from restd_core.waitress_server import create_server
 
 
 @contextmanager
-def serve(app: Router, threads: int = 4, **adjustments: int) -> Iterator[str]:
-    """Serve ``app`` with waitress (``threads``, other ``adjustments`` of its
-    ini settings) on a free localhost port, in a thread; yields its base URL.
-    The socket listens from the start: no waiting. As the ini files, it reads
-    a connection while its request runs (it sees a client that went:
-    ``restd_core.disconnect``) unless ``adjustments`` say otherwise."""
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads,
-                                    **{"channel_request_lookahead": 1, **adjustments})
+def serve(app: Router, threads: int = 4, **settings: int) -> Iterator[str]:
+    """Serve ``app`` with waitress (``threads``, and more of its ``settings``)
+    as ``egg:condor-restd#waitress`` does, on a free localhost port, in a
+    thread; yields its base URL. The socket listens from the start: no waiting.
+    As the ini files, it reads a connection while its request runs (it sees
+    a client that went: ``restd_core.disconnect``) unless ``settings`` say otherwise."""
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads,
+                           **{"channel_request_lookahead": 1, **settings})
     stopping = threading.Event()
 
     def run() -> None:

@@ -47,11 +47,12 @@ def hadolint() -> str | None:
     return shutil.which("hadolint") or shutil.which("hadolint", path=str(Path(sys.executable).parent))
 
 
-def test_the_dockerfile_passes_hadolint():
+@pytest.mark.parametrize("dockerfile", ["Dockerfile", "deploy/nginx.Dockerfile"])
+def test_the_dockerfile_passes_hadolint(dockerfile: str):
     tool = hadolint()
     if tool is None:
         pytest.skip("hadolint is not installed (scripts/setup.sh installs it with the test extra)")
-    linted = subprocess.run([tool, str(PROJECT / "Dockerfile")], capture_output=True, text=True)
+    linted = subprocess.run([tool, str(PROJECT / dockerfile)], capture_output=True, text=True)
     assert linted.returncode == 0, linted.stdout
 
 

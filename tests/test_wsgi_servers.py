@@ -18,6 +18,7 @@ from contextlib import suppress
 import pytest
 import requests
 
+from .conftest import PADDED_JOBS
 from .pool import SubmittedJobs
 from .wsgi_servers import GATEWAY_WORKERS, PROCESSES, Server, gone, port_is_free, sigkill, started, wait_until
 
@@ -57,6 +58,32 @@ def test_every_endpoint_answers_under(servers: dict[str, Server], test_jobs: Sub
     server = servers[name]
     answered = {path: {answer.status_code for answer in server.get_all(path)} for path in endpoints(test_jobs)}
     assert answered == {path: {status} for path, status in endpoints(test_jobs).items()}
+
+
+def padded_listing_is_whole(answer: requests.Response) -> bool:
+    """The padded cluster's listing, every job of it, as long as it said."""
+    jobs = answer.json()
+    return (answer.status_code == 200 and int(answer.headers["Content-Length"]) == len(answer.content)
+            and [job["classad"]["procid"] for job in jobs] == list(range(PADDED_JOBS)))
+
+
+@pytest.mark.parametrize("name", SERVERS)
+def test_a_large_listing_lent_to_the_server_is_sent_whole_under(servers: dict[str, Server], padded_jobs, name: str):
+    """A spooled listing goes through the server's ``wsgi.file_wrapper``:
+    gunicorn's and uWSGI's read it as a file (it has no fileno to send)."""
+    assert all(map(padded_listing_is_whole, servers[name].get_all(f"/v1/jobs/DEFAULT/{padded_jobs}")))
+
+
+@pytest.mark.parametrize("name", ["gunicorn", "uwsgi"])
+def test_a_large_cached_answer_lent_to_the_server_is_sent_whole_under(padded_jobs, tmp_path, name: str):
+    """A cached answer's bytes (more than 256 KiB) go through the server's ``wsgi.file_wrapper`` too."""
+    server = Server(name, tmp_path, settings={"restd.cache.ttl": "60"})
+    try:
+        listing = f"/v1/jobs/DEFAULT/{padded_jobs}?projection=ProcId,Padding"
+        made, cached = server.get_all(listing), server.get_all(listing)
+        assert all(map(padded_listing_is_whole, made + cached))
+    finally:
+        server.kill()
 
 
 @pytest.mark.parametrize("name", SERVERS)
