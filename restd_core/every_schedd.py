@@ -19,6 +19,7 @@ are failed entries too, until forgotten.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -28,9 +29,11 @@ from typing import Any
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.request import Request
 
-from .errors import Errno, errno_of
+from .errors import Errno, errno_of, is_internal, told
 from .gateway import BadQuery, GatewayError, Unavailable
 from .jsonschema import Schema
+
+log = logging.getLogger(__name__)
 
 #: The schedd name that means every schedd the collector knows. HTCondor's
 #: schedd names are ``name@host`` or a host name: none is ``*`` in practice.
@@ -122,7 +125,9 @@ class EverySchedd:
 
 def failure(schedd: str, exc: GatewayError) -> dict[str, Any]:
     """A ``failed`` entry: what the schedd's own URL would have answered."""
-    return {"schedd": schedd, "status": exc.status, "error": errno_of(exc).name, "message": exc.message}
+    if is_internal(exc):
+        log.error("HTCondor gateway failed on schedd %s: %s", schedd, exc.message)
+    return {"schedd": schedd, "status": exc.status, "error": errno_of(exc).name, "message": told(exc)[0]}
 
 
 def _unlisted(schedd: str, seconds: float) -> dict[str, Any]:

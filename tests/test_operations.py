@@ -2,10 +2,12 @@
 loads and runs, checked when the app is made."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
+from restd_core.errors import INTERNAL_MESSAGE
 from restd_core.gateway import GatewayError, OperationError
 from restd_core.plugins import PluginError
 
@@ -15,13 +17,16 @@ from .test_security import install_plugin
 NAIVE = {"restd.includes": "tests.fakes.naive_plugin"}
 
 
-def test_a_request_cannot_name_an_operation_that_was_not_registered(app_with):
+def test_a_request_cannot_name_an_operation_that_was_not_registered(app_with, caplog):
     app = app_with(**NAIVE)
     calls = []
     app.app.registry.gateway.observers.append(lambda *call: calls.append(call))
     for name in ("os.system", "restd_core.gateway.worker.loop:serve", "query_jobz"):
-        answer = app.get(f"/naive/{name}", status=500).json
-        assert answer["message"] == f"no HTCondor operation named {name!r} is registered"
+        with caplog.at_level(logging.ERROR, logger="restd_core.errors"):
+            answer = app.get(f"/naive/{name}", status=500).json
+        # The client is told nothing of the server's inside; the log says what went wrong.
+        assert answer["message"] == INTERNAL_MESSAGE and "details" not in answer
+        assert f"no HTCondor operation named {name!r} is registered" in caplog.text
     assert calls == []
 
 
