@@ -17,7 +17,6 @@ the others wait for it); and a moving-window rate per key.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -88,7 +87,7 @@ def includeme(config) -> None:
     from .redis_store import RedisStore, register_metrics
 
     server = config.registry.restd_settings
-    url = os.environ.get("RESTD_SHARED") or server.shared
+    url = server.shared
     if not url:
         config.registry.restd_shared = MemoryStore()
         return

@@ -34,7 +34,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
-import os
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -121,7 +120,7 @@ class KBaseSettings:
     """The kbase plugin's settings."""
 
     auth_url: str | None = setting(
-        "restd.kbase.auth_url", None, "KBase auth2's base URL (`AUTH_URL` in the environment comes first)")
+        "restd.kbase.auth_url", None, "KBase auth2's base URL", env="AUTH_URL")
     timeout: float = setting("restd.kbase.timeout", 5.0, "seconds to wait for auth2 (past it: 503)", minimum=0.001)
     read_roles: tuple[str, ...] = setting(
         "restd.kbase.read_roles", ("EE2_ADMIN", "EE2_ADMIN_RO"), "the `customroles` that may read (one suffices)")
@@ -154,7 +153,7 @@ class KBaseAuth:
 
     def __init__(self, settings: dict[str, Any]) -> None:
         config = parse(KBaseSettings, settings)
-        auth_url = os.environ.get("AUTH_URL") or config.auth_url
+        auth_url = config.auth_url
         if not auth_url:
             raise ValueError("the KBase auth URL is not set (AUTH_URL in the environment, or restd.kbase.auth_url)")
         self.me_url = auth_url.rstrip("/") + ME_PATH
