@@ -55,6 +55,8 @@ def asset(request: Request) -> Response:
 
 
 def includeme(config) -> None:
+    # The page's least: what it falls back on when the summary or watch endpoints are missing (app.js).
+    config.require_plugins("jobs", "status")
     config.registry.restd_ui_assets = load()
     for name, pattern, view in (("ui_root", "/ui", to_page), ("ui", "/ui/", page),
                                 ("ui_asset", "/ui/{version}/{name}", asset)):

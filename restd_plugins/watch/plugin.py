@@ -52,6 +52,8 @@ class _WatchGauges:
 
 
 def includeme(config) -> None:
+    # It polls the listings of the jobs and status plugins (query.py).
+    config.require_gateway_operations("query_jobs", "query_status")
     registry = config.registry
     settings = read(config.get_settings())
     server = registry.restd_settings
