@@ -13,23 +13,25 @@ from .gateway.spool import AnswersInFlight
 from .memory import limit_malloc_arenas
 from .plugins import check_requirements, include_endpoints
 from .settings import ServerSettings, parse
+from .wiring import Wiring, wiring
 
 
 def _gateway(request: Request) -> Gateway:
-    return request.registry.gateway
+    return wiring(request.registry).gateway
 
 
 def _condor_settings(request: Request) -> RestdSettings:
-    return request.registry.condor_settings.get()
+    return wiring(request.registry).condor_settings.get()
 
 
 def include_gateway(config: Configurator) -> None:
     """The gateway (its operations' registry is complete only once the app
     is made: its workers start at the first call) and what reads HTCondor's
     configuration through it."""
-    server: ServerSettings = config.registry.restd_settings
+    restd = wiring(config.registry)
+    server = restd.settings
     gateway = Gateway(
-        config.registry.restd_operations,
+        restd.operations,
         workers=server.gateway_workers,
         timeout=server.gateway_timeout,
         queue_depth=server.limits_queued_calls,
@@ -38,9 +40,9 @@ def include_gateway(config: Configurator) -> None:
         condor_jwt_token=server.condor_jwt_token,  # sent to the workers over their socket, never on a command line
     )
     atexit.register(gateway.close)
-    config.registry.gateway = gateway
-    config.registry.restd_answers_in_flight = AnswersInFlight(server.gateway_answers_in_flight_bytes)
-    config.registry.condor_settings = CondorSettings(gateway, server.config_reload_seconds)
+    restd.gateway = gateway
+    restd.answers_in_flight = AnswersInFlight(server.gateway_answers_in_flight_bytes)
+    restd.condor_settings = CondorSettings(gateway, server.config_reload_seconds)
     config.add_request_method(_gateway, "gateway", reify=True)
     config.add_request_method(_condor_settings, "condor_settings", reify=True)
 
@@ -79,20 +81,20 @@ def main(global_config: dict | None = None, **settings) -> Router:
     server = parse(ServerSettings, settings)
     limit_malloc_arenas()
     with Configurator(settings=settings) as config:
-        config.registry.restd_settings = server
+        config.registry.restd = restd = Wiring(server)  # the one attribute of ours on Pyramid's registry
         try:
             for step in INITIALIZATION_SEQUENCE:
                 config.include(step)
             # The plugins, after the core whose directives and services they use:
-            config.registry.restd_endpoints = include_endpoints(config, server.endpoints)
+            restd.endpoints = include_endpoints(config, server.endpoints)
             for module in server.includes:
                 config.include(module)
             # Once every plugin is included: what one needs that none gives stops the start-up here.
-            check_requirements(config, config.registry.restd_endpoints)
-            config.registry.restd_operations.freeze()
+            check_requirements(config, restd.endpoints)
+            restd.operations.freeze()
             return config.make_wsgi_app()
         except BaseException:
-            gateway = getattr(config.registry, "gateway", None)
+            gateway = getattr(restd, "gateway", None)
             if gateway is not None:
                 gateway.close()  # a plugin that fails to load must not leave workers behind
             raise

@@ -32,6 +32,7 @@ from pyramid.request import Request
 from .errors import Errno, errno_of, is_internal, told
 from .gateway import BadQuery, GatewayError, Unavailable
 from .jsonschema import Schema
+from .wiring import wiring
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ def ask_every_schedd(request: Request, operation: str, arguments: dict[str, Any]
     answer goes. 503 when none answered; a ``BadQuery`` is raised as it is."""
     gateway = request.gateway
     names = gateway.call("schedd_names")
-    unlisted = request.registry.restd_known_schedds.listed(names)
+    unlisted = wiring(request.registry).known_schedds.listed(names)
     calls = {name: {**arguments, "schedd": name} for name in names}
     sinks = {name: sink(name) for name in names} if sink is not None else None
     said = gateway.call_each(operation, calls, sinks=sinks)
@@ -162,4 +163,5 @@ def ask_every_schedd(request: Request, operation: str, arguments: dict[str, Any]
 
 def includeme(config) -> None:
     """The schedds this server process has seen listed."""
-    config.registry.restd_known_schedds = KnownSchedds(config.registry.restd_settings.every_schedd_remember_seconds)
+    restd = wiring(config.registry)
+    restd.known_schedds = KnownSchedds(restd.settings.every_schedd_remember_seconds)

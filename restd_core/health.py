@@ -16,6 +16,7 @@ from .gateway import Gateway, GatewayError, Timeout
 from .responses import json_response
 from .shared import Store
 from .shared.memory import MemoryStore
+from .wiring import wiring
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def get_root(request: Request):
         {
             "project_name": "condor-restd",
             "api_version": "v1",
-            "endpoints": request.registry.restd_endpoints,
+            "endpoints": wiring(request.registry).endpoints,
         }
     )
 
@@ -94,7 +95,7 @@ class Readiness:
 
 @readyz.get(permission=NO_PERMISSION_REQUIRED)
 def get_readyz(request: Request):
-    status, body = request.registry.readiness.answer()
+    status, body = wiring(request.registry).readiness.answer()
     if status == 200:
         return json_response(body)
     return error_response(status, body["message"], body["errno"], body["details"],
@@ -102,8 +103,9 @@ def get_readyz(request: Request):
 
 
 def includeme(config) -> None:
-    store = config.registry.restd_shared
-    config.registry.readiness = Readiness(config.registry.gateway, config.registry.restd_settings.readyz_timeout,
+    restd = wiring(config.registry)
+    store = restd.shared
+    restd.readiness = Readiness(restd.gateway, restd.settings.readyz_timeout,
                                           store if store.kind != MemoryStore.kind else None)
     config.add_cornice_service(root)
     config.add_cornice_service(healthz)

@@ -26,6 +26,8 @@ from typing import Literal
 
 from pyramid.config import Configurator
 
+from .wiring import wiring
+
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +90,7 @@ class Requirement:
 def _declare(config: Configurator, kind: Literal["gateway operation", "endpoint plugin"],
              names: Sequence[str]) -> None:
     plugin = getattr(config.package, "__name__", str(config.package))
-    config.registry.restd_requirements.extend(Requirement(plugin, kind, name) for name in names)
+    wiring(config.registry).requirements.extend(Requirement(plugin, kind, name) for name in names)
 
 
 def require_gateway_operations(config: Configurator, *names: str) -> None:
@@ -106,12 +108,13 @@ def require_plugins(config: Configurator, *names: str) -> None:
 def check_requirements(config: Configurator, endpoints: Sequence[str]) -> None:
     """``PluginError`` naming every plugin whose requirement no included
     plugin fulfils, and what it needs."""
-    operations = config.registry.restd_operations
+    restd = wiring(config.registry)
+    operations = restd.operations
     present = {
         "gateway operation": lambda name: operations.get(name) is not None,
         "endpoint plugin": lambda name: name in endpoints,
     }
-    missing = [need for need in config.registry.restd_requirements if not present[need.kind](need.name)]
+    missing = [need for need in restd.requirements if not present[need.kind](need.name)]
     if missing:
         raise PluginError("; ".join(
             f"{need.plugin} needs the {need.kind} {need.name!r}, which "
@@ -123,6 +126,6 @@ def check_requirements(config: Configurator, endpoints: Sequence[str]) -> None:
 
 def includeme(config: Configurator) -> None:
     """The directives by which plugins declare what they need."""
-    config.registry.restd_requirements = []
+    wiring(config.registry).requirements = []
     config.add_directive("require_gateway_operations", require_gateway_operations)
     config.add_directive("require_plugins", require_plugins)

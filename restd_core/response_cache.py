@@ -42,6 +42,7 @@ from .responses import etag_of
 from .settings import ServerSettings
 from .shared import Codec, Store, Table
 from .shared.memory import MemoryStore
+from .wiring import wiring
 
 _KEPT_HEADERS = ("Content-Type", "Link")
 
@@ -223,7 +224,7 @@ def cache_key(request: Request, parameters: frozenset[str]) -> CacheKey:
 
 def cache_ttl(request: Request) -> float:
     """The ini's ``restd.cache.ttl`` if set, else HTCondor's RESTD_CACHE_TTL."""
-    configured = request.registry.restd_settings.cache_ttl
+    configured = wiring(request.registry).settings.cache_ttl
     return configured if configured is not None else request.condor_settings.cache_ttl
 
 
@@ -239,7 +240,7 @@ def cached_view(view, info):
         ttl = cache_ttl(request) if request.method in ("GET", "HEAD") else 0.0
         if ttl > 0:
             key = cache_key(request, parameters)
-            return request.registry.response_cache.fetch(key, ttl, lambda: view(context, request))
+            return wiring(request.registry).response_cache.fetch(key, ttl, lambda: view(context, request))
         return tagged(view(context, request))
 
     return wrapper
@@ -261,10 +262,9 @@ class _CacheCounters:
 
 
 def includeme(config) -> None:
-    server = config.registry.restd_settings
-    cache = ResponseCache(server.cache_max_bytes, server.cache_max_entry_bytes, store=config.registry.restd_shared)
-    config.registry.response_cache = cache
+    restd = wiring(config.registry)
+    server = restd.settings
+    cache = ResponseCache(server.cache_max_bytes, server.cache_max_entry_bytes, store=restd.shared)
+    restd.response_cache = cache
     config.add_view_deriver(cached_view)
-    metrics = getattr(config.registry, "metrics", None)
-    if metrics is not None:
-        metrics.registry.register(_CacheCounters(cache))
+    restd.metrics.registry.register(_CacheCounters(cache))

@@ -7,7 +7,7 @@ stops the start-up with an error that names the setting. A setting may
 name an environment variable that comes first (``env``: a secret or a
 site's address kept out of the ini file); the documentation says so
 (``Declared.meaning``). The core's table
-is ``ServerSettings`` (``registry.restd_settings``); a plugin declares its
+is ``ServerSettings`` (``wiring(registry).settings``); a plugin declares its
 own table the same way (``restd_plugins.auth.kbase.KBaseSettings``). The
 README's settings tables list exactly these (``tests/test_settings.py``).
 """

@@ -153,7 +153,7 @@ def test_a_rejected_token_is_remembered_too(kbase_app, auth2):
 def test_after_the_ttl_auth2_is_asked_again(kbase_app, auth2):
     app = kbase_app(**{"restd.kbase.cache_seconds": "30"})
     now = [1000.0]
-    app.app.registry.restd_auth.identities.clock = lambda: now[0]
+    app.app.registry.restd.auth.identities.clock = lambda: now[0]
     app.get(PROTECTED, headers=bearer("admin-token"), status=200)
     now[0] += 29
     app.get(PROTECTED, headers=bearer("admin-token"), status=200)
@@ -172,14 +172,14 @@ def test_auth2_failures_are_not_remembered(kbase_app, auth2):
 def test_the_cache_is_keyed_by_a_hash_of_the_token(kbase_app):
     app = kbase_app()
     app.get(PROTECTED, headers=bearer("admin-token"), status=200)
-    plugin = app.app.registry.restd_auth
+    plugin = app.app.registry.restd.auth
     assert "admin-token" not in repr(plugin.identities._entries) + repr(plugin.known._entries)
     assert len(plugin.known._entries) == 1
 
 
 def test_rejected_tokens_do_not_push_known_callers_out_of_the_cache(kbase_app, auth2):
     app = kbase_app()
-    app.app.registry.restd_auth.rejections.max_items = 5
+    app.app.registry.restd.auth.rejections.max_items = 5
     app.get(PROTECTED, headers=bearer("admin-token"), status=200)
     for number in range(20):
         app.get(PROTECTED, headers=bearer(f"invented-{number}"), status=401)
@@ -359,7 +359,7 @@ def test_requests_of_one_address_waiting_for_new_tokens_beyond_its_bound_are_429
     follower = threading.Thread(target=app.get, args=(PROTECTED,), kwargs={
         "headers": bearer("slow-0"), "extra_environ": {"REMOTE_ADDR": "10.0.0.1"}, "status": "*"})
     follower.start()
-    plugin = app.app.registry.restd_auth
+    plugin = app.app.registry.restd.auth
     while plugin._waiting_from["10.0.0.1"] < 2:
         time.sleep(0.01)
     try:

@@ -192,7 +192,7 @@ def caching_app(condor_config, test_jobs, shared):
 
 def count_job_queries(app) -> list[str]:
     calls: list[str] = []
-    app.app.registry.gateway.observers.append(lambda op, *rest: calls.append(op) if op == "query_jobs" else None)
+    app.app.registry.restd.gateway.observers.append(lambda op, *rest: calls.append(op) if op == "query_jobs" else None)
     return calls
 
 
@@ -297,7 +297,7 @@ def test_invented_query_parameters_share_the_entry_of_the_answer(app_with, test_
     app = app_with(**{"restd.cache.ttl": "60", **shared})
     for number in range(5):
         app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}?projection=Owner&junk{number}={'x' * 1000}")
-    assert app.app.registry.response_cache.misses == 1
+    assert app.app.registry.restd.response_cache.misses == 1
 
 
 def test_replicas_hiding_different_attributes_do_not_share_entries(app_with, test_jobs, redis_url):
