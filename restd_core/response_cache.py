@@ -26,10 +26,9 @@ over when the claim lapses (its holder died or failed).
 """
 from __future__ import annotations
 
-import copy
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import orjson
@@ -42,6 +41,7 @@ from .responses import etag_of
 from .settings import ServerSettings
 from .shared import Codec, Store, Table
 from .shared.memory import MemoryStore
+from .single_flight import SingleFlight
 from .wiring import wiring
 
 _KEPT_HEADERS = ("Content-Type", "Link")
@@ -104,13 +104,6 @@ SNAPSHOTS = Codec(version=1, encode=encode_snapshot, decode=decode_snapshot)
 FLIGHT_POLL_SECONDS = 0.05
 
 
-@dataclass
-class _Flight:
-    done: threading.Event = field(default_factory=threading.Event)
-    snapshot: Snapshot | None = None
-    error: BaseException | None = None
-
-
 class ResponseCache:
     """Snapshots by key, each for ``ttl`` seconds, in ``store``'s table
     ``cache`` (in this process: at most ``max_bytes`` in all)."""
@@ -125,7 +118,7 @@ class ResponseCache:
         self._entries: Table[CacheKey, Snapshot] = (store or MemoryStore(clock)).table(
             "cache", SNAPSHOTS, max_bytes=max_bytes, size_of=entry_bytes)
         self._lock = threading.Lock()
-        self._flights: dict[CacheKey, _Flight] = {}
+        self._flights: SingleFlight[CacheKey, tuple[Response, Snapshot | None]] = SingleFlight(self._lock)
         self.hits = 0
         self.misses = 0
 
@@ -143,32 +136,19 @@ class ResponseCache:
         if snapshot is not None:
             self._count(hit=True)
             return snapshot.response()
-        with self._lock:
-            flight = self._flights.get(key)
-            leader = flight is None
-            if leader:
-                flight = self._flights[key] = _Flight()
-            else:
+        leads: list[bool] = []
+
+        def joining(leader: bool) -> None:  # under the lock of the counts
+            leads.append(leader)
+            if not leader:
                 self.hits += 1
-        if not leader:
-            # A waiter takes no worker's turn (the leader's calls are the only
-            # ones made); it waits as long as they take, within their budget.
-            flight.done.wait()
-            if flight.error is not None:
-                # A copy each: one shared exception would chain every
-                # waiter's traceback (and request) to the others'.
-                raise copy.copy(flight.error).with_traceback(None) from None
-            return flight.snapshot.response() if flight.snapshot is not None else compute()
-        try:
-            response, flight.snapshot = self._lead(key, ttl, compute)
+
+        # A waiter takes no worker's turn (the leader's calls are the only
+        # ones made); it waits as long as they take, within their budget.
+        response, snapshot = self._flights.run(key, lambda: self._lead(key, ttl, compute), joining)
+        if leads[0]:
             return response
-        except BaseException as exc:  # e.g. HTCondor timed out: the waiters get the same answer
-            flight.error = exc
-            raise
-        finally:
-            with self._lock:
-                del self._flights[key]
-            flight.done.set()
+        return snapshot.response() if snapshot is not None else compute()
 
     def _lead(self, key: CacheKey, ttl: float, compute: Callable[[], Response]) -> tuple[Response, Snapshot | None]:
         """This process's one request for ``key``: the answer stored

@@ -12,6 +12,7 @@ import pytest
 import redis
 from pyramid.request import Request
 
+from restd_core import single_flight
 from restd_core.plugins import PluginError
 from restd_plugins.auth import kbase
 
@@ -214,12 +215,12 @@ def test_concurrent_requests_with_one_token_make_one_auth2_call(kbase_app, auth2
             waiting.release()
             return super().wait(timeout)
 
-    class CountedFlight(kbase._Flight):
+    class CountedFlight(single_flight._Flight):
         def __init__(self, *args) -> None:
             super().__init__(*args)
             self.done = CountingEvent()
 
-    monkeypatch.setattr(kbase, "_Flight", CountedFlight)
+    monkeypatch.setattr(single_flight, "_Flight", CountedFlight)
     auth2.gate.clear()
     app = kbase_app(**{"restd.kbase.max_waiting_per_address": str(followers + 1)})
     statuses = []
