@@ -57,11 +57,12 @@ class Wiring:
         self.settings = settings
         self._kept: dict[type, Any] = {}
 
-    def __getattr__(self, name: str) -> Any:  # only for what is not set yet
-        if name in type(self).__annotations__:
-            raise AttributeError(f"the app's {name} is not made yet: the step that makes it comes later "
-                                 "(restd_core.app.INITIALIZATION_SEQUENCE)")
-        raise AttributeError(name)
+    if not TYPE_CHECKING:  # hidden from type checkers, which then still catch a misspelt field
+        def __getattr__(self, name: str) -> Any:  # only for what is not set yet
+            if name in type(self).__annotations__:
+                raise AttributeError(f"the app's {name} is not made yet: the step that makes it comes later "
+                                     "(restd_core.app.INITIALIZATION_SEQUENCE)")
+            raise AttributeError(name)
 
     def keep(self, value: T) -> T:
         """Keep a plugin's object (one of its class per app); answers it."""

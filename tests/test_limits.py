@@ -86,6 +86,8 @@ def other_caller_served_while(testapp, first: str, second: str) -> tuple[bool, l
     statuses of the two (in order)."""
     sent = Sent(testapp)
     slow = sent.send("first", first, extra_environ=FLOODER)
+    gateway = testapp.app.registry.restd.gateway
+    assert wait_until(lambda: gateway.idle_workers <= 1), "the first never held its workers"
     sent.send("second", second, extra_environ=FLOODER)
     queued(testapp, 1)  # the second waits: the first holds every worker a long call may take
     testapp.get("/v1/config/condor_version", extra_environ=OTHER, status=200)
