@@ -67,7 +67,7 @@ def without_file_wrapper(app):
 
 def run_side(name: str, lent: bool, listing: str, slow: int, window: float) -> dict[str, float]:
     router = main({}, **{"restd.gateway.workers": "3", "restd.cache.ttl": "0", "restd.limits.concurrent_calls": "0"})
-    in_flight = router.registry.restd_answers_in_flight
+    in_flight = router.registry.restd.answers_in_flight
     try:
         with serve(router if lent else without_file_wrapper(router), threads=THREADS) as url:
             fast = []  # a client that reads at once: the whole listing, three times
@@ -96,7 +96,7 @@ def run_side(name: str, lent: bool, listing: str, slow: int, window: float) -> d
                 time.sleep(0.01)
             given_back = time.monotonic() - closed
     finally:
-        router.registry.gateway.close()
+        router.registry.restd.gateway.close()
     result = {"answered": len(latencies), "timeouts": timeouts,  # a timeout counts as its 5 s
               "worst_ms": max(latencies + [OTHER_CALLER_TIMEOUT] * timeouts) * 1000,
               "median_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import atexit
-import os
 
 from pyramid.config import Configurator
 from pyramid.request import Request
@@ -12,20 +11,55 @@ from .condor_settings import CondorSettings, RestdSettings
 from .gateway import Gateway
 from .gateway.spool import AnswersInFlight
 from .memory import limit_malloc_arenas
-from .plugins import include_endpoints
+from .plugins import check_requirements, include_endpoints
 from .settings import ServerSettings, parse
+from .wiring import Wiring, wiring
 
-#: What ``main`` includes, in order; each step may use what the ones before
-#: it set up, so the order matters:
+
+def _gateway(request: Request) -> Gateway:
+    return wiring(request.registry).gateway
+
+
+def _condor_settings(request: Request) -> RestdSettings:
+    return wiring(request.registry).condor_settings.get()
+
+
+def include_gateway(config: Configurator) -> None:
+    """The gateway (its operations' registry is complete only once the app
+    is made: its workers start at the first call) and what reads HTCondor's
+    configuration through it."""
+    restd = wiring(config.registry)
+    server = restd.settings
+    gateway = Gateway(
+        restd.operations,
+        workers=server.gateway_workers,
+        timeout=server.gateway_timeout,
+        queue_depth=server.limits_queued_calls,
+        config_reload_seconds=server.config_reload_seconds,
+        worker_memory=server.gateway_worker_memory,
+        condor_jwt_token=server.condor_jwt_token,  # sent to the workers over their socket, never on a command line
+    )
+    atexit.register(gateway.close)
+    restd.gateway = gateway
+    restd.answers_in_flight = AnswersInFlight(server.gateway_answers_in_flight_bytes)
+    restd.condor_settings = CondorSettings(gateway, server.config_reload_seconds)
+    config.add_request_method(_gateway, "gateway", reify=True)
+    config.add_request_method(_condor_settings, "condor_settings", reify=True)
+
+
+#: What ``main`` includes, in order, before the plugins; each step may use
+#: what the ones before it set up, so the order matters:
 INITIALIZATION_SEQUENCE = (
     "cornice",  # Cornice's services and their validation: the plugins' endpoints are services
     ".errors",  # every error answered in the one JSON schema, before anything can fail
     ".gateway",  # the registry of operations and its directive (plugins add theirs later), the core's own
+    include_gateway,  # the gateway over that registry: every step below may call HTCondor through it
+    ".plugins",  # the directives by which plugins declare what they need (checked once all are included)
     ".shared",  # what the replicas share (restd.shared), or this process's own: the auth plugin, limits, cache use it
     ".security",  # the auth plugin and the policy over it: the limits and the access log ask it who a caller is
     ".limits",  # who a caller is (its turns at the gateway's workers) and its rate
     ".cors",
-    ".health",
+    ".health",  # /readyz pings the daemons through the gateway
     ".every_schedd",  # the schedds the collector listed (the schedd name "*"), remembered
     ".tweens",  # request ids, the access log, the request's HTCondor budget and caller
     ".request_guard",  # under the access log, metrics and CORS: an unreadable URL still gets their headers
@@ -36,18 +70,10 @@ INITIALIZATION_SEQUENCE = (
 )
 
 
-def _gateway(request: Request) -> Gateway:
-    return request.registry.gateway
-
-
-def _condor_settings(request: Request) -> RestdSettings:
-    return request.registry.condor_settings.get()
-
-
 def main(global_config: dict | None = None, **settings) -> Router:
     """The app of these ini settings (``SettingError`` naming a setting
     whose value does not fit; ``PluginError`` naming a plugin that does not
-    load or lacks what it must have)."""
+    load, lacks what it must have or needs what no other plugin gives)."""
     # Our error views answer every exception as JSON, not Cornice's.
     settings.setdefault("handle_exceptions", "false")
     # Where the server's listen address can be read (restd_core.security).
@@ -55,41 +81,20 @@ def main(global_config: dict | None = None, **settings) -> Router:
     server = parse(ServerSettings, settings)
     limit_malloc_arenas()
     with Configurator(settings=settings) as config:
-        config.registry.restd_settings = server
-        gateway = None
+        config.registry.restd = restd = Wiring(server)  # the one attribute of ours on Pyramid's registry
         try:
-            for step in INITIALIZATION_SEQUENCE[:3]:
+            for step in INITIALIZATION_SEQUENCE:
                 config.include(step)
-            gateway = _make_gateway(config, server)
-            for step in INITIALIZATION_SEQUENCE[3:]:
-                config.include(step)
-            config.registry.restd_endpoints = include_endpoints(config, server.endpoints)
+            # The plugins, after the core whose directives and services they use:
+            restd.endpoints = include_endpoints(config, server.endpoints)
             for module in server.includes:
                 config.include(module)
-            config.registry.restd_operations.freeze()
+            # Once every plugin is included: what one needs that none gives stops the start-up here.
+            check_requirements(config, restd.endpoints)
+            restd.operations.freeze()
             return config.make_wsgi_app()
         except BaseException:
+            gateway = getattr(restd, "gateway", None)
             if gateway is not None:
                 gateway.close()  # a plugin that fails to load must not leave workers behind
             raise
-
-
-def _make_gateway(config: Configurator, server: ServerSettings) -> Gateway:
-    """The gateway and what reads HTCondor's configuration through it."""
-    gateway = Gateway(
-        config.registry.restd_operations,
-        workers=server.gateway_workers,
-        timeout=server.gateway_timeout,
-        queue_depth=server.limits_queued_calls,
-        config_reload_seconds=server.config_reload_seconds,
-        worker_memory=server.gateway_worker_memory,
-        # Sent to the workers over their socket, never on a command line.
-        condor_jwt_token=os.environ.get("CONDOR_JWT_TOKEN") or server.condor_jwt_token,
-    )
-    atexit.register(gateway.close)
-    config.registry.gateway = gateway
-    config.registry.restd_answers_in_flight = AnswersInFlight(server.gateway_answers_in_flight_bytes)
-    config.registry.condor_settings = CondorSettings(gateway, server.config_reload_seconds)
-    config.add_request_method(_gateway, "gateway", reify=True)
-    config.add_request_method(_condor_settings, "condor_settings", reify=True)
-    return gateway

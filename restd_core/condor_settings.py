@@ -2,15 +2,15 @@
 
 So ``condor_config``, the user config file and ``_CONDOR_RESTD_MAX_JOBS=5``
 in the environment all work. Values are re-read at most every
-``refresh_seconds``; when HTCondor cannot be asked, the last values stay.
+``refresh_seconds``, behind the requests; when HTCondor cannot be asked,
+the last values stay.
 """
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 
 from .gateway import Gateway, GatewayError
+from .reused import Reused
 from .settings import split_list
 
 DEFAULT_MAX_JOBS = 50_000
@@ -52,28 +52,23 @@ class RestdSettings:
 
 
 class CondorSettings:
-    """RestdSettings as HTCondor's configuration has them, cached."""
+    """RestdSettings as HTCondor's configuration has them, reused for
+    ``refresh_seconds`` and then read again behind the requests (``Reused``):
+    a request, even one the response cache answers, never waits for a worker
+    to read them, but the first ones, and every one with ``refresh_seconds``
+    0 (read at each request)."""
 
     KNOBS = ["RESTD_MAX_JOBS", "RESTD_HIDE_JOB_ATTRS", "RESTD_HIDE_CONFIG_PARAMS", "RESTD_CACHE_TTL"]
 
     def __init__(self, gateway: Gateway, refresh_seconds: float) -> None:
         self._gateway = gateway
-        self._refresh_seconds = refresh_seconds
-        self._lock = threading.Lock()
-        self._value: RestdSettings | None = None
-        self._read_at = float("-inf")
+        self._knobs = Reused(self._read, refresh_seconds, behind=refresh_seconds > 0, name="RESTD_* knobs")
 
     def get(self) -> RestdSettings:
-        with self._lock:
-            if self._value is not None and time.monotonic() - self._read_at < self._refresh_seconds:
-                return self._value
-            try:
-                self._value = self._parse(self._gateway.call("read_params", names=self.KNOBS))
-            except GatewayError:
-                if self._value is None:
-                    raise
-            self._read_at = time.monotonic()
-            return self._value
+        return self._knobs.get()
+
+    def _read(self) -> RestdSettings:
+        return self._parse(self._gateway.call("read_params", names=self.KNOBS))
 
     @staticmethod
     def _parse(values: dict[str, object]) -> RestdSettings:

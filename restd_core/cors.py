@@ -16,6 +16,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from .settings import ServerSettings
+from .wiring import wiring
 
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 ALLOWED_HEADERS = "Authorization"
@@ -44,7 +45,7 @@ class CorsPolicy:
 
 
 def cors_tween_factory(handler: Handler, registry) -> Handler:
-    policy = CorsPolicy(registry.restd_settings)
+    policy = CorsPolicy(wiring(registry).settings)
     if not policy.origins:
         return handler
 
@@ -68,7 +69,7 @@ def cors_tween_factory(handler: Handler, registry) -> Handler:
 
 
 def includeme(config) -> None:
-    CorsPolicy(config.registry.restd_settings)  # a contradictory setting stops the start-up
+    CorsPolicy(wiring(config.registry).settings)  # a contradictory setting stops the start-up
     # Above the request guard: its 400s carry the CORS headers too.
     config.add_tween("restd_core.cors.cors_tween_factory",
                      under=("restd_core.metrics.metrics_tween_factory", "restd_core.tweens.request_log_tween_factory"))

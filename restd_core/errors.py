@@ -22,6 +22,9 @@ from .responses import json_response
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
+#: What a client is told of an internal error (a bug, a plugin that calls an
+#: operation nobody registered, an exception): its text is for the log only.
+INTERNAL_MESSAGE = "internal server error; the server's log has the details"
 #: The most characters of what a caller sent (a path, a value) that an answer
 #: or a log line repeats: a 250 KB path must not make a 250 KB log line.
 ECHOED_CHARS = 256
@@ -102,16 +105,28 @@ def errno_of(exc: GatewayError) -> Errno:
     return _ERRNO_BY_STATUS.get(exc.status, Errno.UNDEFINED)
 
 
+def is_internal(exc: GatewayError) -> bool:
+    """Whether ``exc`` is the server's own failure (500), whose text and
+    details no client may see, rather than HTCondor's or the caller's."""
+    return not isinstance(exc, (Unavailable, Throttled, NotFound, BadQuery))
+
+
+def told(exc: GatewayError) -> tuple[str, dict[str, Any]]:
+    """The message and details a client is told of ``exc``."""
+    return (INTERNAL_MESSAGE, {}) if is_internal(exc) else (exc.message, exc.details)
+
+
 def gateway_error_view(exc: GatewayError, request: Request) -> Response:
     headers = {}
     if isinstance(exc, Unavailable):
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     elif isinstance(exc, Throttled):
         headers["Retry-After"] = "1"
-    elif not isinstance(exc, (NotFound, BadQuery)):
+    elif is_internal(exc):
         log.error("HTCondor gateway failed on %s (request id %s): %s", echoed(request.path),
                   getattr(request, "request_id", "-"), exc.message)
-    return error_response(exc.status, exc.message, errno_of(exc), exc.details, headers)
+    message, details = told(exc)
+    return error_response(exc.status, message, errno_of(exc), details, headers)
 
 
 def http_exception_view(exc: HTTPException, request: Request) -> Response:
@@ -132,7 +147,7 @@ def http_exception_view(exc: HTTPException, request: Request) -> Response:
 def unexpected_error_view(exc: Exception, request: Request) -> Response:
     log.exception("unexpected error on %s %s (request id %s)", echoed(request.method), echoed(request.path),
                   getattr(request, "request_id", "-"))
-    return error_response(500, "internal server error; the server's log has the details")
+    return error_response(500, INTERNAL_MESSAGE)
 
 
 def includeme(config) -> None:

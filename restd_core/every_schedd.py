@@ -19,6 +19,7 @@ are failed entries too, until forgotten.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -28,9 +29,12 @@ from typing import Any
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.request import Request
 
-from .errors import Errno, errno_of
+from .errors import Errno, errno_of, is_internal, told
 from .gateway import BadQuery, GatewayError, Unavailable
 from .jsonschema import Schema
+from .wiring import wiring
+
+log = logging.getLogger(__name__)
 
 #: The schedd name that means every schedd the collector knows. HTCondor's
 #: schedd names are ``name@host`` or a host name: none is ``*`` in practice.
@@ -122,7 +126,9 @@ class EverySchedd:
 
 def failure(schedd: str, exc: GatewayError) -> dict[str, Any]:
     """A ``failed`` entry: what the schedd's own URL would have answered."""
-    return {"schedd": schedd, "status": exc.status, "error": errno_of(exc).name, "message": exc.message}
+    if is_internal(exc):
+        log.error("HTCondor gateway failed on schedd %s: %s", schedd, exc.message)
+    return {"schedd": schedd, "status": exc.status, "error": errno_of(exc).name, "message": told(exc)[0]}
 
 
 def _unlisted(schedd: str, seconds: float) -> dict[str, Any]:
@@ -138,7 +144,7 @@ def ask_every_schedd(request: Request, operation: str, arguments: dict[str, Any]
     answer goes. 503 when none answered; a ``BadQuery`` is raised as it is."""
     gateway = request.gateway
     names = gateway.call("schedd_names")
-    unlisted = request.registry.restd_known_schedds.listed(names)
+    unlisted = wiring(request.registry).known_schedds.listed(names)
     calls = {name: {**arguments, "schedd": name} for name in names}
     sinks = {name: sink(name) for name in names} if sink is not None else None
     said = gateway.call_each(operation, calls, sinks=sinks)
@@ -157,4 +163,5 @@ def ask_every_schedd(request: Request, operation: str, arguments: dict[str, Any]
 
 def includeme(config) -> None:
     """The schedds this server process has seen listed."""
-    config.registry.restd_known_schedds = KnownSchedds(config.registry.restd_settings.every_schedd_remember_seconds)
+    restd = wiring(config.registry)
+    restd.known_schedds = KnownSchedds(restd.settings.every_schedd_remember_seconds)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,8 +13,10 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from .errors import RETRY_AFTER_SECONDS, Errno, error_response
 from .gateway import Gateway, GatewayError, Timeout
 from .responses import json_response
+from .reused import Reused
 from .shared import Store
 from .shared.memory import MemoryStore
+from .wiring import wiring
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def get_root(request: Request):
         {
             "project_name": "condor-restd",
             "api_version": "v1",
-            "endpoints": request.registry.restd_endpoints,
+            "endpoints": wiring(request.registry).endpoints,
         }
     )
 
@@ -50,17 +51,15 @@ READY_REUSE_SECONDS = 1.0
 
 class Readiness:
     """The last readiness answer, reused for ``READY_REUSE_SECONDS``; while
-    one request pings the daemons, the others wait for its answer."""
+    one request pings the daemons, the others wait for its answer (it must
+    say how the daemons are now)."""
 
     def __init__(self, gateway: Gateway, timeout: float, store: Store | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._gateway = gateway
         self._store = store
         self._timeout = timeout
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._answer: tuple[int, dict[str, Any]] | None = None
-        self._asked_at = float("-inf")
+        self._answers = Reused(self._ask, READY_REUSE_SECONDS, wait=True, clock=clock, name="readiness answer")
 
     def answer(self) -> tuple[int, dict[str, Any]]:
         """``(status, body)``: 200 when every daemon of ``READY_DAEMONS``
@@ -69,11 +68,7 @@ class Readiness:
         the answer is public). With a shared store, either says how it is
         (``shared``): a replica whose Redis is down still answers, from its
         in-process fallback, so it stays ready."""
-        with self._lock:
-            if self._answer is None or self._clock() - self._asked_at >= READY_REUSE_SECONDS:
-                self._answer = self._ask()
-                self._asked_at = self._clock()
-            return self._answer
+        return self._answers.get()
 
     def _ask(self) -> tuple[int, dict[str, Any]]:
         shared = {"shared": self._store.state()} if self._store is not None else {}
@@ -94,7 +89,7 @@ class Readiness:
 
 @readyz.get(permission=NO_PERMISSION_REQUIRED)
 def get_readyz(request: Request):
-    status, body = request.registry.readiness.answer()
+    status, body = wiring(request.registry).readiness.answer()
     if status == 200:
         return json_response(body)
     return error_response(status, body["message"], body["errno"], body["details"],
@@ -102,8 +97,9 @@ def get_readyz(request: Request):
 
 
 def includeme(config) -> None:
-    store = config.registry.restd_shared
-    config.registry.readiness = Readiness(config.registry.gateway, config.registry.restd_settings.readyz_timeout,
+    restd = wiring(config.registry)
+    store = restd.shared
+    restd.readiness = Readiness(restd.gateway, restd.settings.readyz_timeout,
                                           store if store.kind != MemoryStore.kind else None)
     config.add_cornice_service(root)
     config.add_cornice_service(healthz)

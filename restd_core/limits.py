@@ -26,8 +26,9 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .errors import Errno, error_response
-from .settings import ServerSettings, SettingError
+from .settings import SettingError
 from .shared import Store
+from .wiring import wiring
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def caller_key(request: Request) -> str | None:
     """Who the caller is for its limits and its turns at the gateway's
     workers, if the security policy settled it during this request (public
     routes: None, one caller with the server's own calls)."""
-    policy = request.registry.restd_security_policy
+    policy = wiring(request.registry).security_policy
     userid = policy.known_userid(request)
     if userid is None:
         return None
@@ -66,7 +67,7 @@ class RateLimit:
 def rate_limited_view(view: Callable, info) -> Callable:
     """A view deriver: the routes that need a permission count against the
     caller's rate (inside the security check, so the caller is known)."""
-    rate: RateLimit | None = info.registry.restd_rate_limit
+    rate: RateLimit | None = wiring(info.registry).rate_limit
     if rate is None or info.options.get("permission") == NO_PERMISSION_REQUIRED:
         return view
 
@@ -82,12 +83,12 @@ def rate_limited_view(view: Callable, info) -> Callable:
 
 
 def includeme(config) -> None:
-    server: ServerSettings = config.registry.restd_settings
+    restd = wiring(config.registry)
+    server = restd.settings
     if server.limits_concurrent_calls is not None:
         log.warning("restd.limits.concurrent_calls is deprecated and has no effect: a caller's calls beyond the free "
                     "gateway workers wait their turn (at most restd.limits.queued_calls of them), and a freed worker "
                     "goes to the caller with the fewest calls in flight")
-    config.registry.restd_rate_limit = (
-        RateLimit(server.limits_rate, config.registry.restd_shared) if server.limits_rate else None)
+    restd.rate_limit = RateLimit(server.limits_rate, restd.shared) if server.limits_rate else None
     # Outside the response cache's deriver: an answer from the cache counts too.
     config.add_view_deriver(rate_limited_view, under="decorated_view", over="cached_view")

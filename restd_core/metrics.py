@@ -1,11 +1,11 @@
 """Prometheus metrics: ``GET /metrics`` in the text exposition format.
 
-Each app has a ``CollectorRegistry`` of its own (``registry.metrics.registry``),
+Each app has a ``CollectorRegistry`` of its own (``wiring(registry).metrics.registry``),
 never prometheus-client's global one, so that several apps in one process
 (the test suite) count apart. Other parts of the server add their metrics
 to it::
 
-    Counter("restd_cache_hits", "...", registry=config.registry.metrics.registry)
+    Counter("restd_cache_hits", "...", registry=wiring(config.registry).metrics.registry)
 
 ``restd.metrics = false`` turns the endpoint and the instrumentation off;
 the registry is there all the same, so that code adding metrics need not ask.
@@ -23,6 +23,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from .gateway import Gateway, GatewayError, Throttled, Unavailable
+from .wiring import wiring
 
 #: Seconds; up to past the longest gateway timeout one would configure.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
@@ -114,7 +115,7 @@ def status_label(status: int) -> str:
 
 
 def metrics_tween_factory(handler: Callable[[Request], Response], registry) -> Callable[[Request], Response]:
-    recorded: Metrics = registry.metrics
+    recorded: Metrics = wiring(registry).metrics
 
     def tween(request: Request) -> Response:
         started = time.perf_counter()
@@ -134,13 +135,15 @@ def metrics_tween_factory(handler: Callable[[Request], Response], registry) -> C
 
 @metrics.get(permission="read")
 def get_metrics(request: Request) -> Response:
-    return Response(body=generate_latest(request.registry.metrics.registry), content_type=CONTENT_TYPE_LATEST, charset=None)
+    return Response(body=generate_latest(wiring(request.registry).metrics.registry), content_type=CONTENT_TYPE_LATEST,
+                    charset=None)
 
 
 def includeme(config) -> None:
-    config.registry.metrics = Metrics()
-    if not config.registry.restd_settings.metrics:
+    restd = wiring(config.registry)
+    restd.metrics = Metrics()
+    if not restd.settings.metrics:
         return
-    config.registry.metrics.watch_gateway(config.registry.gateway)
+    restd.metrics.watch_gateway(restd.gateway)
     config.add_tween("restd_core.metrics.metrics_tween_factory", under="restd_core.tweens.request_log_tween_factory")
     config.add_cornice_service(metrics)

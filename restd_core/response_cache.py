@@ -26,10 +26,9 @@ over when the claim lapses (its holder died or failed).
 """
 from __future__ import annotations
 
-import copy
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import orjson
@@ -42,6 +41,8 @@ from .responses import etag_of
 from .settings import ServerSettings
 from .shared import Codec, Store, Table
 from .shared.memory import MemoryStore
+from .single_flight import SingleFlight
+from .wiring import wiring
 
 _KEPT_HEADERS = ("Content-Type", "Link")
 
@@ -103,13 +104,6 @@ SNAPSHOTS = Codec(version=1, encode=encode_snapshot, decode=decode_snapshot)
 FLIGHT_POLL_SECONDS = 0.05
 
 
-@dataclass
-class _Flight:
-    done: threading.Event = field(default_factory=threading.Event)
-    snapshot: Snapshot | None = None
-    error: BaseException | None = None
-
-
 class ResponseCache:
     """Snapshots by key, each for ``ttl`` seconds, in ``store``'s table
     ``cache`` (in this process: at most ``max_bytes`` in all)."""
@@ -124,7 +118,7 @@ class ResponseCache:
         self._entries: Table[CacheKey, Snapshot] = (store or MemoryStore(clock)).table(
             "cache", SNAPSHOTS, max_bytes=max_bytes, size_of=entry_bytes)
         self._lock = threading.Lock()
-        self._flights: dict[CacheKey, _Flight] = {}
+        self._flights: SingleFlight[CacheKey, tuple[Response, Snapshot | None]] = SingleFlight(self._lock)
         self.hits = 0
         self.misses = 0
 
@@ -142,32 +136,19 @@ class ResponseCache:
         if snapshot is not None:
             self._count(hit=True)
             return snapshot.response()
-        with self._lock:
-            flight = self._flights.get(key)
-            leader = flight is None
-            if leader:
-                flight = self._flights[key] = _Flight()
-            else:
+        leads: list[bool] = []
+
+        def joining(leader: bool) -> None:  # under the lock of the counts
+            leads.append(leader)
+            if not leader:
                 self.hits += 1
-        if not leader:
-            # A waiter takes no worker's turn (the leader's calls are the only
-            # ones made); it waits as long as they take, within their budget.
-            flight.done.wait()
-            if flight.error is not None:
-                # A copy each: one shared exception would chain every
-                # waiter's traceback (and request) to the others'.
-                raise copy.copy(flight.error).with_traceback(None) from None
-            return flight.snapshot.response() if flight.snapshot is not None else compute()
-        try:
-            response, flight.snapshot = self._lead(key, ttl, compute)
+
+        # A waiter takes no worker's turn (the leader's calls are the only
+        # ones made); it waits as long as they take, within their budget.
+        response, snapshot = self._flights.run(key, lambda: self._lead(key, ttl, compute), joining)
+        if leads[0]:
             return response
-        except BaseException as exc:  # e.g. HTCondor timed out: the waiters get the same answer
-            flight.error = exc
-            raise
-        finally:
-            with self._lock:
-                del self._flights[key]
-            flight.done.set()
+        return snapshot.response() if snapshot is not None else compute()
 
     def _lead(self, key: CacheKey, ttl: float, compute: Callable[[], Response]) -> tuple[Response, Snapshot | None]:
         """This process's one request for ``key``: the answer stored
@@ -223,7 +204,7 @@ def cache_key(request: Request, parameters: frozenset[str]) -> CacheKey:
 
 def cache_ttl(request: Request) -> float:
     """The ini's ``restd.cache.ttl`` if set, else HTCondor's RESTD_CACHE_TTL."""
-    configured = request.registry.restd_settings.cache_ttl
+    configured = wiring(request.registry).settings.cache_ttl
     return configured if configured is not None else request.condor_settings.cache_ttl
 
 
@@ -239,7 +220,7 @@ def cached_view(view, info):
         ttl = cache_ttl(request) if request.method in ("GET", "HEAD") else 0.0
         if ttl > 0:
             key = cache_key(request, parameters)
-            return request.registry.response_cache.fetch(key, ttl, lambda: view(context, request))
+            return wiring(request.registry).response_cache.fetch(key, ttl, lambda: view(context, request))
         return tagged(view(context, request))
 
     return wrapper
@@ -261,10 +242,9 @@ class _CacheCounters:
 
 
 def includeme(config) -> None:
-    server = config.registry.restd_settings
-    cache = ResponseCache(server.cache_max_bytes, server.cache_max_entry_bytes, store=config.registry.restd_shared)
-    config.registry.response_cache = cache
+    restd = wiring(config.registry)
+    server = restd.settings
+    cache = ResponseCache(server.cache_max_bytes, server.cache_max_entry_bytes, store=restd.shared)
+    restd.response_cache = cache
     config.add_view_deriver(cached_view)
-    metrics = getattr(config.registry, "metrics", None)
-    if metrics is not None:
-        metrics.registry.register(_CacheCounters(cache))
+    restd.metrics.registry.register(_CacheCounters(cache))

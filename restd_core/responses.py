@@ -11,6 +11,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from .gateway.spool import SpooledListing, SpooledObject
+from .wiring import wiring
 
 JSON_CONTENT_TYPE = "application/json"
 
@@ -20,7 +21,7 @@ def public_url(request: Request, path: str) -> str:
     ini sets it, else a relative reference (RFC 3986: resolved against the
     request's own URL). Never from the request's ``Host``: answers are
     cached and shared, and a caller chooses its Host header."""
-    base = request.registry.restd_settings.public_url
+    base = wiring(request.registry).settings.public_url
     quoted = quote(path, safe="/:@!$&'()*+,;=")
     return f"{base.rstrip('/')}{quoted}" if base else quoted
 

@@ -41,6 +41,7 @@ from .errors import RETRY_AFTER_SECONDS, Errno, echoed, error_response
 from .log_rate import RateLog
 from .plugins import PluginError, available, load
 from .settings import ServerSettings, split_list
+from .wiring import wiring
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ class SecurityPolicy:
 
 
 def _challenge(request: Request) -> dict[str, str]:
-    plugin = request.registry.restd_auth
+    plugin = wiring(request.registry).auth
     return {"WWW-Authenticate": getattr(plugin, "challenge", DEFAULT_CHALLENGE)}
 
 
@@ -176,7 +177,7 @@ def auth_error_view(exc: AuthError, request: Request) -> Response:
     if exc.status == 401:
         return error_response(401, exc.message, exc.errno, headers=_challenge(request))
     # The plugin failing is an error; a caller asking too much, a warning.
-    request.registry.restd_auth_refusals.log(
+    wiring(request.registry).auth_refusals.log(
         logging.ERROR if exc.status >= 500 else logging.WARNING, f"{type(exc).__name__}: {exc.message}",
         f"authentication refused ({exc.status}) on {echoed(request.path)}: {exc.message}")
     retry_after = getattr(exc, "retry_after", RETRY_AFTER_SECONDS)
@@ -185,8 +186,8 @@ def auth_error_view(exc: AuthError, request: Request) -> Response:
 
 def private_answers_tween_factory(handler: Callable[[Request], Response], registry) -> Callable[[Request], Response]:
     """``Cache-Control`` and ``Vary`` for the answers that depend on the caller's credentials."""
-    policy: SecurityPolicy = registry.restd_security_policy
-    varies = tuple(getattr(registry.restd_auth, "credential_headers", DEFAULT_CREDENTIAL_HEADERS))
+    policy: SecurityPolicy = wiring(registry).security_policy
+    varies = tuple(getattr(wiring(registry).auth, "credential_headers", DEFAULT_CREDENTIAL_HEADERS))
 
     def tween(request: Request) -> Response:
         response = handler(request)
@@ -284,7 +285,8 @@ def check_open_server(server: ServerSettings) -> None:
 
 
 def includeme(config) -> None:
-    server: ServerSettings = config.registry.restd_settings
+    restd = wiring(config.registry)
+    server = restd.settings
     name = server.auth.strip()
     plugin = load_plugin(name, config.get_settings())
     if name == DEFAULT_PLUGIN:
@@ -292,10 +294,10 @@ def includeme(config) -> None:
     log.info("auth plugin %s enabled", name)
     use_store = getattr(plugin, "use_store", None)
     if use_store is not None:  # where it remembers its answers: shared by the replicas with restd.shared
-        use_store(config.registry.restd_shared)
-    config.registry.restd_auth = plugin
-    config.registry.restd_auth_refusals = RateLog(log, REFUSALS_LOG_SECONDS)
-    config.registry.restd_security_policy = policy = SecurityPolicy(plugin)
+        use_store(restd.shared)
+    restd.auth = plugin
+    restd.auth_refusals = RateLog(log, REFUSALS_LOG_SECONDS)
+    restd.security_policy = policy = SecurityPolicy(plugin)
     config.set_security_policy(policy)
     config.set_default_permission(DEFAULT_PERMISSION)
     config.add_forbidden_view(forbidden_view)

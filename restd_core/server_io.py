@@ -36,6 +36,7 @@ from pyramid.response import Response
 from pyramid.tweens import EXCVIEW
 
 from .gateway.spool import BLOCK_BYTES, AnswersInFlight, SpooledListing, SpooledObject
+from .wiring import wiring
 
 #: A body in memory smaller than this is copied into the server's buffer
 #: (the thread does not wait for it); a larger one is lent.
@@ -151,7 +152,7 @@ def lend(request: Request, response: Response, in_flight: AnswersInFlight) -> Re
 
 
 def lending_tween_factory(handler: Callable[[Request], Response], registry) -> Callable[[Request], Response]:
-    in_flight: AnswersInFlight = registry.restd_answers_in_flight
+    in_flight: AnswersInFlight = wiring(registry).answers_in_flight
 
     def tween(request: Request) -> Response:
         return lend(request, handler(request), in_flight)
@@ -175,6 +176,5 @@ def includeme(config) -> None:
     # Under the exception views: a body that cannot be lent (the bound is
     # reached) is their 503; their own answers are small.
     config.add_tween("restd_core.server_io.lending_tween_factory", under=EXCVIEW)
-    metrics = getattr(config.registry, "metrics", None)
-    if metrics is not None:
-        metrics.registry.register(_InFlightGauge(config.registry.restd_answers_in_flight))
+    restd = wiring(config.registry)
+    restd.metrics.registry.register(_InFlightGauge(restd.answers_in_flight))

@@ -3,14 +3,18 @@
 A table is a frozen dataclass whose fields are ``setting(...)``s; its
 field's type is the setting's type. ``parse(Table, raw)`` reads the ini's
 strings once, at start-up, into a typed object; a value that does not fit
-stops the start-up with an error that names the setting. The core's table
-is ``ServerSettings`` (``registry.restd_settings``); a plugin declares its
+stops the start-up with an error that names the setting. A setting may
+name an environment variable that comes first (``env``: a secret or a
+site's address kept out of the ini file); the documentation says so
+(``Declared.meaning``). The core's table
+is ``ServerSettings`` (``wiring(registry).settings``); a plugin declares its
 own table the same way (``restd_plugins.auth.kbase.KBaseSettings``). The
 README's settings tables list exactly these (``tests/test_settings.py``).
 """
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import types
 import typing
@@ -35,11 +39,13 @@ def split_list(value: object) -> list[str]:
     return [item for item in _LIST_SEPARATORS.split(str(value)) if item]
 
 
-def setting(name: str, default: Any, meaning: str, *, minimum: float | None = None, shown: str | None = None) -> Any:
+def setting(name: str, default: Any, meaning: str, *, minimum: float | None = None, shown: str | None = None,
+            env: str | None = None) -> Any:
     """A field of a settings table: the ini's ``name``, its ``default``, what
-    it means (the README says the same), the lowest value it may take, and
-    how the README shows the default when it is not the value itself."""
-    metadata = {"name": name, "meaning": meaning, "minimum": minimum, "shown": shown}
+    it means (the README says the same), the lowest value it may take, how
+    the README shows the default when it is not the value itself, and the
+    environment variable whose value, if set and not empty, comes first."""
+    metadata = {"name": name, "meaning": meaning, "minimum": minimum, "shown": shown, "env": env}
     if isinstance(default, (list, dict, set)):
         raise TypeError("a setting's default must be immutable (a tuple for a list)")
     return field(default=default, metadata=metadata)
@@ -56,9 +62,15 @@ class Declared:
 
 def declared(table: type) -> list[Declared]:
     return [
-        Declared(f.metadata["name"], f.metadata["shown"] or _shown(f.default), f.metadata["meaning"])
+        Declared(f.metadata["name"], f.metadata["shown"] or _shown(f.default), _meaning(f.metadata))
         for f in dataclasses.fields(table)
     ]
+
+
+def _meaning(metadata: Mapping[str, Any]) -> str:
+    if metadata["env"] is None:
+        return metadata["meaning"]
+    return f"{metadata['meaning']} (`{metadata['env']}` in the environment comes first)"
 
 
 def _shown(default: Any) -> str:
@@ -73,13 +85,15 @@ def _shown(default: Any) -> str:
     return f"{default:g}" if isinstance(default, float) else str(default)
 
 
-def parse(table: type[T], raw: Mapping[str, Any]) -> T:
-    """``table`` with the values ``raw`` (the ini's settings) gives; an
-    absent or empty setting takes its default."""
+def parse(table: type[T], raw: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> T:
+    """``table`` with the values ``raw`` (the ini's settings) gives, each
+    after its environment variable in ``environ``; an absent or empty
+    setting takes its default."""
     hints = typing.get_type_hints(table)
     values = {}
     for f in dataclasses.fields(table):
-        name, value = f.metadata["name"], raw.get(f.metadata["name"])
+        name, env = f.metadata["name"], f.metadata["env"]
+        value = (env and environ.get(env)) or raw.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
         values[f.name] = _converted(name, value, hints[f.name], f.metadata["minimum"])
@@ -152,8 +166,7 @@ class ServerSettings:
         "takes its ad out at once) is named in the `failed` list of pool-wide (`*`) answers for this long after "
         "it was last listed (0: only the collector's list)", minimum=0)
     condor_jwt_token: str | None = setting(
-        "restd.condor_jwt_token", None, "an HTCondor IDTOKEN for the server's queries (`CONDOR_JWT_TOKEN` in "
-        "the environment comes first)")
+        "restd.condor_jwt_token", None, "an HTCondor IDTOKEN for the server's queries", env="CONDOR_JWT_TOKEN")
     config_reload_seconds: float = setting(
         "restd.config_reload_seconds", 5.0, "HTCondor's config files (and the `RESTD_*` knobs) are re-read at "
         "most this often", minimum=0)
@@ -191,8 +204,8 @@ class ServerSettings:
         "notation (`20/second`, `600 per minute`); beyond it 429")
     shared: str | None = setting(
         "restd.shared", None, "a Redis URL (`redis://host:6379/0`) whose server the replicas share: the response "
-        "cache and its single flight, the auth plugins' answers, the rate limits (`RESTD_SHARED` in the environment "
-        "comes first); unset: each process keeps its own")
+        "cache and its single flight, the auth plugins' answers, the rate limits; unset: each process keeps its own",
+        env="RESTD_SHARED")
     shared_prefix: str = setting(
         "restd.shared.prefix", "restd:", "what every key in the shared store starts with (one Redis for several "
         "sites or releases)")

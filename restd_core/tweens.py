@@ -37,6 +37,7 @@ from .errors import echoed
 from .gateway import caller, deadline
 from .limits import caller_key
 from .request_guard import loggable_path
+from .wiring import wiring
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -56,7 +57,7 @@ def identity_of(request: Request) -> str | None:
     """The authenticated user id, if the security policy settled it while
     answering: a log line never asks the auth plugin (a public route or an
     unknown URL with a random token must not cost a call to auth2)."""
-    known = getattr(request.registry.restd_security_policy, "known_userid", None)
+    known = getattr(wiring(request.registry).security_policy, "known_userid", None)
     userid = known(request) if known is not None else None
     return None if userid is None else echoed(userid)
 
@@ -87,7 +88,7 @@ FORMATS: dict[str, Callable[[dict[str, Any]], str]] = {"kv": format_kv, "json": 
 
 
 def request_log_tween_factory(handler: Callable[[Request], Response], registry) -> Callable[[Request], Response]:
-    render = FORMATS[registry.restd_settings.access_log_format]
+    render = FORMATS[wiring(registry).settings.access_log_format]
 
     def tween(request: Request) -> Response:
         request.request_id = request_id_of(request)
@@ -115,7 +116,7 @@ def request_log_tween_factory(handler: Callable[[Request], Response], registry) 
 def gateway_request_tween_factory(handler: Callable[[Request], Response], registry) -> Callable[[Request], Response]:
     """One HTCondor time budget per request, and its calls its caller's
     (``restd_core.limits``), abandoned once its client has gone."""
-    seconds = registry.gateway.timeout
+    seconds = wiring(registry).gateway.timeout
 
     def tween(request: Request) -> Response:
         with deadline(seconds), caller(lambda: caller_key(request), gone_probe(request)):

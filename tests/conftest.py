@@ -11,6 +11,7 @@ import pytest
 import webtest
 
 from restd_core.app import main
+from restd_plugins.watch.hub import Hub
 
 from . import fake_auth2
 from .pool import SubmittedJobs, pool_root, remove_test_jobs, start_pool, submit_leaky_jobs, submit_test_jobs
@@ -107,11 +108,11 @@ def make_app(**settings: str) -> webtest.TestApp:
 
 
 def close_app(app: webtest.TestApp) -> None:
-    watch = getattr(app.app.registry, "restd_watch", None)
-    if watch is not None:  # its pollers and open streams end first: they call the gateway
-        watch.close()
-    app.app.registry.gateway.close()
-    app.app.registry.restd_shared.close()
+    restd = app.app.registry.restd
+    if "watch" in restd.endpoints:  # its pollers and open streams end first: they call the gateway
+        restd.kept(Hub).close()
+    app.app.registry.restd.gateway.close()
+    app.app.registry.restd.shared.close()
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ import pytest
 import redis
 from pyramid.request import Request
 
+from restd_core import single_flight
 from restd_core.plugins import PluginError
 from restd_plugins.auth import kbase
 
@@ -153,7 +154,7 @@ def test_a_rejected_token_is_remembered_too(kbase_app, auth2):
 def test_after_the_ttl_auth2_is_asked_again(kbase_app, auth2):
     app = kbase_app(**{"restd.kbase.cache_seconds": "30"})
     now = [1000.0]
-    app.app.registry.restd_auth.identities.clock = lambda: now[0]
+    app.app.registry.restd.auth.identities.clock = lambda: now[0]
     app.get(PROTECTED, headers=bearer("admin-token"), status=200)
     now[0] += 29
     app.get(PROTECTED, headers=bearer("admin-token"), status=200)
@@ -172,14 +173,14 @@ def test_auth2_failures_are_not_remembered(kbase_app, auth2):
 def test_the_cache_is_keyed_by_a_hash_of_the_token(kbase_app):
     app = kbase_app()
     app.get(PROTECTED, headers=bearer("admin-token"), status=200)
-    plugin = app.app.registry.restd_auth
+    plugin = app.app.registry.restd.auth
     assert "admin-token" not in repr(plugin.identities._entries) + repr(plugin.known._entries)
     assert len(plugin.known._entries) == 1
 
 
 def test_rejected_tokens_do_not_push_known_callers_out_of_the_cache(kbase_app, auth2):
     app = kbase_app()
-    app.app.registry.restd_auth.rejections.max_items = 5
+    app.app.registry.restd.auth.rejections.max_items = 5
     app.get(PROTECTED, headers=bearer("admin-token"), status=200)
     for number in range(20):
         app.get(PROTECTED, headers=bearer(f"invented-{number}"), status=401)
@@ -214,12 +215,12 @@ def test_concurrent_requests_with_one_token_make_one_auth2_call(kbase_app, auth2
             waiting.release()
             return super().wait(timeout)
 
-    class CountedFlight(kbase._Flight):
+    class CountedFlight(single_flight._Flight):
         def __init__(self, *args) -> None:
             super().__init__(*args)
             self.done = CountingEvent()
 
-    monkeypatch.setattr(kbase, "_Flight", CountedFlight)
+    monkeypatch.setattr(single_flight, "_Flight", CountedFlight)
     auth2.gate.clear()
     app = kbase_app(**{"restd.kbase.max_waiting_per_address": str(followers + 1)})
     statuses = []
@@ -359,7 +360,7 @@ def test_requests_of_one_address_waiting_for_new_tokens_beyond_its_bound_are_429
     follower = threading.Thread(target=app.get, args=(PROTECTED,), kwargs={
         "headers": bearer("slow-0"), "extra_environ": {"REMOTE_ADDR": "10.0.0.1"}, "status": "*"})
     follower.start()
-    plugin = app.app.registry.restd_auth
+    plugin = app.app.registry.restd.auth
     while plugin._waiting_from["10.0.0.1"] < 2:
         time.sleep(0.01)
     try:

@@ -49,7 +49,7 @@ class Counted(Spool):
 def test_a_listing_comes_from_the_worker_in_pieces_and_goes_to_a_file(app, many_jobs):
     spool = Counted()
     try:
-        received = app.app.registry.gateway.call(
+        received = app.app.registry.restd.gateway.call(
             "query_jobs", schedd="DEFAULT", source="queue", cluster=many_jobs, hidden=[], sink=spool)
         assert spool.pieces > 2 and received.size == spool.size > SPOOL_MEMORY
         assert spool.in_memory == 0  # past SPOOL_MEMORY, all of it went to a temporary file
@@ -75,7 +75,7 @@ def test_listings_beyond_the_bytes_in_flight_are_503_and_the_server_goes_on(app_
     app = app_with(**{"restd.gateway.answers_in_flight_bytes": "100000"})
     answer = app.get(f"/v1/jobs/DEFAULT/{many_jobs}", status=503)
     assert answer.json["errno"] == 201 and answer.headers["Retry-After"].isdigit()
-    assert app.app.registry.restd_answers_in_flight.held == 0
+    assert app.app.registry.restd.answers_in_flight.held == 0
     assert len(app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}?projection=Owner").json) == 3
 
 
@@ -86,7 +86,7 @@ def test_a_listing_too_large_for_the_cache_is_answered_and_not_kept(app_with, ma
     url = f"/v1/jobs/DEFAULT/{many_jobs}?projection=Owner,Cmd,Args,JobStatus,HoldReason,JobBatchName"
     first = app.get(url)
     assert len(first.body) > 100000 and len(orjson.loads(first.body)) == MANY
-    assert app.app.registry.response_cache.size == 0
+    assert app.app.registry.restd.response_cache.size == 0
     assert app.get(url, headers={"If-None-Match": first.headers["ETag"]}, status=304).body == b""
 
 

@@ -8,7 +8,7 @@ from importlib.resources import files
 
 import pytest
 
-from restd_plugins.ui.assets import CONTENT_TYPES, PAGE
+from restd_plugins.ui.assets import CONTENT_TYPES, PAGE, Assets
 
 STATIC = files("restd_plugins.ui") / "static"
 
@@ -77,7 +77,7 @@ def test_every_file_of_the_static_directory_is_served():
 def test_the_files_are_named_by_the_version_of_their_contents(app, page):
     version = asset_urls(page.text)[0].split("/")[0]
     assert re.fullmatch(r"[0-9a-f]{16}", version)
-    assert app.app.registry.restd_ui_assets.version == version
+    assert app.app.registry.restd.kept(Assets).version == version
 
 
 def test_a_file_of_another_version_is_404_so_an_old_page_never_mixes_files(app):
@@ -87,7 +87,7 @@ def test_a_file_of_another_version_is_404_so_an_old_page_never_mixes_files(app):
 
 @pytest.mark.parametrize("name", ["index.html", "..%2Fplugin.py", "nope.js", "%2e%2e", "app.js%00"])
 def test_a_name_that_is_not_one_of_the_files_is_404(app, page, name):
-    version = app.app.registry.restd_ui_assets.version
+    version = app.app.registry.restd.kept(Assets).version
     assert app.get(f"/ui/{version}/{name}", status=(400, 404)).content_type == "application/json"
 
 

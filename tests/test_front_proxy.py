@@ -64,13 +64,13 @@ def test_a_slow_reader_holds_nothing_of_the_server_and_gets_its_whole_answer(app
     listing = f"/v1/jobs/DEFAULT/{padded_jobs}"
     whole = get(proxy, listing).content
     registry = app.app.registry
-    answered = lambda: registry.metrics.registry.get_sample_value(  # noqa: E731
+    answered = lambda: registry.restd.metrics.registry.get_sample_value(  # noqa: E731
         "restd_http_requests_total", {"method": "GET", "route": CLUSTER_ROUTE, "status": "200"}) or 0
     before = answered()
     with ExitStack() as stack:
         readers = [stack.enter_context(stalled_reader(proxy.url, listing)) for _ in range(2)]
         # The server made both answers and gave back their bytes: the proxy took them whole ...
-        assert wait_until(lambda: answered() == before + 2 and registry.restd_answers_in_flight.held == 0)
+        assert wait_until(lambda: answered() == before + 2 and registry.restd.answers_in_flight.held == 0)
         for reader in readers:  # ... while the readers read nothing; now they read it all.
             head, _, body = read_to_end(reader, PATIENCE).partition(b"\r\n\r\n")
             assert head.startswith(b"HTTP/1.1 200") and len(body) >= len(whole)

@@ -29,7 +29,7 @@ def faulty_app():
 
     yield factory
     for app in apps:
-        app.app.registry.gateway.close()
+        app.app.registry.restd.gateway.close()
 
 
 def worker_pid(app) -> int:
@@ -62,7 +62,7 @@ def test_when_every_worker_stays_busy_the_next_call_is_503(faulty_app):
     app.get("/faulty/fast")  # the worker is up
     slow = threading.Thread(target=app.get, args=("/faulty/slow-3",))
     slow.start()
-    while app.app.registry.gateway.idle_workers and slow.is_alive():
+    while app.app.registry.restd.gateway.idle_workers and slow.is_alive():
         time.sleep(0.01)
     try:
         # It may wait half a second for the one worker, which stays busy for three.
@@ -82,7 +82,7 @@ def test_a_cheap_request_is_answered_while_a_slow_listing_is_in_flight(faulty_ap
     try:
         slow = threading.Thread(target=requests.get, args=(f"{base}/faulty/split/slow-4",), kwargs={"timeout": 30})
         slow.start()
-        while app.app.registry.gateway.idle_workers == int(workers) and slow.is_alive():
+        while app.app.registry.restd.gateway.idle_workers == int(workers) and slow.is_alive():
             time.sleep(0.01)  # the slow listing has its worker(s)
         assert requests.get(f"{base}/healthz", timeout=30).status_code == 200
         assert requests.get(f"{base}/faulty/fast?short", timeout=30).json() == "ok"

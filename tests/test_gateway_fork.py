@@ -49,8 +49,8 @@ def test_a_forked_child_calls_through_workers_of_its_own_and_leaves_the_parents_
         assert child["worker"] != parents_worker
         assert child["its_parent"] == child["child"]
         assert worker_pid(app) == parents_worker
-        assert app.app.registry.gateway.worker_replacements == 0
+        assert app.app.registry.restd.gateway.worker_replacements == 0
         its_worker = Process.of(child["worker"])
         assert its_worker is None or wait_until(lambda: not its_worker.alive()), "the child's worker outlived it"
     finally:
-        app.app.registry.gateway.close()
+        app.app.registry.restd.gateway.close()

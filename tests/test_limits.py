@@ -76,7 +76,7 @@ def flood(app: webtest.TestApp, count: int, url: str = SLOW, **kwargs) -> Sent:
 
 def queued(app: webtest.TestApp, count: int) -> None:
     """Wait until ``count`` calls wait for a worker."""
-    assert wait_until(lambda: app.app.registry.gateway.queued_calls >= count), f"{count} calls never queued"
+    assert wait_until(lambda: app.app.registry.restd.gateway.queued_calls >= count), f"{count} calls never queued"
 
 
 def other_caller_served_while(testapp, first: str, second: str) -> tuple[bool, list[int]]:
@@ -86,6 +86,8 @@ def other_caller_served_while(testapp, first: str, second: str) -> tuple[bool, l
     statuses of the two (in order)."""
     sent = Sent(testapp)
     slow = sent.send("first", first, extra_environ=FLOODER)
+    gateway = testapp.app.registry.restd.gateway
+    assert wait_until(lambda: gateway.idle_workers <= 1), "the first never held its workers"
     sent.send("second", second, extra_environ=FLOODER)
     queued(testapp, 1)  # the second waits: the first holds every worker a long call may take
     testapp.get("/v1/config/condor_version", extra_environ=OTHER, status=200)
@@ -144,7 +146,7 @@ def test_a_callers_turns_are_given_back_when_its_requests_end(app_with):
     app = app_with(**{"restd.gateway.workers": "2", "restd.limits.queued_calls": "1"})
     for _ in range(3):
         app.get(SLOW, extra_environ=FLOODER, status=200)
-    gateway = app.app.registry.gateway
+    gateway = app.app.registry.restd.gateway
     assert (gateway.idle_workers, gateway.queued_calls) == (2, 0)
 
 
@@ -153,7 +155,7 @@ def test_answers_from_the_cache_take_no_worker(app_with, test_jobs):
     job = f"/v1/jobs/DEFAULT/{test_jobs.held}/0"
     app.get(job, extra_environ=FLOODER)
     sent = flood(app, 1, extra_environ=FLOODER)
-    assert wait_until(lambda: app.app.registry.gateway.idle_workers == 0)
+    assert wait_until(lambda: app.app.registry.restd.gateway.idle_workers == 0)
     assert app.get(job, extra_environ=FLOODER).status_int == 200
     assert sent.ended == [], "the cached answer waited for the worker"
     assert sent.join()["flood-0"].status_int == 200
@@ -200,14 +202,14 @@ def test_an_invented_forwarded_for_is_no_caller_of_its_own(app_with):
 def calls_of(app: webtest.TestApp, operation: str) -> list[str]:
     """The gateway's calls of ``operation`` from now on, as they end."""
     calls: list[str] = []
-    app.app.registry.gateway.observers.append(lambda op, *_: op == operation and calls.append(op))
+    app.app.registry.restd.gateway.observers.append(lambda op, *_: op == operation and calls.append(op))
     return calls
 
 
 def failures_of(app: webtest.TestApp, kind: str) -> list[str]:
     """The operations of the gateway's calls that fail with ``kind`` from now on."""
     failed: list[str] = []
-    app.app.registry.gateway.observers.append(
+    app.app.registry.restd.gateway.observers.append(
         lambda op, daemon, seconds, error: error is not None and error.kind == kind and failed.append(op))
     return failed
 
@@ -241,13 +243,13 @@ def test_a_request_whose_client_left_while_it_waited_for_a_worker_is_dropped_fro
     gone = failures_of(app, "client_gone")
     holding = threading.Thread(target=requests.get, args=(f"{url}{SLOW}",), kwargs={"timeout": 120})
     holding.start()
-    assert wait_until(lambda: app.app.registry.gateway.idle_workers == 0)
+    assert wait_until(lambda: app.app.registry.restd.gateway.idle_workers == 0)
     leave = sent_and_left(url, SLOW)
     queued(app, 1)
     leave()
-    assert wait_until(lambda: app.app.registry.gateway.queued_calls == 0)
+    assert wait_until(lambda: app.app.registry.restd.gateway.queued_calls == 0)
     holding.join()
-    assert gone == ["read_config"] and app.app.registry.gateway.worker_replacements == 0
+    assert gone == ["read_config"] and app.app.registry.restd.gateway.worker_replacements == 0
 
 
 def test_a_long_call_whose_client_left_is_abandoned_and_its_worker_replaced(served_app):
@@ -255,8 +257,8 @@ def test_a_long_call_whose_client_left_is_abandoned_and_its_worker_replaced(serv
     requests.get(f"{url}/v1/config/condor_version", timeout=60)  # the workers are up, the settings read
     gone = failures_of(app, "client_gone")
     leave = sent_and_left(url, SLOW)
-    assert wait_until(lambda: app.app.registry.gateway.idle_workers == 1)  # its one call runs
+    assert wait_until(lambda: app.app.registry.restd.gateway.idle_workers == 1)  # its one call runs
     leave()
-    assert wait_until(lambda: app.app.registry.gateway.worker_replacements == 1)
+    assert wait_until(lambda: app.app.registry.restd.gateway.worker_replacements == 1)
     assert gone == ["read_config"]
     assert requests.get(f"{url}/v1/config/condor_version", timeout=60).status_code == 200

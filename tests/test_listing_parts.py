@@ -109,7 +109,7 @@ def test_a_split_listing_equals_a_single_query(app_with, test_jobs):
 def query_calls(app) -> list[str]:
     """The gateway's job queries from now on."""
     calls: list[str] = []
-    app.app.registry.gateway.observers.append(lambda op, *_: op == "query_jobs" and calls.append(op))
+    app.app.registry.restd.gateway.observers.append(lambda op, *_: op == "query_jobs" and calls.append(op))
     return calls
 
 

@@ -85,7 +85,7 @@ def test_each_app_counts_its_own_requests(app_with):
 
 def test_other_parts_of_the_server_can_add_metrics(app_with):
     app = app_with()
-    hits = Counter("restd_cache_hits", "cache hits", registry=app.app.registry.metrics.registry)
+    hits = Counter("restd_cache_hits", "cache hits", registry=app.app.registry.restd.metrics.registry)
     hits.inc(3)
     assert value(app, "restd_cache_hits_total") == 3
 

@@ -11,6 +11,8 @@ from webtest import TestApp
 
 from restd_core.openapi.document import ERROR_SCHEMA, build_document
 from restd_core.schemas import NAME_PATTERN
+from restd_core.settings import ServerSettings
+from restd_core.wiring import Wiring
 
 #: The v1 contract's URLs (shared/API.md), by the plugin that serves them.
 V1_PATHS = {
@@ -46,7 +48,7 @@ def test_the_document_is_valid_openapi_3_1(document):
 
 
 def test_every_v1_path_of_every_enabled_plugin_is_listed(app, document):
-    enabled = app.app.registry.restd_endpoints
+    enabled = app.app.registry.restd.endpoints
     expected = {path for plugin in enabled for path in V1_PATHS.get(plugin, [])}
     assert "jobs" in enabled
     assert expected <= set(document["paths"])
@@ -135,7 +137,7 @@ class BearerAuth:
 
 
 def test_the_auth_plugins_security_scheme_is_in_the_document(app, monkeypatch):
-    monkeypatch.setattr(app.app.registry, "restd_auth", BearerAuth(), raising=False)
+    monkeypatch.setattr(app.app.registry.restd, "auth", BearerAuth())
     document = build_document(app.app.registry)
     assert document["components"]["securitySchemes"] == BearerAuth.openapi_security_schemes
     assert document["security"] == [{"bearer": []}]
@@ -158,6 +160,7 @@ def test_a_third_party_service_is_documented_with_no_work_by_its_author():
     widgets = Service(name="widgets", path="/v1/widgets/{kind}")
     widgets.add_view("GET", lambda request: {}, schema=schema, renderer="json")
     with Configurator() as config:
+        config.registry.restd = Wiring(ServerSettings())
         config.include("cornice")
         config.include("restd_core.openapi")
         config.add_cornice_service(widgets)

@@ -2,10 +2,12 @@
 loads and runs, checked when the app is made."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
+from restd_core.errors import INTERNAL_MESSAGE
 from restd_core.gateway import GatewayError, OperationError
 from restd_core.plugins import PluginError
 
@@ -15,19 +17,22 @@ from .test_security import install_plugin
 NAIVE = {"restd.includes": "tests.fakes.naive_plugin"}
 
 
-def test_a_request_cannot_name_an_operation_that_was_not_registered(app_with):
+def test_a_request_cannot_name_an_operation_that_was_not_registered(app_with, caplog):
     app = app_with(**NAIVE)
     calls = []
-    app.app.registry.gateway.observers.append(lambda *call: calls.append(call))
+    app.app.registry.restd.gateway.observers.append(lambda *call: calls.append(call))
     for name in ("os.system", "restd_core.gateway.worker.loop:serve", "query_jobz"):
-        answer = app.get(f"/naive/{name}", status=500).json
-        assert answer["message"] == f"no HTCondor operation named {name!r} is registered"
+        with caplog.at_level(logging.ERROR, logger="restd_core.errors"):
+            answer = app.get(f"/naive/{name}", status=500).json
+        # The client is told nothing of the server's inside; the log says what went wrong.
+        assert answer["message"] == INTERNAL_MESSAGE and "details" not in answer
+        assert f"no HTCondor operation named {name!r} is registered" in caplog.text
     assert calls == []
 
 
 def test_a_worker_runs_nothing_but_the_registered_operations(app_with):
     app = app_with()
-    pool = app.app.registry.gateway._pool  # past the gateway's own check: the worker's
+    pool = app.app.registry.restd.gateway._pool  # past the gateway's own check: the worker's
     with pytest.raises(GatewayError) as refused:
         pool.call("os:system", command="touch /tmp/restd-ran-it")
     assert refused.value.status == 500 and not Path("/tmp/restd-ran-it").exists()
@@ -77,5 +82,6 @@ def test_an_auth_plugin_without_what_the_policy_calls_stops_the_start_up_naming_
 def test_a_worker_imports_what_it_runs_and_not_the_web_framework(app_with, test_jobs):
     app = app_with(**{"restd.includes": "tests.fakes.faulty_plugin"})
     app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}")  # the worker has run the jobs query
-    modules = app.app.registry.gateway.call("imported", names=["htcondor2", "pyramid", "cornice", "webob", "colander"])
+    modules = app.app.registry.restd.gateway.call("imported",
+                                                  names=["htcondor2", "pyramid", "cornice", "webob", "colander"])
     assert modules == {"htcondor2": True, "pyramid": False, "cornice": False, "webob": False, "colander": False}

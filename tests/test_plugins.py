@@ -11,6 +11,7 @@ import pytest
 from restd_core.plugins import PluginError
 
 from .conftest import close_app, make_app
+from .test_security import install_plugin
 
 PLUGIN_SOURCE = '''
 from cornice import Service
@@ -86,3 +87,35 @@ def test_a_plugin_that_fails_to_import_stops_the_start_up_naming_it(installed, c
 def test_a_plugin_that_is_not_installed_stops_the_start_up_naming_it(condor_config):
     with pytest.raises(PluginError, match="nosuchplugin"):
         make_app(**{"restd.endpoints": "jobs nosuchplugin"})
+
+
+def test_the_watch_plugin_alone_stops_the_start_up_naming_the_operations_it_needs(condor_config):
+    with pytest.raises(PluginError, match="restd_plugins.watch needs the gateway operation 'query_jobs', which no "
+                                          "included plugin registers"):
+        make_app(**{"restd.endpoints": "watch"})
+
+
+def test_the_dashboard_alone_stops_the_start_up_naming_the_plugins_it_needs(condor_config):
+    with pytest.raises(PluginError, match="restd_plugins.ui needs the endpoint plugin 'jobs'"):
+        make_app(**{"restd.endpoints": "ui"})
+
+
+def test_with_what_it_needs_turned_on_a_plugin_starts(condor_config):
+    app = make_app(**{"restd.endpoints": "jobs status watch ui"})
+    try:
+        assert app.get("/").json["endpoints"] == ["jobs", "status", "watch", "ui"]
+    finally:
+        close_app(app)
+
+
+def test_a_third_party_plugin_that_needs_a_plugin_not_turned_on_stops_the_start_up_naming_both(
+        condor_config, tmp_path, monkeypatch):
+    install_plugin(tmp_path, monkeypatch, "needy", """
+        def includeme(config):
+            config.require_plugins("summary")
+            config.require_gateway_operations("summary_job_counts")
+    """, "restd.endpoints", "needy = needy")
+    with pytest.raises(PluginError, match=r"needy needs the endpoint plugin 'summary', which restd.endpoints does "
+                                          r"not turn on \(jobs, needy\); needy needs the gateway operation "
+                                          r"'summary_job_counts'"):
+        make_app(**{"restd.endpoints": "jobs needy"})

@@ -84,7 +84,7 @@ def test_a_jobs_request_to_a_frozen_schedd_is_503_with_retry_after_within_the_ti
 
 def test_healthz_answers_while_a_frozen_schedd_call_is_in_flight(short_app):
     finished: list[str] = []
-    registry = short_app.app.registry.metrics.registry
+    registry = short_app.app.registry.restd.metrics.registry
     with serving(short_app) as url, frozen("condor_schedd"):
         slow = threading.Thread(target=lambda: (requests.get(f"{url}/v1/jobs/DEFAULT?limit=1", timeout=PATIENCE),
                                                 finished.append("jobs")))
@@ -106,7 +106,7 @@ def test_after_a_frozen_schedd_thaws_the_next_request_succeeds_on_a_new_worker(s
     short_app.get("/v1/jobs/DEFAULT?limit=1")
     with frozen("condor_schedd"):
         short_app.get("/v1/jobs/DEFAULT?limit=1", status=503)
-    assert short_app.app.registry.gateway.worker_replacements == 1
+    assert short_app.app.registry.restd.gateway.worker_replacements == 1
     short_app.get("/v1/jobs/DEFAULT?limit=1", status=200)
 
 

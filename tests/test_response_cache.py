@@ -192,7 +192,7 @@ def caching_app(condor_config, test_jobs, shared):
 
 def count_job_queries(app) -> list[str]:
     calls: list[str] = []
-    app.app.registry.gateway.observers.append(lambda op, *rest: calls.append(op) if op == "query_jobs" else None)
+    app.app.registry.restd.gateway.observers.append(lambda op, *rest: calls.append(op) if op == "query_jobs" else None)
     return calls
 
 
@@ -297,7 +297,7 @@ def test_invented_query_parameters_share_the_entry_of_the_answer(app_with, test_
     app = app_with(**{"restd.cache.ttl": "60", **shared})
     for number in range(5):
         app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}?projection=Owner&junk{number}={'x' * 1000}")
-    assert app.app.registry.response_cache.misses == 1
+    assert app.app.registry.restd.response_cache.misses == 1
 
 
 def test_replicas_hiding_different_attributes_do_not_share_entries(app_with, test_jobs, redis_url):
@@ -309,3 +309,21 @@ def test_replicas_hiding_different_attributes_do_not_share_entries(app_with, tes
     assert SECRET in showing.get(url).text
     hiding = app_with(env={"_CONDOR_RESTD_HIDE_JOB_ATTRS": "Environment"}, **settings)
     assert {job["classad"]["environment"] for job in hiding.get(url).json} == {"<REDACTED>"}
+
+
+def test_a_cache_hit_never_waits_for_a_worker(app_with, test_jobs):
+    # The RESTD_* knobs (part of the cache key) are read again behind the requests.
+    app = app_with(**{"restd.cache.ttl": "60", "restd.config_reload_seconds": "0.1", "restd.gateway.workers": "1",
+                      "restd.includes": "tests.fakes.faulty_plugin"})
+    url = f"/v1/jobs/DEFAULT/{test_jobs.held}"
+    cached = app.get(url).body
+    time.sleep(0.2)  # the knobs are now older than restd.config_reload_seconds
+    slow = threading.Thread(target=app.get, args=("/faulty/slow-5",))
+    slow.start()
+    while app.app.registry.restd.gateway.idle_workers and slow.is_alive():
+        time.sleep(0.01)
+    try:
+        assert app.get(url).body == cached
+        assert slow.is_alive()  # answered while the only worker was busy
+    finally:
+        slow.join()

@@ -167,9 +167,9 @@ def test_production_ini_asks_kbase(condor_config, monkeypatch):
     monkeypatch.delenv("AUTH_URL", raising=False)
     router = load_ini(PROJECT / "production.ini")
     try:
-        assert isinstance(router.registry.restd_auth, KBaseAuth)
+        assert isinstance(router.registry.restd.auth, KBaseAuth)
     finally:
-        router.registry.gateway.close()
+        router.registry.restd.gateway.close()
 
 
 def test_production_ini_with_auth_none_refuses_to_start(condor_config, tmp_path):
@@ -184,9 +184,9 @@ def test_development_ini_is_open_on_localhost(condor_config):
 
     router = load_ini(PROJECT / "development.ini")
     try:
-        assert isinstance(router.registry.restd_auth, NoAuth)
+        assert isinstance(router.registry.restd.auth, NoAuth)
     finally:
-        router.registry.gateway.close()
+        router.registry.restd.gateway.close()
 
 
 # ------------------------------------------------------ shared caches --

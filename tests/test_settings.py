@@ -51,3 +51,9 @@ def test_the_deprecated_limit_of_calls_per_caller_is_only_warned_about(condor_co
     with caplog.at_level(logging.WARNING, logger="restd_core.limits"):
         make_app(**{"restd.limits.concurrent_calls": "2"})
     assert "restd.limits.concurrent_calls is deprecated and has no effect" in caplog.text
+
+
+def test_a_setting_s_environment_variable_comes_first_when_set():
+    ini = {"restd.shared": "redis://from-the-ini:6379/0", "restd.condor_jwt_token": "from-the-ini"}
+    server = parse(ServerSettings, ini, environ={"RESTD_SHARED": "redis://from-env:6379/0", "CONDOR_JWT_TOKEN": ""})
+    assert (server.shared, server.condor_jwt_token) == ("redis://from-env:6379/0", "from-the-ini")

@@ -43,7 +43,7 @@ def answers_held(in_flight: AnswersInFlight, url: str) -> Callable[[], int]:
 @pytest.mark.parametrize("cache_ttl", ["0", "60"], ids=["spooled", "cached"])
 def test_slow_readers_hold_no_thread_and_another_caller_is_answered_meanwhile(app_with, padded_jobs, cache_ttl):
     app = app_with(**{"restd.cache.ttl": cache_ttl})  # cached: each reader is lent the cache's bytes, and counted
-    in_flight = app.app.registry.restd_answers_in_flight
+    in_flight = app.app.registry.restd.answers_in_flight
     listing = f"/v1/jobs/DEFAULT/{padded_jobs}"
     with serve(app.app, threads=THREADS, outbuf_high_watermark=HIGH_WATERMARK) as url:
         held = answers_held(in_flight, url + listing)
@@ -67,7 +67,7 @@ def test_slow_readers_hold_no_thread_and_another_caller_is_answered_meanwhile(ap
 
 def test_a_client_that_reads_nothing_is_cut_off_and_its_answer_given_back(app_with, padded_jobs):
     app = app_with()
-    in_flight = app.app.registry.restd_answers_in_flight
+    in_flight = app.app.registry.restd.answers_in_flight
     listing = f"/v1/jobs/DEFAULT/{padded_jobs}"
     with serve(app.app, threads=THREADS, outbuf_high_watermark=HIGH_WATERMARK,
                channel_timeout=CUT_OFF, cleanup_interval=1) as url:
@@ -89,7 +89,7 @@ def test_what_slow_readers_hold_is_bounded_by_the_answers_in_flight(app_with, pa
     listing = f"/v1/jobs/DEFAULT/{padded_jobs}"
     size = len(app_with().get(listing).body)
     app = app_with(**{"restd.gateway.answers_in_flight_bytes": str(size * 3 // 2)})
-    in_flight = app.app.registry.restd_answers_in_flight
+    in_flight = app.app.registry.restd.answers_in_flight
     with serve(app.app, threads=THREADS) as url:
         reader = stalled_reader(url, listing)
         try:

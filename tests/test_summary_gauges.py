@@ -3,7 +3,6 @@ owner x state and slots by state from the real pool, made at most once per
 time-to-live, bounded labels, a frozen schedd leaving only its own gauges out."""
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from restd_core.settings import SettingError
-from restd_plugins.summary.gauges import OTHER, Reused, Snapshot, capped
+from restd_plugins.summary.gauges import OTHER, capped
 
 from .conftest import make_app
 from .pool import advertised_slots
@@ -127,30 +126,6 @@ def test_a_label_keeps_its_largest_values_and_sums_the_rest_as_other():
     kept = capped(invented, 1, 3)
     assert kept == {("s", "owner999", "held"): 999, ("s", "owner998", "held"): 998, ("s", "owner997", "held"): 997,
                     ("s", OTHER, "held"): sum(range(997))}
-
-
-def test_a_snapshot_is_made_once_while_others_get_the_previous_one():
-    now = [0.0]
-    made: list[int] = []
-    release = threading.Event()
-
-    def make() -> Snapshot:
-        made.append(1)
-        if len(made) == 2:
-            release.wait(10)
-        return Snapshot([len(made)], now[0])
-
-    reused = Reused(make, ttl=10, clock=lambda: now[0])
-    assert reused.current().families == [1]
-    now[0] = 11
-    maker = threading.Thread(target=reused.current)
-    maker.start()
-    while len(made) < 2:
-        pass
-    assert [reused.current().families for _ in range(3)] == [[1]] * 3  # the one being made is not waited for
-    release.set()
-    maker.join()
-    assert reused.current().families == [2] and len(made) == 2
 
 
 # ------------------------------------------------------- a frozen schedd --

@@ -15,6 +15,7 @@ import requests
 
 from restd_core.errors import Errno
 from restd_core.openapi.document import ERROR_SCHEMA
+from restd_plugins.watch.hub import Hub
 from restd_plugins.watch.settings import WatchSettings, caller_cap, watcher_cap
 
 from .live_server import serve
@@ -50,7 +51,7 @@ def served(app_with) -> Iterator[Callable[..., tuple]]:
         def factory(threads: int = 12, env: dict[str, str] | None = None, **settings: str) -> tuple:
             testapp = app_with(env=env, **{**WATCH, **settings})
             url = stack.enter_context(serve(testapp.app, threads=threads))
-            stack.callback(testapp.app.registry.restd_watch.close)
+            stack.callback(testapp.app.registry.restd.kept(Hub).close)
             return testapp, url
 
         yield factory
@@ -139,7 +140,7 @@ def left_after_the_snapshot(url: str) -> str:
 
 def polls(testapp) -> float:
     """The jobs queries the gateway made (its call counter)."""
-    value = testapp.app.registry.metrics.registry.get_sample_value(
+    value = testapp.app.registry.restd.metrics.registry.get_sample_value(
         "restd_htcondor_call_duration_seconds_count", {"operation": "query_jobs", "daemon": "schedd"})
     return value or 0.0
 
@@ -289,7 +290,7 @@ def test_a_stream_ends_cleanly_after_its_max_duration_and_resumes_without_loss(s
 def test_fifty_watchers_of_one_query_cost_one_poll_per_interval(served, tag):
     interval = 0.5
     testapp, url = served(threads=60, **{"restd.watch.max_watchers": "55", "restd.watch.interval": str(interval)})
-    hub = testapp.app.registry.restd_watch
+    hub = testapp.app.registry.restd.kept(Hub)
     with ExitStack() as stack:
         streams = [stack.enter_context(Stream(url + watch_of(tag))) for _ in range(50)]
         for stream in streams:
@@ -309,12 +310,12 @@ def test_watchers_of_queries_that_differ_only_in_spelling_share_a_poller(served,
     with Stream(url + watch_of(tag, "JobStatus,RestdWatch")) as one, \
             Stream(url + watch_of(tag, "restdwatch,jobstatus,JobStatus")) as other:
         assert one.next().data == other.next().data
-        assert len(testapp.app.registry.restd_watch.pollers) == 1
+        assert len(testapp.app.registry.restd.kept(Hub).pollers) == 1
 
 
 def test_a_poller_without_watchers_stops_after_its_linger(served, tag):
     testapp, url = served(**{"restd.watch.linger": "0.5"})
-    hub = testapp.app.registry.restd_watch
+    hub = testapp.app.registry.restd.kept(Hub)
     with Stream(url + watch_of(tag)) as stream:
         stream.next()
     wait_until(lambda: not hub.pollers)
@@ -323,7 +324,7 @@ def test_a_poller_without_watchers_stops_after_its_linger(served, tag):
 
 def test_lingering_pollers_are_never_more_than_the_watcher_cap(served, tag):
     testapp, url = served(**{"restd.watch.max_watchers": "2"})
-    hub = testapp.app.registry.restd_watch
+    hub = testapp.app.registry.restd.kept(Hub)
     for projection in ("JobStatus", "Owner", "Cmd", "QDate"):
         with Stream(url + watch_of(tag, projection)) as stream:
             assert stream.next().name == "snapshot"
@@ -335,7 +336,7 @@ def test_closing_the_app_ends_its_streams_and_leaves_no_poller_thread(served, ta
     testapp, url = served()
     with Stream(url + watch_of(tag)) as stream:
         stream.next()
-        testapp.app.registry.restd_watch.close()
+        testapp.app.registry.restd.kept(Hub).close()
         while stream.next() is not None:
             pass
     assert not [thread for thread in threading.enumerate() if thread.name.startswith("restd-watch-")]
@@ -345,7 +346,7 @@ def test_closing_the_app_ends_its_streams_and_leaves_no_poller_thread(served, ta
 
 def test_a_full_server_answers_503_with_its_own_errno_and_retry_after(served, tag):
     testapp, url = served(**{"restd.watch.max_watchers": "2"})
-    hub = testapp.app.registry.restd_watch
+    hub = testapp.app.registry.restd.kept(Hub)
     with Stream(url + watch_of(tag)) as one, Stream(url + watch_of(tag), source=OTHER) as two:
         one.next(), two.next()
         with Stream(url + watch_of(tag), source=THIRD) as third:
@@ -371,7 +372,7 @@ def test_a_stream_tells_eventsource_to_reconnect_after_the_refusals_retry_after(
 
 def test_a_closed_streams_place_is_given_back_before_any_heartbeat(served, tag):
     testapp, url = served(**NO_HEARTBEAT)
-    hub = testapp.app.registry.restd_watch
+    hub = testapp.app.registry.restd.kept(Hub)
     with Stream(url + watch_of(tag)) as stream:
         stream.next()
         assert hub.watchers == 1
@@ -389,7 +390,7 @@ def test_a_client_that_reconnects_at_once_to_a_full_server_gets_its_place_back(s
             assert resumed.status == 200
             assert resumed.next() == Event("added", other.last_id, {"id": job, "attrs": {"jobstatus": 1,
                                                                                           "restdwatch": tag}})
-    assert testapp.app.registry.restd_watch.refused["full"] == 0
+    assert testapp.app.registry.restd.kept(Hub).refused["full"] == 0
 
 
 def test_connecting_and_closing_again_and_again_locks_nobody_out(served, tag):
@@ -400,7 +401,7 @@ def test_connecting_and_closing_again_and_again_locks_nobody_out(served, tag):
             stream.next()
     with Stream(url + watch_of(tag)) as honest:
         assert honest.status == 200
-    assert testapp.app.registry.restd_watch.refused["full"] == 0
+    assert testapp.app.registry.restd.kept(Hub).refused["full"] == 0
 
 
 def test_one_caller_cannot_take_every_place(served, tag):
@@ -412,7 +413,7 @@ def test_one_caller_cannot_take_every_place(served, tag):
         assert mine[-1].headers["Retry-After"].isdigit()
         with Stream(url + watch_of(tag), source=OTHER) as another:
             assert another.status == 200
-    assert testapp.app.registry.restd_watch.refused == {"caller": 1}
+    assert testapp.app.registry.restd.kept(Hub).refused == {"caller": 1}
 
 
 @pytest.mark.parametrize("name", ["gunicorn", "uwsgi"])
@@ -500,7 +501,7 @@ def test_a_head_request_holds_no_stream(served, tag):
     testapp, url = served()
     answer = requests.head(url + watch_of(tag), timeout=PATIENCE)
     assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/event-stream")
-    assert testapp.app.registry.restd_watch.watchers == 0
+    assert testapp.app.registry.restd.kept(Hub).watchers == 0
 
 
 # ----------------------------------------------------------------- hidden --

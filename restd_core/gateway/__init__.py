@@ -22,6 +22,7 @@ from contextvars import ContextVar, copy_context
 from typing import Any
 
 from ..settings import ServerSettings
+from ..wiring import wiring
 from .errors import BadQuery, Busy, ClientGone, GatewayError, NotFound, Throttled, Timeout, Unavailable
 from .operations import Operation, OperationError, Operations
 from .pool import WorkerPool
@@ -246,7 +247,7 @@ class Gateway:
 
 def includeme(config) -> None:
     """The registry and its directive; the core's own operations."""
-    config.registry.restd_operations = Operations()
+    wiring(config.registry).operations = Operations()
     config.add_directive("add_gateway_operation", "restd_core.gateway.operations.add_gateway_operation")
     config.add_gateway_operation("read_params", "restd_core.gateway.worker.core:read_params", daemon="config",
                                  short=True)

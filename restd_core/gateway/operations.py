@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from ..wiring import wiring
 from .kinds import DAEMON_TYPES
 from .pool import python
 
@@ -115,4 +116,4 @@ def _problems(table: bytes) -> dict[str, str]:
 def add_gateway_operation(config: Any, name: str, target: str, *, daemon: str, short: bool = False) -> None:
     """The Pyramid directive ``config.add_gateway_operation``."""
     plugin = getattr(config.package, "__name__", str(config.package))
-    config.registry.restd_operations.add(Operation(name, target, daemon, plugin, short))
+    wiring(config.registry).operations.add(Operation(name, target, daemon, plugin, short))

@@ -21,6 +21,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.static import static_view
 
 from ..responses import json_response
+from ..wiring import wiring
 from .document import build_document
 
 STATIC = "restd_core:static"
@@ -52,11 +53,11 @@ response_schemas_option.options = ("response_schemas", "response_media_type")
 def _build(event: ApplicationCreated) -> None:
     # After every include: the services of all plugins are registered.
     registry = event.app.registry
-    registry.openapi_document = build_document(registry)
+    wiring(registry).openapi_document = build_document(registry)
 
 
 def openapi_json(request: Request) -> Response:
-    return json_response(request.registry.openapi_document,
+    return json_response(wiring(request.registry).openapi_document,
                          headers={**FRAMING_HEADERS, "Content-Security-Policy": "frame-ancestors 'none'"})
 
 

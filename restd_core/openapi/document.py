@@ -24,6 +24,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 
 from ..errors import Errno
 from ..jsonschema import Schema, is_required, to_json_schema
+from ..wiring import wiring
 
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
@@ -83,7 +84,7 @@ def build_document(registry: Registry) -> dict[str, Any]:
 def security_schemes(registry: Registry) -> dict[str, Schema]:
     """The auth plugin's ``openapi_security_schemes`` (name -> OpenAPI
     Security Scheme; a caller may use any one); none for a plugin without."""
-    plugin = getattr(registry, "restd_auth", None)
+    plugin = getattr(wiring(registry), "auth", None)
     return dict(getattr(plugin, "openapi_security_schemes", None) or {})
 
 

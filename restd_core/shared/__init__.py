@@ -1,7 +1,7 @@
 """What the server's replicas share: response-cache entries and their single
 flight, the auth plugins' answers, the per-caller request rates.
 
-One ``Store`` per app (``registry.restd_shared``), chosen by ``restd.shared``:
+One ``Store`` per app (``wiring(registry).shared``), chosen by ``restd.shared``:
 
 - unset: ``memory.MemoryStore``, everything in this process (the default:
   one server, or replicas that do not share);
@@ -17,12 +17,13 @@ the others wait for it); and a moving-window rate per key.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from limits import RateLimitItem
+
+from ..wiring import wiring
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -87,12 +88,13 @@ def includeme(config) -> None:
     from .memory import MemoryStore
     from .redis_store import RedisStore, register_metrics
 
-    server = config.registry.restd_settings
-    url = os.environ.get("RESTD_SHARED") or server.shared
+    restd = wiring(config.registry)
+    server = restd.settings
+    url = server.shared
     if not url:
-        config.registry.restd_shared = MemoryStore()
+        restd.shared = MemoryStore()
         return
     store = RedisStore(url, server.shared_prefix, server.shared_timeout)
-    config.registry.restd_shared = store
+    restd.shared = store
     # At commit: the metrics registry is made by a later include.
     config.action(None, lambda: register_metrics(config.registry, store))

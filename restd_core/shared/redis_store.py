@@ -37,6 +37,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from ..settings import SettingError
+from ..wiring import wiring
 from . import Codec
 from .memory import MemoryStore, MemoryTable, window_retry_after
 
@@ -243,6 +244,4 @@ class _SharedStoreMetrics:
 
 
 def register_metrics(registry, store: RedisStore) -> None:
-    metrics = getattr(registry, "metrics", None)
-    if metrics is not None:
-        metrics.registry.register(_SharedStoreMetrics(store))
+    wiring(registry).metrics.registry.register(_SharedStoreMetrics(store))

@@ -34,7 +34,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
-import os
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from restd_core.security import AuthUnavailable, Identity, InvalidCredentials, T
 from restd_core.settings import parse, setting
 from restd_core.shared import Codec, Store, Table
 from restd_core.shared.memory import MemoryStore
+from restd_core.single_flight import SingleFlight
 
 from .tokens import bearer_token
 
@@ -82,18 +82,6 @@ IDENTITIES = Codec(1, _encode_identity, _decode_identity)
 MARKS = Codec(1, lambda marked: b"", lambda data: True)
 
 
-class _Flight:
-    """One call to auth2 in progress, which other requests wait for."""
-
-    def __init__(self, source: str | None) -> None:
-        self.done = threading.Event()
-        self.answer: Answer = None
-        self.error: AuthUnavailable | None = None
-        #: For a new token: the address whose check it is (it holds one of
-        #: ``max_concurrent_checks`` and one of its address's); None for a known one.
-        self.source = source
-
-
 def _uncount(counts: Counter[str], key: str) -> None:
     counts[key] -= 1
     if not counts[key]:
@@ -121,7 +109,7 @@ class KBaseSettings:
     """The kbase plugin's settings."""
 
     auth_url: str | None = setting(
-        "restd.kbase.auth_url", None, "KBase auth2's base URL (`AUTH_URL` in the environment comes first)")
+        "restd.kbase.auth_url", None, "KBase auth2's base URL", env="AUTH_URL")
     timeout: float = setting("restd.kbase.timeout", 5.0, "seconds to wait for auth2 (past it: 503)", minimum=0.001)
     read_roles: tuple[str, ...] = setting(
         "restd.kbase.read_roles", ("EE2_ADMIN", "EE2_ADMIN_RO"), "the `customroles` that may read (one suffices)")
@@ -154,7 +142,7 @@ class KBaseAuth:
 
     def __init__(self, settings: dict[str, Any]) -> None:
         config = parse(KBaseSettings, settings)
-        auth_url = os.environ.get("AUTH_URL") or config.auth_url
+        auth_url = config.auth_url
         if not auth_url:
             raise ValueError("the KBase auth URL is not set (AUTH_URL in the environment, or restd.kbase.auth_url)")
         self.me_url = auth_url.rstrip("/") + ME_PATH
@@ -163,8 +151,8 @@ class KBaseAuth:
         self.cache_seconds = config.cache_seconds
         self.known_seconds = config.known_seconds
         self.use_store(MemoryStore())
-        self._flights: dict[str, _Flight] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the flights and the counts below
+        self._flights: SingleFlight[str, Answer] = SingleFlight(self._lock)
         self._checking = threading.BoundedSemaphore(config.max_concurrent_checks)
         self.max_checks_per_address = config.max_checks_per_address
         self.max_waiting_per_address = config.max_waiting_per_address
@@ -207,28 +195,20 @@ class KBaseAuth:
             return answer
         # A known token's check waits behind nobody and is never counted.
         source = None if self.known.get(key) is not None else source_of(request)
-        with self._lock:
-            found, answer = self._cached(key)  # a flight may have ended meanwhile
-            if found:
-                return answer
-            flight = self._flights.get(key)
-            leader = flight is None
+
+        counted: list[str] = []
+
+        def joining(leader: bool) -> None:  # under the lock
             if source is not None:
-                self._count_new(source, leader)
-            if leader:
-                flight = self._flights[key] = _Flight(source)
+                self._count_new(source, leader)  # or refused: then nothing was counted
+                counted.append(source)
+
         try:
-            if leader:
-                self._fly(flight, key, token)
-            else:
-                flight.done.wait()
+            return self._flights.run(key, lambda: self._check(key, token, source), joining)
         finally:
-            if source is not None:
+            if counted:
                 with self._lock:
-                    _uncount(self._waiting_from, source)
-        if flight.error is not None:
-            raise AuthUnavailable(flight.error.message)
-        return flight.answer
+                    _uncount(self._waiting_from, counted[0])
 
     def _count_new(self, source: str, check: bool) -> None:
         """Count a request from ``source`` that waits for a new token's check
@@ -245,28 +225,32 @@ class KBaseAuth:
         if check:
             self._checks_from[source] += 1
 
-    def _fly(self, flight: _Flight, key: str, token: str) -> None:
-        """Ask auth2 for ``flight``'s answer, and remember it."""
+    def _check(self, key: str, token: str, source: str | None) -> Answer:
+        """Ask auth2 for the token's answer (a flight's leader), and remember
+        it; ``source``: the address whose new token it is (it holds one of
+        ``max_concurrent_checks`` and one of its address's), None for a known one."""
         try:
-            flight.answer = self._ask_auth2(token)
-            if flight.answer is None:
+            found, answer = self._cached(key)  # a flight may have ended since the caller looked
+            if found:
+                return answer
+            answer = self._ask_auth2(token)
+            if answer is None:
                 self.rejections.put(key, True, self.cache_seconds)
             else:
-                self.identities.put(key, flight.answer, self.cache_seconds)
-                if any(flight.answer.roles & roles for roles in self.roles.values()):
+                self.identities.put(key, answer, self.cache_seconds)
+                if any(answer.roles & roles for roles in self.roles.values()):
                     self.known.put(key, True, self.known_seconds)
-        except AuthUnavailable as exc:
-            flight.error = exc
+            return answer
+        except AuthUnavailable:
+            raise
         except Exception:
             log.exception("checking a KBase token failed")
-            flight.error = AuthUnavailable("checking the KBase token failed; the server's log has the details")
+            raise AuthUnavailable("checking the KBase token failed; the server's log has the details") from None
         finally:
-            with self._lock:
-                del self._flights[key]
-                if flight.source is not None:
+            if source is not None:
+                with self._lock:
                     self._checking.release()
-                    _uncount(self._checks_from, flight.source)
-            flight.done.set()
+                    _uncount(self._checks_from, source)
 
     def _ask_auth2(self, token: str) -> Answer:
         try:

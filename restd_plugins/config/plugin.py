@@ -4,6 +4,7 @@ from __future__ import annotations
 from cornice import Service
 
 from restd_core.services import read_service
+from restd_core.wiring import wiring
 
 from . import responses, views
 from .schemas import request_schema
@@ -25,5 +26,5 @@ def includeme(config) -> None:
     config.add_gateway_operation("read_config", "restd_plugins.config.operations:read_config", daemon="config")
     config.add_gateway_operation("read_config_value", "restd_plugins.config.operations:read_config_value",
                                  daemon="config", short=True)
-    config.registry.restd_server_config = ServerConfig(config.registry.gateway,
-                                                       config.registry.restd_settings.config_reload_seconds)
+    restd = wiring(config.registry)
+    restd.keep(ServerConfig(restd.gateway, restd.settings.config_reload_seconds))

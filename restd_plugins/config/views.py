@@ -7,6 +7,9 @@ from pyramid.response import Response
 
 from restd_core.gateway import NotFound
 from restd_core.responses import json_bytes_response, json_response
+from restd_core.wiring import wiring
+
+from .server_config import ServerConfig
 
 
 def _daemon_call(request: Request, operation: str, daemon_type: str, **arguments) -> Response:
@@ -20,7 +23,8 @@ def config(request: Request) -> Response:
     daemon_type = request.validated["querystring"].get("daemon")
     if daemon_type:
         return _daemon_call(request, "read_config", daemon_type)
-    return json_bytes_response(request.registry.restd_server_config.listing(request.condor_settings.hide_config_params))
+    server_config = wiring(request.registry).kept(ServerConfig)
+    return json_bytes_response(server_config.listing(request.condor_settings.hide_config_params))
 
 
 def config_value(request: Request) -> Response:
@@ -28,7 +32,7 @@ def config_value(request: Request) -> Response:
     daemon_type = request.validated["querystring"].get("daemon")
     if daemon_type:
         return _daemon_call(request, "read_config_value", daemon_type, name=name)
-    value = request.registry.restd_server_config.value(name, request.condor_settings.hide_config_params)
+    value = wiring(request.registry).kept(ServerConfig).value(name, request.condor_settings.hide_config_params)
     if value is None:
         raise NotFound(f"{name} is not defined in the configuration", {"attribute": name})
     return json_bytes_response(orjson.dumps(value))

@@ -14,6 +14,7 @@ from restd_core.gateway.spool import Spool, SpooledListing, SpooledObject
 from restd_core.response_cache import cache_ttl
 from restd_core.responses import json_bytes_response, listing_response, public_url
 from restd_core.services import known_query, refuse_hidden_groupby
+from restd_core.wiring import wiring
 
 from .schemas import HistoryListQuery, QueueListQuery
 
@@ -53,8 +54,8 @@ def _listing(request: Request, kind: str, group_by: str | None = None) -> Spoole
     # GIL for the whole query). Cached, a listing is made once per
     # time-to-live for every caller: one query is gentler on the schedd.
     if kind == "jobs" and arguments["cluster"] is None and cache_ttl(request) == 0:
-        parts = gateway.spare_workers(request.registry.restd_settings.gateway_listing_parts)
-    spools = [Spool(request.registry.restd_answers_in_flight) for _ in range(parts)]
+        parts = gateway.spare_workers(wiring(request.registry).settings.gateway_listing_parts)
+    spools = [Spool(wiring(request.registry).answers_in_flight) for _ in range(parts)]
     try:
         if parts == 1:
             received = [gateway.call("query_jobs", **arguments, sink=spools[0])]
@@ -101,7 +102,7 @@ def _every_schedd_listing(request: Request, kind: str) -> SpooledObject:
         raise HTTPBadRequest(f"{cursor} is a job id of one schedd: it cannot be given with the schedd "
                              f"{EVERY_SCHEDD} (every schedd), whose listing has no pages")
     arguments = {**_arguments(request, kind), "tag_schedd": True}
-    in_flight = request.registry.restd_answers_in_flight
+    in_flight = wiring(request.registry).answers_in_flight
     spools: dict[str, Spool] = {}
 
     def spool_for(name: str) -> Spool:

@@ -16,7 +16,6 @@ are summed under ``other``.
 """
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from restd_core.condor_settings import CondorSettings
 from restd_core.gateway import Gateway, GatewayError
+from restd_core.reused import Reused
 
 from .counting import JOB_STATUS_NAMES, STATUS_NAME_KEY
 from .settings import SummarySettings
@@ -42,39 +42,6 @@ class Snapshot:
 
     families: list[GaugeMetricFamily]
     made_at: float
-
-
-class Reused:
-    """What ``make()`` answers, made again at most once per ``ttl`` seconds:
-    one caller makes it while the others get the previous one (or, before
-    there is one, wait for it)."""
-
-    def __init__(self, make: Callable[[], Snapshot], ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._make, self._ttl, self._clock = make, ttl, clock
-        self._condition = threading.Condition()
-        self._value: Snapshot | None = None
-        self._making = False
-
-    def current(self) -> Snapshot:
-        with self._condition:
-            while True:
-                value = self._value
-                if value is not None and (self._making or self._clock() - value.made_at < self._ttl):
-                    return value
-                if not self._making:
-                    self._making = True
-                    break
-                self._condition.wait()
-        made = None
-        try:
-            made = self._make()
-            return made
-        finally:
-            with self._condition:
-                self._making = False
-                if made is not None:
-                    self._value = made
-                self._condition.notify_all()
 
 
 def capped(samples: Counter, position: int, cap: int) -> Counter:
@@ -107,13 +74,13 @@ class PoolGauges:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._gateway, self._condor_settings, self._settings, self._clock = gateway, condor_settings, settings, clock
         self._label = settings.gauges_label
-        self._snapshots = Reused(self._snapshot, settings.gauges_ttl, clock)
+        self._snapshots = Reused(self._snapshot, settings.gauges_ttl, clock=clock, name="pool gauges")
 
     def describe(self) -> list:
         return []  # nothing to check at registration (collect would ask the pool)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        snapshot = self._snapshots.current()
+        snapshot = self._snapshots.get()
         yield from snapshot.families
         age = GaugeMetricFamily("restd_pool_snapshot_age_seconds",
                                 "Seconds since the pool gauges were taken from the pool")

@@ -5,6 +5,7 @@ from cornice import Service
 
 from restd_core.services import read_service
 from restd_core.settings import parse
+from restd_core.wiring import wiring
 
 from . import responses, views
 from .gauges import PoolGauges
@@ -37,6 +38,6 @@ def includeme(config) -> None:
                                  daemon="collector")
     config.add_gateway_operation("summary_user_priorities", "restd_plugins.summary.operations:user_priorities",
                                  daemon="negotiator")
-    if config.registry.restd_settings.metrics and settings.gauges_ttl > 0:
-        config.registry.metrics.registry.register(
-            PoolGauges(config.registry.gateway, config.registry.condor_settings, settings))
+    if wiring(config.registry).settings.metrics and settings.gauges_ttl > 0:
+        wiring(config.registry).metrics.registry.register(
+            PoolGauges(wiring(config.registry).gateway, wiring(config.registry).condor_settings, settings))

@@ -8,7 +8,9 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from .assets import Asset, load
+from restd_core.wiring import wiring
+
+from .assets import Asset, Assets, load
 
 #: The page runs only our own files and talks only to this server.
 CONTENT_SECURITY_POLICY = "; ".join((
@@ -39,7 +41,7 @@ def _answer(request: Request, asset: Asset, cache_control: str) -> Response:
 
 
 def page(request: Request) -> Response:
-    return _answer(request, request.registry.restd_ui_assets.page, PAGE_CACHE)
+    return _answer(request, wiring(request.registry).kept(Assets).page, PAGE_CACHE)
 
 
 def to_page(request: Request) -> Response:
@@ -47,7 +49,7 @@ def to_page(request: Request) -> Response:
 
 
 def asset(request: Request) -> Response:
-    assets = request.registry.restd_ui_assets
+    assets = wiring(request.registry).kept(Assets)
     found = assets.files.get(request.matchdict["name"])
     if found is None or request.matchdict["version"] != assets.version:
         raise HTTPNotFound("no such file of the dashboard (an older version's page? reload it)")
@@ -55,7 +57,9 @@ def asset(request: Request) -> Response:
 
 
 def includeme(config) -> None:
-    config.registry.restd_ui_assets = load()
+    # The page's least: what it falls back on when the summary or watch endpoints are missing (app.js).
+    config.require_plugins("jobs", "status")
+    wiring(config.registry).keep(load())
     for name, pattern, view in (("ui_root", "/ui", to_page), ("ui", "/ui/", page),
                                 ("ui_asset", "/ui/{version}/{name}", asset)):
         config.add_route(name, pattern)

@@ -12,6 +12,7 @@ from cornice import Service
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from restd_core.services import stream_service
+from restd_core.wiring import wiring
 from restd_plugins.status.schemas import request_schema as status_request_schema
 
 from . import responses, views
@@ -52,20 +53,20 @@ class _WatchGauges:
 
 
 def includeme(config) -> None:
-    registry = config.registry
+    # It polls the listings of the jobs and status plugins (query.py).
+    config.require_gateway_operations("query_jobs", "query_status")
+    restd = wiring(config.registry)
     settings = read(config.get_settings())
-    server = registry.restd_settings
+    server = restd.settings
 
     def fetch(query: Query) -> Items:
-        return query.fetch(registry.gateway, registry.condor_settings.get())
+        return query.fetch(restd.gateway, restd.condor_settings.get())
 
     cap = watcher_cap(settings, server.ini_file)
     # Polls of all queries at once leave a gateway worker to ordinary requests.
-    registry.restd_watch = hub = Hub(fetch, settings, cap, poll_slots=max(server.gateway_workers - 1, 1))
+    hub = restd.keep(Hub(fetch, settings, cap, poll_slots=max(server.gateway_workers - 1, 1)))
     log.info("watch: at most %d watchers at once (restd.watch.max_watchers), %d of one caller", cap,
              hub.max_per_caller)
     for service in services():
         config.add_cornice_service(service)
-    metrics = getattr(registry, "metrics", None)
-    if metrics is not None:
-        metrics.registry.register(_WatchGauges(hub))
+    restd.metrics.registry.register(_WatchGauges(hub))

@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from restd_core.errors import error_body, errno_of
+from restd_core.errors import INTERNAL_MESSAGE, error_body, errno_of
 from restd_core.gateway import BadQuery, GatewayError, NotFound, Timeout, Unavailable
 
 from .diff import changes, frame, snapshot
@@ -50,7 +50,7 @@ def event_error(exc: BaseException) -> dict[str, Any]:
         return error_body(503, message, errno_of(exc), details)
     if isinstance(exc, (BadQuery, NotFound)):
         return error_body(exc.status, exc.message, None, exc.details)
-    return error_body(500, "internal server error; the server's log has the details")
+    return error_body(500, INTERNAL_MESSAGE)
 
 
 class Poller:

@@ -24,6 +24,7 @@ from restd_core.security import AuthError
 from .diff import HEARTBEAT, frame
 from .hub import Hub, Place
 from .poller import Poller
+from restd_core.wiring import wiring
 
 #: The permission a watcher needs, at connect (the service's) and after.
 PERMISSION = "read"
@@ -42,7 +43,7 @@ def still_allowed(request: Request) -> dict | None:
     not. The auth plugin answers from its cache (kbase: per token, for
     ``restd.kbase.cache_seconds``), so a check costs a lookup, and a token
     revoked meanwhile is refused once its answer expires."""
-    plugin = request.registry.restd_auth
+    plugin = wiring(request.registry).auth
     try:
         identity = plugin.identity(request)
     except AuthError as exc:

@@ -8,6 +8,7 @@ from restd_core.disconnect import gone_probe
 from restd_core.errors import RETRY_AFTER_SECONDS, error_response
 from restd_core.every_schedd import refuse_every_schedd
 from restd_core.limits import caller_key
+from restd_core.wiring import wiring
 
 from .hub import Hub, NoPlace
 from .query import Query, jobs_query, status_query
@@ -39,7 +40,7 @@ def _stream(request: Request, query: Query) -> Response:
     429 (this caller's share), with ``Retry-After``."""
     if request.method == "HEAD":  # headers only: no thread held for a body never sent
         return _response()
-    hub: Hub = request.registry.restd_watch
+    hub = wiring(request.registry).kept(Hub)
     try:
         place = hub.admit(caller_key(request), gone_probe(request))
     except NoPlace as refused:
@@ -47,7 +48,7 @@ def _stream(request: Request, query: Query) -> Response:
                               {"Retry-After": str(RETRY_AFTER_SECONDS)})
     try:
         poller = hub.join(query, place)
-        poller.wait_ready(request.registry.gateway.timeout + hub.settings.interval + FIRST_ANSWER_GRACE)
+        poller.wait_ready(wiring(request.registry).gateway.timeout + hub.settings.interval + FIRST_ANSWER_GRACE)
         opening, cursor = poller.opening(request.headers.get("Last-Event-ID"))
     except BaseException:
         hub.leave(place)
