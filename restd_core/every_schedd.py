@@ -31,10 +31,8 @@ from pyramid.request import Request
 from .errors import Errno, errno_of
 from .gateway import BadQuery, GatewayError, Unavailable
 from .jsonschema import Schema
+from .schemas import EVERY_SCHEDD
 
-#: The schedd name that means every schedd the collector knows. HTCondor's
-#: schedd names are ``name@host`` or a host name: none is ``*`` in practice.
-EVERY_SCHEDD = "*"
 
 
 def refuse_every_schedd(schedd: str, what: str) -> str:
