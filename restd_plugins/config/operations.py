@@ -9,7 +9,7 @@ from htcondor2 import DaemonType
 
 from restd_core.gateway.errors import BadQuery, NotFound, Unavailable
 from restd_core.gateway.kinds import DAEMON_TYPES
-from restd_core.gateway.worker.condor import ask
+from restd_core.gateway.worker.condor import ask, hidden_config_params
 from restd_core.gateway.worker.shaping import REDACTED, is_hidden_knob
 
 #: What a daemon answers for a knob it has no value for.
@@ -32,24 +32,25 @@ def _remote_values(daemon: str, params: htcondor2.RemoteParam, names: list[str])
     return {name: value for name, value in values.items() if value != _REMOTE_UNDEFINED}
 
 
-def _shown(name: str, value: Any, hidden: list[str]) -> Any:
+def _shown(name: str, value: Any, hidden: tuple[str, ...]) -> Any:
     return REDACTED if is_hidden_knob(name, hidden) else value
 
 
-def read_config(daemon_type: str | None = None, hidden: list[str] = ()) -> dict[str, Any]:
+def read_config(daemon_type: str | None = None) -> dict[str, Any]:
     """Every defined knob, by lower-cased name: the server's own (typed
     values) or, with ``daemon_type``, that running daemon's (strings). Knobs
-    matching a ``hidden`` pattern are ``"<REDACTED>"``; their values never
-    leave the worker process."""
+    matching a hidden pattern (``condor.hidden_config_params``) are
+    ``"<REDACTED>"``; their values never leave the worker process."""
     if daemon_type is None:
         values = ask("config", lambda _: dict(htcondor2.param.items()))
     else:
         params = _daemon_params(daemon_type)
         values = _remote_values(daemon_type, params, ask(daemon_type, lambda _: list(params)))
+    hidden = hidden_config_params()
     return {name.lower(): _shown(name, value, hidden) for name, value in values.items()}
 
 
-def read_config_value(name: str, daemon_type: str | None = None, hidden: list[str] = ()) -> Any:
+def read_config_value(name: str, daemon_type: str | None = None) -> Any:
     """One knob's value (the name is case-insensitive), as ``read_config``
     has it; ``NotFound`` if it is not defined."""
     if daemon_type is None:
@@ -62,4 +63,4 @@ def read_config_value(name: str, daemon_type: str | None = None, hidden: list[st
     if value is None:
         where = f"the {daemon_type}'s configuration" if daemon_type else "the configuration"
         raise NotFound(f"{name} is not defined in {where}", {"attribute": name})
-    return _shown(name, value, hidden)
+    return _shown(name, value, hidden_config_params())

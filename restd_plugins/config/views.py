@@ -11,8 +11,7 @@ from restd_core.responses import json_bytes_response, json_response
 
 def _daemon_call(request: Request, operation: str, daemon_type: str, **arguments) -> Response:
     return json_response(request.gateway.call(
-        operation, daemon=daemon_type, daemon_type=daemon_type,
-        hidden=list(request.condor_settings.hide_config_params), **arguments,
+        operation, daemon=daemon_type, daemon_type=daemon_type, **arguments,
     ))
 
 

@@ -6,8 +6,9 @@ daemon query. ``init`` sets the session up once (the server's IDTOKEN);
 an operation reaches a daemon only through ``ask(daemon, call)``: the
 fresh config, the client (a schedd's location kept), the one retry after a
 daemon restart and HTCondor's errors as ``Unavailable``, in one place.
-``hidden_job_attrs()`` is what RESTD_HIDE_JOB_ATTRS hides, as this worker's
-config has it; ``malloc_trim`` hands freed memory back (the loop calls it
+``hidden_job_attrs()`` and ``hidden_config_params()`` are what
+RESTD_HIDE_JOB_ATTRS and RESTD_HIDE_CONFIG_PARAMS hide, as this worker's
+config has them; ``malloc_trim`` hands freed memory back (the loop calls it
 after every answer).
 """
 from __future__ import annotations
@@ -29,6 +30,7 @@ import htcondor2
 from htcondor2 import AdTypes, DaemonType
 
 from ..errors import NotFound, Unavailable
+from ..kinds import DEFAULT_HIDE_CONFIG_PARAMS
 
 T = TypeVar("T")
 
@@ -102,12 +104,22 @@ def fresh_config() -> None:
 
 
 def hidden_job_attrs() -> frozenset[str]:
-    """The job attributes RESTD_HIDE_JOB_ATTRS hides (comma or space
-    separated), lower-cased, as this worker's HTCondor config has them now:
-    the output filter never depends on a caller to say what is hidden."""
+    """The job attributes RESTD_HIDE_JOB_ATTRS hides, lower-cased, as this
+    worker's HTCondor config has them now: the output filter never depends
+    on a caller to say what is hidden."""
+    return frozenset(name.lower() for name in _knob_list("RESTD_HIDE_JOB_ATTRS"))
+
+
+def hidden_config_params() -> tuple[str, ...]:
+    """The patterns of config knobs never served: the defaults and
+    RESTD_HIDE_CONFIG_PARAMS (which adds to them, never replaces them)."""
+    return DEFAULT_HIDE_CONFIG_PARAMS + _knob_list("RESTD_HIDE_CONFIG_PARAMS")
+
+
+def _knob_list(knob: str) -> tuple[str, ...]:
+    """A knob's comma or space separated items, as the config has it now."""
     fresh_config()
-    return frozenset(name.lower() for name in re.split(r"[\s,]+", str(htcondor2.param.get("RESTD_HIDE_JOB_ATTRS") or ""))
-                     if name)
+    return tuple(item for item in re.split(r"[\s,]+", str(htcondor2.param.get(knob) or "")) if item)
 
 
 def ask(daemon: str, call: Callable[[Any], T], schedd: str | None = None) -> T:
