@@ -21,7 +21,7 @@ def _daemon_params(daemon: str) -> htcondor2.RemoteParam:
     round trip), each value on first access (one round trip per knob)."""
     if daemon not in DAEMON_TYPES:
         raise BadQuery(f"unknown daemon type {daemon!r}", {"daemon": daemon})
-    location = ask("collector", lambda collector: collector.locate(getattr(DaemonType, DAEMON_TYPES[daemon])))
+    location = ask(daemon, lambda _: htcondor2.Collector().locate(getattr(DaemonType, DAEMON_TYPES[daemon])))
     if location is None:
         raise Unavailable(f"no running {daemon} found", {"daemon": daemon})
     return ask(daemon, lambda _: htcondor2.RemoteParam(location))

@@ -201,7 +201,7 @@ def user_priorities() -> dict[str, Any]:
     (lowest) effective priority first. The real priority is the effective
     one over the priority factor (HTCondor's definition; null for a factor
     of 0)."""
-    ads = ask("negotiator", lambda negotiator: list(negotiator.getPriorities()))
+    ads = ask("negotiator", lambda _: list(htcondor2.Negotiator().getPriorities()))
     submitters = []
     for ad in ads:
         if ad.get("IsAccountingGroup") is True:

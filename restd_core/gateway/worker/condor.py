@@ -123,10 +123,11 @@ def _knob_list(knob: str) -> tuple[str, ...]:
 
 
 def ask(daemon: str, call: Callable[[Any], T], schedd: str | None = None) -> T:
-    """``call(client)`` with the client of ``daemon``: the ``collector``, the
-    ``negotiator``, the ``schedd`` that ``schedd`` names (``DEFAULT``: the
-    local one; located once a minute, not once a call), or None for any
-    other daemon (``call`` reaches it itself, e.g. through the collector).
+    """``call(client)`` with the client of ``daemon``: for the
+    ``collector``, a ``Collector``; for the ``schedd`` that ``schedd`` names
+    (``DEFAULT``: the local one), a ``Schedd`` located once a minute, not
+    once a call; else None (``call`` reaches the daemon itself, e.g. with
+    ``htcondor2.Negotiator()`` or through the collector's ``locate``).
 
     HTCondor's config is re-read first if it is due (``fresh_config``). A
     failed call is made once more: after a daemon restarts, this process's
@@ -152,11 +153,7 @@ def ask(daemon: str, call: Callable[[Any], T], schedd: str | None = None) -> T:
 def _client(daemon: str, schedd: str | None) -> Any:
     if daemon == "collector":
         return htcondor2.Collector()
-    if daemon == "negotiator":
-        return htcondor2.Negotiator()
-    if daemon == "schedd":
-        return _schedd(DEFAULT_SCHEDD if schedd is None else schedd)
-    return None
+    return _schedd(schedd) if daemon == "schedd" and schedd is not None else None
 
 
 #: What ``Collector.locate`` asks of a schedd's ad: enough to reach it.
