@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .gateway import Gateway, GatewayError
+from .gateway.kinds import DEFAULT_HIDE_CONFIG_PARAMS
 from .reused import Reused
 from .settings import split_list
 
@@ -17,25 +18,6 @@ DEFAULT_MAX_JOBS = 50_000
 #: Seconds an answer is served from the response cache (0: no cache).
 DEFAULT_CACHE_TTL = 2.0
 
-#: Config knobs never served (fnmatch-style, case-insensitive): HTCondor's
-#: password, token, key and credential knobs, and the files and directories
-#: that hold them. RESTD_HIDE_CONFIG_PARAMS adds to these, never replaces
-#: them: a site that hides one more knob must not un-hide every password.
-DEFAULT_HIDE_CONFIG_PARAMS = (
-    "*PASSWORD*",
-    "*PASSWD*",
-    "*PASSPHRASE*",
-    "*SECRET*",
-    "*TOKEN*",
-    "*CRED*",
-    "*_KEY",
-    "*_KEY_*",
-    "*KEYFILE*",
-    "*CAKEY*",
-    "*PRIVKEY*",
-    "SEC_*_FILE",
-    "SEC_*_DIRECTORY",
-)
 @dataclass(frozen=True)
 class RestdSettings:
     max_jobs: int = DEFAULT_MAX_JOBS

@@ -32,13 +32,11 @@ from pyramid.request import Request
 from .errors import Errno, errno_of, is_internal, told
 from .gateway import BadQuery, GatewayError, Unavailable
 from .jsonschema import Schema
+from .schemas import EVERY_SCHEDD
 from .wiring import wiring
 
 log = logging.getLogger(__name__)
 
-#: The schedd name that means every schedd the collector knows. HTCondor's
-#: schedd names are ``name@host`` or a host name: none is ``*`` in practice.
-EVERY_SCHEDD = "*"
 
 
 def refuse_every_schedd(schedd: str, what: str) -> str:

@@ -5,6 +5,11 @@ from typing import Callable
 
 import colander
 
+#: The schedd name that means every schedd the collector knows
+#: (``every_schedd``). HTCondor's schedd names are ``name@host`` or a host
+#: name: none is ``*`` in practice.
+EVERY_SCHEDD = "*"
+
 class FullMatch(colander.Regex):
     """``colander.Regex`` that must match the whole value: with ``re.match``,
     ``$`` also matches before a trailing newline (``"Environment\n"``).
@@ -92,3 +97,45 @@ def attribute_node(**kw) -> colander.SchemaNode:
 def name_node(**kw) -> colander.SchemaNode:
     """A schedd's, machine's or slot's name in the path."""
     return colander.SchemaNode(colander.String(), validator=daemon_name, **kw)
+
+
+def limit_node(**kw) -> colander.SchemaNode:
+    """``limit``: at most this many items; a view caps it at RESTD_MAX_JOBS
+    (``services.capped_limit``)."""
+    return colander.SchemaNode(
+        colander.Integer(),
+        missing=colander.drop,
+        validator=colander.Range(min=1),
+        description="At most this many jobs (never more than RESTD_MAX_JOBS)",
+        **kw,
+    )
+
+
+#: HTCondor's job ids are C ints; ClassAds read a larger literal as 0, so
+#: a larger id in a URL would silently be job 0 of cluster 0.
+MAX_JOB_ID = 2**31 - 1
+
+
+def _id_node(name: str) -> colander.SchemaNode:
+    return colander.SchemaNode(colander.Integer(), name=name, validator=colander.Range(min=0, max=MAX_JOB_ID))
+
+
+def path_schema(*fields: str) -> colander.MappingSchema:
+    """The path parameters of one URL form, typed."""
+    schema = colander.MappingSchema(name="path")
+    schema.add(name_node(name="schedd", examples=["DEFAULT", EVERY_SCHEDD],
+                         description=f"A schedd's name; DEFAULT: the local one; {EVERY_SCHEDD}: every schedd the "
+                                     "collector knows (whole listings of jobs and history only)"))
+    for field in fields:
+        if field in ("clusterid", "procid"):
+            schema.add(_id_node(field))
+        else:
+            schema.add(attribute_node(name=field))
+    return schema
+
+
+def request_schema(query: type[colander.MappingSchema], *path_fields: str) -> colander.MappingSchema:
+    schema = colander.MappingSchema()
+    schema.add(query(name="querystring"))
+    schema.add(path_schema(*path_fields))
+    return schema

@@ -94,3 +94,10 @@ def refuse_hidden_keys(request: Request, names: list[str]) -> None:
     for name in names:
         if name.lower() in hidden:
             raise HTTPBadRequest(f"cannot group by {name}: its values are hidden (RESTD_HIDE_JOB_ATTRS)")
+
+
+def capped_limit(request: Request) -> int:
+    """The caller's ``limit`` query parameter (``schemas.limit_node``),
+    never more than RESTD_MAX_JOBS (which it is when not given)."""
+    max_jobs = request.condor_settings.max_jobs
+    return min(request.validated["querystring"].get("limit", max_jobs), max_jobs)

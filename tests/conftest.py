@@ -30,21 +30,23 @@ TEST_SETTINGS = {
 }
 
 
-#: A third party's plugin, a package of its own (not imported from our tree).
-THIRD_PARTY_PLUGIN = Path(__file__).resolve().parent / "plugins" / "restd_submitters"
+#: Third parties' plugins, packages of their own (not imported from our tree):
+#: the pool's submitters, and a job history listing written from docs/plugins.md.
+THIRD_PARTY_PLUGINS = {"restd-submitters": Path(__file__).resolve().parent / "plugins" / "restd_submitters",
+                       "restd-joblog": Path(__file__).resolve().parent / "plugins" / "restd_joblog"}
 
 
 @pytest.fixture(scope="session", autouse=True)
 def third_party_plugin() -> Iterator[str]:
-    """``restd-submitters`` built and pip-installed into this venv for the
-    whole run, as a site installs a plugin beside condor-restd: every app
-    with ``restd.endpoints = *`` serves it (its routes are walked, fuzzed
+    """The third parties' plugins built and pip-installed into this venv for
+    the whole run, as a site installs a plugin beside condor-restd: every app
+    with ``restd.endpoints = *`` serves them (their routes are walked, fuzzed
     and documented with ours); uninstalled at the end."""
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "install", "--no-deps", "--no-build-isolation", "--no-index", str(THIRD_PARTY_PLUGIN)],
-                   check=True, capture_output=True)
+    subprocess.run([*pip, "install", "--no-deps", "--no-build-isolation", "--no-index",
+                    *map(str, THIRD_PARTY_PLUGINS.values())], check=True, capture_output=True)
     yield "submitters"
-    subprocess.run([*pip, "uninstall", "-y", "restd-submitters"], check=True, capture_output=True)
+    subprocess.run([*pip, "uninstall", "-y", *THIRD_PARTY_PLUGINS], check=True, capture_output=True)
 
 
 @pytest.fixture(scope="session")

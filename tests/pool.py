@@ -72,13 +72,20 @@ def submit_test_jobs() -> SubmittedJobs:
     removed = schedd.submit(
         htcondor2.Submit({**common, "hold": "true", "batch_name": "restd-removed"}), count=2
     ).cluster()
-    schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {removed}", reason="restd test: fill history")
+    into_history(schedd, removed, 2)
+    return SubmittedJobs(held, idle, removed, schedd_ad["Name"], [held, idle, removed])
+
+
+def into_history(schedd, cluster: int, jobs: int) -> None:
+    """Remove the cluster's ``jobs`` jobs and wait until the history has them."""
+    import htcondor2
+
+    schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}", reason="restd test: fill history")
     deadline = time.monotonic() + 30
-    while len(schedd.history(f"ClusterId == {removed}", ["ProcId"], match=2)) < 2:
+    while len(schedd.history(f"ClusterId == {cluster}", ["ProcId"], match=jobs)) < jobs:
         if time.monotonic() > deadline:
             raise RuntimeError("removed jobs did not reach the history within 30 s")
         time.sleep(0.2)
-    return SubmittedJobs(held, idle, removed, schedd_ad["Name"], [held, idle, removed])
 
 
 def remove_test_jobs(jobs: SubmittedJobs) -> None:
@@ -119,14 +126,21 @@ LEAKS = {
 }
 
 
-def submit_leaky_jobs() -> int:
-    """One held cluster of two jobs, one per secret, with the LEAKS."""
+#: A third party's hidden attribute (RESTD_HIDE_JOB_ATTRS="Environment
+#: PluginSecret", spelled as a site would), holding the same secret, and
+#: an attribute that reads it.
+PLUGIN_SECRET_LEAK = {"PluginSecret": '"$(secret)"', "Leak": "PluginSecret"}
+
+
+def submit_leaky_jobs(**more: str) -> int:
+    """One held cluster of two jobs, one per secret, with the LEAKS (and
+    ``more`` attributes: name -> expression, ``$(secret)`` the job's secret)."""
     import htcondor2
 
     description = htcondor2.Submit({
         "executable": "/bin/sleep", "arguments": "600", "initialdir": str(pool_root() / "tmp" / "jobs"),
         "hold": "true", "batch_name": "restd-leaky", "environment": "$(secret)", "My.RestdTest": '"yes"',
-        **{f"My.{name}": expression for name, expression in LEAKS.items()},
+        **{f"My.{name}": expression for name, expression in {**LEAKS, **more}.items()},
     })
     schedd = htcondor2.Schedd()
     return schedd.submit(description, itemdata=iter([{"secret": secret} for secret in LEAKY_SECRETS])).cluster()

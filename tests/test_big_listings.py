@@ -50,7 +50,7 @@ def test_a_listing_comes_from_the_worker_in_pieces_and_goes_to_a_file(app, many_
     spool = Counted()
     try:
         received = app.app.registry.restd.gateway.call(
-            "query_jobs", schedd="DEFAULT", source="queue", cluster=many_jobs, hidden=[], sink=spool)
+            "query_jobs", schedd="DEFAULT", source="queue", cluster=many_jobs, sink=spool)
         assert spool.pieces > 2 and received.size == spool.size > SPOOL_MEMORY
         assert spool.in_memory == 0  # past SPOOL_MEMORY, all of it went to a temporary file
         assert len(received.keys) == MANY

@@ -98,3 +98,12 @@ def test_an_allocation_past_the_workers_memory_cap_is_400_and_the_worker_replace
     answer = app.get(f"/faulty/hog-{2**30}", status=400).json
     assert "too costly" in answer["message"]
     assert worker_pid(app) != before
+
+
+def test_a_daemon_call_through_ask_is_made_once_more_after_a_failure(faulty_app):
+    assert faulty_app().get("/flaky/1").json == 2
+
+
+def test_a_daemon_call_that_fails_twice_is_503_naming_its_daemon(faulty_app):
+    answer = faulty_app().get("/flaky/2", status=503).json
+    assert answer["errno"] == 201 and answer["details"]["daemon"] == "startd"

@@ -1,8 +1,12 @@
 """Property, against the real pool: whatever projection, constraint or
 grouping a caller asks of the jobs whose attributes read a hidden one in
 many ways (``pool.LEAKS``), no answer holds a hidden value, and the two
-jobs that differ only in it get the same answer."""
+jobs that differ only in it get the same answer: of the built-in endpoints,
+and of a third party's plugin written from docs/plugins.md
+(tests/plugins/restd_joblog: a history listing and counts)."""
 from __future__ import annotations
+
+from functools import partial
 
 import orjson
 import pytest
@@ -10,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from .conftest import close_app, make_app
-from .pool import LEAKS, LEAKY_SECRETS
+from .pool import LEAKS, LEAKY_SECRETS, PLUGIN_SECRET_LEAK, into_history, submit_leaky_jobs
 
 #: The two jobs differ in these keys, and only in these (and the job id;
 #: ServerTime is the time of the answer, whole ads of two answers may differ in it).
@@ -25,19 +29,23 @@ SHAPES = [
 
 
 @st.composite
-def constraints(draw) -> str:
-    terms = [draw(st.sampled_from(SHAPES)).format(a=draw(st.sampled_from(NAMES)))
+def constraints(draw, names: list[str] = NAMES) -> str:
+    terms = [draw(st.sampled_from(SHAPES)).format(a=draw(st.sampled_from(names)))
              for _ in range(draw(st.integers(1, 2)))]
     return f" {draw(st.sampled_from(['&&', '||']))} ".join(terms)
 
 
-projections = st.one_of(st.none(), st.lists(st.sampled_from(NAMES), min_size=1, max_size=4, unique=True).map(",".join))
+def projections_of(names: list[str]) -> st.SearchStrategy:
+    return st.one_of(st.none(), st.lists(st.sampled_from(names), min_size=1, max_size=4, unique=True).map(",".join))
+
+
+projections = projections_of(NAMES)
 
 
 @pytest.fixture(scope="module")
 def hiding_app(condor_config, leaky_jobs):
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("_CONDOR_RESTD_HIDE_JOB_ATTRS", "Environment")
+        patch.setenv("_CONDOR_RESTD_HIDE_JOB_ATTRS", "Environment PluginSecret")
         app = make_app()
     yield app
     close_app(app)
@@ -104,9 +112,76 @@ def test_one_job_or_one_attribute_is_the_same_for_both_jobs(hiding_app, leaky_jo
 @given(by=st.lists(st.sampled_from(sorted(LEAKS)), min_size=1, max_size=3, unique=True).map(",".join),
        constraint=st.one_of(st.none(), constraints()))
 def test_job_counts_never_tell_the_jobs_apart_by_a_hidden_value(hiding_app, leaky_jobs, by, constraint):
-    where = f"ClusterId == {leaky_jobs}" + (f" && ({constraint})" if constraint else "")
-    answer = hiding_app.get("/v1/summary/jobs/DEFAULT", params={"by": by, "constraint": where}, status="*")
+    answer = counts_of(hiding_app, "/v1/summary/jobs/DEFAULT", leaky_jobs, by, constraint)
+    if answer is not None:
+        assert [group["count"] for group in answer["groups"]] in ([], [2]), answer["groups"]
+
+
+def counts_of(app, url: str, cluster: int, by: str, constraint: str | None) -> dict | None:
+    """The counts ``url`` answers of the cluster's jobs (None for a 400), their bytes checked."""
+    where = f"ClusterId == {cluster}" + (f" && ({constraint})" if constraint else "")
+    answer = app.get(url, params={"by": by, "constraint": where}, status="*")
+    assert answer.status_int in (200, 400), answer.body[:300]
+    check_no_secret(answer.body)
+    return answer.json if answer.status_int == 200 else None
+
+
+@pytest.fixture(scope="module")
+def leaky_history(condor_config, test_jobs) -> int:
+    """A cluster of two leaky jobs (one per secret, also in ``PluginSecret``,
+    which ``Leak`` reads), removed: they are in the history."""
+    import htcondor2
+
+    cluster = submit_leaky_jobs(**PLUGIN_SECRET_LEAK)
+    into_history(htcondor2.Schedd(), cluster, 2)
+    return cluster
+
+
+#: The history listings: the built-in one, and the third party's.
+HISTORY_LISTINGS = ["/v1/history/DEFAULT", "/v1/joblog/DEFAULT"]
+HISTORY_NAMES = [*NAMES, "Leak"]
+
+
+history_constraints = partial(constraints, HISTORY_NAMES)
+history_projections = projections_of(HISTORY_NAMES)
+
+
+@pytest.mark.parametrize("listing", HISTORY_LISTINGS)
+@EXAMPLES
+@given(constraint=history_constraints(), projection=history_projections)
+def test_a_history_listing_never_tells_the_jobs_apart_by_a_hidden_value(hiding_app, leaky_history, listing,
+                                                                        constraint, projection):
+    params = {"constraint": f"ClusterId == {leaky_history} && ({constraint})",
+              **({"projection": projection} if projection else {})}
+    answer = hiding_app.get(listing, params=params, status="*")
     assert answer.status_int in (200, 400), answer.body[:300]
     check_no_secret(answer.body)
     if answer.status_int == 200:
-        assert [group["count"] for group in answer.json["groups"]] in ([], [2]), answer.json["groups"]
+        check_alike(answer.json, leaky_history)
+
+
+@EXAMPLES
+@given(by=st.sampled_from(sorted(LEAKS) + ["Leak"]), constraint=st.one_of(st.none(), history_constraints()))
+def test_a_plugins_counts_never_tell_the_jobs_apart_by_a_hidden_value(hiding_app, leaky_history, by, constraint):
+    answer = counts_of(hiding_app, "/v1/joblog_counts/DEFAULT", leaky_history, by, constraint)
+    if answer is not None:
+        assert answer["total"] in (0, 2) and [count["count"] for count in answer["counts"]] in ([], [2])
+
+
+def _prefix_answers(app, listing: str, cluster: int) -> list[list[str]]:
+    """The jobs a prefix-oracle constraint chooses, for each prefix of the
+    first job's secret (``substr`` of ``Leak``, which reads ``PluginSecret``)."""
+    secret = LEAKY_SECRETS[0]
+    return [[job["jobid"] for job in app.get(listing, params={
+        "constraint": f'ClusterId == {cluster} && substr(Leak, 0, {size}) == "{secret[:size]}"'}).json]
+        for size in range(1, len(secret) + 1)]
+
+
+@pytest.mark.parametrize("listing", HISTORY_LISTINGS)
+def test_a_prefix_oracle_constraint_learns_nothing_of_a_hidden_value(hiding_app, leaky_history, listing):
+    assert _prefix_answers(hiding_app, listing, leaky_history) == [[]] * len(LEAKY_SECRETS[0])
+
+
+def test_without_hidden_attributes_the_prefix_oracle_reads_the_value(app, leaky_history):
+    """What the test above would catch: the oracle works when nothing is hidden."""
+    assert _prefix_answers(app, "/v1/joblog/DEFAULT", leaky_history)[-1] == [f"{leaky_history}.0"]

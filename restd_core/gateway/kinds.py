@@ -32,3 +32,23 @@ DAEMON_TYPES = {
     "schedd": "Schedd",
     "startd": "Startd",
 }
+
+#: Config knobs never served (fnmatch-style, case-insensitive): HTCondor's
+#: password, token, key and credential knobs, and the files and directories
+#: that hold them. RESTD_HIDE_CONFIG_PARAMS adds to these, never replaces
+#: them: a site that hides one more knob must not un-hide every password.
+DEFAULT_HIDE_CONFIG_PARAMS = (
+    "*PASSWORD*",
+    "*PASSWD*",
+    "*PASSPHRASE*",
+    "*SECRET*",
+    "*TOKEN*",
+    "*CRED*",
+    "*_KEY",
+    "*_KEY_*",
+    "*KEYFILE*",
+    "*CAKEY*",
+    "*PRIVKEY*",
+    "SEC_*_FILE",
+    "SEC_*_DIRECTORY",
+)

@@ -9,7 +9,7 @@ from htcondor2 import DaemonType
 
 from restd_core.gateway.errors import BadQuery, NotFound, Unavailable
 from restd_core.gateway.kinds import DAEMON_TYPES
-from restd_core.gateway.worker.condor import collector, fresh_config, twice
+from restd_core.gateway.worker.condor import ask, hidden_config_params
 from restd_core.gateway.worker.shaping import REDACTED, is_hidden_knob
 
 #: What a daemon answers for a knob it has no value for.
@@ -21,56 +21,46 @@ def _daemon_params(daemon: str) -> htcondor2.RemoteParam:
     round trip), each value on first access (one round trip per knob)."""
     if daemon not in DAEMON_TYPES:
         raise BadQuery(f"unknown daemon type {daemon!r}", {"daemon": daemon})
-    try:
-        location = twice(lambda: collector().locate(getattr(DaemonType, DAEMON_TYPES[daemon])))
-    except htcondor2.HTCondorException as exc:
-        raise Unavailable(f"no running {daemon} found: {exc}", {"daemon": daemon}) from None
+    location = ask(daemon, lambda _: htcondor2.Collector().locate(getattr(DaemonType, DAEMON_TYPES[daemon])))
     if location is None:
         raise Unavailable(f"no running {daemon} found", {"daemon": daemon})
-    try:
-        return twice(lambda: htcondor2.RemoteParam(location))
-    except htcondor2.HTCondorException as exc:
-        raise Unavailable(f"the {daemon} did not answer: {exc}", {"daemon": daemon}) from None
+    return ask(daemon, lambda _: htcondor2.RemoteParam(location))
 
 
 def _remote_values(daemon: str, params: htcondor2.RemoteParam, names: list[str]) -> dict[str, str]:
-    try:
-        values = {name: params[name] for name in names}
-    except htcondor2.HTCondorException as exc:
-        raise Unavailable(f"the {daemon} did not answer: {exc}", {"daemon": daemon}) from None
+    values = ask(daemon, lambda _: {name: params[name] for name in names})
     return {name: value for name, value in values.items() if value != _REMOTE_UNDEFINED}
 
 
-def _shown(name: str, value: Any, hidden: list[str]) -> Any:
+def _shown(name: str, value: Any, hidden: tuple[str, ...]) -> Any:
     return REDACTED if is_hidden_knob(name, hidden) else value
 
 
-def read_config(daemon_type: str | None = None, hidden: list[str] = ()) -> dict[str, Any]:
+def read_config(daemon_type: str | None = None) -> dict[str, Any]:
     """Every defined knob, by lower-cased name: the server's own (typed
     values) or, with ``daemon_type``, that running daemon's (strings). Knobs
-    matching a ``hidden`` pattern are ``"<REDACTED>"``; their values never
-    leave the worker process."""
-    fresh_config()
+    matching a hidden pattern (``condor.hidden_config_params``) are
+    ``"<REDACTED>"``; their values never leave the worker process."""
     if daemon_type is None:
-        values = dict(htcondor2.param.items())
+        values = ask("config", lambda _: dict(htcondor2.param.items()))
     else:
         params = _daemon_params(daemon_type)
-        values = _remote_values(daemon_type, params, list(params))
+        values = _remote_values(daemon_type, params, ask(daemon_type, lambda _: list(params)))
+    hidden = hidden_config_params()
     return {name.lower(): _shown(name, value, hidden) for name, value in values.items()}
 
 
-def read_config_value(name: str, daemon_type: str | None = None, hidden: list[str] = ()) -> Any:
+def read_config_value(name: str, daemon_type: str | None = None) -> Any:
     """One knob's value (the name is case-insensitive), as ``read_config``
     has it; ``NotFound`` if it is not defined."""
-    fresh_config()
     if daemon_type is None:
-        value = htcondor2.param.get(name)
+        value = ask("config", lambda _: htcondor2.param.get(name))
     else:
         params = _daemon_params(daemon_type)
         # RemoteParam's own lookup is case-sensitive; HTCondor's names are not.
-        known = [key for key in params if key.lower() == name.lower()]
+        known = [key for key in ask(daemon_type, lambda _: list(params)) if key.lower() == name.lower()]
         value = _remote_values(daemon_type, params, known[:1]).get(known[0]) if known else None
     if value is None:
         where = f"the {daemon_type}'s configuration" if daemon_type else "the configuration"
         raise NotFound(f"{name} is not defined in {where}", {"attribute": name})
-    return _shown(name, value, hidden)
+    return _shown(name, value, hidden_config_params())

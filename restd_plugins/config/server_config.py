@@ -32,7 +32,7 @@ class ServerConfig:
         were redacted by other patterns (RESTD_HIDE_CONFIG_PARAMS changed)."""
         if self._hidden != hidden or time.monotonic() - self._read_at >= self._refresh_seconds:
             # The server's own knobs, read in the worker (no daemon asked): short.
-            self._knobs = self._gateway.call("read_config", hidden=list(hidden), short=True)
+            self._knobs = self._gateway.call("read_config", short=True)
             self._body = orjson.dumps(self._knobs)
             self._hidden, self._read_at = hidden, time.monotonic()
 

@@ -14,8 +14,7 @@ from .server_config import ServerConfig
 
 def _daemon_call(request: Request, operation: str, daemon_type: str, **arguments) -> Response:
     return json_response(request.gateway.call(
-        operation, daemon=daemon_type, daemon_type=daemon_type,
-        hidden=list(request.condor_settings.hide_config_params), **arguments,
+        operation, daemon=daemon_type, daemon_type=daemon_type, **arguments,
     ))
 
 

@@ -49,6 +49,6 @@ def services() -> list[Service]:
 def includeme(config) -> None:
     for service in services():
         config.add_cornice_service(service)
-    config.add_gateway_operation("query_jobs", "restd_plugins.jobs.operations:query_jobs", daemon="schedd")
-    config.add_gateway_operation("query_job", "restd_plugins.jobs.operations:query_job", daemon="schedd",
+    config.add_gateway_operation("query_jobs", "restd_core.gateway.worker.jobs:query_jobs", daemon="schedd")
+    config.add_gateway_operation("query_job", "restd_core.gateway.worker.jobs:query_job", daemon="schedd",
                                  short=True)

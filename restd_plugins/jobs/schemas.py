@@ -3,17 +3,9 @@ from __future__ import annotations
 
 import colander
 
-from restd_core.every_schedd import EVERY_SCHEDD
-from restd_core.schemas import FullMatch, attribute_node, constraint_node, name_node, projection_node
+from restd_core.schemas import MAX_JOB_ID, FullMatch, constraint_node, limit_node, path_schema, projection_node, request_schema
 
-
-#: HTCondor's job ids are C ints; ClassAds read a larger literal as 0, so
-#: a larger id in a URL would silently be job 0 of cluster 0.
-MAX_JOB_ID = 2**31 - 1
-
-
-def _id_node(name: str) -> colander.SchemaNode:
-    return colander.SchemaNode(colander.Integer(), name=name, validator=colander.Range(min=0, max=MAX_JOB_ID))
+__all__ = ["HistoryListQuery", "JobQuery", "NoQuery", "QueueListQuery", "path_schema", "request_schema"]
 
 
 JOB_ID_PATTERN = r"^[0-9]{1,10}\.[0-9]{1,10}$"
@@ -43,12 +35,7 @@ def _job_id_cursor(description: str) -> colander.SchemaNode:
 class ListQuery(colander.MappingSchema):
     projection = projection_node()
     constraint = constraint_node()
-    limit = colander.SchemaNode(
-        colander.Integer(),
-        missing=colander.drop,
-        validator=colander.Range(min=1),
-        description="At most this many jobs (never more than RESTD_MAX_JOBS)",
-    )
+    limit = limit_node()
 
 
 class QueueListQuery(ListQuery):
@@ -75,24 +62,3 @@ class JobQuery(colander.MappingSchema):
 
 class NoQuery(colander.MappingSchema):
     pass
-
-
-def path_schema(*fields: str) -> colander.MappingSchema:
-    """The path parameters of one URL form, typed."""
-    schema = colander.MappingSchema(name="path")
-    schema.add(name_node(name="schedd", examples=["DEFAULT", EVERY_SCHEDD],
-                         description=f"A schedd's name; DEFAULT: the local one; {EVERY_SCHEDD}: every schedd the "
-                                     "collector knows (whole listings of jobs and history only)"))
-    for field in fields:
-        if field in ("clusterid", "procid"):
-            schema.add(_id_node(field))
-        else:
-            schema.add(attribute_node(name=field))
-    return schema
-
-
-def request_schema(query: type[colander.MappingSchema], *path_fields: str) -> colander.MappingSchema:
-    schema = colander.MappingSchema()
-    schema.add(query(name="querystring"))
-    schema.add(path_schema(*path_fields))
-    return schema

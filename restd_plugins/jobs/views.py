@@ -8,13 +8,12 @@ from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.request import Request
 from pyramid.response import Response
 
-from restd_core.every_schedd import EVERY_SCHEDD, ask_every_schedd, refuse_every_schedd
+from restd_core.every_schedd import EVERY_SCHEDD, refuse_every_schedd
 from restd_core.gateway import JsonBody
-from restd_core.gateway.spool import Spool, SpooledListing, SpooledObject
-from restd_core.response_cache import cache_ttl
+from restd_core.gateway.spool import SpooledListing, SpooledObject
+from restd_core.listings import stream_listing
 from restd_core.responses import json_bytes_response, listing_response, public_url
-from restd_core.services import known_query, refuse_hidden_groupby
-from restd_core.wiring import wiring
+from restd_core.services import capped_limit, known_query, refuse_hidden_groupby
 
 from .schemas import HistoryListQuery, QueueListQuery
 
@@ -31,55 +30,36 @@ def _arguments(request: Request, kind: str, group_by: str | None = None) -> dict
     return {
         "schedd": path["schedd"], "source": SOURCES[kind], "constraint": query.get("constraint"),
         "projection": [*projection, *([group_by] if group_by else [])] if projection else [],
-        "cluster": path.get("clusterid"), "limit": _limit(request),
-        "hidden": list(request.condor_settings.hide_job_attrs),
+        "cluster": path.get("clusterid"), "limit": capped_limit(request),
         "since": query.get("after", query.get("since")), "before": query.get("before"),
     }
 
 
-def _listing(request: Request, kind: str, group_by: str | None = None) -> SpooledListing | JsonBody:
+def _listing(request: Request, kind: str, group_by: str | None = None) -> SpooledListing | SpooledObject | JsonBody:
     """Job objects for the request's path and query, as a JSON array made
-    in the gateway's workers and spooled here as it comes; with
-    ``group_by``, grouped there by that attribute (which is then shown
-    besides the projection)."""
+    in the gateway's workers and spooled here as it comes (every schedd's:
+    an object, for ``*``); with ``group_by``, grouped there by that
+    attribute (which is then shown besides the projection)."""
     arguments = _arguments(request, kind, group_by)
-    refuse_every_schedd(arguments["schedd"], ONE_SCHEDDS)
-    limit = arguments["limit"]
-    gateway = request.gateway
     if group_by is not None:
-        return gateway.call("query_jobs", **arguments, group_by=group_by)
-    parts = 1
-    # Uncached, a queue listing is split between idle workers, which query
-    # and encode their parts at the same time (the bindings hold a worker's
-    # GIL for the whole query). Cached, a listing is made once per
-    # time-to-live for every caller: one query is gentler on the schedd.
-    if kind == "jobs" and arguments["cluster"] is None and cache_ttl(request) == 0:
-        parts = gateway.spare_workers(wiring(request.registry).settings.gateway_listing_parts)
-    spools = [Spool(wiring(request.registry).answers_in_flight) for _ in range(parts)]
-    try:
-        if parts == 1:
-            received = [gateway.call("query_jobs", **arguments, sink=spools[0])]
-        else:
-            received = gateway.call_parts("query_jobs", [{**arguments, "part": part, "parts": parts}
-                                                         for part in range(parts)], sinks=spools)
-        return SpooledListing(list(zip(received, spools)), limit)
-    except BaseException:
-        for spool in spools:
-            spool.close()
-        raise
-
-
-def _limit(request: Request) -> int:
-    """The caller's ``limit``, never more than RESTD_MAX_JOBS."""
-    max_jobs = request.condor_settings.max_jobs
-    return min(request.validated["querystring"].get("limit", max_jobs), max_jobs)
+        refuse_every_schedd(arguments["schedd"], ONE_SCHEDDS)
+        return request.gateway.call("query_jobs", **arguments, group_by=group_by)
+    if arguments["schedd"] == EVERY_SCHEDD:
+        cursor = next((name for name in CURSORS if name in request.validated["querystring"]), None)
+        if cursor is not None:
+            raise HTTPBadRequest(f"{cursor} is a job id of one schedd: it cannot be given with the schedd "
+                                 f"{EVERY_SCHEDD} (every schedd), whose listing has no pages")
+        arguments["tag_schedd"] = True
+    # A queue listing of all clusters may be split between idle workers.
+    return stream_listing(request, "query_jobs", arguments, limit=arguments["limit"],
+                          split=kind == "jobs" and arguments["cluster"] is None)
 
 
 def _next_page_link(request: Request, kind: str, jobs: SpooledListing) -> dict[str, str]:
     """``Link: <...?after=C.P>; rel="next"`` (``before=`` for a history,
     whose pages go back in time) when a listing filled its page: the v1
     JSON array stays as it is, the cursor rides in a header."""
-    if not jobs.count or jobs.count < _limit(request):
+    if not jobs.count or jobs.count < capped_limit(request):
         return {}
     cluster, proc = jobs.last_key
     schema, cursor = NEXT_PAGE[kind]
@@ -93,37 +73,13 @@ ONE_SCHEDDS = "a cluster, a job, its attribute or a grouped listing"
 CURSORS = ("after", "since", "before")
 
 
-def _every_schedd_listing(request: Request, kind: str) -> SpooledObject:
-    """The jobs of every schedd (``*``): ``{"schedds", "failed", "jobs"}``,
-    each job object naming its ``schedd``; ``limit`` is each schedd's (the
-    schedds' jobs one after the other, in the order of their names)."""
-    cursor = next((name for name in CURSORS if name in request.validated["querystring"]), None)
-    if cursor is not None:
-        raise HTTPBadRequest(f"{cursor} is a job id of one schedd: it cannot be given with the schedd "
-                             f"{EVERY_SCHEDD} (every schedd), whose listing has no pages")
-    arguments = {**_arguments(request, kind), "tag_schedd": True}
-    in_flight = wiring(request.registry).answers_in_flight
-    spools: dict[str, Spool] = {}
-
-    def spool_for(name: str) -> Spool:
-        spools[name] = Spool(in_flight)
-        return spools[name]
-
-    try:
-        every = ask_every_schedd(request, "query_jobs", arguments, spool_for)
-        listings = [SpooledListing([(every.answers[name], spools.pop(name))], arguments["limit"])
-                    for name in every.schedds]
-    finally:
-        for spool in spools.values():  # the failed schedds' (every one's, on an error)
-            spool.close()
-    return SpooledObject(every.head(), "jobs", listings)
-
-
 def list_jobs(kind: str):
     def view(request: Request) -> Response:
         path = request.validated["path"]
         every = path["schedd"] == EVERY_SCHEDD and "clusterid" not in path
-        jobs = _every_schedd_listing(request, kind) if every else _listing(request, kind)
+        if path["schedd"] == EVERY_SCHEDD and not every:
+            refuse_every_schedd(path["schedd"], ONE_SCHEDDS)
+        jobs = _listing(request, kind)
         try:
             return listing_response(jobs, headers=None if every else _next_page_link(request, kind, jobs))
         except BaseException:
@@ -138,7 +94,7 @@ def _one(request: Request, kind: str, **arguments: Any) -> Response:
     path = request.validated["path"]
     return json_bytes_response(request.gateway.call(
         "query_job", schedd=refuse_every_schedd(path["schedd"], ONE_SCHEDDS), source=SOURCES[kind],
-        cluster=path["clusterid"], proc=path["procid"], hidden=list(request.condor_settings.hide_job_attrs),
+        cluster=path["clusterid"], proc=path["procid"],
         **arguments,
     ).body)
 

@@ -17,7 +17,7 @@ def _fetch(request: Request, group_by: str | None = None) -> Response:
     answer = request.gateway.call(
         "query_status", ad_type=query["query"], name=path.get("name"), constraint=query.get("constraint"),
         projection=[*projection, *([group_by] if group_by else [])] if projection else [],
-        hidden=list(request.condor_settings.hide_job_attrs), group_by=group_by,
+        group_by=group_by,
     )
     return json_bytes_response(answer.body)
 

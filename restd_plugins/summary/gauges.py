@@ -108,7 +108,7 @@ class PoolGauges:
         label = self._label if self._label and self._label.lower() not in hidden else None
         by = ["State", *([label] if label else [])]
         try:
-            answer = self._call("summary_slot_utilization", by=by, hidden=sorted(hidden))
+            answer = self._call("summary_slot_utilization", by=by)
         except GatewayError:
             up.add_metric(["slots", ""], 0)
             return []
@@ -144,7 +144,7 @@ class PoolGauges:
             return []
         up.add_metric(["schedds", ""], 1)
         by = ["JobStatus", *(["Owner"] if "owner" not in hidden else [])]
-        calls = {name: {"schedd": name, "by": by, "hidden": sorted(hidden), "timeout": self._settings.gauges_timeout}
+        calls = {name: {"schedd": name, "by": by, "timeout": self._settings.gauges_timeout}
                  for name in schedds}
         try:
             said = self._gateway.call_each("summary_job_counts", calls)

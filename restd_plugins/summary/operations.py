@@ -10,10 +10,9 @@ import htcondor2
 import orjson
 from htcondor2 import AdTypes
 
-from restd_core.gateway.errors import Unavailable
 from restd_core.gateway.worker.classads import ads_to_dicts, filtered
-from restd_core.gateway.worker.condor import DEFAULT_SCHEDD, collector, fresh_config, schedd_ad, twice, with_schedd
-from restd_core.gateway.worker.expressions import Constraint, conjunction, parse_constraint
+from restd_core.gateway.worker.condor import DEFAULT_SCHEDD, ask, hidden_job_attrs, schedd_ad
+from restd_core.gateway.worker.expressions import Judged, conjunction, judged
 
 from .counting import group_key, job_totals, summed
 
@@ -24,8 +23,7 @@ from .counting import group_key, job_totals, summed
 _GROUP_AD_ATTRS = {"id", "jobids", "jobcount", "mytype"}
 
 
-def job_counts(schedd: str, by: list[str] = (), constraint: str | None = None,
-               hidden: list[str] = ()) -> dict[str, Any]:
+def job_counts(schedd: str, by: list[str] = (), constraint: str | None = None) -> dict[str, Any]:
     """The queue's jobs (those ``constraint`` holds for) counted by the
     values of the ``by`` attributes (lower-cased in the answer), and in
     condor_q's totals: ``{"schedd", "by", "totals", "groups": [{"key",
@@ -39,26 +37,20 @@ def job_counts(schedd: str, by: list[str] = (), constraint: str | None = None,
     JobStatus (every count is keyed by it: the output filter redacts it
     here, so that no job is in a state).
     """
-    fresh_config()
-    hidden_lower = {name.lower() for name in hidden}
+    hidden = hidden_job_attrs()
     keys = list(dict.fromkeys(name.lower() for name in by))
-    caller = parse_constraint(constraint, hidden_lower) if constraint is not None else None
-    judged_here = caller is not None and caller.judged_here(hidden_lower)
-    where = caller.wire if caller is not None and not judged_here else "true"
+    caller = judged(constraint, hidden)
+    where = caller.wire or "true"
 
     def count(client: htcondor2.Schedd) -> Counter:
-        if not judged_here and not _GROUP_AD_ATTRS.intersection(keys) and not hidden_lower.intersection(
-                _status_and(keys)):
+        if not caller.here and not _GROUP_AD_ATTRS.intersection(keys) and not hidden.intersection(_status_and(keys)):
             counted = _counted_by_schedd(client, where, keys)
             if counted is not None:
                 return counted
-        return _counted_here(client, where, keys, caller if judged_here else None, hidden_lower)
+        return _counted_here(client, where, keys, caller)
 
-    try:
-        counts = with_schedd(schedd, count)
-        name = schedd_ad(schedd).get("Name", schedd) if schedd == DEFAULT_SCHEDD else schedd
-    except htcondor2.HTCondorException as exc:
-        raise Unavailable(f"the schedd did not answer: {exc}", {"daemon": "schedd", "schedd": schedd}) from None
+    counts = ask("schedd", count, schedd=schedd)
+    name = schedd_ad(schedd).get("Name", schedd) if schedd == DEFAULT_SCHEDD else schedd
     return {"schedd": name, "by": keys, **job_count_answer(counts, keys)}
 
 
@@ -115,15 +107,12 @@ def _counted_by_schedd(client: htcondor2.Schedd, where: str, keys: list[str]) ->
     return counts if sum(counts.values()) == matching else None
 
 
-def _counted_here(client: htcondor2.Schedd, where: str, keys: list[str], caller: Constraint | None,
-                  hidden: set[str]) -> Counter:
+def _counted_here(client: htcondor2.Schedd, where: str, keys: list[str], caller: Judged) -> Counter:
     """Counts by ``_key`` of (JobStatus, *keys) of ads the schedd sends with just those
-    attributes (and what ``caller``, judged here on redacted ads, reads)."""
+    attributes (and what ``caller``, if judged here on redacted ads, reads)."""
     asked = _status_and(keys)
-    ads = client.query(where, list(dict.fromkeys([*asked, *(caller.attributes if caller else ())])))
-    if caller is not None:
-        ads = caller.holding(ads, hidden)
-    shown = filtered(ads_to_dicts(ads), set(asked), hidden)
+    ads = caller.holding(client.query(where, list(dict.fromkeys([*asked, *caller.needs]))))
+    shown = filtered(ads_to_dicts(ads), set(asked), caller.hidden)
     return Counter(_key([ad.get(name) for name in asked]) for ad in shown)
 
 
@@ -137,7 +126,7 @@ _SLOT_ATTRS = ["State", "PartitionableSlot", "DynamicSlot"]
 CLAIMED_STATES = {"Claimed", "Preempting"}
 
 
-def slot_utilization(by: list[str] = (), constraint: str | None = None, hidden: list[str] = ()) -> dict[str, Any]:
+def slot_utilization(by: list[str] = (), constraint: str | None = None) -> dict[str, Any]:
     """The startd (slot) ads ``constraint`` holds for, counted by the values
     of the ``by`` attributes, and their Cpus, GPUs, Memory and Disk summed:
     ``{"by", "totals", "groups": [{"key", "slots", "cpus": {"total",
@@ -148,21 +137,15 @@ def slot_utilization(by: list[str] = (), constraint: str | None = None, hidden: 
     holds (claimed); a static slot is claimed in ``CLAIMED_STATES``. Hidden
     job attributes and constraints are handled as by the status endpoint.
     """
-    fresh_config()
-    hidden_lower = {name.lower() for name in hidden}
+    hidden = hidden_job_attrs()
     keys = list(dict.fromkeys(name.lower() for name in by))
-    caller = parse_constraint(constraint, hidden_lower) if constraint is not None else None
-    judged_here = caller is not None and caller.judged_here(hidden_lower)
+    caller = judged(constraint, hidden)
     asked = list(dict.fromkeys([*keys, *(name.lower() for name in [*_SLOT_ATTRS, *SLOT_RESOURCES.values()])]))
-    where = conjunction(None if judged_here or caller is None else caller.wire)
-    projection = list(dict.fromkeys([*asked, *(caller.attributes if judged_here else ())]))
-    try:
-        ads = twice(lambda: collector().query(AdTypes.Startd, constraint=where, projection=projection))
-    except htcondor2.HTCondorException as exc:
-        raise Unavailable(f"the collector did not answer: {exc}", {"daemon": "collector"}) from None
-    if judged_here:
-        ads = caller.holding(ads, hidden_lower)
-    slots = [_slot(ad, keys) for ad in filtered(ads_to_dicts(ads), set(asked), hidden_lower)]
+    where = conjunction(caller.wire)
+    projection = list(dict.fromkeys([*asked, *caller.needs]))
+    ads = caller.holding(ask("collector", lambda collector: collector.query(AdTypes.Startd, constraint=where,
+                                                                            projection=projection)))
+    slots = [_slot(ad, keys) for ad in filtered(ads_to_dicts(ads), set(asked), hidden)]
     totals = summed(({**slot, "key": {}} for slot in slots), *_SLOT_COUNTS)
     empty = {"slots": 0, **{name: dict.fromkeys(["total", "claimed", "unclaimed"], 0) for name in SLOT_RESOURCES}}
     return {"by": keys, "totals": {name: (totals[0] if totals else empty)[name] for name in _SLOT_COUNTS},
@@ -218,11 +201,7 @@ def user_priorities() -> dict[str, Any]:
     (lowest) effective priority first. The real priority is the effective
     one over the priority factor (HTCondor's definition; null for a factor
     of 0)."""
-    fresh_config()
-    try:
-        ads = twice(lambda: list(htcondor2.Negotiator().getPriorities()))
-    except htcondor2.HTCondorException as exc:
-        raise Unavailable(f"the negotiator did not answer: {exc}", {"daemon": "negotiator"}) from None
+    ads = ask("negotiator", lambda _: list(htcondor2.Negotiator().getPriorities()))
     submitters = []
     for ad in ads:
         if ad.get("IsAccountingGroup") is True:

@@ -22,8 +22,7 @@ def job_counts(request: Request) -> Response:
     """One schedd's counts; for ``*``, every schedd's summed (``per_schedd``:
     each one's totals) with ``schedds`` and ``failed``."""
     query = request.validated["querystring"]
-    arguments = {"by": _by(request), "constraint": query.get("constraint"),
-                 "hidden": list(request.condor_settings.hide_job_attrs)}
+    arguments = {"by": _by(request), "constraint": query.get("constraint")}
     schedd = request.validated["path"]["schedd"]
     if schedd == EVERY_SCHEDD:
         every = ask_every_schedd(request, "summary_job_counts", arguments)
@@ -34,7 +33,6 @@ def job_counts(request: Request) -> Response:
 def slot_utilization(request: Request) -> Response:
     return json_response(request.gateway.call(
         "summary_slot_utilization", by=_by(request), constraint=request.validated["querystring"].get("constraint"),
-        hidden=list(request.condor_settings.hide_job_attrs),
     ))
 
 

@@ -56,7 +56,7 @@ def _jobs(gateway: Gateway, arguments: dict[str, Any], condor: RestdSettings) ->
     most RESTD_MAX_JOBS, the lowest job ids)."""
     answer = gateway.call(
         "query_jobs", schedd=arguments["schedd"], source="queue", constraint=arguments["constraint"],
-        projection=list(arguments["projection"]), limit=condor.max_jobs, hidden=list(condor.hide_job_attrs),
+        projection=list(arguments["projection"]), limit=condor.max_jobs,
     )
     return dict(_classads(answer))
 
@@ -96,7 +96,7 @@ def _status(gateway: Gateway, arguments: dict[str, Any], condor: RestdSettings) 
     schedd), by "<MyType>/<Name>"."""
     answer = gateway.call(
         "query_status", ad_type=arguments["ad_type"], constraint=arguments["constraint"],
-        projection=list(arguments["projection"]), hidden=list(condor.hide_job_attrs),
+        projection=list(arguments["projection"]),
     )
     typed = arguments["ad_type"] == "any"
     return {f"{ad['type']}/{ad['name']}" if typed else str(ad["name"]): orjson.dumps(ad["classad"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import colander
 
 from restd_core.schemas import constraint_node, projection_node
-from restd_plugins.jobs.schemas import path_schema
+from restd_core.schemas import path_schema
 
 
 class WatchJobsQuery(colander.MappingSchema):

@@ -26,3 +26,21 @@ def faulty(what: str) -> str | int:
 def imported(names: list[str]) -> dict[str, bool]:
     """Which of these modules the worker has imported."""
     return {name: name in sys.modules for name in names}
+
+
+def flaky(fails: int) -> int:
+    """A daemon call made through ``ask`` that fails (an HTCondor error)
+    its first ``fails`` times: answers how many times it was made."""
+    import htcondor2
+
+    from restd_core.plugin_api.worker import ask
+
+    made = []
+
+    def call(_) -> int:
+        made.append(True)
+        if len(made) <= fails:
+            raise htcondor2.HTCondorException("Failed communication with startd")
+        return len(made)
+
+    return ask("startd", call)

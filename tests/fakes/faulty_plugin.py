@@ -3,7 +3,8 @@
 ``?timeout=`` seconds, if given; a short one with ``?short``, else a long
 one, as a listing is), ``/faulty/split/{what}``
 as many at once as the gateway spares for one request (up to 2, as a split
-listing does)."""
+listing does); ``/flaky/{fails}`` a daemon call through ``ask`` that
+fails its first ``fails`` times."""
 from __future__ import annotations
 
 from cornice import Service
@@ -12,6 +13,7 @@ from restd_core.responses import json_response
 
 one = Service(name="faulty", path="/faulty/{what}")
 split = Service(name="faulty_split", path="/faulty/split/{what}")
+flaky = Service(name="flaky", path="/flaky/{fails}")
 
 
 @one.get(permission="read")
@@ -28,8 +30,15 @@ def call_split(request):
     return json_response(gateway.call_parts("faulty", [{"what": request.matchdict["what"]}] * parts))
 
 
+@flaky.get(permission="read")
+def call_flaky(request):
+    return json_response(request.gateway.call("flaky", fails=int(request.matchdict["fails"])))
+
+
 def includeme(config) -> None:
     config.add_gateway_operation("faulty", "tests.fakes.faulty_operations:faulty", daemon="schedd")
     config.add_gateway_operation("imported", "tests.fakes.faulty_operations:imported", daemon="schedd")
     config.add_cornice_service(one)
+    config.add_gateway_operation("flaky", "tests.fakes.faulty_operations:flaky", daemon="schedd")
     config.add_cornice_service(split)
+    config.add_cornice_service(flaky)

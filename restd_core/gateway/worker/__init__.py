@@ -7,6 +7,6 @@ session and the helpers every operation shares (daemons, one retry);
 ``expressions`` checks callers' constraints (hidden attributes, what the
 daemons are sent); ``classads`` is the one output filter, ClassAd ->
 JSON; ``json_keys`` and ``encoding`` encode answers; ``core`` holds the
-core's own operations. Plugins' operations (``restd_plugins.jobs.operations``,
+core's own operations. Plugins' operations (``restd_core.gateway.worker.jobs``, ``restd_plugins.status.operations``,
 a third party's) run here too, imported by ``loop`` from the registry.
 """

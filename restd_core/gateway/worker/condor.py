@@ -3,16 +3,20 @@
 Runs only in the gateway's worker processes (``restd_core.gateway.worker``),
 never in the request process: the bindings hold the GIL for the whole of a
 daemon query. ``init`` sets the session up once (the server's IDTOKEN);
-an operation calls ``fresh_config`` first, reaches daemons with
-``collector``, ``with_schedd`` (a schedd, its location kept) and ``twice`` (one retry after a daemon
-restart), raises only ``GatewayError`` subclasses; ``malloc_trim`` hands
-freed memory back (the loop calls it after every answer).
+an operation reaches a daemon only through ``ask(daemon, call)``: the
+fresh config, the client (a schedd's location kept), the one retry after a
+daemon restart and HTCondor's errors as ``Unavailable``, in one place.
+``hidden_job_attrs()`` and ``hidden_config_params()`` are what
+RESTD_HIDE_JOB_ATTRS and RESTD_HIDE_CONFIG_PARAMS hide, as this worker's
+config has them; ``malloc_trim`` hands freed memory back (the loop calls it
+after every answer).
 """
 from __future__ import annotations
 
 import atexit
 import ctypes
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -26,6 +30,7 @@ import htcondor2
 from htcondor2 import AdTypes, DaemonType
 
 from ..errors import NotFound, Unavailable
+from ..kinds import DEFAULT_HIDE_CONFIG_PARAMS
 
 T = TypeVar("T")
 
@@ -98,19 +103,57 @@ def fresh_config() -> None:
         _config_loaded_at = time.monotonic()
 
 
-def collector() -> htcondor2.Collector:
-    return htcondor2.Collector()
+def hidden_job_attrs() -> frozenset[str]:
+    """The job attributes RESTD_HIDE_JOB_ATTRS hides, lower-cased, as this
+    worker's HTCondor config has them now: the output filter never depends
+    on a caller to say what is hidden."""
+    return frozenset(name.lower() for name in _knob_list("RESTD_HIDE_JOB_ATTRS"))
 
 
-def twice(call: Callable[[], T]) -> T:
-    """A daemon call, made once more if it fails: after a daemon restarts,
-    this process's cached security session with it fails its first use
-    ("Failed communication with collector") and is dropped; the second try
-    opens a new one. A daemon that is really down fails both, at once."""
+def hidden_config_params() -> tuple[str, ...]:
+    """The patterns of config knobs never served: the defaults and
+    RESTD_HIDE_CONFIG_PARAMS (which adds to them, never replaces them)."""
+    return DEFAULT_HIDE_CONFIG_PARAMS + _knob_list("RESTD_HIDE_CONFIG_PARAMS")
+
+
+def _knob_list(knob: str) -> tuple[str, ...]:
+    """A knob's comma or space separated items, as the config has it now."""
+    fresh_config()
+    return tuple(item for item in re.split(r"[\s,]+", str(htcondor2.param.get(knob) or "")) if item)
+
+
+def ask(daemon: str, call: Callable[[Any], T], schedd: str | None = None) -> T:
+    """``call(client)`` with the client of ``daemon``: for the
+    ``collector``, a ``Collector``; for the ``schedd`` that ``schedd`` names
+    (``DEFAULT``: the local one), a ``Schedd`` located once a minute, not
+    once a call; else None (``call`` reaches the daemon itself, e.g. with
+    ``htcondor2.Negotiator()`` or through the collector's ``locate``).
+
+    HTCondor's config is re-read first if it is due (``fresh_config``). A
+    failed call is made once more: after a daemon restarts, this process's
+    cached security session with it fails its first use and is dropped
+    (and a schedd may have moved: it is located again); the second try
+    opens a new one. A daemon that is really down fails both, at once, and
+    the call raises ``Unavailable`` naming the daemon (and the schedd):
+    the only way HTCondor's errors leave an operation. ``NotFound`` for a
+    schedd the pool does not have."""
+    fresh_config()
+    where = {"daemon": daemon, **({"schedd": schedd} if schedd is not None else {})}
     try:
-        return call()
+        return call(_client(daemon, schedd))
     except htcondor2.HTCondorException:
-        return call()
+        if schedd is not None:
+            _schedds.pop(schedd, None)
+    try:
+        return call(_client(daemon, schedd))
+    except htcondor2.HTCondorException as exc:
+        raise Unavailable(f"the {daemon} did not answer: {exc}", where) from None
+
+
+def _client(daemon: str, schedd: str | None) -> Any:
+    if daemon == "collector":
+        return htcondor2.Collector()
+    return _schedd(schedd) if daemon == "schedd" and schedd is not None else None
 
 
 #: What ``Collector.locate`` asks of a schedd's ad: enough to reach it.
@@ -127,15 +170,11 @@ def schedd_ad(name: str) -> classad2.ClassAd:
     schedd), and a name pasted into a constraint is at the mercy of how
     daemons parse strings (``expressions``).
     """
-    from_collector = collector()
-    try:
-        if name == DEFAULT_SCHEDD:
-            ad = twice(lambda: from_collector.locate(DaemonType.Schedd))
-        else:
-            ads = twice(lambda: from_collector.query(AdTypes.Schedd, projection=_LOCATION_ATTRS))
-            ad = next((ad for ad in ads if ad.get("Name") == name), None)
-    except htcondor2.HTCondorException as exc:
-        raise Unavailable(f"the collector did not answer: {exc}", {"daemon": "collector"}) from None
+    if name == DEFAULT_SCHEDD:
+        ad = ask("collector", lambda collector: collector.locate(DaemonType.Schedd))
+    else:
+        ads = ask("collector", lambda collector: collector.query(AdTypes.Schedd, projection=_LOCATION_ATTRS))
+        ad = next((ad for ad in ads if ad.get("Name") == name), None)
     if ad is None:
         raise NotFound(f"no schedd named {name!r} in the pool", {"schedd": name})
     return ad
@@ -159,15 +198,3 @@ def _schedd(name: str) -> htcondor2.Schedd:
     _schedds[name] = (time.monotonic(), client)
     return client
 
-
-def with_schedd(name: str, call: Callable[[htcondor2.Schedd], T]) -> T:
-    """``call(schedd)`` with the schedd that ``name`` names (``DEFAULT``:
-    the local one), located once a minute rather than once a call (a
-    collector round trip); after a failure it is located again and asked
-    once more (as ``twice``). ``NotFound`` for no such schedd; the
-    HTCondor error of the second failure is the caller's to map."""
-    try:
-        return call(_schedd(name))
-    except htcondor2.HTCondorException:
-        _schedds.pop(name, None)
-        return call(_schedd(name))

@@ -162,3 +162,39 @@ def conjunction(*parts: str | None) -> str:
 def matches_name(name: str, parameter: str = "name") -> str:
     """The wire text of ``Name == "<name>"``, compared as a quoted string."""
     return wire_form(classad2.ExprTree(f"Name == {classad2.quote(name)}"), parameter)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A query's caller constraint (``constraint``, None for none), and where
+    it is judged: ``here`` (``Constraint.judged_here``: it may read a
+    ``hidden`` value, or it is costly) on redacted ads, else by the daemon.
+
+    ``wire``: what the daemon is sent of it (None: nothing); ``needs``:
+    what the daemon must be asked besides, for the judgement here;
+    ``holding(ads)``: the ads it holds for, judged here (all of them
+    when the daemon judged it)."""
+
+    constraint: Constraint | None
+    hidden: frozenset[str]
+
+    @property
+    def here(self) -> bool:
+        return self.constraint is not None and self.constraint.judged_here(self.hidden)
+
+    @property
+    def wire(self) -> str | None:
+        return None if self.constraint is None or self.here else self.constraint.wire
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        return self.constraint.attributes if self.here else ()
+
+    def holding(self, ads: list[classad2.ClassAd]) -> list[classad2.ClassAd]:
+        return self.constraint.holding(ads, set(self.hidden)) if self.here else ads
+
+
+def judged(text: str | None, hidden: frozenset[str]) -> Judged:
+    """A caller's constraint (``parse_constraint``: ``BadQuery`` for one
+    that could read a ``hidden`` attribute) and where it is judged."""
+    return Judged(parse_constraint(text, hidden) if text is not None else None, hidden)

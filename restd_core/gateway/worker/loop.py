@@ -71,18 +71,15 @@ def load(table: dict[str, dict[str, str]]) -> Operations:
 
 
 def run(operations: Operations, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    """One call's answer. An operation raises ``GatewayError``s; one that
-    lets an HTCondor error out is run once more (a restarted daemon fails
-    the first use of its cached session) and then answers 503 naming the
-    daemon it was registered for."""
+    """One call's answer. An operation asks daemons through
+    ``condor.ask`` (its one retry, HTCondor's errors as ``Unavailable``) and
+    raises ``GatewayError``s; an HTCondor error it lets out anyway answers
+    503 naming the daemon it was registered for."""
     if name not in operations:
         return {"error": {**INTERNAL_ERROR, "log": f"no operation {name!r} is registered"}}
     function, daemon = operations[name]
     try:
-        try:
-            return {"ok": function(**arguments)}
-        except htcondor2.HTCondorException:
-            return {"ok": function(**arguments)}
+        return {"ok": function(**arguments)}
     except Exception as exc:
         return _error(name, exc, daemon)
 

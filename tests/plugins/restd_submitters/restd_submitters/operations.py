@@ -6,8 +6,7 @@ from typing import Any
 
 from htcondor2 import AdTypes
 
-from restd_core.gateway.worker.condor import collector, fresh_config
-from restd_core.gateway.worker.expressions import matches_name
+from restd_core.plugin_api.worker import ask, matches_name
 
 #: Submitter ad attribute -> the answer's key.
 COUNTS = {"IdleJobs": "idle", "RunningJobs": "running", "HeldJobs": "held"}
@@ -15,11 +14,11 @@ COUNTS = {"IdleJobs": "idle", "RunningJobs": "running", "HeldJobs": "held"}
 
 def submitters(name: str | None = None) -> list[dict[str, Any]]:
     """Each submitter the collector knows (only ``name``, if given), with
-    its schedd and its job counts. An HTCondor error here is answered 503
-    by the gateway (after one retry), naming the collector."""
-    fresh_config()
+    its schedd and its job counts. ``ask`` retries once after a collector
+    restart, then answers 503 naming the collector."""
     constraint = matches_name(name) if name is not None else None
-    ads = collector().query(AdTypes.Submitter, constraint=constraint, projection=["Name", "ScheddName", *COUNTS])
+    ads = ask("collector", lambda collector: collector.query(AdTypes.Submitter, constraint=constraint,
+                                                             projection=["Name", "ScheddName", *COUNTS]))
     return sorted(
         ({"name": ad.get("Name"), "schedd": ad.get("ScheddName"),
           **{key: ad.get(attribute, 0) for attribute, key in COUNTS.items()}} for ad in ads),

@@ -1,7 +1,7 @@
 """The plugin's includeme: its operation and its service."""
 from __future__ import annotations
 
-from restd_core.services import read_service
+from restd_core.plugin_api.web import read_service
 
 from . import views
 from .schemas import SUBMITTER_LIST, SubmittersRequest

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import colander
 
-from restd_core.schemas import name_node
+from restd_core.plugin_api.web import name_node
 
 
 class SubmittersQuery(colander.MappingSchema):

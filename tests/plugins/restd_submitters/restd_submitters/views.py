@@ -4,7 +4,7 @@ from __future__ import annotations
 from pyramid.request import Request
 from pyramid.response import Response
 
-from restd_core.responses import json_response
+from restd_core.plugin_api.web import json_response
 
 
 def submitters(request: Request) -> Response:

@@ -1,9 +1,16 @@
-"""The jobs plugin's operations: like condor_q and condor_history, run in
-the gateway's worker processes (``restd_core.gateway.worker``)."""
+"""Job ads for callers, like condor_q and condor_history: their constraint
+and projection in, only what the one output filter lets through out
+(``classads``: hidden job attributes, known here from HTCondor's config,
+``condor.hidden_job_attrs``, redacted whatever their case; a constraint that
+could read one, or costly, judged here on redacted ads; the projection
+enforced). ``query_jobs`` streams a listing (``wire.Streamed``, for the
+gateway's spools), ``query_job`` answers one job; both are the jobs
+plugin's operations, and the plugin toolkit's (``restd_core.plugin_api``)."""
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
+from typing import Any
 from itertools import groupby
 from operator import itemgetter
 
@@ -11,12 +18,12 @@ import classad2
 import htcondor2
 import orjson
 
-from restd_core.gateway.errors import BadQuery, NotFound, Unavailable
-from restd_core.gateway.wire import EncodedItems, JsonBody, Streamed
-from restd_core.gateway.worker.classads import ads_to_dicts, ads_to_json, filtered, redact
-from restd_core.gateway.worker.condor import fresh_config, malloc_trim, with_schedd
-from restd_core.gateway.worker.encoding import encoded_items, grouped
-from restd_core.gateway.worker.expressions import Constraint, conjunction, parse_constraint
+from ..errors import BadQuery, NotFound
+from ..wire import EncodedItems, JsonBody, Streamed
+from .classads import ads_to_dicts, ads_to_json, filtered, redact
+from .condor import ask, hidden_job_attrs, malloc_trim
+from .encoding import encoded_items, grouped
+from .expressions import Constraint, conjunction, judged
 
 #: What a job is known and sorted by.
 JOB_KEY = ("clusterid", "procid")
@@ -239,7 +246,6 @@ def query_jobs(
     projection: list[str] = (),
     cluster: int | None = None,
     limit: int | None = None,
-    hidden: list[str] = (),
     since: str | None = None,
     before: str | None = None,
     part: int = 0,
@@ -251,7 +257,7 @@ def query_jobs(
     its history (newest first), as v1 job objects (``{"jobid": "C.P",
     "classad": {...}}``) encoded here and streamed as they are made, their
     ads through the one output filter (``classads``: only the
-    ``projection``'s attributes, keys lower-cased, ``hidden`` ones
+    ``projection``'s attributes, keys lower-cased, hidden ones
     redacted); with ``group_by``, grouped by that attribute's value.
 
     Cursors (job ids "C.P"): ``since``, the history's jobs recorded after
@@ -262,9 +268,8 @@ def query_jobs(
     ``parts`` is ``part``. ``tag_schedd``: each job object also names its
     ``schedd`` (a pool-wide listing's).
     """
-    fresh_config()
-    hidden_lower = {name.lower() for name in hidden}
-    caller = parse_constraint(constraint, hidden_lower) if constraint is not None else None
+    hidden = hidden_job_attrs()
+    caller = judged(constraint, hidden)
     ours = _cluster(cluster)
     if source == "queue":
         ours += [_after(since)] if since is not None else []
@@ -277,13 +282,13 @@ def query_jobs(
                 return client.history(conjunction(*ours, where), attributes, match=match, since=since)
             return client.query(conjunction(*ours, where), attributes)
 
-        where = conjunction(*ours, caller and caller.wire)
-        if caller is not None and caller.judged_here(hidden_lower):
-            yield from _jobs_judged_here(fetch, caller, asked, limit, hidden_lower, source == "queue", before)
+        where = conjunction(*ours, caller.wire)
+        if caller.here:
+            yield from _jobs_judged_here(fetch, caller.constraint, asked, limit, hidden, source == "queue", before)
         elif source == "history" and before is not None:
             yield _history_before(client, where, asked, limit, before)
         elif source == "history":
-            yield fetch(caller.wire if caller else "true", asked, limit or -1)
+            yield fetch(caller.wire or "true", asked, limit or -1)
         elif asked or (limit and limit <= WHOLE_ADS_PER_QUERY):  # small ads, or few
             yield _first_jobs(client, where, asked, limit)
         else:
@@ -295,11 +300,8 @@ def query_jobs(
 
     # The first batch is asked with the schedd's retry (nothing is sent yet);
     # the others as the answer goes out (an error then ends it as a 503).
-    try:
-        first, rest = with_schedd(schedd, first_batch)
-    except htcondor2.HTCondorException as exc:
-        raise Unavailable(f"the schedd did not answer: {exc}", {"daemon": "schedd", "schedd": schedd}) from None
-    answer = _JobObjects(first, rest, source == "queue", limit, shown, hidden_lower, schedd if tag_schedd else None)
+    first, rest = ask("schedd", first_batch, schedd=schedd)
+    answer = _JobObjects(first, rest, source == "queue", limit, shown, hidden, schedd if tag_schedd else None)
     if group_by is None:
         return Streamed(iter(answer), answer.summary)
     body = b"".join(answer)  # grouping needs every item: bounded by RESTD_MAX_JOBS
@@ -352,14 +354,12 @@ def query_job(
     cluster: int,
     proc: int,
     projection: list[str] = (),
-    hidden: list[str] = (),
     attribute: str | None = None,
 ) -> JsonBody:
     """One job of a schedd's queue or history as its v1 object, encoded
     here (through the output filter, as ``query_jobs``); with ``attribute``,
     that attribute's bare JSON value. ``NotFound`` if there is no such job
     (or it lacks the attribute). The schedd stops at the first match."""
-    fresh_config()
     shown, asked = _shown_and_asked([attribute] if attribute else projection)
     # ProcId first: it tells most jobs apart at once (a cluster has many).
     where = f"ProcId == {int(proc)} && ClusterId == {int(cluster)}"
@@ -369,16 +369,23 @@ def query_job(
             return client.history(where, asked, match=1)
         return client.query(where, asked, limit=1)
 
-    try:
-        ads = with_schedd(schedd, one)
-    except htcondor2.HTCondorException as exc:
-        raise Unavailable(f"the schedd did not answer: {exc}", {"daemon": "schedd", "schedd": schedd}) from None
+    ads = ask("schedd", one, schedd=schedd)
     if not ads:
         raise NotFound(f"no job {cluster}.{proc} in the {source} of {schedd}")
-    classad = filtered(ads_to_dicts(ads[:1]), shown, {name.lower() for name in hidden})[0]
+    classad = filtered(ads_to_dicts(ads[:1]), shown, hidden_job_attrs())[0]
     if attribute is None:
         return JsonBody(orjson.dumps({"jobid": f"{cluster}.{proc}", "classad": classad}))
     value = classad.get(attribute.lower())
     if value is None:
         raise NotFound(f"job {cluster}.{proc} has no attribute {attribute}", {"attribute": attribute})
     return JsonBody(orjson.dumps(value))
+
+
+def job_classads(schedd: str, source: str, constraint: str | None = None, projection: list[str] = (),
+                 limit: int | None = None) -> list[dict[str, Any]]:
+    """The classads of ``query_jobs``' listing (through the same filter and
+    judgement), as dicts, for an operation that makes its own answer of
+    them (counts...). They are held whole in the worker: ask for a
+    projection, and a ``limit``."""
+    answer = query_jobs(schedd, source, constraint, projection, limit=limit)
+    return [job["classad"] for job in orjson.loads(b"[" + b"".join(bytes(piece) for piece in answer.pieces) + b"]")]
