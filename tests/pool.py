@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .waiting import eventually
 
 PROJECT = Path(__file__).resolve().parent.parent
 POOL_SH = PROJECT / "pool" / "pool.sh"
@@ -73,11 +74,8 @@ def submit_test_jobs() -> SubmittedJobs:
         htcondor2.Submit({**common, "hold": "true", "batch_name": "restd-removed"}), count=2
     ).cluster()
     schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {removed}", reason="restd test: fill history")
-    deadline = time.monotonic() + 30
-    while len(schedd.history(f"ClusterId == {removed}", ["ProcId"], match=2)) < 2:
-        if time.monotonic() > deadline:
-            raise RuntimeError("removed jobs did not reach the history within 30 s")
-        time.sleep(0.2)
+    eventually(lambda: len(schedd.history(f"ClusterId == {removed}", ["ProcId"], match=2)) == 2,
+               what="the removed jobs reaching the history", interval=0.2)
     return SubmittedJobs(held, idle, removed, schedd_ad["Name"], [held, idle, removed])
 
 
