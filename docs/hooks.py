@@ -46,11 +46,13 @@ def reference(document: dict[str, Any]) -> str:
     info = document["info"]
     lines = [
         "# OpenAPI reference", "",
-        f"{info['title']} {info['version']}, OpenAPI {document['openapi']}: {info['description']}",
+        f"{info['title']} {info['version']}, OpenAPI {document['openapi']}: {info['description']}", "",
         "This page is made from that document when the manual is built (`docs/hooks.py`);",
         "a running server serves it as `/openapi.json` and renders it at `/docs` (see",
         "[The API describes itself](api.md)).", "",
     ]
+    for name, schema in document.get("components", {}).get("schemas", {}).items():
+        lines += [f"The `{name}` schema:", "", *_json_block(schema)]
     for path, methods in document["paths"].items():
         for method, operation in methods.items():
             lines += [f"## `{method.upper()} {path}`", ""]
@@ -67,6 +69,9 @@ def reference(document: dict[str, Any]) -> str:
                       f"{''.join(f' (`{media}`)' for media in answer.get('content', {}))} |"
                       for status, answer in operation["responses"].items()]
             lines.append("")
+            for media, content in operation["responses"].get("200", {}).get("content", {}).items():
+                if "schema" in content:
+                    lines += [f"The answer (200, `{media}`):", "", *_json_block(content["schema"])]
     return "\n".join(lines)
 
 
@@ -74,6 +79,10 @@ def _schema(schema: dict[str, Any]) -> str:
     """A schema in one table cell: its JSON, without its description."""
     shown = {key: value for key, value in schema.items() if key != "description"}
     return "`" + json.dumps(shown, separators=(", ", ": ")).replace("|", "\\|") + "`"
+
+
+def _json_block(value: Any) -> list[str]:
+    return ["```json", json.dumps(value, indent=2), "```", ""]
 
 
 def _cell(text: str) -> str:
