@@ -14,25 +14,27 @@ T = TypeVar("T")
 PATIENCE = 60.0
 
 
+def wait_until(condition: Callable[[], object], patience: float = PATIENCE, interval: float = 0.1) -> bool:
+    """Whether ``condition()`` came true within ``patience`` seconds, asked
+    every ``interval`` seconds (what it raises goes to the caller)."""
+    deadline = time.monotonic() + patience
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+    return True
+
+
 def eventually(probe: Callable[[], T], patience: float = PATIENCE, what: str = "the condition",
                interval: float = 0.1) -> T:
-    """``probe()``'s first truthy answer, asked every ``interval`` seconds
-    until ``patience`` seconds have passed; then an AssertionError naming
-    ``what`` and the last answer."""
-    deadline = time.monotonic() + patience
-    while True:
-        answer = probe()
-        if answer:
-            return answer
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {patience} s; last answer: {answer!r}")
-        time.sleep(interval)
+    """``probe()``'s first truthy answer within ``patience`` seconds; else an
+    AssertionError naming ``what`` and the last answer."""
+    last: list[T] = []  # the last answer only
 
+    def answered() -> T:
+        last[:] = [probe()]
+        return last[0]
 
-def wait_until(condition: Callable[[], object], patience: float = PATIENCE, interval: float = 0.1) -> bool:
-    """Whether ``condition()`` came true within ``patience`` seconds."""
-    try:
-        eventually(condition, patience, interval=interval)
-    except AssertionError:
-        return False
-    return True
+    if not wait_until(answered, patience, interval):
+        raise AssertionError(f"{what} did not happen within {patience} s; last answer: {last[0]!r}")
+    return last[0]
