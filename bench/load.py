@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from perf import free_port
 
 PROJECT = Path(__file__).resolve().parent.parent
 POOL_SH = PROJECT / "pool" / "pool.sh"
@@ -100,12 +100,6 @@ class Result:
     @property
     def ended(self) -> float:
         return self.started + self.waited
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def rss_kib(pid: int) -> int:

@@ -263,7 +263,7 @@ class Bindings:
 
 # ------------------------------------------------------------------ server --
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -296,7 +296,7 @@ class Server:
         self, workers: int, log: Path, cache_ttl: float = 0.0, overrides: dict[str, dict[str, str]] | None = None,
         launcher: Launcher = pserve, tree: Path = PROJECT, ready_path: str = "/v1/jobs/DEFAULT?projection=ProcId&limit=1",
     ) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         ini = configparser.RawConfigParser()
         ini.optionxform = str
         ini.read(tree / "development.ini")
@@ -648,7 +648,7 @@ def small(rounds: int, workers: int, seconds: float, overrides: dict[str, dict[s
     upstream = None
     try:
         if upstream_venv:
-            upstream = small_requests.Upstream(upstream_venv, _free_port(),
+            upstream = small_requests.Upstream(upstream_venv, free_port(),
                                                Path(tempfile.gettempdir()) / "restd-bench-upstream.log")
         schedd = _schedd()
         small_requests.run(server.port, bindings, queue_job_ids(schedd), history_job_ids(schedd), upstream,

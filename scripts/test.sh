@@ -25,4 +25,9 @@ install_missing redis-server redis-server
 install_missing nginx nginx
 install_missing openssl openssl
 .venv/bin/ruff check --quiet restd_core restd_plugins tests bench
+# The manual (mkdocs.yml, docs/), built with its warnings as errors; its curl
+# examples are run by tests/test_manual_examples.py.
+site=$(mktemp -d)
+.venv/bin/mkdocs build --strict --quiet --site-dir "$site" || { rm -rf "$site"; exit 1; }
+rm -rf "$site"
 exec .venv/bin/python -m pytest "$@"

@@ -8,11 +8,9 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
 
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -21,8 +19,6 @@ CHROMIUM_FLAGS = [
 CHROMEDRIVER = "/usr/bin/chromedriver"
 #: Where the tests' screenshots are kept for a person to look at (else a temporary directory).
 SCREENSHOTS_ENV = "RESTD_SCREENSHOTS"
-
-T = TypeVar("T")
 
 
 def chromium(*args: str) -> str:
@@ -61,19 +57,6 @@ def driven(width: int = 1280, height: int = 1400, phone: bool = False) -> Iterat
         yield browser
     finally:
         browser.quit()
-
-
-def eventually(probe: Callable[[], T], patience: float = 30, what: str = "the condition") -> T:
-    """``probe()``'s first truthy answer, asked again until ``patience``
-    seconds have passed (a bound of the test, not an assertion on time)."""
-    deadline = time.monotonic() + patience
-    while True:
-        answer = probe()
-        if answer:
-            return answer
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {patience} s; last answer: {answer!r}")
-        time.sleep(0.25)
 
 
 def screenshot(browser, name: str, fallback_dir: Path) -> bytes:

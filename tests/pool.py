@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .waiting import eventually
 
 PROJECT = Path(__file__).resolve().parent.parent
 POOL_SH = PROJECT / "pool" / "pool.sh"
@@ -81,11 +82,8 @@ def into_history(schedd, cluster: int, jobs: int) -> None:
     import htcondor2
 
     schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}", reason="restd test: fill history")
-    deadline = time.monotonic() + 30
-    while len(schedd.history(f"ClusterId == {cluster}", ["ProcId"], match=jobs)) < jobs:
-        if time.monotonic() > deadline:
-            raise RuntimeError("removed jobs did not reach the history within 30 s")
-        time.sleep(0.2)
+    eventually(lambda: len(schedd.history(f"ClusterId == {cluster}", ["ProcId"], match=jobs)) == jobs,
+               what="the removed jobs reaching the history", interval=0.2)
 
 
 def remove_test_jobs(jobs: SubmittedJobs) -> None:

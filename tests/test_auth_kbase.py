@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import socket
 import threading
 import time
 import uuid
@@ -18,6 +17,7 @@ from restd_plugins.auth import kbase
 
 from . import fake_auth2
 from .conftest import make_app
+from .wsgi_servers import free_port
 
 PROTECTED = "/v1/jobs/DEFAULT/999999"
 
@@ -33,12 +33,6 @@ def kbase_app(app_with, auth2, monkeypatch):
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # ----------------------------------------------------------------- 401 / 403 --

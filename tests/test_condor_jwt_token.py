@@ -9,12 +9,12 @@ import contextlib
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from .pool import pool_sh
+from .waiting import eventually
 
 #: A config file the test adds to the pool, and removes again.
 TEST_CONF = "/etc/condor/config.d/98-restd-test-idtokens-for-read.conf"
@@ -30,25 +30,17 @@ def read_without_token_works(no_tokens: Path) -> bool:
     return subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True).returncode == 0
 
 
-def wait_until(condition, what: str) -> None:
-    deadline = time.monotonic() + SETTLE_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the pool did not {what} within {SETTLE_SECONDS} s")
-        time.sleep(0.2)
-
-
 @contextlib.contextmanager
 def idtokens_required_for_read(no_tokens: Path):
     pool_sh("exec", "sh", "-c", f"printf '{IDTOKENS_FOR_READ}' > {TEST_CONF}")
     try:
         pool_sh("exec", "condor_reconfig")
-        wait_until(lambda: not read_without_token_works(no_tokens), "require tokens for READ")
+        eventually(lambda: not read_without_token_works(no_tokens), SETTLE_SECONDS, "the pool requiring tokens for READ")
         yield
     finally:
         pool_sh("exec", "rm", "-f", TEST_CONF)
         pool_sh("exec", "condor_reconfig")
-        wait_until(lambda: read_without_token_works(no_tokens), "answer READ without a token again")
+        eventually(lambda: read_without_token_works(no_tokens), SETTLE_SECONDS, "READ without a token again")
 
 
 @pytest.mark.disruptive

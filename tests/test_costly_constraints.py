@@ -33,9 +33,8 @@ def record_constraint(levels: int) -> str:
     return f"size([{'; '.join(parts)}].a{levels}) > 0"
 
 
-#: The schedd's and the collector's CPU for each, sent to them (before
-#: issue 21), with the test session's 7 jobs: about 3.0 s (join) and 4.2 s
-#: (record).
+#: Each cost the schedd and the collector seconds of CPU when sent to them
+#: (before issue 21), with the test session's 7 jobs alone.
 ATTACKS = {"join": join_constraint(8), "record": record_constraint(21)}
 #: What the daemon may spend meanwhile (answering the query without the
 #: constraint, its own periodic work): far below what the attacks cost.

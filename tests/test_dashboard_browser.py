@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterator
 import pytest
 import requests
 
-from .browser import driven, eventually, png_size, screenshot
+from .browser import driven, png_size, screenshot
 from .conftest import close_app, make_app
 from .live_server import serve
 from .pool import submit_idle_held
 from .sse import Stream
+from .waiting import eventually
 
 JOB_STATES = ["idle", "running", "removed", "completed", "held", "transferring_output", "suspended"]
 TOKEN = "dashboard-token-7f3a"

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 import pytest
 from selenium.webdriver.common.by import By
 
-from .browser import chromium, driven, eventually, png_size
+from .browser import chromium, driven, png_size
 from .conftest import close_app, make_app
 from .live_server import serve
+from .waiting import eventually
 
 
 @pytest.fixture(scope="module")

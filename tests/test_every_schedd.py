@@ -7,7 +7,6 @@ that stop or freeze a schedd (or the collector) restore it in a fixture.
 from __future__ import annotations
 
 import re
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import suppress
@@ -20,6 +19,7 @@ import pytest
 from .pool import SECRET, advertised, pool_root, pool_sh
 from .test_limits import other_caller_served_while
 from .test_pool_outages import frozen, restore_pool
+from .waiting import eventually
 
 #: restd.gateway.timeout of the apps that meet a frozen daemon, in seconds.
 TIMEOUT = 3
@@ -52,10 +52,8 @@ def schedd2(test_jobs) -> Iterator[SecondSchedd]:
                                            "environment": f"SECRET={SECRET}"}), count=2).cluster()
     removed = client.submit(htcondor2.Submit({**common, "batch_name": "restd-schedd2-removed"})).cluster()
     client.act(htcondor2.JobAction.Remove, f"ClusterId == {removed}", reason="restd test: fill history")
-    deadline = time.monotonic() + 30
-    while not client.history(f"ClusterId == {removed}", ["ProcId"], match=1):
-        assert time.monotonic() < deadline, "the removed job did not reach schedd2's history within 30 s"
-        time.sleep(0.2)
+    eventually(lambda: client.history(f"ClusterId == {removed}", ["ProcId"], match=1),
+               what="the removed job reaching schedd2's history", interval=0.2)
     yield SecondSchedd(name, held, removed)
     restore_pool()  # schedd2 may have just been restarted: its first answer after it may fail
     for _ in range(2):

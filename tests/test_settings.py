@@ -15,13 +15,16 @@ from restd_plugins.watch.settings import WatchSettings
 
 from .conftest import make_app
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+#: The manual's pages: each settings table is on the page of what it sets.
+MANUAL = Path(__file__).resolve().parent.parent / "docs"
 TABLES = (ServerSettings, KBaseSettings, StaticTokenSettings, SummarySettings, WatchSettings)
 ROW = re.compile(r"^\s*\| `(restd\.[\w.]+)` \| (.*?) \| (.*) \|$", re.M)
 
 
-def test_the_readme_lists_every_declared_setting_as_declared():
-    documented = {name: (default, meaning) for name, default, meaning in ROW.findall(README.read_text())}
+def test_the_manual_lists_every_declared_setting_as_declared():
+    rows = [row for page in sorted(MANUAL.rglob("*.md")) for row in ROW.findall(page.read_text())]
+    documented = {name: (default, meaning) for name, default, meaning in rows}
+    assert len(documented) == len(rows), "a setting is listed twice"
     expected = {d.name: (d.default, d.meaning) for table in TABLES for d in declared(table)}
     assert documented == expected
 

@@ -22,6 +22,7 @@ from restd_core.settings import SettingError
 from restd_core.shared.redis_store import RETRY_SECONDS, RedisStore
 
 from .conftest import close_app, make_app
+from .waiting import wait_until
 
 PREFIX = "test:"
 #: Nothing listens there: connections are refused at once.
@@ -59,16 +60,6 @@ def counting(body: bytes = b"[1]"):
     return compute, calls
 
 
-def eventually(condition, patience: float = 30.0) -> bool:
-    """Whether ``condition()`` came true within ``patience`` seconds (not a timing assertion)."""
-    ends = time.monotonic() + patience
-    while not condition():
-        if time.monotonic() > ends:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 # --------------------------------------------------------- the response cache --
 
 def test_an_answer_one_replica_stored_is_served_by_another(redis_url):
@@ -98,7 +89,7 @@ def test_concurrent_identical_requests_on_three_replicas_compute_once(redis_url)
                for cache in caches for _ in range(4)]
     for thread in threads:
         thread.start()
-    assert eventually(lambda: calls)
+    assert wait_until(lambda: calls)
     time.sleep(0.3)  # every other replica is polling by now (a wider test if not)
     release.set()
     for thread in threads:
@@ -229,7 +220,7 @@ def test_a_replica_shares_again_once_redis_is_back(local_redis, redis_url):
         assert store.state()["state"] == "unreachable"
     finally:
         local_redis.start()
-    assert eventually(lambda: store.state()["state"] == "connected")
+    assert wait_until(lambda: store.state()["state"] == "connected")
     cache.fetch(("after",), 60.0, counting()[0])
     compute, calls = counting()
     ResponseCache(store=replica(redis_url)).fetch(("after",), 60.0, compute)
@@ -244,7 +235,7 @@ def test_a_frozen_redis_is_left_for_the_fallback_after_its_socket_timeout(local_
         compute, calls = counting()
         assert [cache.fetch(("during",), 60.0, compute).body for _ in range(2)] == [b"[1]"] * 2
         assert len(calls) == 1 and not store.health.up
-    assert eventually(lambda: store.state()["state"] == "connected")
+    assert wait_until(lambda: store.state()["state"] == "connected")
 
 
 def test_nothing_is_served_past_its_ttl_from_the_fallback():

@@ -3,7 +3,6 @@
 collector's and the negotiator's ads read here."""
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from .conftest import close_app, make_app
 from .pool import advertised_slots, pool_root
 from .test_pool_outages import frozen, restore_pool
+from .waiting import eventually, wait_until
 
 RESOURCES = {"cpus": "Cpus", "gpus": "GPUs", "memory": "Memory", "disk": "Disk"}
 
@@ -32,10 +32,8 @@ def running_job(test_jobs) -> int:
         "executable": "/bin/sleep", "arguments": "300", "initialdir": str(pool_root() / "tmp" / "jobs"),
         "request_cpus": "1", "request_memory": "64", "request_disk": "1024", "My.RestdTest": '"yes"',
     })).cluster()
-    deadline = time.monotonic() + 60
-    while not any(ad.get("DynamicSlot") for ad in slot_ads()):
-        assert time.monotonic() < deadline, "the job did not start in a dynamic slot within 60 s"
-        time.sleep(0.5)
+    eventually(lambda: any(ad.get("DynamicSlot") for ad in slot_ads()), 60, "the job starting in a dynamic slot",
+               interval=0.5)
     yield cluster
     schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}", reason="restd test: done")
 
@@ -122,12 +120,12 @@ def test_a_slot_constraint_judged_in_the_worker_counts_the_same(hiding_app, runn
 def test_priorities_are_the_negotiators(app, running_job):
     import htcondor2
 
-    deadline = time.monotonic() + 30
-    while True:  # the negotiator records alice's usage once her job is matched
-        ads = {ad["Name"]: ad for ad in htcondor2.Negotiator().getPriorities() if not ad.get("IsAccountingGroup")}
-        if "alice@htcondor.test" in ads or time.monotonic() > deadline:
-            break
-        time.sleep(1)
+    def priorities() -> dict:
+        return {ad["Name"]: ad for ad in htcondor2.Negotiator().getPriorities() if not ad.get("IsAccountingGroup")}
+
+    # the negotiator records alice's usage once her job is matched (the answer is compared either way)
+    wait_until(lambda: "alice@htcondor.test" in priorities(), interval=1)
+    ads = priorities()
     answer = {submitter["name"]: submitter for submitter in app.get("/v1/summary/priorities").json["submitters"]}
     assert set(answer) == set(ads)
     alice, ad = answer["alice@htcondor.test"], ads["alice@htcondor.test"]

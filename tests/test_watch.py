@@ -21,6 +21,7 @@ from restd_plugins.watch.settings import WatchSettings, caller_cap, watcher_cap
 from .live_server import serve
 from .pool import SECRET, pool_sh
 from .sse import Event, Stream
+from .waiting import wait_until
 from .test_pool_outages import frozen, restore_pool
 from .wsgi_servers import Server
 
@@ -106,24 +107,6 @@ def watch_of(tag: str, projection: str = "JobStatus,RestdWatch") -> str:
 
 def named(name: str, job: str | None = None) -> Callable[[Event], bool]:
     return lambda event: event.name == name and (job is None or event.data["id"] == job)
-
-
-def within_tries(condition: Callable[[], bool], tries: int = 10) -> bool:
-    """Whether ``condition()`` holds within ``tries`` tries spaced 0.1 s."""
-    for _ in range(tries):
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def wait_until(condition: Callable[[], bool]) -> None:
-    """Until ``condition()`` holds, at most PATIENCE seconds (then it is asserted)."""
-    for _ in range(PATIENCE * 10):
-        if condition():
-            return
-        time.sleep(0.1)
-    assert condition()
 
 
 def left(hub) -> Callable[[], bool]:
@@ -318,7 +301,7 @@ def test_a_poller_without_watchers_stops_after_its_linger(served, tag):
     hub = testapp.app.registry.restd.kept(Hub)
     with Stream(url + watch_of(tag)) as stream:
         stream.next()
-    wait_until(lambda: not hub.pollers)
+    assert wait_until(lambda: not hub.pollers, PATIENCE)
     assert hub.watchers == 0
 
 
@@ -328,7 +311,7 @@ def test_lingering_pollers_are_never_more_than_the_watcher_cap(served, tag):
     for projection in ("JobStatus", "Owner", "Cmd", "QDate"):
         with Stream(url + watch_of(tag, projection)) as stream:
             assert stream.next().name == "snapshot"
-        wait_until(left(hub))
+        assert wait_until(left(hub), PATIENCE)
         assert len(hub.pollers) <= 2
 
 
@@ -356,7 +339,7 @@ def test_a_full_server_answers_503_with_its_own_errno_and_retry_after(served, ta
     assert third.error["errno"] == Errno.WATCHERS_FULL != Errno.HTCONDOR_UNAVAILABLE
     assert third.error["details"] == {"limit": 2}
     assert hub.refused["full"] == 1
-    wait_until(left(hub))
+    assert wait_until(left(hub), PATIENCE)
     with Stream(url + watch_of(tag), source=THIRD) as again:  # their places were given back
         assert again.status == 200
 
@@ -376,7 +359,7 @@ def test_a_closed_streams_place_is_given_back_before_any_heartbeat(served, tag):
     with Stream(url + watch_of(tag)) as stream:
         stream.next()
         assert hub.watchers == 1
-    assert within_tries(left(hub))
+    assert wait_until(left(hub), patience=1)  # "within a second" (the manual's Watch)
 
 
 def test_a_client_that_reconnects_at_once_to_a_full_server_gets_its_place_back(served, tag):

@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -22,10 +21,10 @@ from pathlib import Path
 import requests
 
 from .conftest import TEST_SETTINGS
+from .waiting import PATIENCE, wait_until
 
 BIN = Path(sys.executable).parent
 PROJECT = Path(__file__).resolve().parent.parent
-PATIENCE = 60.0
 #: How a gateway worker process is started (restd_core/gateway/pool.py).
 GATEWAY_WORKER = "-m restd_core.gateway.worker "
 #: Server processes (of gunicorn and uWSGI) x gateway workers of the servers under test.
@@ -177,16 +176,6 @@ def gone(processes: list[Process], patience: float = PATIENCE) -> bool:
 def sigkill(processes: list[Process]) -> None:
     for process in processes:
         os.kill(process.pid, signal.SIGKILL)
-
-
-def wait_until(condition: Callable[[], bool], patience: float = PATIENCE) -> bool:
-    """Whether ``condition()`` came true within ``patience`` seconds."""
-    deadline = time.monotonic() + patience
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 class Server:

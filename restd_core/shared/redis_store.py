@@ -199,8 +199,8 @@ class RedisStore:
         self.prefix = prefix
         # One attempt more on a fresh connection (after a Redis restart the
         # pooled ones are dead), no back-off: a failure must fail fast. Reads
-        # of up to 1 MiB at once: a 1 MiB cached answer took 1.9 ms rather
-        # than 2.5 ms in the default 64 KiB pieces (bench/README.md).
+        # of up to 1 MiB at once: large cached answers come faster than in the
+        # default 64 KiB pieces (bench/README.md).
         self.client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout,
                                            retry=Retry(NoBackoff(), 1), socket_read_size=1024 * 1024)
         self.health = Health(address_of(url))

@@ -30,8 +30,7 @@ def job_counts(schedd: str, by: list[str] = (), constraint: str | None = None) -
     "count"}]}``. Groups of several answers sum (``counting.summed``).
 
     The schedd counts them itself when it can (``_counted_by_schedd``:
-    about a third of the time of counting one projected ad per job here,
-    bench/summary.py); a constraint judged here (it may read hidden values,
+    faster than counting one projected ad per job here, bench/README.md); a constraint judged here (it may read hidden values,
     or its cost has no bound a daemon would keep to) is counted here, over ads of the ``by``
     attributes, JobStatus and what the constraint reads; so is a hidden
     JobStatus (every count is keyed by it: the output filter redacts it

@@ -4,7 +4,7 @@ The contract: values exactly as HTCondor's own JSON form of the ad
 (``ClassAd.printJson()``) gives them, keys lower-cased at every depth.
 It is HTCondor itself that decides how an expression, ERROR or UNDEFINED
 looks, and printJson is the fastest way out of the bindings (FACTS:
-``dict(ad.items())`` takes three times as long). The keys of many ads are
+``dict(ad.items())`` is slower). The keys of many ads are
 lowered at once, in their text (``json_keys``), never through dicts.
 
 Every job and status answer goes through one output filter here

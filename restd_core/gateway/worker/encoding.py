@@ -19,8 +19,8 @@ _ITEMS_PER_PASS = 500
 def encoded_items(keys: list[Any], items: list[str], lower: bool = True) -> EncodedItems:
     """Items (JSON texts) with their sort ``keys``, encoded, every key
     lower-cased unless ``lower`` is false (they are already): a few hundred
-    items per pass, whose buffers stay in the CPU's caches (20% faster than
-    one pass) and small."""
+    items per pass, whose buffers stay in the CPU's caches (faster than one
+    pass: bench/README.md) and small."""
     pieces: list[bytes | memoryview] = []
     for first in range(0, len(items), _ITEMS_PER_PASS):
         group = items[first:first + _ITEMS_PER_PASS]

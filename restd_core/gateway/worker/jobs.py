@@ -65,9 +65,9 @@ def _first_jobs(schedd: htcondor2.Schedd, constraint: str, projection: list[str]
 
 
 #: Whole job ads asked of the schedd at once. The bindings' ClassAds take
-#: about 11 KB of a worker's memory each (four times their JSON), and hand
-#: over none before all are in: a 50,000-job listing is made of batches, so
-#: that a worker holds one batch, not 550 MB (bench/README.md).
+#: several times their JSON in a worker's memory, and hand over none before
+#: all are in: a 50,000-job listing is made of batches, so that a worker
+#: holds one batch, not the whole listing's ads (bench/README.md).
 WHOLE_ADS_PER_QUERY = 4_000
 
 
