@@ -9,7 +9,7 @@ site's address kept out of the ini file); the documentation says so
 (``Declared.meaning``). The core's table
 is ``ServerSettings`` (``wiring(registry).settings``); a plugin declares its
 own table the same way (``restd_plugins.auth.kbase.KBaseSettings``). The
-README's settings tables list exactly these (``tests/test_settings.py``).
+manual's settings tables (``docs/``) list exactly these (``tests/test_settings.py``).
 """
 from __future__ import annotations
 
@@ -42,8 +42,8 @@ def split_list(value: object) -> list[str]:
 def setting(name: str, default: Any, meaning: str, *, minimum: float | None = None, shown: str | None = None,
             env: str | None = None) -> Any:
     """A field of a settings table: the ini's ``name``, its ``default``, what
-    it means (the README says the same), the lowest value it may take, how
-    the README shows the default when it is not the value itself, and the
+    it means (the manual says the same), the lowest value it may take, how
+    the manual shows the default when it is not the value itself, and the
     environment variable whose value, if set and not empty, comes first."""
     metadata = {"name": name, "meaning": meaning, "minimum": minimum, "shown": shown, "env": env}
     if isinstance(default, (list, dict, set)):
