@@ -7,6 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from restd_core.gateway.kinds import DAEMON_TYPES
 
+from .test_limits import FLOODER, QUEUE_OF_TWO, SLOW, fill_the_flooders_queue
 from .test_readyz import NO_COLLECTOR
 
 
@@ -119,14 +120,8 @@ def test_invented_methods_paths_and_statuses_do_not_grow_the_metrics(app_with):
 
 
 def test_a_callers_throttling_is_counted_apart_from_htcondors_failures(app_with):
-    from .test_limits import FLOODER, SLOW, Sent, queued
-
-    app = app_with(**{"restd.gateway.workers": "2", "restd.gateway.timeout": "120", "restd.limits.queued_calls": "1"})
-    app.get("/v1/config/condor_version")  # the workers are up
-    sent = Sent(app)
-    sent.send("flood-running", SLOW, extra_environ=FLOODER)
-    sent.send("flood-queued", SLOW, extra_environ=FLOODER)
-    queued(app, 1)
+    app = app_with(**QUEUE_OF_TWO)
+    sent = fill_the_flooders_queue(app)
     app.get(SLOW, extra_environ=FLOODER, status=429)
     sent.join()
     assert value(app, "restd_gateway_refused_calls_total", operation="read_config", reason="throttled") == 1
