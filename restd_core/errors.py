@@ -130,6 +130,8 @@ def gateway_error_view(exc: GatewayError, request: Request) -> Response:
 
 
 def http_exception_view(exc: HTTPException, request: Request) -> Response:
+    if isinstance(exc, HTTPMethodNotAllowed) and request.method == "OPTIONS":
+        return options_answer(exc)
     headers = {}
     message = exc.detail or exc.explanation or exc.title
     if exc.code == 404:
@@ -142,6 +144,16 @@ def http_exception_view(exc: HTTPException, request: Request) -> Response:
         headers["WWW-Authenticate"] = exc.headers["WWW-Authenticate"]
     errno = getattr(exc, "errno", None)
     return error_response(exc.code, str(message), errno, None, headers)
+
+
+def options_answer(refused: HTTPMethodNotAllowed) -> Response:
+    """RFC 9110's answer to ``OPTIONS`` on a route (no route has a view for
+    it; a CORS preflight is answered before, by ``restd_core.cors``): 204
+    with the route's methods in ``Allow``."""
+    allowed = [method.strip() for method in refused.headers.get("Allow", "").split(",") if method.strip()]
+    response = Response(status=204)
+    response.headers["Allow"] = ", ".join(dict.fromkeys([*allowed, "OPTIONS"]))
+    return response
 
 
 def unexpected_error_view(exc: Exception, request: Request) -> Response:

@@ -17,17 +17,35 @@ from collections.abc import Callable, Iterator
 from http import HTTPStatus
 
 from cornice import Service
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from pyramid.request import Request
 from pyramid.response import Response
 
-from .gateway import Gateway, GatewayError, Throttled, Unavailable
+from .gateway import ClientGone, Gateway, GatewayError, Throttled, Unavailable
+from .gateway.kinds import DAEMON_TYPES
 from .wiring import wiring
 
 #: Seconds; up to past the longest gateway timeout one would configure.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
 UNMATCHED_ROUTE = "(unmatched)"
+#: The ``daemon`` label of a call that asks no daemon (reading the configuration).
+NO_DAEMON = "none"
+
+# A counter's ``_created`` sample is a timestamp that the text format shows as
+# a gauge of its own (``restd_..._created``); Prometheus has no use for it.
+disable_created_metrics()
 
 metrics = Service(name="metrics", path="/metrics", description="Prometheus metrics of this server process")
 
@@ -37,6 +55,10 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        # This process's CPU, memory, open files and start time, and Python's
+        # garbage collector: what every Prometheus client library exports.
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            self.registry.register(collector)
         self.requests = Counter(
             "restd_http_requests", "HTTP requests answered, by route and status",
             ["method", "route", "status"], registry=self.registry,
@@ -54,18 +76,26 @@ class Metrics:
         )
         self.call_failures = Counter(
             "restd_htcondor_call_failures",
-            "HTCondor calls that failed (daemon down, timeout, no free worker in time, caller's queue full, client gone, "
-            "internal error)",
+            "HTCondor calls that failed (daemon down, timeout, no free worker in time, internal error)",
             ["operation", "daemon", "kind"], registry=self.registry,
+        )
+        self.refused_calls = Counter(
+            "restd_gateway_refused_calls",
+            "HTCondor calls not made or not answered because of their caller (its queue full, its client gone)",
+            ["operation", "reason"], registry=self.registry,
         )
 
     def observe_call(self, op: str, daemon: str, seconds: float, error: GatewayError | None) -> None:
         """A ``Gateway`` call observer. Not found and bad queries are answers,
-        not failures; the daemon that failed is the error's when it names one."""
-        self.call_seconds.labels(op, daemon).observe(seconds)
-        if error is not None and (isinstance(error, (Unavailable, Throttled)) or error.status >= 500):
+        not failures; a caller's throttling and a client gone are the
+        caller's doing, not HTCondor's (``refused_calls``); the daemon that
+        failed is the error's when it names one."""
+        self.call_seconds.labels(op, daemon_label(daemon)).observe(seconds)
+        if isinstance(error, (Throttled, ClientGone)):
+            self.refused_calls.labels(op, error.kind).inc()
+        elif error is not None and (isinstance(error, Unavailable) or error.status >= 500):
             failed = error.details.get("daemon")
-            self.call_failures.labels(op, failed if failed in self.daemons else daemon, error.kind).inc()
+            self.call_failures.labels(op, daemon_label(failed if failed in self.daemons else daemon), error.kind).inc()
 
     def watch_gateway(self, gateway: Gateway) -> None:
         #: The daemons a failed call may name (its details come from the worker).
@@ -90,6 +120,12 @@ class _WorkerReplacements:
             "restd_gateway_queued_calls", "HTCondor calls waiting for a gateway worker now",
             value=self._gateway.queued_calls,
         )
+
+
+def daemon_label(daemon: str) -> str:
+    """A daemon type, or ``NO_DAEMON`` for an operation that asks none
+    (an operation's ``daemon`` also names what it reads, e.g. ``config``)."""
+    return daemon if daemon in DAEMON_TYPES else NO_DAEMON
 
 
 #: Label values come from closed sets: a caller invents methods and paths

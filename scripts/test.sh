@@ -24,6 +24,7 @@ install_missing chromedriver chromium-driver
 install_missing redis-server redis-server
 install_missing nginx nginx
 install_missing openssl openssl
+install_missing prometheus prometheus  # and its promtool: tests/test_metrics_in_prometheus.py
 .venv/bin/ruff check --quiet restd_core restd_plugins tests bench
 # The manual (mkdocs.yml, docs/), built with its warnings as errors; its curl
 # examples are run by tests/test_manual_examples.py.

@@ -58,3 +58,13 @@ def test_a_401_carries_the_cors_headers_so_the_page_can_read_it(cors_app):
 def test_any_origin_with_credentials_stops_the_start_up(condor_config):
     with pytest.raises(ValueError, match=r"\*"):
         make_app(**{"restd.cors.origins": "*", "restd.cors.allow_credentials": "true"})
+
+
+@pytest.mark.parametrize("cors", [{}, {"restd.cors.origins": ORIGIN}], ids=["cors off", "cors on"])
+def test_options_on_a_route_is_204_with_its_methods_in_allow(cors_app, cors):
+    answer = cors_app(**cors).options(PROTECTED, status=204)
+    assert set(answer.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_options_on_an_unknown_url_is_404(cors_app):
+    cors_app().options("/no/such/url", status=404)

@@ -115,6 +115,11 @@ def test_history_of_one_job_and_one_attribute(app, test_jobs):
     assert app.get(f"/v1/history/DEFAULT/{test_jobs.removed}/1/jobbatchname").json == "restd-removed"
 
 
+def test_a_missing_jobs_404_names_its_schedd_and_job_id_in_details(app, test_jobs):
+    answer = app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}/99", status=404).json
+    assert answer["details"] == {"schedd": "DEFAULT", "jobid": f"{test_jobs.held}.99"}
+
+
 def test_history_of_a_job_still_in_the_queue_is_404(app, test_jobs):
     app.get(f"/v1/history/DEFAULT/{test_jobs.held}/0", status=404)
 

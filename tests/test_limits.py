@@ -125,8 +125,13 @@ def test_during_one_callers_flood_anothers_request_is_served_by_the_next_free_wo
     assert sent.ended.index("other") < len(sent.ended) - 5, "the other caller waited behind the flood"
 
 
-def test_past_its_queues_bound_a_callers_request_is_429_with_retry_after_and_anothers_waits(app_with):
-    app = app_with(**{"restd.gateway.workers": "2", "restd.gateway.timeout": "120", "restd.limits.queued_calls": "2"})
+#: Two workers, the flooder's queue at most two calls.
+QUEUE_OF_TWO = {"restd.gateway.workers": "2", "restd.gateway.timeout": "120", "restd.limits.queued_calls": "2"}
+
+
+def fill_the_flooders_queue(app: webtest.TestApp) -> Sent:
+    """One slow call of the flooder's running and two queued (``QUEUE_OF_TWO``):
+    its next request is refused."""
     app.get("/v1/config/condor_version")  # the workers are up
     sent = Sent(app)
     sent.send("flood-running", SLOW, extra_environ=FLOODER)
@@ -134,6 +139,12 @@ def test_past_its_queues_bound_a_callers_request_is_429_with_retry_after_and_ano
     queued(app, 1)  # one slow call holds the one worker a long call may take
     sent.send("flood-queued-2", SLOW, extra_environ=FLOODER)
     queued(app, 2)
+    return sent
+
+
+def test_past_its_queues_bound_a_callers_request_is_429_with_retry_after_and_anothers_waits(app_with):
+    app = app_with(**QUEUE_OF_TWO)
+    sent = fill_the_flooders_queue(app)
     refused = app.get(SLOW, extra_environ=FLOODER, status=429)
     sent.send("other", SLOW, extra_environ=OTHER)
     queued(app, 3)

@@ -5,6 +5,9 @@ import webtest
 from prometheus_client import Counter
 from prometheus_client.parser import text_string_to_metric_families
 
+from restd_core.gateway.kinds import DAEMON_TYPES
+
+from .test_limits import FLOODER, QUEUE_OF_TWO, SLOW, fill_the_flooders_queue
 from .test_readyz import NO_COLLECTOR
 
 
@@ -114,3 +117,31 @@ def test_invented_methods_paths_and_statuses_do_not_grow_the_metrics(app_with):
         invent(number)
     assert series(app) == before
     assert value(app, "restd_http_requests_total", method="other", route="(unmatched)", status="404") == 4
+
+
+def test_a_callers_throttling_is_counted_apart_from_htcondors_failures(app_with):
+    app = app_with(**QUEUE_OF_TWO)
+    sent = fill_the_flooders_queue(app)
+    app.get(SLOW, extra_environ=FLOODER, status=429)
+    sent.join()
+    assert value(app, "restd_gateway_refused_calls_total", operation="read_config", reason="throttled") == 1
+    assert not [key for key in samples(app) if key[0] == "restd_htcondor_call_failures_total"]
+
+
+def test_the_daemon_label_names_only_daemons(app_with):
+    app = app_with()
+    app.get("/v1/config/condor_version")
+    daemons = {dict(labels).get("daemon") for name, labels in samples(app)
+               if name == "restd_htcondor_call_duration_seconds_count"}
+    assert "config" not in daemons and "none" in daemons
+    assert daemons <= {*DAEMON_TYPES, "none"}
+
+
+def test_counters_have_no_created_series(app):
+    assert not [name for name, _ in samples(app) if name.endswith("_created")]
+
+
+def test_the_process_and_its_garbage_collector_are_measured(app):
+    names = {name for name, _ in samples(app)}
+    assert {"process_resident_memory_bytes", "process_cpu_seconds_total", "process_start_time_seconds",
+            "python_gc_collections_total"} <= names

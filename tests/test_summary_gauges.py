@@ -10,6 +10,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from restd_core.settings import SettingError
+from restd_plugins.summary.counting import JOB_STATUS_NAMES
 from restd_plugins.summary.gauges import OTHER, capped
 
 from .conftest import make_app
@@ -55,9 +56,23 @@ def test_slot_gauges_count_the_slots_and_their_resources(app_with, test_jobs):
     answer = app.get("/v1/summary/status?by=State").json
     slots = samples(app, "restd_pool_slots")
     assert slots == {frozenset({"state": group["key"]["state"]}.items()): group["slots"] for group in answer["groups"]}
-    cpus = sum(value for labels, value in samples(app, "restd_pool_slot_resources").items()
-               if ("resource", "cpus") in labels)
-    assert cpus == answer["totals"]["cpus"]["total"]
+    assert sum(samples(app, "restd_pool_slot_cpus").values()) == answer["totals"]["cpus"]["total"]
+
+
+def test_slot_memory_and_disk_are_in_bytes_one_metric_each(app_with, test_jobs):
+    app = app_with(**GAUGES)
+    totals = app.get("/v1/summary/status").json["totals"]
+    assert sum(samples(app, "restd_pool_slot_memory_bytes").values()) == totals["memory"]["total"] * 2**20
+    assert sum(samples(app, "restd_pool_slot_disk_bytes").values()) == totals["disk"]["total"] * 2**10
+    assert not samples(app, "restd_pool_slot_resources")
+
+
+def test_a_schedd_with_no_jobs_has_a_zero_for_every_state(app_with, test_jobs):
+    app = app_with(**GAUGES)
+    empty = f"schedd2@{test_jobs.schedd_name}"  # pool/pool.sh's second schedd, which the tests leave empty
+    states = {dict(labels)["state"]: value for labels, value in samples(app, "restd_pool_jobs").items()
+              if ("schedd", empty) in labels}
+    assert states == dict.fromkeys(JOB_STATUS_NAMES.values(), 0)
 
 
 def test_a_machine_label_labels_the_slot_gauges(app_with, test_jobs):
@@ -110,7 +125,7 @@ def test_slot_states_beyond_the_cap_are_summed_as_other(app_with):
     app = app_with(**GAUGES, **{"restd.summary.gauges.max_label_values": "2"})
     invented = {f"slot{number}@invented": f'State = "Invented-{number}"\nCpus = 1' for number in range(3)}
     with advertised_slots(invented):
-        for metric in ("restd_pool_slots", "restd_pool_slot_resources"):
+        for metric in ("restd_pool_slots", "restd_pool_slot_cpus", "restd_pool_slot_memory_bytes"):
             states = {dict(labels)["state"] for labels in samples(app, metric)}
             assert len(states) == 3 and OTHER in states, metric
 

@@ -33,7 +33,16 @@ from .counting import JOB_STATUS_NAMES, STATUS_NAME_KEY
 from .settings import SummarySettings
 
 OTHER = "other"
-RESOURCES = ("cpus", "gpus", "memory", "disk")
+#: Each slot resource as a metric of its own, in base units: the summary's
+#: resource name -> (metric name, meaning, factor from HTCondor's unit).
+RESOURCE_METRICS = {
+    "cpus": ("restd_pool_slot_cpus", "The slots' Cpus", 1),
+    "gpus": ("restd_pool_slot_gpus", "The slots' GPUs", 1),
+    "memory": ("restd_pool_slot_memory_bytes", "The slots' Memory in bytes (HTCondor's MiB x 2^20)", 1024 * 1024),
+    "disk": ("restd_pool_slot_disk_bytes", "The slots' Disk in bytes (HTCondor's KiB x 2^10)", 1024),
+}
+RESOURCE_SCOPE = (", claimed (static slots claimed, dynamic slots) or not (the rest, partitionable slots' "
+                  "remainders), by slot State")
 
 
 @dataclass(frozen=True)
@@ -118,23 +127,22 @@ class PoolGauges:
         for group in answer["groups"]:
             labels = tuple(label_value(group["key"].get(name)) for name in names)
             slots[labels] += group["slots"]
-            for resource in RESOURCES:
+            for resource, (_, _, factor) in RESOURCE_METRICS.items():
                 for claim in ("claimed", "unclaimed"):
-                    resources[(resource, claim, *labels)] += group[resource][claim]
+                    resources[(resource, claim, *labels)] += group[resource][claim] * factor
         for position in range(len(names)):  # State too: any host that may advertise a startd can invent one
             slots = capped(slots, position, self._settings.gauges_max_label_values)
             resources = capped(resources, 2 + position, self._settings.gauges_max_label_values)
         slot_family = GaugeMetricFamily("restd_pool_slots", "Slot ads by State (partitionable, dynamic and static "
                                         "slots each once)", labels=names)
-        resource_family = GaugeMetricFamily(
-            "restd_pool_slot_resources", "The slots' Cpus, GPUs, Memory (MiB) and Disk (KiB), claimed (static slots "
-            "claimed, dynamic slots) or not (the rest, partitionable slots' remainders), by slot State",
-            labels=["resource", "claim", *names])
         for labels, value in sorted(slots.items()):
             slot_family.add_metric(list(labels), value)
-        for labels, value in sorted(resources.items()):
-            resource_family.add_metric(list(labels), value)
-        return [slot_family, resource_family]
+        resource_families = {
+            resource: GaugeMetricFamily(name, meaning + RESOURCE_SCOPE, labels=["claim", *names])
+            for resource, (name, meaning, _) in RESOURCE_METRICS.items()}
+        for (resource, *labels), value in sorted(resources.items()):
+            resource_families[resource].add_metric(labels, value)
+        return [slot_family, *resource_families.values()]
 
     def _job_families(self, up: GaugeMetricFamily, hidden: set[str]) -> list[GaugeMetricFamily]:
         try:
@@ -162,6 +170,9 @@ class PoolGauges:
             up.add_metric(["jobs", name], int(value))
         jobs: Counter = Counter()
         for name, answer in answers.items():
+            if answer is not None and not answer["groups"]:  # no jobs: zeros, not no series
+                for state in JOB_STATUS_NAMES.values():
+                    jobs[(name if name in kept else OTHER, "", state)] += 0
             for group in answer["groups"] if answer else ():
                 labels = (name if name in kept else OTHER, label_value(group["key"].get("owner")) if "Owner" in by else "")
                 for state in JOB_STATUS_NAMES.values():

@@ -371,7 +371,8 @@ def query_job(
 
     ads = ask("schedd", one, schedd=schedd)
     if not ads:
-        raise NotFound(f"no job {cluster}.{proc} in the {source} of {schedd}")
+        raise NotFound(f"no job {cluster}.{proc} in the {source} of {schedd}",
+                       {"schedd": schedd, "jobid": f"{cluster}.{proc}"})
     classad = filtered(ads_to_dicts(ads[:1]), shown, hidden_job_attrs())[0]
     if attribute is None:
         return JsonBody(orjson.dumps({"jobid": f"{cluster}.{proc}", "classad": classad}))

@@ -42,7 +42,16 @@ def _end_with_the_server() -> None:
 
 
 def _exit(signum: int, frame: object) -> None:
+    # The process is ending from here on: a second SIGTERM (its server's
+    # and Linux's may both come) must not raise SystemExit again inside
+    # the interpreter's own shutdown (``threading._shutdown``, which then
+    # prints "Exception ignored").
+    _ignore_sigterm()
     sys.exit(128 + signum)
+
+
+def _ignore_sigterm() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def cap_memory(limit: int) -> None:
@@ -116,7 +125,7 @@ def serve(conn: Connection) -> None:
             del answer
             condor.malloc_trim()
     except (EOFError, OSError):
-        return
+        _ignore_sigterm()  # its server is gone: the process is ending (as in _exit)
 
 
 def check(table: dict[str, dict[str, str]]) -> dict[str, str]:
