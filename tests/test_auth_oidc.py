@@ -15,15 +15,9 @@ from restd_core.plugins import PluginError
 from restd_plugins.auth import oidc
 
 from .fake_issuer import AUDIENCE, JWKS_PATH, OIDC_DISCOVERY, SCITOKENS_DISCOVERY, FakeIssuer
+from .test_request_ids import ACCESS_LOG
 
 PROTECTED = "/v1/jobs/DEFAULT/999999"
-
-
-@pytest.fixture
-def issuer():
-    server = FakeIssuer()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -325,4 +319,25 @@ def test_auth2_down_is_503_for_its_tokens_but_not_for_the_others(several, issuer
 def test_none_or_a_plugin_twice_among_several_refuses_to_start(oidc_app, names):
     with pytest.raises(PluginError):
         oidc_app(**{"restd.auth": names})
+
+
+
+# ------------------------------------------------------- per identity --
+
+def test_the_same_sub_at_two_issuers_is_two_callers_for_the_limits(oidc_app, issuer):
+    other = FakeIssuer()
+    try:
+        app = oidc_app(**{"restd.oidc.issuers": f"{issuer.url} {other.url}", "restd.limits.rate": "2/minute"})
+        for _ in range(2):
+            app.get(PROTECTED, headers=bearer(issuer.token()), status=200)
+        assert rejected(app, issuer.token(), 429)["errno"] == 117
+        app.get(PROTECTED, headers=bearer(other.token()), status=200)  # alice of the other issuer
+    finally:
+        other.stop()
+
+
+def test_the_access_log_names_the_caller_with_its_issuer(oidc_app, issuer, caplog):
+    caplog.set_level(logging.INFO, logger=ACCESS_LOG)
+    oidc_app().get(PROTECTED, headers=bearer(issuer.token()), status=200)
+    assert f"identity={issuer.url}#alice" in caplog.text
 
