@@ -341,3 +341,9 @@ def test_the_access_log_names_the_caller_with_its_issuer(oidc_app, issuer, caplo
     oidc_app().get(PROTECTED, headers=bearer(issuer.token()), status=200)
     assert f"identity={issuer.url}#alice" in caplog.text
 
+
+
+def test_a_token_whose_alg_is_not_its_keys_is_401(oidc_app, issuer, monkeypatch):
+    jwks = issuer.jwks
+    monkeypatch.setattr(issuer, "jwks", lambda: {"keys": [{**key, "alg": "PS256"} for key in jwks()["keys"]]})
+    rejected(oidc_app(), issuer.token())

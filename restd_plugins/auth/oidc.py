@@ -119,25 +119,37 @@ def _http_url(value: object) -> bool:
     return isinstance(value, str) and value.startswith(("https://", "http://"))
 
 
+@dataclass(frozen=True)
+class IssuerKey:
+    """A key of an issuer's JWKS, and the algorithm it is for if the JWKS says."""
+
+    jwk: jwt.PyJWK
+    algorithm: str | None
+
+
 class IssuerKeys:
     """One issuer's signing keys, by ``kid``, fetched at most once per ``refresh_seconds``."""
 
     def __init__(self, issuer: str, jwks_url: str | None, timeout: float, refresh_seconds: float) -> None:
         self.issuer, self.jwks_url = issuer, jwks_url
         self.timeout, self.refresh_seconds = timeout, refresh_seconds
-        self.keys: dict[str, jwt.PyJWK] = {}
+        self.keys: dict[str, IssuerKey] = {}
         self.fetches = 0
         self._last_fetch: float | None = None
         self._failed = False
         self._lock = threading.Lock()
 
-    def key(self, kid: str) -> jwt.PyJWK:
+    def key(self, kid: str) -> IssuerKey:
         """The key ``kid``; InvalidCredentials if the issuer has no such key,
         AuthUnavailable if it cannot be asked now and last failed."""
         key = self.keys.get(kid)
         if key is not None:
             return key
-        with self._lock:  # one fetch at a time; those waiting see its keys
+        # One fetch at a time, and nobody waits for it: tokens with invented
+        # kids must not hold the server's threads while the issuer is slow.
+        if not self._lock.acquire(blocking=False):
+            raise AuthUnavailable("the token's issuer's keys are being fetched; retry shortly")
+        try:
             key = self.keys.get(kid)
             if key is not None:
                 return key
@@ -147,6 +159,8 @@ class IssuerKeys:
                 self._refresh()
             elif self._failed:
                 raise AuthUnavailable("the token's issuer cannot be reached for its keys; retry later")
+        finally:
+            self._lock.release()
         key = self.keys.get(kid)
         if key is None:
             raise InvalidCredentials("the token's key (kid) is not one of its issuer's")
@@ -179,7 +193,7 @@ class IssuerKeys:
             return document["jwks_uri"]
         raise FetchFailed("; ".join(failures))
 
-    def _parse_jwks(self, document: dict[str, Any]) -> dict[str, jwt.PyJWK]:
+    def _parse_jwks(self, document: dict[str, Any]) -> dict[str, IssuerKey]:
         entries = document.get("keys")
         if not isinstance(entries, list) or len(entries) > MAX_KEYS:
             raise FetchFailed(f"{self.issuer}'s JWKS has no list of at most {MAX_KEYS} keys")
@@ -188,7 +202,7 @@ class IssuerKeys:
             if not isinstance(entry, dict) or not isinstance(entry.get("kid"), str) or entry.get("use", "sig") != "sig":
                 continue
             try:
-                keys[entry["kid"]] = jwt.PyJWK(entry)
+                keys[entry["kid"]] = IssuerKey(jwt.PyJWK(entry), entry.get("alg"))
             except jwt.PyJWTError:
                 continue  # a key of a type PyJWT does not know, or not a key at all
         return keys
@@ -277,7 +291,9 @@ class OIDCAuth:
             if keys is None:
                 raise InvalidCredentials("the token's issuer is not trusted")
             key = keys.key(kid)
-            return jwt.decode(token, key.key, algorithms=[alg], audience=list(config.audiences), issuer=issuer,
+            if key.algorithm not in (None, alg):
+                raise InvalidCredentials("the token's algorithm is not its key's")
+            return jwt.decode(token, key.jwk.key, algorithms=[alg], audience=list(config.audiences), issuer=issuer,
                               leeway=config.leeway, options={"require": ["exp", "iss", "aud"]})
         except jwt.ExpiredSignatureError:
             raise InvalidCredentials("the token has expired") from None
