@@ -347,3 +347,11 @@ def test_a_token_whose_alg_is_not_its_keys_is_401(oidc_app, issuer, monkeypatch)
     jwks = issuer.jwks
     monkeypatch.setattr(issuer, "jwks", lambda: {"keys": [{**key, "alg": "PS256"} for key in jwks()["keys"]]})
     rejected(oidc_app(), issuer.token())
+
+
+def test_a_token_needing_new_keys_while_a_fetch_is_in_flight_is_503_at_once(oidc_app, issuer):
+    app = oidc_app()
+    keys = app.app.registry.restd.auth.issuers[issuer.url]
+    with keys._lock:  # another request's fetch, in flight
+        assert rejected(app, issuer.token(), 503)["errno"] == 203
+    assert sum(issuer.fetches.values()) == 0
