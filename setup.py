@@ -24,6 +24,7 @@ setup(
         "prometheus-client>=0.20,<1",
         "limits>=5.0,<6",  # per-caller request rates (restd_core.limits)
         "redis>=5.0,<9",  # the store replicas share, restd.shared (restd_core.shared)
+        "PyJWT[crypto]>=2.9,<3",  # verifies JWT bearer tokens (restd_plugins.auth.oidc)
     ],
     extras_require={
         "test": [
@@ -56,6 +57,7 @@ setup(
             "none = restd_plugins.auth.none:NoAuth",
             "kbase = restd_plugins.auth.kbase:KBaseAuth",
             "static-token = restd_plugins.auth.static_token:StaticTokenAuth",
+            "oidc = restd_plugins.auth.oidc:OIDCAuth",
         ],
     },
 )

@@ -1,8 +1,9 @@
 """Who may call what: one Pyramid security policy over an auth plugin.
 
 The ini setting ``restd.auth`` names the plugin, an entry point of the group
-``restd.auth`` (``none`` when unset). The entry point is a factory called
-with the app's settings; what it returns is an ``AuthPlugin``:
+``restd.auth`` (``none`` when unset), or several (``kbase oidc``: see
+``AuthPlugins``). The entry point is a factory called with the app's
+settings; what it returns is an ``AuthPlugin``:
 
 - ``identity(request)``: the caller's ``Identity``; None when the request
   carries no credentials (401); it raises ``InvalidCredentials`` for
@@ -10,6 +11,9 @@ with the app's settings; what it returns is an ``AuthPlugin``:
   (503: an auth service that is down is never an open door).
 - ``permits(request, identity, permission)``: whether that identity has the
   permission (else 403).
+- optionally ``recognises(request)``: whether the credentials are of its
+  kind (a JWT...), cheaply, without a call; with several plugins, one that
+  says so decides alone.
 
 Every view needs a permission: the default one is ``read`` (so a route added
 without one is not open by mistake); public views say
@@ -28,7 +32,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from configparser import ConfigParser, SectionProxy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Protocol
 
 from pyramid.security import Allowed, Denied
@@ -63,6 +67,8 @@ class Identity:
 
     userid: str
     roles: frozenset[str] = field(default_factory=frozenset)
+    #: The plugin that established it, when ``restd.auth`` names several.
+    plugin: str = ""
 
 
 class AuthPlugin(Protocol):
@@ -104,6 +110,67 @@ class TooManyChecks(AuthError):
     status = 429
     errno = Errno.TOO_MANY_REQUESTS
     retry_after = 1
+
+
+class AuthPlugins:
+    """Several auth plugins as one (``restd.auth = kbase oidc static-token``):
+    the first that recognises the credentials decides.
+
+    A plugin with ``recognises`` that says they are its kind decides alone,
+    whatever it answers, before any other is asked (a JWT never reaches
+    kbase's auth2). Else the plugins without it are asked in order: an
+    identity decides; no credentials, a rejection or a failure passes them
+    on to the next (a token one rejects may be another's). When none
+    accepts them: the failure of a plugin that could not tell (503, 429) if
+    any, since it might have accepted them; else the first rejection (401);
+    else no credentials (401)."""
+
+    def __init__(self, plugins: dict[str, AuthPlugin]) -> None:
+        self.plugins = plugins
+        everyone = plugins.values()
+        self.challenge = ", ".join(dict.fromkeys(getattr(p, "challenge", DEFAULT_CHALLENGE) for p in everyone))
+        self.credential_headers = tuple(dict.fromkeys(
+            header for p in everyone for header in getattr(p, "credential_headers", DEFAULT_CREDENTIAL_HEADERS)))
+        self.openapi_security_schemes = {
+            name: scheme for p in everyone for name, scheme in (getattr(p, "openapi_security_schemes", None) or {}).items()}
+
+    def identity(self, request: Request) -> Identity | None:
+        for name, plugin in self.plugins.items():
+            recognises = getattr(plugin, "recognises", None)
+            if recognises is not None and recognises(request):
+                return self._named(name, plugin.identity(request))
+        refusals: list[AuthError] = []
+        for name, plugin in self.plugins.items():
+            if hasattr(plugin, "recognises"):
+                continue
+            try:
+                identity = plugin.identity(request)
+            except AuthError as exc:
+                refusals.append(exc)
+                continue
+            if identity is not None:
+                return self._named(name, identity)
+        if refusals:
+            raise next((exc for exc in refusals if exc.status != 401), refusals[0])
+        return None
+
+    @staticmethod
+    def _named(name: str, identity: Identity | None) -> Identity | None:
+        return None if identity is None else replace(identity, plugin=name)
+
+    def permits(self, request: Request, identity: Identity, permission: str) -> bool:
+        plugin = self.plugins.get(identity.plugin)
+        return plugin is not None and plugin.permits(request, identity, permission)
+
+    def limit_key(self, request: Request, identity: Identity) -> str:
+        limit_key = getattr(self.plugins.get(identity.plugin), "limit_key", None)
+        return limit_key(request, identity) if limit_key is not None else identity.userid
+
+    def use_store(self, store) -> None:
+        for plugin in self.plugins.values():
+            use_store = getattr(plugin, "use_store", None)
+            if use_store is not None:
+                use_store(store)
 
 
 _NOT_ASKED = object()
@@ -212,6 +279,7 @@ OPTIONAL: dict[str, tuple[Callable[[Any], bool], str]] = {
     "challenge": (lambda value: isinstance(value, str), "challenge, the WWW-Authenticate value (a str)"),
     "openapi_security_schemes": (lambda value: isinstance(value, dict), "openapi_security_schemes (a dict)"),
     "limit_key": (callable, "limit_key(request, identity)"),
+    "recognises": (callable, "recognises(request)"),
     "use_store": (callable, "use_store(store), given the store the replicas share (restd_core.shared)"),
     "credential_headers": (lambda value: isinstance(value, (tuple, list)) and all(isinstance(h, str) for h in value),
                            "credential_headers, the request headers it reads credentials from (a tuple of str)"),
@@ -284,14 +352,25 @@ def check_open_server(server: ServerSettings) -> None:
         )
 
 
+def load_plugins(names: list[str], settings: dict[str, Any]) -> AuthPlugin:
+    """The one auth plugin named, or ``AuthPlugins`` over the several named."""
+    if len(names) != len(set(names)):
+        raise PluginError(f"{AUTH_GROUP} names a plugin twice: {' '.join(names)}")
+    if len(names) == 1:
+        return load_plugin(names[0], settings)
+    if DEFAULT_PLUGIN in names:
+        raise PluginError(f"{AUTH_GROUP} = {DEFAULT_PLUGIN} lets everyone in: it cannot be one of several plugins")
+    return AuthPlugins({name: load_plugin(name, settings) for name in names})
+
+
 def includeme(config) -> None:
     restd = wiring(config.registry)
     server = restd.settings
-    name = server.auth.strip()
-    plugin = load_plugin(name, config.get_settings())
-    if name == DEFAULT_PLUGIN:
+    names = split_list(server.auth) or [DEFAULT_PLUGIN]
+    plugin = load_plugins(names, config.get_settings())
+    if names == [DEFAULT_PLUGIN]:
         check_open_server(server)
-    log.info("auth plugin %s enabled", name)
+    log.info("auth plugin%s %s enabled", "s" if len(names) > 1 else "", " ".join(names))
     use_store = getattr(plugin, "use_store", None)
     if use_store is not None:  # where it remembers its answers: shared by the replicas with restd.shared
         use_store(restd.shared)

@@ -141,7 +141,8 @@ class ServerSettings:
         "more modules to include (`config.include`) after the endpoint plugins, by dotted name: a plugin that "
         "is not an installed package")
     auth: str = setting("restd.auth", "none", "the auth plugin (entry-point group `restd.auth`): `none`, "
-                        "`kbase`, `static-token`, or a third party's")
+                        "`kbase`, `oidc`, `static-token`, or a third party's; or several (`kbase oidc`): the "
+                        "first that recognises the credentials decides")
     auth_allow_open: bool = setting(
         "restd.auth.allow_open", False, "let `restd.auth = none` serve a listen address that is not loopback")
     ini_file: str = setting(

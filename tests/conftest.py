@@ -13,7 +13,7 @@ import webtest
 from restd_core.app import main
 from restd_plugins.watch.hub import Hub
 
-from . import fake_auth2
+from . import fake_auth2, fake_issuer
 from .pool import SubmittedJobs, pool_root, remove_test_jobs, start_pool, submit_leaky_jobs, submit_test_jobs
 
 os.environ.setdefault("CONDOR_POOL_ROOT", "/var/tmp/condor-restd-pool")
@@ -102,6 +102,14 @@ def auth2():
     server = fake_auth2.start()
     yield server
     fake_auth2.stop(server)
+
+
+@pytest.fixture
+def issuer():
+    """An OpenID Connect issuer on 127.0.0.1 (``fake_issuer``), its own for one test."""
+    server = fake_issuer.FakeIssuer()
+    yield server
+    server.stop()
 
 
 def make_app(**settings: str) -> webtest.TestApp:

@@ -9,6 +9,7 @@ import pytest
 
 from restd_core.settings import ServerSettings, SettingError, declared, parse
 from restd_plugins.auth.kbase import KBaseSettings
+from restd_plugins.auth.oidc import OIDCSettings
 from restd_plugins.auth.static_token import StaticTokenSettings
 from restd_plugins.summary.settings import SummarySettings
 from restd_plugins.watch.settings import WatchSettings
@@ -17,7 +18,7 @@ from .conftest import make_app
 
 #: The manual's pages: each settings table is on the page of what it sets.
 MANUAL = Path(__file__).resolve().parent.parent / "docs"
-TABLES = (ServerSettings, KBaseSettings, StaticTokenSettings, SummarySettings, WatchSettings)
+TABLES = (ServerSettings, KBaseSettings, OIDCSettings, StaticTokenSettings, SummarySettings, WatchSettings)
 ROW = re.compile(r"^\s*\| `(restd\.[\w.]+)` \| (.*?) \| (.*) \|$", re.M)
 
 

@@ -18,6 +18,7 @@ from restd_core.openapi.document import ERROR_SCHEMA
 from restd_plugins.watch.hub import Hub
 from restd_plugins.watch.settings import WatchSettings, caller_cap, watcher_cap
 
+from .fake_issuer import AUDIENCE
 from .live_server import serve
 from .pool import SECRET, pool_sh
 from .sse import Event, Stream
@@ -531,6 +532,17 @@ def test_a_revoked_kbase_token_ends_the_stream_with_an_error_event(served, auth2
     assert last.data["code"] == 401
     jsonschema.validate(last.data, ERROR_SCHEMA)
 
+
+
+def test_an_oidc_token_that_expires_ends_the_stream_with_an_error_event(served, issuer, tag):
+    _, url = served(**{"restd.auth": "oidc", "restd.oidc.issuers": issuer.url, "restd.oidc.audiences": AUDIENCE,
+                       "restd.oidc.leeway": "0", "restd.watch.recheck_seconds": "0.2"})
+    with Stream(url + watch_of(tag), {"Authorization": issuer.token(exp=int(time.time()) + 3)}) as stream:
+        assert stream.next().name == "snapshot"
+        last = stream.until(named("error"))[-1]
+        assert stream.next() is None
+    assert last.data["code"] == 401
+    jsonschema.validate(last.data, ERROR_SCHEMA)
 
 # ------------------------------------------------------------ the document --
 
