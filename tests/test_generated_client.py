@@ -20,23 +20,15 @@ from types import ModuleType
 import pytest
 import requests
 
-from .conftest import close_app, make_app
-from .live_server import serve
 from .pool import SubmittedJobs
+from . import test_fuzz
 
 PACKAGE = "restd_generated_client"
 #: Streams: not called (see the module's docstring).
 STREAMING_TAGS = {"watch"}
 
-
-@pytest.fixture(scope="module")
-def live_server_url(condor_config, test_jobs) -> Iterator[str]:
-    app = make_app()
-    try:
-        with serve(app.app) as url:
-            yield url
-    finally:
-        close_app(app)
+#: The app served over real HTTP (one fixture, defined once).
+live_server_url = test_fuzz.live_server_url
 
 
 @pytest.fixture(scope="module")
