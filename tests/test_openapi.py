@@ -1,6 +1,8 @@
 """/openapi.json: an OpenAPI 3.1 document built from the registered services."""
 from __future__ import annotations
 
+import re
+
 import colander
 import jsonschema
 import pytest
@@ -57,9 +59,8 @@ def test_every_v1_path_of_every_enabled_plugin_is_listed(app, document):
 def test_path_parameters_are_typed_from_the_colander_schema(document):
     params = parameters(document, "/v1/jobs/{schedd}/{clusterid}/{procid}/{attribute}")
     assert params["schedd"] == {"name": "schedd", "in": "path", "required": True,
-                                "schema": {"type": "string", "pattern": NAME_PATTERN, "examples": ["DEFAULT", "*"]},
-                                "description": "A schedd's name; DEFAULT: the local one; *: every schedd the "
-                                               "collector knows (whole listings of jobs and history only)"}
+                                "schema": {"type": "string", "pattern": NAME_PATTERN, "examples": ["DEFAULT"]},
+                                "description": "A schedd's name; DEFAULT: the local one"}
     assert params["clusterid"]["schema"] == {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
     assert params["attribute"]["schema"]["pattern"] == "^[A-Za-z_][A-Za-z0-9_]*$"
 
@@ -113,8 +114,59 @@ def test_the_error_schema_fits_a_real_error(app):
     jsonschema.validate(app.get("/v1/jobs/DEFAULT?limit=0", status=400).json, ERROR_SCHEMA)
 
 
-def test_a_service_that_declares_nothing_answers_anything(document):
-    assert document["paths"]["/healthz"]["get"]["responses"]["200"]["content"] == {"*/*": {"schema": {}}}
+#: A value of each path parameter that its routes accept (the schedd's: the documented examples).
+PATH_VALUES = {"clusterid": "1", "procid": "0", "attribute": "Cmd", "groupby": "Owner", "name": "x"}
+
+
+def test_a_schedd_example_is_one_its_route_accepts(document, app, test_jobs):
+    """Generators and fuzzers use the examples as they are: ``*`` (every
+    schedd) is one only where the route answers it."""
+    checked = 0
+    for path, operations in document["paths"].items():
+        examples = parameters(document, path).get("schedd", {}).get("schema", {}).get("examples", [])
+        if "text/event-stream" in operations["get"]["responses"]["200"]["content"]:
+            assert "*" not in examples, path  # a watch is of one schedd
+            continue
+        if any(param["required"] for param in parameters(document, path).values() if param["in"] == "query"):
+            continue  # a 400 for want of the query, whatever the schedd
+        for example in examples:
+            values = {**PATH_VALUES, "schedd": example}
+            url = re.sub(r"\{(\w+)\}", lambda m, values=values: values[m[1]], path)
+            assert app.get(url, expect_errors=True).status_int != 400, url
+            checked += 1
+    assert checked > 12
+
+
+def test_the_schedd_every_schedd_is_an_example_of_whole_listings_only(document):
+    with_every = {path for path in document["paths"]
+                  if "*" in parameters(document, path).get("schedd", {}).get("schema", {}).get("examples", [])}
+    assert with_every == {"/v1/jobs/{schedd}", "/v1/history/{schedd}", "/v1/summary/jobs/{schedd}",
+                          "/v1/joblog/{schedd}"}  # the third party's (tests/plugins) says it answers *
+
+
+@pytest.mark.parametrize("path", ["/", "/healthz", "/readyz"])
+def test_the_core_routes_answer_documented_json(document, app, path):
+    schema = answer_schema(document, path)
+    assert schema["required"]
+    jsonschema.validate(app.get(path).json, schema)
+
+
+def test_readiness_documents_its_503_as_an_error(document):
+    assert answer_schema(document, "/readyz", "503") == {"$ref": "#/components/schemas/Error"}
+
+
+def test_metrics_are_documented_as_prometheus_text_with_its_version(document, app):
+    content = document["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+    (media_type,) = content
+    assert media_type.startswith("text/plain; version=")
+    assert content[media_type]["schema"]["type"] == "string"
+    assert app.get("/metrics").headers["Content-Type"] == media_type
+
+
+def test_every_route_of_the_server_describes_its_answer(document):
+    for path, operations in document["paths"].items():
+        for media_type, content in operations["get"]["responses"]["200"]["content"].items():
+            assert media_type != "*/*" and content["schema"], path
 
 
 def test_operations_are_named_and_grouped_by_their_url(document):

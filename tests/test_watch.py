@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from urllib.parse import quote
 
 import jsonschema
+import orjson
 import pytest
 import requests
 
@@ -546,16 +547,42 @@ def test_an_oidc_token_that_expires_ends_the_stream_with_an_error_event(served, 
 
 # ------------------------------------------------------------ the document --
 
-def test_the_openapi_document_describes_an_event_stream(served):
+def event_schema(document: dict, path: str) -> dict:
+    """The schema of one event of the stream at ``path``, as the document
+    gives it (with the components its references point into)."""
+    content = document["paths"][path]["get"]["responses"]["200"]["content"]
+    assert list(content) == ["text/event-stream"]
+    return {**content["text/event-stream"]["schema"]["contentSchema"]["items"], "components": document["components"]}
+
+
+def test_the_openapi_document_describes_each_event_of_a_stream(served):
     testapp, _ = served()
     document = testapp.get("/openapi.json").json
     for path in ("/v1/watch/jobs/{schedd}", "/v1/watch/status"):
-        content = document["paths"][path]["get"]["responses"]["200"]["content"]
-        assert list(content) == ["text/event-stream"]
-        assert set(content["text/event-stream"]["schema"]["x-events"]) == {
+        assert {event["properties"]["event"]["const"] for event in event_schema(document, path)["oneOf"]} == {
             "snapshot", "added", "changed", "removed", "error", "recovered"}
     names = {parameter["name"] for parameter in document["paths"]["/v1/watch/status"]["get"]["parameters"]}
     assert names == {"projection", "constraint", "query"}
+
+
+def test_every_event_of_a_real_stream_fits_the_documented_schema_of_its_name(served, tag):
+    testapp, url = served()
+    schema = event_schema(testapp.get("/openapi.json").json, "/v1/watch/jobs/{schedd}")
+    with Stream(url + watch_of(tag)) as stream:
+        seen = [stream.next()]
+        job = submit(tag)
+        seen += stream.until(named("added", job))
+        act("Hold", job)
+        seen += stream.until(named("changed", job))
+        act("Remove", job)
+        seen += stream.until(named("removed", job))
+    assert {"snapshot", "added", "changed", "removed"} <= {event.name for event in seen}
+    for event in seen:
+        parsed = {"event": event.name, "id": event.id, "data": orjson.dumps(event.data).decode()}
+        jsonschema.validate(parsed, schema)
+        (documented,) = [one for one in schema["oneOf"] if one["properties"]["event"]["const"] == event.name]
+        jsonschema.validate(event.data, {**documented["properties"]["data"]["contentSchema"],
+                                         "components": schema["components"]})
 
 
 # ---------------------------------------------------------------- outages --

@@ -33,6 +33,8 @@ ERROR_REF = {"$ref": "#/components/schemas/Error"}
 UNDOCUMENTED_METHODS = {"HEAD", "OPTIONS"}
 #: Request schema children -> OpenAPI parameter locations.
 LOCATIONS = {"path": "path", "querystring": "query", "headers": "header"}
+#: Media types whose answer is a sequence of items (OpenAPI 3.2's sequential media types).
+SEQUENTIAL_MEDIA_TYPES = {"text/event-stream", "application/jsonl", "application/x-ndjson", "application/json-seq"}
 _ROUTE_PLACEHOLDER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 
 #: Every error answer (``restd_core.errors.error_response``).
@@ -151,15 +153,29 @@ def _empty_is_absent(node: colander.SchemaNode) -> bool:
 
 def _responses(declared: dict[int | str, Schema], media_type: str = JSON) -> dict[str, Any]:
     """The declared answers (of ``media_type``: JSON, or another such as
-    ``text/event-stream`` whose schema describes its events), and errors."""
+    ``text/event-stream`` whose schema describes each of its items), and errors.
+    An error answer (a ``$ref`` to ``Error``) is always JSON."""
     responses = {
-        str(status): {"description": _phrase(status), "content": {media_type: {"schema": schema}}}
+        str(status): {"description": _phrase(status),
+                      "content": {JSON: {"schema": schema}} if schema == ERROR_REF else _content(media_type, schema)}
         for status, schema in declared.items()
     }
     if not any(str(status).startswith("2") for status in declared):
         responses["200"] = {"description": "OK (not described by the plugin)", "content": {"*/*": {"schema": {}}}}
     responses["default"] = {"description": "An error", "content": {JSON: {"schema": ERROR_REF}}}
     return responses
+
+
+def _content(media_type: str, schema: Schema) -> dict[str, Any]:
+    """A media type's content. A sequential one (``SEQUENTIAL_MEDIA_TYPES``)
+    is declared by the schema of one item: the answer is a string whose
+    decoded content (``contentSchema``, JSON Schema's own keyword) is the
+    list of items, each checkable by that schema (OpenAPI 3.2's
+    ``itemSchema``, which 3.1 tools and generators do not take)."""
+    if media_type in SEQUENTIAL_MEDIA_TYPES:
+        schema = {"type": "string", "contentMediaType": media_type, "description": schema.get("description", ""),
+                  "contentSchema": {"type": "array", "items": schema}}
+    return {media_type: {"schema": schema}}
 
 
 def _schema(schema: Any) -> colander.SchemaNode | None:

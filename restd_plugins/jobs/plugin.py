@@ -13,7 +13,7 @@ from .schemas import HistoryListQuery, JobQuery, NoQuery, QueueListQuery, reques
 def services() -> list[Service]:
     return [
         read_service("jobs", "/v1/jobs/{schedd}", "Jobs in the schedd's queue (the schedd *: every schedd's)",
-                     views.list_jobs("jobs"), request_schema(QueueListQuery), responses.LISTING),
+                     views.list_jobs("jobs"), request_schema(QueueListQuery, every_schedd=True), responses.LISTING),
         read_service("jobs_cluster", "/v1/jobs/{schedd}/{clusterid}", "Jobs of one cluster in the schedd's queue",
                      views.list_jobs("jobs"), request_schema(QueueListQuery, "clusterid"), responses.JOBS),
         read_service("jobs_job", "/v1/jobs/{schedd}/{clusterid}/{procid}", "One job in the schedd's queue",
@@ -28,7 +28,7 @@ def services() -> list[Service]:
                      "Jobs of one cluster in the schedd's queue, grouped by an attribute", views.grouped_jobs("jobs"),
                      request_schema(QueueListQuery, "groupby", "clusterid"), responses.GROUPED_JOBS),
         read_service("history", "/v1/history/{schedd}", "Jobs in the schedd's history (the schedd *: every schedd's)",
-                     views.list_jobs("history"), request_schema(HistoryListQuery), responses.LISTING),
+                     views.list_jobs("history"), request_schema(HistoryListQuery, every_schedd=True), responses.LISTING),
         read_service("history_cluster", "/v1/history/{schedd}/{clusterid}", "Jobs of one cluster in the schedd's history",
                      views.list_jobs("history"), request_schema(HistoryListQuery, "clusterid"), responses.JOBS),
         read_service("history_job", "/v1/history/{schedd}/{clusterid}/{procid}", "One job in the schedd's history",

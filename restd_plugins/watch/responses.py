@@ -20,15 +20,32 @@ EVENT_DATA: dict[str, Schema] = {
     "recovered": {"type": "object", "maxProperties": 0},
 }
 
+
+
+def _event(name: str, data: Schema) -> Schema:
+    """One event as an SSE parser gives it (OpenAPI 3.2's form): its name,
+    its id and its ``data`` line, JSON of the schema ``data``."""
+    return {
+        "type": "object",
+        "title": name,
+        "required": ["event", "id", "data"],
+        "properties": {
+            "event": {"const": name},
+            "id": {"type": "string", "pattern": r"^\d+-\d+$", "description": "<epoch>-<seq>"},
+            "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": data},
+        },
+    }
+
+
+#: Each event of a stream: ``itemSchema`` of its media type in the OpenAPI document.
 EVENTS: Schema = {
-    "type": "string",
     "description": (
-        "Server-Sent Events. Each event is `event: <name>`, `id: <epoch>-<seq>` and one `data:` line of JSON "
-        "(`x-events` has each one's): first a `snapshot` of every item (or, with a `Last-Event-ID` header this "
-        "query's poller still has the events after, exactly those), then `added`, `changed` and `removed` as "
-        "HTCondor's answer changes, `error` while HTCondor cannot be asked (the stream goes on) and `recovered` "
-        "when it can again; `: hb` comment lines when nothing else was sent for a while. An `error` with a "
-        "4xx code ends the stream (the caller is no longer allowed, or the query no longer is)."
+        "Server-Sent Events, each `event: <name>`, `id: <epoch>-<seq>` and one `data:` line of JSON: first a "
+        "`snapshot` of every item (or, with a `Last-Event-ID` header this query's poller still has the events "
+        "after, exactly those), then `added`, `changed` and `removed` as HTCondor's answer changes, `error` while "
+        "HTCondor cannot be asked (the stream goes on) and `recovered` when it can again; `: hb` comment lines "
+        "when nothing else was sent for a while. An `error` with a 4xx code ends the stream (the caller is no "
+        "longer allowed, or the query no longer is)."
     ),
-    "x-events": EVENT_DATA,
+    "oneOf": [_event(name, data) for name, data in EVENT_DATA.items()],
 }

@@ -19,7 +19,7 @@ class CountsQuery(colander.MappingSchema):
     limit = limit_node()
 
 
-HISTORY_REQUEST = request_schema(HistoryQuery)
+HISTORY_REQUEST = request_schema(HistoryQuery, every_schedd=True)
 COUNTS_REQUEST = request_schema(CountsQuery)
 
 JOB = {
@@ -30,7 +30,8 @@ JOB = {
 HISTORY = {"oneOf": [
     {"type": "array", "items": JOB},
     {"type": "object", "required": ["schedds", "failed", "jobs"],
-     "properties": {"schedds": {"type": "array"}, "failed": {"type": "array"},
+     "properties": {"schedds": {"type": "array", "items": {"type": "string"}},
+                    "failed": {"type": "array", "items": {"type": "object"}},
                     "jobs": {"type": "array", "items": JOB}}},
 ]}
 COUNTS = {
