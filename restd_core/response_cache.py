@@ -73,8 +73,10 @@ class Snapshot:
 
 
 def set_etag(response: Response, etag: str) -> None:
-    """Tag the answer and let WebOb answer 304 to a matching If-None-Match."""
-    response.etag = etag
+    """Tag the answer and let WebOb answer 304 to a matching If-None-Match.
+    The tag is weak (``W/``): it is made without the schedd's ``ServerTime``
+    (``server_time``), so two answers that differ only there share it."""
+    response.etag = (etag, False)
     response.conditional_response = True
 
 
@@ -96,7 +98,7 @@ def revalidated(request: Request, response: Response) -> Response:
     if close is not None:  # a spooled listing: its spools go now
         close()
     not_modified = Response(status=304, charset=None)
-    not_modified.etag = response.etag
+    set_etag(not_modified, response.etag)
     return not_modified
 
 

@@ -48,3 +48,25 @@ def test_if_none_match_any_is_still_404_for_a_job_that_does_not_exist(server, te
     answer = get(connection, "/v1/jobs/DEFAULT/999999/0", **{"If-None-Match": "*"})
     connection.close()
     assert answer.status == 404
+
+
+def server_times(listing) -> set[int]:
+    return {job["classad"]["servertime"] for job in listing.json}
+
+
+def test_a_whole_ad_listing_keeps_its_etag_when_only_server_time_changes(app, test_jobs):
+    # No cache here (the suite's app): each answer is the schedd's, asked again.
+    url = f"/v1/jobs/DEFAULT/{test_jobs.held}"
+    first = again = app.get(url)
+    while server_times(again) == server_times(first):
+        again = app.get(url)  # the schedd's clock ticks within a second
+    assert again.headers["ETag"] == first.headers["ETag"]
+    app.get(url, headers={"If-None-Match": first.headers["ETag"]}, status=304)
+
+
+def test_a_single_whole_ad_keeps_its_etag_when_only_server_time_changes(app, test_jobs):
+    url = f"/v1/jobs/DEFAULT/{test_jobs.held}/0"
+    first = app.get(url)
+    while (again := app.get(url)).json["classad"]["servertime"] == first.json["classad"]["servertime"]:
+        pass
+    assert again.headers["ETag"] == first.headers["ETag"] and again.headers["ETag"].startswith('W/"')
