@@ -16,7 +16,7 @@ it). Entries are counted with their keys, and expired ones go first. The
 deriver sits
 inside Pyramid's security check, so a cached answer is only ever served to
 a caller the policy let through. Every such answer carries an ``ETag`` and
-honours ``If-None-Match`` with 304.
+honours ``If-None-Match`` with 304 (``*`` too: ``revalidated``).
 
 Where the entries are is the shared store's business (``restd_core.shared``):
 in this process by default; with ``restd.shared``, in Redis, where every
@@ -35,6 +35,7 @@ import orjson
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from pyramid.request import Request
 from pyramid.response import Response
+from webob.etag import AnyETag
 
 from .gateway import Timeout, time_left
 from .responses import etag_of
@@ -72,8 +73,10 @@ class Snapshot:
 
 
 def set_etag(response: Response, etag: str) -> None:
-    """Tag the answer and let WebOb answer 304 to a matching If-None-Match."""
-    response.etag = etag
+    """Tag the answer and let WebOb answer 304 to a matching If-None-Match.
+    The tag is weak (``W/``): it is made without the schedd's ``ServerTime``
+    (``server_time``), so two answers that differ only there share it."""
+    response.etag = (etag, False)
     response.conditional_response = True
 
 
@@ -83,6 +86,20 @@ def tagged(response: Response) -> Response:
     if response.status_int == 200:
         set_etag(response, etag_of(response))
     return response
+
+
+def revalidated(request: Request, response: Response) -> Response:
+    """``response``, or a 304 when the caller asked ``If-None-Match: *``
+    (RFC 9110 13.1.2: any current representation matches) and there is one,
+    a 200. WebOb takes ``*`` for "no condition", so it is answered here."""
+    if response.status_int != 200 or request.if_none_match is not AnyETag:
+        return response
+    close = getattr(response.app_iter, "close", None)
+    if close is not None:  # a spooled listing: its spools go now
+        close()
+    not_modified = Response(status=304, charset=None)
+    set_etag(not_modified, response.etag)
+    return not_modified
 
 
 def encode_snapshot(snapshot: Snapshot) -> bytes:
@@ -220,8 +237,8 @@ def cached_view(view, info):
         ttl = cache_ttl(request) if request.method in ("GET", "HEAD") else 0.0
         if ttl > 0:
             key = cache_key(request, parameters)
-            return wiring(request.registry).response_cache.fetch(key, ttl, lambda: view(context, request))
-        return tagged(view(context, request))
+            return revalidated(request, wiring(request.registry).response_cache.fetch(key, ttl, lambda: view(context, request)))
+        return revalidated(request, tagged(view(context, request)))
 
     return wrapper
 

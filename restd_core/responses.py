@@ -11,6 +11,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from .gateway.spool import SpooledListing, SpooledObject
+from .server_time import without_server_time
 from .wiring import wiring
 
 JSON_CONTENT_TYPE = "application/json"
@@ -51,11 +52,12 @@ def listing_response(listing: SpooledListing | SpooledObject, headers: dict[str,
 
 
 def body_etag(chunks: Iterable[bytes | memoryview]) -> str:
-    """A body's strong validator: SHA-256 (hardware-accelerated where
-    blake2b is not, and it releases the GIL), 128 bits of it."""
+    """A body's validator: SHA-256 (hardware-accelerated where blake2b is
+    not, and it releases the GIL), 128 bits of it, of the body but its
+    ``servertime`` members (``server_time``): sent weak (``response_cache.set_etag``)."""
     digest = hashlib.sha256()
     for chunk in chunks:
-        digest.update(chunk)
+        digest.update(without_server_time(chunk))
     return digest.hexdigest()[:32]
 
 

@@ -31,7 +31,8 @@ daemon_name = FullMatch(NAME_PATTERN, msg="not a valid name (1-255 characters, n
 
 class CommaList(colander.SchemaType):
     """``"a, b,c"`` <-> ``["a", "b", "c"]`` (empty items dropped; a list
-    with no items is no list, as if the parameter were not given)."""
+    with no items is no list, as if the parameter were not given). A
+    repeated key's values come joined by commas (``services.query_and_path_of``)."""
 
     def serialize(self, node, appstruct):
         if appstruct is colander.null:
@@ -42,7 +43,7 @@ class CommaList(colander.SchemaType):
         if cstruct is colander.null:
             return colander.null
         if not isinstance(cstruct, str):
-            raise colander.Invalid(node, f"{cstruct!r} is not a comma-separated list")
+            raise colander.Invalid(node, "not a comma-separated list")
         return [item.strip() for item in cstruct.split(",") if item.strip()] or colander.null
 
 

@@ -11,6 +11,7 @@ from pyramid.request import Request
 
 from .errors import validation_error_handler
 from .jsonschema import Schema
+from .schemas import CommaList
 
 READ = "read"
 
@@ -52,17 +53,37 @@ def _get_service(name: str, path: str, description: str, view: Callable, schema:
                  **options) -> Service:
     service = Service(name=name, path=path, description=description, error_handler=validation_error_handler)
     service.add_view(
-        "GET", view, schema=schema, validators=(colander_validator,), deserializer=query_and_path, permission=READ,
+        "GET", view, schema=schema, validators=(colander_validator,), deserializer=query_and_path_of(schema),
+        permission=READ,
         **options,
     )
     return service
 
 
-def query_and_path(request: Request) -> dict[str, dict]:
-    """What colander checks of a read: the query string (a repeated
-    parameter as a list) and the path's parameters; never a body or the
-    headers, which Cornice's default would extract (and parse) first."""
-    return {"querystring": request.GET.mixed(), "path": request.matchdict or {}}
+def query_and_path_of(schema: colander.MappingSchema) -> Callable[[Request], dict[str, dict]]:
+    """What colander checks of a read: the query string and the path's
+    parameters; never a body or the headers, which Cornice's default would
+    extract (and parse) first. A list parameter (``CommaList``) may be
+    repeated: ``?by=Owner&by=JobStatus`` is ``?by=Owner,JobStatus`` (what
+    generated clients send); another one given twice is a 400 that says so."""
+    query = schema.get("querystring")
+    children = query.children if query is not None else []
+    lists = {child.name for child in children if isinstance(child.typ, CommaList)}
+    declared = {child.name for child in children}
+
+    def query_and_path(request: Request) -> dict[str, dict]:
+        querystring: dict[str, str] = {}
+        for name in dict.fromkeys(request.GET):
+            values = request.GET.getall(name)
+            if name in lists:
+                querystring[name] = ",".join(values)
+            elif len(values) == 1 or name not in declared:
+                querystring[name] = values[-1]
+            else:
+                request.errors.add("querystring", name, "given more than once; it takes one value")
+        return {"querystring": querystring, "path": request.matchdict or {}}
+
+    return query_and_path
 
 
 def query_parameters(schema: colander.MappingSchema) -> tuple[str, ...]:
@@ -73,9 +94,10 @@ def query_parameters(schema: colander.MappingSchema) -> tuple[str, ...]:
 
 def known_query(request: Request, query: colander.MappingSchema) -> dict[str, str]:
     """The request's query parameters that ``query`` declares (all the
-    answer may depend on: a caller may add any others)."""
+    answer may depend on: a caller may add any others), a repeated one's
+    values joined by commas (the one value of a list parameter)."""
     declared = {child.name for child in query.children}
-    return {name: value for name, value in request.GET.items() if name in declared}
+    return {name: ",".join(request.GET.getall(name)) for name in request.GET if name in declared}
 
 
 def refuse_hidden_groupby(request: Request) -> str:

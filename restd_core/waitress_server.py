@@ -14,6 +14,13 @@ shut, ends the connection; waitress then closes the channel and its answer
 (whose bytes in flight are given back). A client that reads, however
 slowly, is not cut off; ``restd.gateway.answers_in_flight_bytes`` bounds
 what all of them hold.
+
+waitress 3 also closes every HTTP/1.1 answer that has no body by its status
+(``304 Not Modified``, ``204``): it drops their ``Content-Length`` (RFC 9110
+forbids none) and then, finding none, closes the connection as if the body's
+end could not be told. A 304 has no body to delimit, so here it keeps the
+connection (``KeepAliveTask``): a client that revalidates polls on one
+connection instead of opening one each time.
 """
 from __future__ import annotations
 
@@ -22,13 +29,41 @@ from typing import Any
 
 import waitress
 from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, MultiSocketServer
+from waitress.task import WSGITask
+
+
+class KeepAliveTask(WSGITask):
+    """waitress's task, but an HTTP/1.1 answer without a body (1xx, 204,
+    304) keeps its connection: only a body needs a length to be delimited."""
+
+    _bodiless = False
+
+    def build_response_header(self) -> bytes:
+        self._bodiless = (not self.has_body and self.version == "1.1"
+                          and self.request.headers.get("CONNECTION", "").lower() != "close")
+        try:
+            return super().build_response_header()
+        finally:
+            self._bodiless = False
+
+    def set_close_on_finish(self) -> None:
+        if not self._bodiless:  # while building the header, the only reason left is "no Content-Length"
+            super().set_close_on_finish()
+
+
+class KeepAliveChannel(HTTPChannel):
+    task_class = KeepAliveTask
 
 
 def create_server(app: Any, **settings: Any) -> BaseWSGIServer | MultiSocketServer:
     """waitress's server of ``app`` with these settings (waitress's own), its
-    connections' send timeout set to their ``channel_timeout``."""
+    connections' send timeout set to their ``channel_timeout``, a bodiless
+    answer keeping its connection."""
     server = waitress.create_server(app, **settings)
+    for listener in list(server.map.values()) if isinstance(server, MultiSocketServer) else [server]:
+        listener.channel_class = KeepAliveChannel
     user_timeout = getattr(socket, "TCP_USER_TIMEOUT", None)  # Linux only
     if user_timeout is not None:
         milliseconds = int(server.adj.channel_timeout * 1000)

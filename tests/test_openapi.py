@@ -239,3 +239,8 @@ def test_with_an_auth_plugin_the_document_and_the_docs_stay_public(static_token_
     static_token_app.get("/docs/static/swagger-ui/swagger-ui.css", status=200)
     assert document["components"]["securitySchemes"] == {"bearerToken": {"type": "http", "scheme": "bearer"}}
     validate(document)
+
+
+def test_a_list_parameter_says_its_key_may_be_repeated(document):
+    by = parameters(document, "/v1/summary/jobs/{schedd}")["by"]
+    assert "may also be repeated" in by["description"]

@@ -20,6 +20,8 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from ..server_time import without_server_time
+
 #: What a worker says once it can take calls.
 READY = b"ready"
 
@@ -52,7 +54,8 @@ class Streamed(NamedTuple):
 class Received(NamedTuple):
     """What of a ``Streamed`` answer the request process keeps while its
     bytes went to a sink: its items' ``keys`` and ``lengths``, its ``size``
-    and the SHA-256 of its bytes (made in the worker)."""
+    and the SHA-256 of its bytes but the ``servertime`` members (made in the
+    worker: a validator that changes when the jobs do, not the clock)."""
 
     keys: list[Any]
     lengths: list[int]
@@ -77,8 +80,8 @@ def send_answer(conn: Connection, answer: Any, failed: Callable[[Exception], dic
         conn.send_bytes(b'{"stream":true}')
         digest, size = hashlib.sha256(), 0
         try:
-            for piece in result.pieces:
-                digest.update(piece)
+            for piece in result.pieces:  # whole items: ServerTime is cut from the digest (``server_time``)
+                digest.update(without_server_time(piece))
                 size += len(piece)
                 conn.send_bytes(piece)
             trailer = {"ok": {**result.summary(), "size": size, "sha256": digest.hexdigest()}}

@@ -124,6 +124,11 @@ def _parameters(path: str, schema: colander.SchemaNode | None) -> list[dict[str,
     return parameters
 
 
+#: What a list parameter's description adds: the other form it takes.
+REPEATED_LIST = ("Comma-separated; the key may also be repeated, each value a list too "
+                 "(`?by=Owner&by=JobStatus` is `?by=Owner,JobStatus`).")
+
+
 def _parameter(node: colander.SchemaNode, location: str) -> dict[str, Any]:
     schema = to_json_schema(node)
     parameter: dict[str, Any] = {
@@ -135,8 +140,9 @@ def _parameter(node: colander.SchemaNode, location: str) -> dict[str, Any]:
     if "description" in schema:
         parameter["description"] = schema.pop("description")
     if location == "query" and schema.get("type") == "array":
-        # CommaList: ?projection=a,b,c
+        # CommaList: ?projection=a,b,c, and the same repeated (?projection=a&projection=b,c)
         parameter.update(style="form", explode=False)
+        parameter["description"] = " ".join(filter(None, (parameter.get("description"), REPEATED_LIST)))
     if location == "query" and not parameter["required"] and _empty_is_absent(node):
         parameter["allowEmptyValue"] = True
     return parameter

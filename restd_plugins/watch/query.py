@@ -9,7 +9,6 @@ watchers of one query share one poller.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ import orjson
 
 from restd_core.condor_settings import RestdSettings
 from restd_core.gateway import EncodedItems, Gateway
+from restd_core.server_time import without_server_time
 
 #: Items of an answer: id -> its attributes' JSON text (an object with
 #: lower-cased names). Kept as text, not as Python objects: a poller of
@@ -59,19 +59,6 @@ def _jobs(gateway: Gateway, arguments: dict[str, Any], condor: RestdSettings) ->
         projection=list(arguments["projection"]), limit=condor.max_jobs,
     )
     return dict(_classads(answer))
-
-
-#: ``ServerTime``, which the schedd puts in every whole ad it answers (its
-#: clock when asked): kept, it would change every job at every poll. Its
-#: key is matched after the comma or brace before it: a quote inside a
-#: JSON string is escaped, so no string (nor a key that holds quotes) can
-#: look like that.
-_SERVER_TIME_AFTER = re.compile(rb',\s*"servertime"\s*:\s*-?[0-9]+(?=\s*[,}])')
-_SERVER_TIME_FIRST = re.compile(rb'(\{\s*)"servertime"\s*:\s*-?[0-9]+\s*,')
-
-
-def without_server_time(classad: bytes | memoryview) -> bytes:
-    return _SERVER_TIME_FIRST.sub(rb"\1", _SERVER_TIME_AFTER.sub(b"", classad))
 
 
 def _classads(answer: EncodedItems) -> Iterator[tuple[str, bytes]]:
