@@ -82,3 +82,57 @@ EVERY_SCHEDDS_HELD: Schema = {"oneOf": [HELD, every_schedd_answer(
     {"by": BY, "held": HELD["properties"]["held"], "groups": HELD_GROUPS},
     "Every schedd's held jobs (the schedd *), merged over the schedds that answered",
 )]}
+
+
+class NoQuery(colander.MappingSchema):
+    pass
+
+
+class HealthRequest(colander.MappingSchema):
+    querystring = NoQuery()
+
+
+_VERDICT: Schema = {"enum": ["ok", "warning", "critical"]}
+_MAYBE_NUMBER: Schema = {"type": ["number", "null"]}
+
+
+def _daemons(checks: tuple[str, ...], numbers: list[str], what: str) -> Schema:
+    return {
+        "type": "array",
+        "description": f"Each {what} the collector knows, by name",
+        "items": {
+            "type": "object",
+            "required": ["name", "verdict", "numbers", "checks"],
+            "properties": {
+                "name": {"type": "string"},
+                "verdict": {**_VERDICT, "description": "Its worst check's verdict"},
+                "numbers": {"type": "object", "description": "What its ad says (null where it says nothing)",
+                            "required": numbers, "properties": {name: {} for name in numbers},
+                            "additionalProperties": False},
+                "checks": {"type": "object", "required": list(checks), "additionalProperties": False,
+                           "properties": {name: {"type": "object", "required": ["value", "verdict"],
+                                                 "properties": {"value": {"type": ["number", "boolean", "null"]},
+                                                                "verdict": _VERDICT},
+                                                 "additionalProperties": False} for name in checks}},
+            },
+            "additionalProperties": False,
+        },
+    }
+
+
+def health_schema(checks: dict[str, tuple[str, ...]]) -> Schema:
+    common = ["ad_age_seconds", "duty_cycle"]
+    return {
+        "type": "object",
+        "required": ["verdict", "schedds", "negotiators", "collectors"],
+        "properties": {
+            "verdict": {**_VERDICT, "description": "The worst daemon's verdict"},
+            "schedds": _daemons(checks["schedds"], [*common, "running_jobs", "max_jobs_running", "shadows",
+                                                    "transfer_waiting", "curb_matchmaking"], "schedd"),
+            "negotiators": _daemons(checks["negotiators"], [*common, "interval_seconds", "last_cycle_seconds",
+                                                            "last_cycle_age_seconds"], "negotiator"),
+            "collectors": _daemons(checks["collectors"], [*common, "dropped_queries", "pending_queries",
+                                                          "updates_lost"], "collector"),
+        },
+        "additionalProperties": False,
+    }

@@ -1,6 +1,8 @@
 """The why endpoints' views."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pyramid.request import Request
 from pyramid.response import Response
 
@@ -8,6 +10,8 @@ from restd_core.plugin_api.web import EVERY_SCHEDD, ask_every_schedd, json_respo
 
 from .grouping import merged_groups
 from .schemas import DEFAULT_HELD_BY
+from .settings import WhySettings
+from .verdicts import judged
 
 
 def held_jobs(request: Request) -> Response:
@@ -25,3 +29,11 @@ def held_jobs(request: Request) -> Response:
                               "held": sum(answer["held"] for answer in answers.values()),
                               "groups": merged_groups(answers)})
     return json_response(request.gateway.call("why_held_jobs", schedd=schedd, **arguments))
+
+
+def daemon_health(settings: WhySettings) -> Callable[[Request], Response]:
+    """The view of the daemons' health, judged by the site's thresholds."""
+    def view(request: Request) -> Response:
+        return json_response(judged(request.gateway.call("why_daemon_health"), settings))
+
+    return view
