@@ -12,12 +12,13 @@ from restd_plugins.auth.kbase import KBaseSettings
 from restd_plugins.auth.static_token import StaticTokenSettings
 from restd_plugins.summary.settings import SummarySettings
 from restd_plugins.watch.settings import WatchSettings
+from restd_plugins.why.settings import WhySettings
 
 from .conftest import make_app
 
 #: The manual's pages: each settings table is on the page of what it sets.
 MANUAL = Path(__file__).resolve().parent.parent / "docs"
-TABLES = (ServerSettings, KBaseSettings, StaticTokenSettings, SummarySettings, WatchSettings)
+TABLES = (ServerSettings, KBaseSettings, StaticTokenSettings, SummarySettings, WatchSettings, WhySettings)
 ROW = re.compile(r"^\s*\| `(restd\.[\w.]+)` \| (.*?) \| (.*) \|$", re.M)
 
 
