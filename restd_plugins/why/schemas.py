@@ -6,7 +6,7 @@ import colander
 from restd_core.jsonschema import Schema
 from restd_core.plugin_api.web import EVERY_SCHEDD, every_schedd_answer, name_node
 from restd_plugins.summary.responses import BY, COUNT, GROUP_KEY
-from restd_plugins.summary.schemas import by_node
+from restd_plugins.summary.schemas import NoQuery, by_node
 
 from .grouping import MAX_EXAMPLES
 from .hold_codes import CODE_NAME_KEY
@@ -82,10 +82,6 @@ EVERY_SCHEDDS_HELD: Schema = {"oneOf": [HELD, every_schedd_answer(
     {"by": BY, "held": HELD["properties"]["held"], "groups": HELD_GROUPS},
     "Every schedd's held jobs (the schedd *), merged over the schedds that answered",
 )]}
-
-
-class NoQuery(colander.MappingSchema):
-    pass
 
 
 class HealthRequest(colander.MappingSchema):
