@@ -53,6 +53,7 @@ setup(
             "summary = restd_plugins.summary.plugin",
             "ui = restd_plugins.ui.plugin",
             "watch = restd_plugins.watch.plugin",
+            "why = restd_plugins.why.plugin",
         ],
         "restd.auth": [
             "none = restd_plugins.auth.none:NoAuth",

@@ -13,12 +13,14 @@ from restd_plugins.auth.oidc import OIDCSettings
 from restd_plugins.auth.static_token import StaticTokenSettings
 from restd_plugins.summary.settings import SummarySettings
 from restd_plugins.watch.settings import WatchSettings
+from restd_plugins.why.settings import WhySettings
 
 from .conftest import make_app
 
 #: The manual's pages: each settings table is on the page of what it sets.
 MANUAL = Path(__file__).resolve().parent.parent / "docs"
-TABLES = (ServerSettings, KBaseSettings, OIDCSettings, StaticTokenSettings, SummarySettings, WatchSettings)
+TABLES = (ServerSettings, KBaseSettings, OIDCSettings, StaticTokenSettings, SummarySettings, WatchSettings,
+          WhySettings)
 ROW = re.compile(r"^\s*\| `(restd\.[\w.]+)` \| (.*?) \| (.*) \|$", re.M)
 
 

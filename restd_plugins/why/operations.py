@@ -1,0 +1,74 @@
+"""The why plugin's operations, run in the gateway's worker processes."""
+from __future__ import annotations
+
+from typing import Any
+
+import classad2
+
+from restd_core.plugin_api.worker import ask, job_classads
+from restd_plugins.summary.operations import job_counts
+
+from .grouping import held_groups
+
+#: What a held job is: HTCondor's JobStatus for held.
+HELD = "JobStatus == 5"
+#: The attribute a group's oldest and newest time is read from.
+ENTERED = "enteredcurrentstatus"
+#: Groups given example jobs at most (the largest first): one small query each.
+MAX_EXAMPLE_GROUPS = 10
+
+
+def held_jobs(schedd: str, by: list[str], examples: int) -> dict[str, Any]:
+    """The schedd's held jobs counted by the ``by`` attributes, each group
+    with the oldest and newest EnteredCurrentStatus and up to ``examples``
+    of its jobs (id and HoldReason): ``{"schedd", "by", "held", "groups"}``.
+
+    The schedd counts them (``summary``'s ``job_counts``: its
+    ``QueryOpt.GroupBy`` path, by ``by`` and EnteredCurrentStatus, so one
+    group ad per distinct time, never one ad per job). Examples: each
+    group's first job ids the schedd meets (a ``limit``-ed query of ids,
+    which stops early), then their HoldReason in one query through the
+    toolkit's filter (a hidden HoldReason is ``"<REDACTED>"``)."""
+    keys = list(dict.fromkeys(name.lower() for name in by))
+    counted = job_counts(schedd, by=[*keys, ENTERED], constraint=HELD)
+    name = counted["schedd"]
+    groups = held_groups(counted["groups"], keys, ENTERED)
+    if examples > 0:
+        shown = groups[:MAX_EXAMPLE_GROUPS]
+        ids = [_first_ids(name, " && ".join([HELD, *(_equal(key, group["key"][key]) for key in keys)]), examples)
+               for group in shown]
+        reasons = _hold_reasons(name, [job for jobs in ids for job in jobs])
+        for group, jobs in zip(shown, ids):
+            group["examples"] = [{"jobid": f"{cluster}.{proc}", "hold_reason": reasons.get((cluster, proc))}
+                                 for cluster, proc in sorted(jobs)]
+    return {"schedd": name, "by": keys, "held": counted["totals"]["held"], "groups": groups}
+
+
+def _first_ids(schedd: str, where: str, limit: int) -> list[tuple[int, int]]:
+    """The ids of up to ``limit`` jobs ``where`` holds for, whichever the schedd meets first."""
+    return ask("schedd", lambda client: [(ad["ClusterId"], ad["ProcId"]) for ad in client.query(
+        where, ["ClusterId", "ProcId"], limit=limit)], schedd=schedd)
+
+
+def _hold_reasons(schedd: str, jobs: list[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+    """These jobs' HoldReason by id, through the toolkit's filter (dicts
+    keyed by lower-cased names)."""
+    if not jobs:
+        return {}
+    where = " || ".join(f"ClusterId == {cluster} && ProcId == {proc}" for cluster, proc in jobs)
+    ads = job_classads(schedd, "queue", constraint=where, projection=["ClusterId", "ProcId", "HoldReason"])
+    return {(ad.get("clusterid"), ad.get("procid")): ad.get("holdreason") for ad in ads}
+
+
+def _equal(name: str, value: Any) -> str:
+    """A clause true for jobs whose ``name`` has this (JSON) ``value``
+    exactly (``=?=``: absent for None)."""
+    if value is None:
+        return f"isUndefined({name})"
+    if isinstance(value, bool):
+        return f"({name} =?= {'true' if value else 'false'})"
+    if isinstance(value, (int, float)):
+        return f"({name} =?= {value!r})"
+    if isinstance(value, str):
+        return f"({name} =?= {classad2.quote(value)})"
+    return "false"  # a list or record: no example (its JSON form is not one ClassAd literal)

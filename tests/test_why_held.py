@@ -1,0 +1,144 @@
+"""GET /v1/why/held/{schedd}: held jobs by reason, checked against
+``condor_q -hold`` run in the real pool (the oracle), for jobs held for
+three different reasons."""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from restd_plugins.why.hold_codes import HOLD_CODE_NAMES
+
+from .pool import pool_root, pool_sh
+from .waiting import eventually
+
+#: The reasons the fixture's jobs are held for: HoldReasonCode by name.
+USER_REQUEST, JOB_POLICY, TRANSFER_INPUT_ERROR = 1, 3, 13
+
+
+@pytest.fixture(scope="module")
+def held_for_reasons(condor_config) -> Iterator[dict[int, int]]:
+    """Three clusters held for three reasons, by their HoldReasonCode: held
+    by their user, an input file that does not exist, a policy expression
+    (on_exit_hold: the job ran, and its policy held it)."""
+    import htcondor2
+
+    schedd = htcondor2.Schedd()
+    common = {"initialdir": str(pool_root() / "tmp" / "jobs"), "My.RestdTest": '"yes"', "request_memory": "16",
+              "request_disk": "1024"}
+    by_user = schedd.submit(htcondor2.Submit({**common, "executable": "/bin/sleep", "arguments": "600",
+                                              "requirements": "false", "batch_name": "restd-why-user"}),
+                            count=2).cluster()
+    pool_sh("exec", "-u", "alice", "condor_hold", "-reason", "restd test: held by its user", str(by_user))
+    no_input = schedd.submit(htcondor2.Submit({
+        **common, "executable": "/bin/true", "should_transfer_files": "YES", "when_to_transfer_output": "ON_EXIT",
+        "transfer_input_files": "/nonexistent/restd-why-input", "batch_name": "restd-why-input"})).cluster()
+    by_policy = schedd.submit(htcondor2.Submit({
+        **common, "executable": "/bin/true", "on_exit_hold": "true", "on_exit_hold_reason": '"restd test policy"',
+        "on_exit_hold_subcode": "42", "batch_name": "restd-why-policy"})).cluster()
+    clusters = {USER_REQUEST: by_user, TRANSFER_INPUT_ERROR: no_input, JOB_POLICY: by_policy}
+    for code, cluster in clusters.items():
+        eventually(lambda code=code, cluster=cluster: {ad.get("HoldReasonCode") for ad in schedd.query(
+            f"ClusterId == {cluster}", ["HoldReasonCode"])} == {code}, what=f"cluster {cluster} held", interval=0.5)
+    yield clusters
+    schedd.act(htcondor2.JobAction.Remove, " || ".join(f"ClusterId == {c}" for c in clusters.values()),
+               reason="restd test ended")
+
+
+def condor_q_hold(*options: str) -> Counter:
+    """``condor_q -hold`` in the pool: held jobs by (code, subcode, owner)."""
+    listed = pool_sh("exec", "condor_q", *options, "-allusers", "-hold", "-af", "HoldReasonCode",
+                     "HoldReasonSubCode", "Owner").stdout
+    return Counter(tuple(_value(word) for word in line.split()) for line in listed.splitlines() if line.strip())
+
+
+def _value(word: str) -> int | str | None:
+    return None if word == "undefined" else int(word) if word.lstrip("-").isdigit() else word
+
+
+def counted(answer: dict) -> Counter:
+    return Counter({(group["key"]["holdreasoncode"], group["key"]["holdreasonsubcode"], group["key"]["owner"]):
+                    group["count"] for group in answer["groups"]})
+
+
+def test_held_jobs_are_counted_by_reason_as_condor_q_hold_counts_them(app, held_for_reasons):
+    answer = app.get("/v1/why/held/DEFAULT").json
+    assert answer["by"] == ["holdreasoncode", "holdreasonsubcode", "owner"]
+    assert counted(answer) == condor_q_hold()
+    assert answer["held"] == sum(condor_q_hold().values())
+    assert {USER_REQUEST, JOB_POLICY, TRANSFER_INPUT_ERROR} <= {code for code, _, _ in counted(answer)}
+
+
+def test_every_schedd_is_counted_as_condor_q_global_hold_counts(app, held_for_reasons):
+    answer = app.get("/v1/why/held/*").json
+    assert counted(answer) == condor_q_hold("-global")
+    assert answer["failed"] == []
+
+
+def test_each_code_has_htcondors_name(app, held_for_reasons):
+    groups = app.get("/v1/why/held/DEFAULT").json["groups"]
+    names = {group["key"]["holdreasoncode"]: group["key"]["holdreasoncode_name"] for group in groups}
+    assert names[USER_REQUEST] == "UserRequest"
+    assert names[JOB_POLICY] == "JobPolicy"
+    assert names[TRANSFER_INPUT_ERROR] == "TransferInputError"
+    assert all(names[code] == HOLD_CODE_NAMES.get(code) for code in names)
+
+
+def test_a_group_gives_example_jobs_with_their_hold_reason(app, held_for_reasons):
+    groups = app.get("/v1/why/held/DEFAULT", params={"by": "ClusterId", "examples": "5"}).json["groups"]
+    policy = next(group for group in groups if group["key"]["clusterid"] == held_for_reasons[JOB_POLICY])
+    assert policy["examples"] == [{"jobid": f"{held_for_reasons[JOB_POLICY]}.0", "hold_reason": "restd test policy"}]
+    user = next(group for group in groups if group["key"]["clusterid"] == held_for_reasons[USER_REQUEST])
+    assert user["count"] == 2
+    assert {example["hold_reason"] for example in user["examples"]} == {
+        "restd test: held by its user (by user alice)"}
+
+
+def test_a_groups_oldest_and_newest_times_are_its_jobs_entered_current_status(app, held_for_reasons):
+    import htcondor2
+
+    cluster = held_for_reasons[USER_REQUEST]
+    times = [ad["EnteredCurrentStatus"] for ad in htcondor2.Schedd().query(f"ClusterId == {cluster}",
+                                                                           ["EnteredCurrentStatus"])]
+    groups = app.get("/v1/why/held/DEFAULT", params={"by": "ClusterId"}).json["groups"]
+    group = next(group for group in groups if group["key"]["clusterid"] == cluster)
+    assert (group["oldest_entered"], group["newest_entered"]) == (min(times), max(times))
+
+
+def test_no_examples_when_the_caller_asks_for_none(app, held_for_reasons):
+    groups = app.get("/v1/why/held/DEFAULT", params={"examples": "0"}).json["groups"]
+    assert groups and all("examples" not in group for group in groups)
+
+
+def test_more_examples_than_the_cap_is_a_400(app):
+    assert app.get("/v1/why/held/DEFAULT", params={"examples": "6"}, status=400).json["code"] == 400
+
+
+@pytest.fixture(scope="module")
+def hiding_hold_reason(condor_config):
+    from .conftest import close_app, make_app
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("_CONDOR_RESTD_HIDE_JOB_ATTRS", "Environment HoldReason")
+        app = make_app()
+    yield app
+    close_app(app)
+
+
+def test_a_hidden_hold_reason_is_redacted_in_the_examples(hiding_hold_reason, held_for_reasons):
+    groups = hiding_hold_reason.get("/v1/why/held/DEFAULT", params={"examples": "5"}).json["groups"]
+    reasons = {example["hold_reason"] for group in groups for example in group.get("examples", [])}
+    assert reasons == {"<REDACTED>"}
+    assert b"restd test policy" not in hiding_hold_reason.get("/v1/why/held/*").body
+
+
+def test_grouping_by_a_hidden_attribute_is_a_400(hiding_hold_reason, held_for_reasons):
+    for by in ("HoldReason", "environment", "Owner,ENVIRONMENT"):
+        answer = hiding_hold_reason.get("/v1/why/held/DEFAULT", params={"by": by}, status=400)
+        assert b"restd test policy" not in answer.body
+
+
+def test_the_answer_is_etagged(app, held_for_reasons):
+    first = app.get("/v1/why/held/DEFAULT")
+    assert app.get("/v1/why/held/DEFAULT", headers={"If-None-Match": first.headers["ETag"]}, status=304)
