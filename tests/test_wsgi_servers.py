@@ -185,10 +185,14 @@ def test_pserve_reload_leaves_one_gateway_and_none_of_the_old(condor_config: str
 
         def changed_and_gone() -> bool:
             # hupper restarts the server when its ini file changes; it learns
-            # of the file from the server and compares its mtime from its
-            # first look on, so a change made before that look is none: the
-            # change is made again until the old server is gone.
-            later = server.ini.stat().st_mtime + 5  # a change whatever the clock's resolution
+            # of the file from the server and watches it from its first look
+            # on, so a change made before that look is none: the change is
+            # made again until the old server is gone. The file is written,
+            # as an editor does: with watchdog installed (mkdocs brings it),
+            # hupper hears of writes through inotify, not of a touched mtime.
+            with server.ini.open("a") as ini:
+                ini.write("# changed\n")
+            later = server.ini.stat().st_mtime + 5  # and a later mtime, for hupper's polling monitor
             os.utime(server.ini, (later, later))
             return gone(old, patience=3)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import importlib
+import os
 import resource
 import signal
 import sys
@@ -43,15 +44,20 @@ def _end_with_the_server() -> None:
 
 def _exit(signum: int, frame: object) -> None:
     # The process is ending from here on: a second SIGTERM (its server's
-    # and Linux's may both come) must not raise SystemExit again inside
-    # the interpreter's own shutdown (``threading._shutdown``, which then
-    # prints "Exception ignored").
-    _ignore_sigterm()
+    # and Linux's may both come) must not raise SystemExit again inside the
+    # interpreter's own shutdown (``threading._shutdown``, which then prints
+    # "Exception ignored"), nor be lost: a shutdown that hangs still ends
+    # at the next SIGTERM, at once and quietly.
+    _end_at_next_sigterm()
     sys.exit(128 + signum)
 
 
-def _ignore_sigterm() -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+def _end_at_next_sigterm() -> None:
+    signal.signal(signal.SIGTERM, _exit_now)
+
+
+def _exit_now(signum: int, frame: object) -> None:
+    os._exit(128 + signum)
 
 
 def cap_memory(limit: int) -> None:
@@ -125,7 +131,7 @@ def serve(conn: Connection) -> None:
             del answer
             condor.malloc_trim()
     except (EOFError, OSError):
-        _ignore_sigterm()  # its server is gone: the process is ending (as in _exit)
+        _end_at_next_sigterm()  # its server is gone: the process is ending (as in _exit)
 
 
 def check(table: dict[str, dict[str, str]]) -> dict[str, str]:
