@@ -15,6 +15,7 @@ import requests
 
 from .browser import driven, png_size, screenshot
 from .conftest import close_app, make_app
+from .fake_issuer import AUDIENCE
 from .live_server import serve
 from .pool import submit_idle_held
 from .sse import Stream
@@ -324,16 +325,29 @@ def test_a_token_the_server_rejects_is_said_so(token_url, browser):
     problem_is(browser, "auth", "Not allowed: the server does not accept this token")
 
 
+def the_pool_shown(browser) -> dict:
+    """The page once it shows the pool's numbers (no banner)."""
+    return eventually(lambda: (lambda p: p if p["problem"] == "" and p["totals"].get("jobs") else None)(shown(browser)),
+                      PATIENCE, "the pool's numbers with the token")
+
+
 def test_a_pasted_token_shows_the_pool_and_stays_in_the_tab_only(token_url, browser):
     browser.get(token_url)
     problem_is(browser, "auth")
     paste_token(browser, TOKEN)
-    page = eventually(lambda: (lambda p: p if p["problem"] == "" and p["totals"].get("jobs") else None)(shown(browser)),
-                      PATIENCE, "the pool's numbers with the token")
+    page = the_pool_shown(browser)
     assert page["totals"]["held"] >= 3
     assert browser.execute_script("return sessionStorage.getItem('restd.token')") == TOKEN
     assert browser.execute_script("return localStorage.length") == 0
     assert browser.get_cookies() == []
+
+
+def test_a_pasted_openid_connect_token_shows_the_pool(live, issuer, browser):
+    oidc_url = live(**{"restd.auth": "oidc", "restd.oidc.issuers": issuer.url, "restd.oidc.audiences": AUDIENCE})
+    browser.get(oidc_url)
+    problem_is(browser, "auth")
+    paste_token(browser, issuer.token())
+    assert the_pool_shown(browser)["totals"]["held"] >= 3
 
 
 def test_a_kbase_cookie_without_the_read_role_is_forbidden(live, auth2, browser, tmp_path, monkeypatch):

@@ -98,8 +98,12 @@ def fetch_json(url: str, timeout: float) -> dict[str, Any]:
     """The JSON object at ``url``: no redirects, at most ``MAX_DOCUMENT_BYTES``,
     ``timeout`` seconds to connect and between bytes."""
     try:
-        with requests.get(url, timeout=timeout, stream=True, allow_redirects=False,
-                          headers={"Accept": "application/json"}) as answer:
+        # A session of its own, closed once the body is read: a streamed
+        # answer of requests.get's own session keeps its socket open until
+        # the garbage collector finds it.
+        with requests.Session() as session, session.get(
+                url, timeout=timeout, stream=True, allow_redirects=False,
+                headers={"Accept": "application/json"}) as answer:
             if answer.status_code != 200:
                 raise FetchFailed(f"{url} answered {answer.status_code}")
             body = b""
