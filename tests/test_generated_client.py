@@ -78,14 +78,15 @@ def read_operations(package: ModuleType) -> Iterator[tuple[str, ModuleType]]:
 def test_every_read_endpoint_answers_into_the_generated_models(generated, live_server_url, test_jobs):
     package, _ = generated
     error = importlib.import_module(f"{package.__name__}.models.error").Error
-    client = package.Client(base_url=live_server_url, raise_on_unexpected_status=True, timeout=60)
     called = []
-    for tag, module in read_operations(package):
-        wanted = inspect.signature(module.sync_detailed).parameters
-        values = path_values(tag, test_jobs)
-        answer = module.sync_detailed(client=client, **{name: values[name] for name in wanted if name in values})
-        assert answer.status_code == 200, (module.__name__, answer.content[:300])
-        assert answer.parsed is not None and not isinstance(answer.parsed, error), module.__name__
-        called.append(module.__name__.rsplit(".", 1)[-1])
+    # Closed at the end: an httpx client left open leaves its socket to the garbage collector.
+    with package.Client(base_url=live_server_url, raise_on_unexpected_status=True, timeout=60) as client:
+        for tag, module in read_operations(package):
+            wanted = inspect.signature(module.sync_detailed).parameters
+            values = path_values(tag, test_jobs)
+            answer = module.sync_detailed(client=client, **{name: values[name] for name in wanted if name in values})
+            assert answer.status_code == 200, (module.__name__, answer.content[:300])
+            assert answer.parsed is not None and not isinstance(answer.parsed, error), module.__name__
+            called.append(module.__name__.rsplit(".", 1)[-1])
     assert {"get_root", "get_healthz", "get_readyz", "get_metrics", "get_jobs", "get_history_attribute",
             "get_grouped_status_name", "get_config_attribute", "get_summary_jobs"} <= set(called)
