@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,20 @@ def close_app(app: webtest.TestApp) -> None:
         restd.kept(Hub).close()
     app.app.registry.restd.gateway.close()
     app.app.registry.restd.shared.close()
+
+
+@contextmanager
+def app_hiding(attributes: str) -> Iterator[webtest.TestApp]:
+    """An app whose worker processes hide these job attributes
+    (RESTD_HIDE_JOB_ATTRS, read from the environment as they start), for a
+    module's fixture; closed after."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("_CONDOR_RESTD_HIDE_JOB_ATTRS", attributes)
+        testapp = make_app()
+    try:
+        yield testapp
+    finally:
+        close_app(testapp)
 
 
 @pytest.fixture(scope="session")

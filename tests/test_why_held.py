@@ -10,6 +10,7 @@ import pytest
 
 from restd_plugins.why.hold_codes import HOLD_CODE_NAMES
 
+from .conftest import app_hiding
 from .pool import pool_root, pool_sh
 from .waiting import eventually
 
@@ -85,8 +86,14 @@ def test_each_code_has_htcondors_name(app, held_for_reasons):
     assert all(names[code] == HOLD_CODE_NAMES.get(code) for code in names)
 
 
+def ours(clusters: dict[int, int]) -> str:
+    """A constraint true for the fixture's jobs alone (the queue may hold other held clusters)."""
+    return " || ".join(f"ClusterId == {cluster}" for cluster in clusters.values())
+
+
 def test_a_group_gives_example_jobs_with_their_hold_reason(app, held_for_reasons):
-    groups = app.get("/v1/why/held/DEFAULT", params={"by": "ClusterId", "examples": "5"}).json["groups"]
+    groups = app.get("/v1/why/held/DEFAULT", params={"by": "ClusterId", "examples": "5",
+                                                     "constraint": ours(held_for_reasons)}).json["groups"]
     policy = next(group for group in groups if group["key"]["clusterid"] == held_for_reasons[JOB_POLICY])
     assert policy["examples"] == [{"jobid": f"{held_for_reasons[JOB_POLICY]}.0", "hold_reason": "restd test policy"}]
     user = next(group for group in groups if group["key"]["clusterid"] == held_for_reasons[USER_REQUEST])
@@ -106,6 +113,26 @@ def test_a_groups_oldest_and_newest_times_are_its_jobs_entered_current_status(ap
     assert (group["oldest_entered"], group["newest_entered"]) == (min(times), max(times))
 
 
+def test_a_constraint_counts_only_the_held_jobs_it_holds_for(app, held_for_reasons):
+    where = f"ClusterId == {held_for_reasons[USER_REQUEST]}"
+    answer = app.get("/v1/why/held/DEFAULT", params={"constraint": where}).json
+    assert counted(answer) == condor_q_hold("-constraint", where) == Counter({(USER_REQUEST, 0, "alice"): 2})
+    assert answer["held"] == 2
+    assert {example["jobid"] for example in answer["groups"][0]["examples"]} == {
+        f"{held_for_reasons[USER_REQUEST]}.0", f"{held_for_reasons[USER_REQUEST]}.1"}
+
+
+def test_every_schedd_takes_the_constraint_too(app, held_for_reasons):
+    answer = app.get("/v1/why/held/*", params={"constraint": ours(held_for_reasons)}).json
+    assert counted(answer) == condor_q_hold("-global", "-constraint", ours(held_for_reasons))
+    assert answer["held"] == 4
+
+
+def test_a_constraint_cannot_reach_outside_its_parentheses(app, held_for_reasons):
+    answer = app.get("/v1/why/held/DEFAULT", params={"constraint": "true) || (true"}, status=400).json
+    assert answer["details"]["parameter"] == "constraint"
+
+
 def test_no_examples_when_the_caller_asks_for_none(app, held_for_reasons):
     groups = app.get("/v1/why/held/DEFAULT", params={"examples": "0"}).json["groups"]
     assert groups and all("examples" not in group for group in groups)
@@ -117,13 +144,8 @@ def test_more_examples_than_the_cap_is_a_400(app):
 
 @pytest.fixture(scope="module")
 def hiding_hold_reason(condor_config):
-    from .conftest import close_app, make_app
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("_CONDOR_RESTD_HIDE_JOB_ATTRS", "Environment HoldReason")
-        app = make_app()
-    yield app
-    close_app(app)
+    with app_hiding("Environment HoldReason") as app:
+        yield app
 
 
 def test_a_hidden_hold_reason_is_redacted_in_the_examples(hiding_hold_reason, held_for_reasons):
@@ -131,6 +153,28 @@ def test_a_hidden_hold_reason_is_redacted_in_the_examples(hiding_hold_reason, he
     reasons = {example["hold_reason"] for group in groups for example in group.get("examples", [])}
     assert reasons == {"<REDACTED>"}
     assert b"restd test policy" not in hiding_hold_reason.get("/v1/why/held/*").body
+
+
+def test_a_constraint_naming_a_hidden_attribute_is_a_400(hiding_hold_reason, held_for_reasons):
+    answer = hiding_hold_reason.get("/v1/why/held/DEFAULT", params={"constraint": 'HoldReason == "restd test policy"'},
+                                    status=400)
+    assert answer.json["details"]["hidden"] == ["HoldReason"]
+
+
+def test_a_constraint_judged_in_the_worker_counts_and_gives_examples_the_same(app, hiding_hold_reason,
+                                                                             held_for_reasons):
+    # With attributes hidden, a constraint that names any is judged in the worker, on redacted ads.
+    params = {"by": "ClusterId", "examples": "5", "constraint": ours(held_for_reasons)}
+    judged = hiding_hold_reason.get("/v1/why/held/DEFAULT", params=params).json
+    sent = app.get("/v1/why/held/DEFAULT", params=params).json
+    assert counted_by_cluster(judged) == counted_by_cluster(sent) == Counter({
+        held_for_reasons[USER_REQUEST]: 2, held_for_reasons[TRANSFER_INPUT_ERROR]: 1, held_for_reasons[JOB_POLICY]: 1})
+    assert [[example["jobid"] for example in group["examples"]] for group in judged["groups"]] == [
+        [example["jobid"] for example in group["examples"]] for group in sent["groups"]]
+
+
+def counted_by_cluster(answer: dict) -> Counter:
+    return Counter({group["key"]["clusterid"]: group["count"] for group in answer["groups"]})
 
 
 def test_grouping_by_a_hidden_attribute_is_a_400(hiding_hold_reason, held_for_reasons):

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from cornice import Service
 
-from restd_core.plugin_api.web import read_service
+from restd_core.plugin_api.web import read_service, request_schema
 from restd_core.settings import parse
 
 from . import views
-from .schemas import EVERY_SCHEDDS_HELD, HealthRequest, HeldRequest, health_schema
+from .schemas import EVERY_SCHEDDS_HELD, HealthRequest, HeldQuery, health_schema
 from .settings import WhySettings
 from .verdicts import CHECKS
 
@@ -18,7 +18,8 @@ def services(settings: WhySettings = WhySettings()) -> list[Service]:
                      "Why the schedd's jobs are held: held jobs counted by HoldReasonCode (with its name), "
                      "HoldReasonSubCode and Owner (or the by attributes), each group's oldest and newest "
                      "EnteredCurrentStatus and a few example jobs with their HoldReason (like condor_q -hold; "
-                     "the schedd *: every schedd's, merged)", views.held_jobs, HeldRequest(), EVERY_SCHEDDS_HELD),
+                     "the schedd *: every schedd's, merged)", views.held_jobs, request_schema(HeldQuery, every_schedd=True),
+                     EVERY_SCHEDDS_HELD),
         read_service("why_health", "/v1/why/health",
                      "Whether the schedds, negotiators and collectors are in trouble: the numbers that say so, each "
                      "judged ok, warning or critical by the site's thresholds, and an overall verdict",
