@@ -5,8 +5,11 @@ from cornice import Service
 
 from restd_core.plugin_api.web import read_service, request_schema
 from restd_core.settings import parse
+from restd_core.wiring import wiring
+from restd_plugins.summary.settings import SummarySettings
 
 from . import views
+from .gauges import HealthGauges
 from .schemas import EVERY_SCHEDDS_HELD, HealthRequest, HeldQuery, health_schema
 from .settings import WhySettings
 from .verdicts import CHECKS
@@ -28,8 +31,12 @@ def services(settings: WhySettings = WhySettings()) -> list[Service]:
 
 
 def includeme(config) -> None:
-    config.require_plugins("summary")  # its job counts (the schedd's GroupBy path) and by parameter
-    for service in services(parse(WhySettings, config.registry.settings)):
+    config.require_plugins("summary")  # its job counts (the schedd's GroupBy path), by parameter, gauge settings
+    settings = parse(WhySettings, config.registry.settings)
+    for service in services(settings):
         config.add_cornice_service(service)
     config.add_gateway_operation("why_held_jobs", "restd_plugins.why.operations:held_jobs", daemon="schedd")
     config.add_gateway_operation("why_daemon_health", "restd_plugins.why.health:daemon_health", daemon="collector")
+    gauges = parse(SummarySettings, config.registry.settings)
+    if wiring(config.registry).settings.metrics and gauges.gauges_ttl > 0:
+        wiring(config.registry).metrics.registry.register(HealthGauges(wiring(config.registry).gateway, settings, gauges))
