@@ -233,3 +233,17 @@ def advertised(kind: str, ads: dict[str, str]) -> Iterator[None]:
 def advertised_slots(ads: dict[str, str]):
     """Slot ads (``advertised``) with an address of nowhere."""
     return advertised("startd", {name: f'MyAddress = "<127.0.0.1:1>"\n{text}' for name, text in ads.items()})
+
+
+@contextmanager
+def reconfigured(name: str, text: str) -> Iterator[None]:
+    """The pool's daemons reconfigured (``condor_reconfig``) with ``text`` as
+    the config file ``name`` of its config.d within; without it afterwards."""
+    path = pool_root() / "etc" / "condor" / "config.d" / name
+    path.write_text(text)
+    try:
+        pool_sh("exec", "condor_reconfig")
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        pool_sh("exec", "condor_reconfig")
