@@ -15,7 +15,15 @@ from restd_core.app import main
 from restd_plugins.watch.hub import Hub
 
 from . import fake_auth2, fake_issuer
-from .pool import SubmittedJobs, pool_root, remove_test_jobs, start_pool, submit_leaky_jobs, submit_test_jobs
+from .pool import (
+    SubmittedJobs,
+    pool_root,
+    remove_test_jobs,
+    start_pool,
+    submit_held_for_reasons,
+    submit_leaky_jobs,
+    submit_test_jobs,
+)
 
 os.environ.setdefault("CONDOR_POOL_ROOT", "/var/tmp/condor-restd-pool")
 
@@ -78,6 +86,17 @@ def leaky_jobs(test_jobs: SubmittedJobs) -> int:
 #: listing of it is about 10 MB.
 PADDED_JOBS = 320
 PADDING_BYTES = 32_000
+
+
+@pytest.fixture(scope="module")
+def held_for_reasons(condor_config: str) -> Iterator[dict[int, int]]:
+    """``submit_held_for_reasons``' clusters (by HoldReasonCode), removed after the module."""
+    import htcondor2
+
+    clusters = submit_held_for_reasons()
+    yield clusters
+    htcondor2.Schedd().act(htcondor2.JobAction.Remove, " || ".join(f"ClusterId == {c}" for c in clusters.values()),
+                           reason="restd test ended")
 
 
 @pytest.fixture(scope="module")

@@ -1,50 +1,16 @@
 """GET /v1/why/held/{schedd}: held jobs by reason, checked against
 ``condor_q -hold`` run in the real pool (the oracle), for jobs held for
-three different reasons."""
+three different reasons (conftest's held_for_reasons)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 
 from restd_plugins.why.hold_codes import HOLD_CODE_NAMES
 
 from .conftest import app_hiding
-from .pool import pool_root, pool_sh
-from .waiting import eventually
-
-#: The reasons the fixture's jobs are held for: HoldReasonCode by name.
-USER_REQUEST, JOB_POLICY, TRANSFER_INPUT_ERROR = 1, 3, 13
-
-
-@pytest.fixture(scope="module")
-def held_for_reasons(condor_config) -> Iterator[dict[int, int]]:
-    """Three clusters held for three reasons, by their HoldReasonCode: held
-    by their user, an input file that does not exist, a policy expression
-    (on_exit_hold: the job ran, and its policy held it)."""
-    import htcondor2
-
-    schedd = htcondor2.Schedd()
-    common = {"initialdir": str(pool_root() / "tmp" / "jobs"), "My.RestdTest": '"yes"', "request_memory": "16",
-              "request_disk": "1024"}
-    by_user = schedd.submit(htcondor2.Submit({**common, "executable": "/bin/sleep", "arguments": "600",
-                                              "requirements": "false", "batch_name": "restd-why-user"}),
-                            count=2).cluster()
-    pool_sh("exec", "-u", "alice", "condor_hold", "-reason", "restd test: held by its user", str(by_user))
-    no_input = schedd.submit(htcondor2.Submit({
-        **common, "executable": "/bin/true", "should_transfer_files": "YES", "when_to_transfer_output": "ON_EXIT",
-        "transfer_input_files": "/nonexistent/restd-why-input", "batch_name": "restd-why-input"})).cluster()
-    by_policy = schedd.submit(htcondor2.Submit({
-        **common, "executable": "/bin/true", "on_exit_hold": "true", "on_exit_hold_reason": '"restd test policy"',
-        "on_exit_hold_subcode": "42", "batch_name": "restd-why-policy"})).cluster()
-    clusters = {USER_REQUEST: by_user, TRANSFER_INPUT_ERROR: no_input, JOB_POLICY: by_policy}
-    for code, cluster in clusters.items():
-        eventually(lambda code=code, cluster=cluster: {ad.get("HoldReasonCode") for ad in schedd.query(
-            f"ClusterId == {cluster}", ["HoldReasonCode"])} == {code}, what=f"cluster {cluster} held", interval=0.5)
-    yield clusters
-    schedd.act(htcondor2.JobAction.Remove, " || ".join(f"ClusterId == {c}" for c in clusters.values()),
-               reason="restd test ended")
+from .pool import JOB_POLICY, TRANSFER_INPUT_ERROR, USER_REQUEST, pool_sh
 
 
 def condor_q_hold(*options: str) -> Counter:
