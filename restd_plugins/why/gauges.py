@@ -23,7 +23,7 @@ from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily
 
-from restd_core.gateway import Gateway, GatewayError
+from restd_core.plugin_api.web import Gateway, GatewayError
 from restd_plugins.summary.gauges import SnapshotGauges
 from restd_plugins.summary.settings import SummarySettings
 

@@ -5,9 +5,7 @@ from typing import Any
 
 import classad2
 
-from restd_core.gateway.worker.condor import hidden_job_attrs
-from restd_core.gateway.worker.expressions import Judged, conjunction, judged
-from restd_core.plugin_api.worker import ask, job_classads
+from restd_core.plugin_api.worker import Judged, ask, conjunction, hidden_job_attrs, job_classads, judged
 from restd_plugins.summary.operations import job_counts
 
 from .grouping import held_groups

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from cornice import Service
 
-from restd_core.plugin_api.web import read_service, request_schema
-from restd_core.settings import parse
-from restd_core.wiring import wiring
+from restd_core.plugin_api.web import parse, read_service, request_schema, wiring
 from restd_plugins.summary.settings import SummarySettings
 
 from . import views

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import colander
 
-from restd_core.jsonschema import Schema
-from restd_core.plugin_api.web import constraint_node, every_schedd_answer
+from restd_core.plugin_api.web import Schema, constraint_node, every_schedd_answer
 from restd_plugins.summary.responses import BY, COUNT, GROUP_KEY
 from restd_plugins.summary.schemas import NoQuery, by_node
 
