@@ -50,6 +50,15 @@ def test_a_threshold_between_warning_and_critical_is_a_warning(app_with):
     assert {daemon["checks"]["duty_cycle"]["verdict"] for daemon in answer["schedds"]} == {"warning"}
 
 
+def test_a_collectors_ad_age_is_not_judged_whatever_the_threshold(app_with):
+    # its own ad is refreshed every COLLECTOR_UPDATE_INTERVAL (15 min by default): a false alarm otherwise
+    lowered = app_with(**{"restd.why.health.ad_age.warning": "0", "restd.why.health.ad_age.critical": "0"})
+    answer = lowered.get("/v1/why/health").json
+    assert {daemon["checks"]["ad_age"]["verdict"] for daemon in answer["schedds"]} == {"critical"}
+    assert [daemon["verdict"] for daemon in answer["collectors"]] == ["ok"]
+    assert all("ad_age" not in daemon["checks"] for daemon in answer["collectors"])
+
+
 def negotiator(app) -> tuple[str, float | None]:
     """The negotiator's verdict, in /v1/why/health and as its gauge (None while it has none)."""
     (judged,) = app.get("/v1/why/health").json["negotiators"]
