@@ -138,10 +138,14 @@ export function renderHealth(ready, daemons, problem) {
 }
 
 // held: {held, groups: [{key, code, name, count, oldest, newest, examples}], note};
-// open: the keys of the reasons whose example jobs are shown (kept across
-// renders: a click on a reason adds or takes out its key).
+// open: the keys of the reasons whose example jobs are shown, kept across
+// renders (read from the page first: a click's toggle event may come after).
 export function renderHeld(held, problem, open) {
   const list = $("held-reasons");
+  for (const shown of list.querySelectorAll("details.reason")) {
+    if (shown.open) open.add(shown.dataset.key);
+    else open.delete(shown.dataset.key);
+  }
   $("held-note").textContent = held ? held.note || "" : "";
   $("held-total").textContent = held ? `${formatNumber(held.held)} held` : "";
   if (!held) return empty(list, waiting(problem));
@@ -157,7 +161,6 @@ export function renderHeld(held, problem, open) {
         el("span", { class: "bar-total" }, formatNumber(group.count))),
       heldDetails(group));
     reason.open = open.has(group.key);
-    reason.addEventListener("toggle", () => (reason.open ? open.add(group.key) : open.delete(group.key)));
     return reason;
   }));
 }
