@@ -418,6 +418,20 @@ def held_by_reason(app) -> dict[str, int]:
     return {group["key"]["holdreasoncode_name"]: group["count"] for group in groups}
 
 
+def clicked(browser, selector: str) -> None:
+    """Click the element ``selector`` finds, found again if the page redrew it meanwhile."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    def click() -> bool:
+        try:
+            browser.find_element("css selector", selector).click()
+        except StaleElementReferenceException:
+            return False
+        return True
+
+    eventually(click, 10, f"a click on {selector}")
+
+
 def scrolled_to(browser, card: str) -> None:
     browser.execute_script("document.getElementById(arguments[0]).scrollIntoView();", card)
 
@@ -437,7 +451,7 @@ def test_the_held_card_shows_the_held_jobs_by_reason_as_the_api_counts_them(app,
 def test_clicking_a_reason_shows_its_example_jobs_and_they_stay_shown(app, url, browser, held_for_reasons, tmp_path):
     browser.get(url)
     eventually(lambda: "UserRequest" in shown(browser)["held"], PATIENCE, "the held reasons")
-    browser.find_element("css selector", '#held-reasons details.reason[data-label="UserRequest"] summary').click()
+    clicked(browser, '#held-reasons details.reason[data-label="UserRequest"] summary')
     (opened,) = eventually(lambda: shown(browser)["heldOpen"], 10, "the reason's example jobs")
     groups = app.get("/v1/why/held/*", params={"by": "HoldReasonCode", "examples": "5"}).json["groups"]
     examples = next(group["examples"] for group in groups if group["key"]["holdreasoncode_name"] == "UserRequest")
