@@ -4,6 +4,7 @@ HTCondor's bindings."""
 from __future__ import annotations
 
 from ..every_schedd import EVERY_SCHEDD, ask_every_schedd, every_schedd_answer, refuse_every_schedd
+from ..gateway import time_left
 from ..gateway.errors import BadQuery, NotFound, Unavailable
 from ..listings import stream_listing
 from ..responses import json_bytes_response, json_response, listing_response, public_url
@@ -30,7 +31,7 @@ __all__ = [
     # reading a request
     "capped_limit", "known_query", "refuse_hidden_keys", "refuse_every_schedd", "EVERY_SCHEDD",
     # asking the gateway
-    "stream_listing", "ask_every_schedd", "every_schedd_answer",
+    "stream_listing", "ask_every_schedd", "every_schedd_answer", "time_left",
     # answers
     "json_response", "json_bytes_response", "listing_response", "public_url",
     # errors a view may raise (400, 404, 503)
