@@ -169,81 +169,137 @@ class Slots:
     def __len__(self) -> int:
         return len(self.slots)
 
-    def truth(self, expr: classad2.ExprTree, job: classad2.ClassAd) -> int:
-        """The bit mask of the slots ``expr`` is true for (MY ``job``, already
-        in its match scope): bit ``i`` for ``slots[i]``."""
-        try:
-            key = str(job.flatten(expr))
-        except (classad2.ClassAdException, ValueError, TypeError):
-            key = None
-        if key is not None and key in self._truths:
-            return self._truths[key]
-        mask = 0
-        for index, slot in enumerate(self.slots):
-            if _evaluated(expr, job, slot.ad):
-                mask |= 1 << index
-        if key is not None:
-            if len(self._truths) >= self.MAX_KEPT:
-                self._truths.clear()
-            self._truths[key] = mask
-        return mask
-
     def analysed(self, job: classad2.ClassAd) -> Analysis:
-        """How the slots take ``job`` (a job or autocluster ad, redacted)."""
+        """How the slots take ``job`` (a job or autocluster ad, redacted).
+
+        Binding a target costs the bindings far more than evaluating
+        (``bench/README.md``), so each slot is asked once per job: one
+        expression packs, as bits, the clauses no job alike has had
+        evaluated yet, the slot's Requirements and whether it has room
+        (WithinResourceLimits), seen from the job (``TARGET.Requirements``
+        is evaluated in the slot, its TARGET the job)."""
         requirements = _lookup(job, "Requirements")
         scope = in_match_scope(job, requirements)
         texts = clauses(str(requirements)) if requirements is not None else ["Requirements"]
-        masks = []
-        for text in texts:
-            try:
-                masks.append(self.truth(classad2.ExprTree(text), scope))
-            except (classad2.ClassAdException, ValueError):
-                masks = [self.truth(requirements, scope)] if requirements is not None else [0]
-                texts = [str(requirements)]
-                break
-        everyone = (1 << len(self.slots)) - 1
-        matched = everyone
+        try:
+            exprs = [classad2.ExprTree(text) for text in texts]
+        except (classad2.ClassAdException, ValueError):
+            texts, exprs = [str(requirements)], [requirements]
+        keys = [_clause_key(scope, expr) for expr in exprs]
+        new = list(dict.fromkeys(key for key in keys if key not in self._truths))
+        new_texts = {key: text for key, text in zip(keys, texts)}
+        packed = _packed([new_texts[key] for key in new])
+        new_masks = dict.fromkeys(new, 0)
+        known = (1 << len(self.slots)) - 1
+        for key in keys:
+            known &= self._truths.get(key, known)
+        said: dict[int, int] = {}
+        for index, slot in enumerate(self.slots):
+            if new or slot.partitionable or known >> index & 1:
+                value = _evaluated_value(packed, scope, slot.scope)
+                said[index] = value
+                for bit, key in enumerate(new):
+                    if value >> bit & 1:
+                        new_masks[key] |= 1 << index
+        for key, mask in new_masks.items():
+            if len(self._truths) >= self.MAX_KEPT:
+                self._truths.clear()
+            self._truths[key] = mask
+        masks = [self._truths.get(key, new_masks.get(key, 0)) for key in keys]
+        matched = (1 << len(self.slots)) - 1
         for mask in masks:
             matched &= mask
-        total = len(self.slots)
+        counts = self._counted(job, scope, requirements, matched, said, len(new))
+        rejected = [(text, len(self.slots) - mask.bit_count()) for text, mask in zip(texts, masks)]
+        return Analysis(len(self.slots), clauses=rejected, **counts)
+
+    def _counted(self, job: classad2.ClassAd, scope: classad2.ClassAd, requirements: classad2.ExprTree | None,
+                 matched: int, said: dict[int, int], at: int) -> dict[str, int]:
+        """The slots at each stage, from what each said (bits from ``at``:
+        its Requirements accepts the job, it is too small for it now)."""
         counts = {"match_job": 0, "accept_job": 0, "unclaimed": 0, "if_drained": 0}
         for index, slot in enumerate(self.slots):
-            ad, slot_scope, fits = slot.ad, slot.scope, True
-            if slot.partitionable:
-                fits, drained = self._fits(slot, job)
-                if drained is not None:
-                    ad, slot_scope = drained
-                    if not (requirements is not None and _evaluated(requirements, scope, ad)):
-                        continue
-                elif not matched >> index & 1:
+            value = said.get(index, 0)
+            accepts, too_small = value >> at & 1, value >> (at + 1) & 1
+            fits = not (slot.partitionable and too_small)
+            if not fits and (drained := slot.drained()) is not None and _evaluated(
+                    _lookup(slot.ad, "WithinResourceLimits"), drained[1], job):
+                # HTCondor judges it drained: the job's Requirements and its own against that
+                ad, drained_scope = drained
+                if requirements is None or not _evaluated(requirements, scope, ad):
                     continue
-            elif not matched >> index & 1:
+                counts["match_job"] += 1
+                if slot.requirements is None or not _evaluated(slot.requirements, drained_scope, job):
+                    continue
+                counts["accept_job"] += 1
+                counts["if_drained"] += not slot.claimed
+                continue
+            if not matched >> index & 1:
                 continue
             counts["match_job"] += 1
-            if slot.requirements is None or not _evaluated(slot.requirements, slot_scope, job):
+            if not accepts:
                 continue
             counts["accept_job"] += 1
             if not slot.claimed:
                 counts["unclaimed" if fits else "if_drained"] += 1
-        rejected = [(text, total - mask.bit_count()) for text, mask in zip(texts, masks)]
-        return Analysis(total, clauses=rejected, **counts)
+        return counts
 
-    @staticmethod
-    def _fits(slot: Slot, job: classad2.ClassAd) -> tuple[bool, tuple[classad2.ClassAd, classad2.ClassAd] | None]:
-        """Whether a partitionable slot has room for the job now
-        (WithinResourceLimits), and if not, its drained form when the job
-        fits that (else None: it is judged as it is)."""
-        limits = _lookup(slot.ad, "WithinResourceLimits")
-        if limits is None:
-            return True, None
+
+def _true(text: str) -> str:
+    """1 where ``text`` counts as true for matchmaking, else 0 (never an error)."""
+    return f"ifThenElse(({text}) =?= true || (isInteger({text}) || isReal({text})) && ({text}) != 0, 1, 0)"
+
+
+def _false(text: str) -> str:
+    """1 where ``text`` is definitely false (not undefined, not an error), else 0."""
+    return f"ifThenElse(({text}) =?= false || (isInteger({text}) || isReal({text})) && ({text}) == 0, 1, 0)"
+
+
+def _packed(texts: list[str]) -> classad2.ExprTree:
+    """One integer: bit i for ``texts[i]`` true, then the slot's
+    Requirements accepting the job, then the slot too small for it."""
+    parts = [*(_true(text) for text in texts), _true("TARGET.Requirements"),
+             _false("TARGET.WithinResourceLimits")]
+    return classad2.ExprTree(" + ".join(f"{1 << bit} * {part}" for bit, part in enumerate(parts)))
+
+
+def _evaluated_value(expr: classad2.ExprTree, scope: classad2.ClassAd, target: classad2.ClassAd) -> int:
+    try:
+        value = expr.eval(scope=scope, target=target)
+    except (classad2.ClassAdException, UnicodeDecodeError, ValueError, TypeError):
+        return 0
+    return value if type(value) is int else 0
+
+
+_NOWHERE = classad2.ClassAd()
+
+
+def _clause_key(scope: classad2.ClassAd, expr: classad2.ExprTree) -> str:
+    """What a clause's truth over the slots depends on, of the job: its text
+    with the job's values put in (``flatten``), and the text of every job
+    attribute it still reads (``MY.`` ones, expressions), and of theirs."""
+    try:
+        flat = scope.flatten(expr)
+    except (classad2.ClassAdException, ValueError, TypeError):
+        flat = expr
+    if not isinstance(flat, classad2.ExprTree):  # the job's values alone decide it: a constant
+        return f"constant:{flat!r}"
+    read: dict[str, str] = {}
+    pending = [flat]
+    while pending:
         try:
-            value = limits.eval(scope=slot.scope, target=job)
-        except (classad2.ClassAdException, UnicodeDecodeError, ValueError, TypeError):
-            return True, None
-        if type(value) not in (bool, int, float) or is_true(value):
-            return True, None  # only a definite "does not fit" is worth a drained try (HTCondor's too)
-        drained = slot.drained()
-        if drained is not None and _evaluated(limits, drained[1], job):
-            return False, drained
-        return False, None
-
+            references = _NOWHERE.externalRefs(pending.pop())
+        except (classad2.ClassAdException, ValueError):
+            return f"{id(scope)}:{expr}"  # cannot tell: this job's alone
+        for reference in references:
+            parts = reference.split(".")
+            if parts[0].lower() == "target":
+                continue
+            name = parts[1] if parts[0].lower() == "my" and len(parts) > 1 else parts[0]
+            if name.lower() in read:
+                continue
+            value = _lookup(scope, name)
+            read[name.lower()] = str(value)
+            if value is not None:
+                pending.append(value)
+    return "\0".join([str(flat), *(f"{name}={value}" for name, value in sorted(read.items()))])
