@@ -159,6 +159,6 @@ def _slots(jobs: list[classad2.ClassAd], max_slots: int, keep_seconds: float) ->
         return _kept[2], _kept[3]
     ads = slot_classads(SLOTS, sorted(wanted))
     left_out = max(len(ads) - max_slots, 0)
-    slots = Slots.of(sorted(ads, key=lambda ad: str(ad.get("Name")))[:max_slots])
+    slots = Slots.of(sorted(ads, key=lambda ad: str(ad.get("Name")))[:max_slots], wanted)
     _kept = (time.monotonic(), frozenset(wanted), slots, left_out) if keep_seconds > 0 else None
     return slots, left_out

@@ -105,22 +105,67 @@ def _lookup(ad: classad2.ClassAd, name: str) -> classad2.ExprTree | None:
         return None
 
 
+#: The attribute through which a scope of the fast path reads the other ad.
+_TARGET = "TARGET"
+
+
+def literal_view(ad: classad2.ClassAd, names: Iterable[str]) -> tuple[classad2.ClassAd, set[str]]:
+    """The values of ``names`` in ``ad`` that do not depend on any other ad
+    (their expressions read only ``ad``: evaluated here, once), as an ad of
+    literals; and the names whose values do depend on the other ad
+    (``opaque``: whoever reads one takes the slow path)."""
+    view, opaque = classad2.ClassAd(), set()
+    for name in names:
+        expr = _lookup(ad, name)
+        if expr is None:
+            continue  # absent: undefined, as in a match
+        try:
+            if ad.externalRefs(expr):
+                opaque.add(name)
+                continue
+            value = ad.eval(name)
+        except (classad2.ClassAdException, UnicodeDecodeError, ValueError, TypeError):
+            opaque.add(name)
+            continue
+        if value is classad2.Value.Undefined:
+            continue
+        if value is classad2.Value.Error:
+            view[name] = classad2.ExprTree("error")
+        elif type(value) in (bool, int, float, str):
+            view[name] = value
+        else:
+            opaque.add(name)  # a list or record: kept whole on the slow path
+    return view, opaque
+
+
 @dataclass
 class Slot:
-    """One slot ad, and what evaluating against it needs, made once."""
+    """One slot ad, and what evaluating against it needs, made once:
+    ``scope`` its match scope; ``view`` the literal values of what jobs
+    read of it and ``opaque`` those that are not literals; ``needs`` what its
+    Requirements reads of a job; ``fast`` a copy of its scope whose TARGET
+    attribute is set to a job's literal view (the fast path)."""
 
     ad: classad2.ClassAd
     requirements: classad2.ExprTree | None
     scope: classad2.ClassAd
     partitionable: bool
     claimed: bool
+    view: classad2.ClassAd
+    opaque: set[str]
+    needs: set[str]
+    fast: classad2.ClassAd
     _drained: tuple[classad2.ClassAd, classad2.ClassAd] | None | bool = False
 
     @classmethod
-    def of(cls, ad: classad2.ClassAd) -> Slot:
+    def of(cls, ad: classad2.ClassAd, read: Iterable[str]) -> Slot:
+        """``read``: the (lower-cased) names jobs may read of it."""
         requirements = _lookup(ad, "Requirements")
-        return cls(ad, requirements, in_match_scope(ad, requirements), ad.get("PartitionableSlot") is True,
-                   isinstance(ad.get("RemoteUser"), str))
+        scope = in_match_scope(ad, requirements)
+        view, opaque = literal_view(ad, read)
+        needs = {name.lower() for name in target_references(ad, requirements)} if requirements is not None else set()
+        return cls(ad, requirements, scope, ad.get("PartitionableSlot") is True, isinstance(ad.get("RemoteUser"), str),
+                   view, opaque, needs, copied(scope))
 
     def drained(self) -> tuple[classad2.ClassAd, classad2.ClassAd] | None:
         """The slot as if its dynamic slots were gone (each resource of
@@ -162,9 +207,15 @@ class Slots:
     #: few seconds in a worker: ``restd.why.idle.slot_cache_seconds``).
     MAX_KEPT = 10_000
 
+    needs: set[str] = field(default_factory=set)
+
     @classmethod
-    def of(cls, ads: Iterable[classad2.ClassAd]) -> Slots:
-        return cls([Slot.of(ad) for ad in ads])
+    def of(cls, ads: Iterable[classad2.ClassAd], read: Iterable[str]) -> Slots:
+        """``read``: the names jobs may read of the slots (the fast path has
+        their literal values; a job that reads others takes the slow one)."""
+        read = sorted({name.lower() for name in read})
+        slots = [Slot.of(ad, read) for ad in ads]
+        return cls(slots, needs=set().union(*(slot.needs for slot in slots)))
 
     def __len__(self) -> int:
         return len(self.slots)
@@ -172,12 +223,15 @@ class Slots:
     def analysed(self, job: classad2.ClassAd) -> Analysis:
         """How the slots take ``job`` (a job or autocluster ad, redacted).
 
-        Binding a target costs the bindings far more than evaluating
-        (``bench/README.md``), so each slot is asked once per job: one
-        expression packs, as bits, the clauses no job alike has had
-        evaluated yet, the slot's Requirements and whether it has room
-        (WithinResourceLimits), seen from the job (``TARGET.Requirements``
-        is evaluated in the slot, its TARGET the job)."""
+        Binding a target (``eval(scope, target)``) costs the bindings some
+        20 times an evaluation (bench/README.md), so the fast path binds
+        none: the job's side is evaluated in a copy of its scope whose
+        ``TARGET`` attribute is the slot's literal view (``TARGET.Memory``
+        then reads it), the slot's side in a copy of the slot's scope whose
+        ``TARGET`` is the job's; and the clauses a job alike has not had
+        evaluated yet are packed into one expression, a bit each. A value
+        that depends on the other ad (``opaque``) sends that pair down the
+        slow path, a bound target."""
         requirements = _lookup(job, "Requirements")
         scope = in_match_scope(job, requirements)
         texts = clauses(str(requirements)) if requirements is not None else ["Requirements"]
@@ -190,37 +244,47 @@ class Slots:
         new_texts = {key: text for key, text in zip(keys, texts)}
         packed = _packed([new_texts[key] for key in new])
         new_masks = dict.fromkeys(new, 0)
-        known = (1 << len(self.slots)) - 1
-        for key in keys:
-            known &= self._truths.get(key, known)
-        said: dict[int, int] = {}
-        for index, slot in enumerate(self.slots):
-            if new or slot.partitionable or known >> index & 1:
-                value = _evaluated_value(packed, scope, slot.scope)
-                said[index] = value
+        reads = {name.lower() for name in target_references(job, requirements)} if requirements is not None else set()
+        if new:
+            fast_job = copied(scope)
+            for index, slot in enumerate(self.slots):
+                if reads & slot.opaque:
+                    value = _evaluated_value(packed, scope, slot.ad)
+                else:
+                    fast_job[_TARGET] = slot.view
+                    value = _evaluated_value(packed, fast_job)
                 for bit, key in enumerate(new):
                     if value >> bit & 1:
                         new_masks[key] |= 1 << index
-        for key, mask in new_masks.items():
-            if len(self._truths) >= self.MAX_KEPT:
-                self._truths.clear()
-            self._truths[key] = mask
+            for key, mask in new_masks.items():
+                if len(self._truths) >= self.MAX_KEPT:
+                    self._truths.clear()
+                self._truths[key] = mask
         masks = [self._truths.get(key, new_masks.get(key, 0)) for key in keys]
         matched = (1 << len(self.slots)) - 1
         for mask in masks:
             matched &= mask
-        counts = self._counted(job, scope, requirements, matched, said, len(new))
+        job_view, job_opaque = literal_view(job, self.needs)
+        said: dict[int, int] = {}
+        for index, slot in enumerate(self.slots):
+            if slot.partitionable or matched >> index & 1:
+                if job_opaque & slot.needs:
+                    said[index] = _evaluated_value(_SLOT_SIDE, slot.scope, job)
+                else:
+                    slot.fast[_TARGET] = job_view
+                    said[index] = _evaluated_value(_SLOT_SIDE, slot.fast)
+        counts = self._counted(job, scope, requirements, matched, said)
         rejected = [(text, len(self.slots) - mask.bit_count()) for text, mask in zip(texts, masks)]
         return Analysis(len(self.slots), clauses=rejected, **counts)
 
     def _counted(self, job: classad2.ClassAd, scope: classad2.ClassAd, requirements: classad2.ExprTree | None,
-                 matched: int, said: dict[int, int], at: int) -> dict[str, int]:
-        """The slots at each stage, from what each said (bits from ``at``:
+                 matched: int, said: dict[int, int]) -> dict[str, int]:
+        """The slots at each stage, from what each slot said (``_SLOT_SIDE``:
         its Requirements accepts the job, it is too small for it now)."""
         counts = {"match_job": 0, "accept_job": 0, "unclaimed": 0, "if_drained": 0}
         for index, slot in enumerate(self.slots):
             value = said.get(index, 0)
-            accepts, too_small = value >> at & 1, value >> (at + 1) & 1
+            accepts, too_small = value & 1, value >> 1 & 1
             fits = not (slot.partitionable and too_small)
             if not fits and (drained := slot.drained()) is not None and _evaluated(
                     _lookup(slot.ad, "WithinResourceLimits"), drained[1], job):
@@ -256,14 +320,16 @@ def _false(text: str) -> str:
 
 
 def _packed(texts: list[str]) -> classad2.ExprTree:
-    """One integer: bit i for ``texts[i]`` true, then the slot's
-    Requirements accepting the job, then the slot too small for it."""
-    parts = [*(_true(text) for text in texts), _true("TARGET.Requirements"),
-             _false("TARGET.WithinResourceLimits")]
-    return classad2.ExprTree(" + ".join(f"{1 << bit} * {part}" for bit, part in enumerate(parts)))
+    """One integer of the job's side: bit i for ``texts[i]`` true."""
+    return classad2.ExprTree(" + ".join(f"{1 << bit} * {_true(text)}" for bit, text in enumerate(texts)) or "0")
 
 
-def _evaluated_value(expr: classad2.ExprTree, scope: classad2.ClassAd, target: classad2.ClassAd) -> int:
+#: One integer of the slot's side: bit 0, its Requirements accepts the
+#: job; bit 1, it is definitely too small for it (WithinResourceLimits).
+_SLOT_SIDE = classad2.ExprTree(f"{_true('MY.Requirements')} + 2 * {_false('MY.WithinResourceLimits')}")
+
+
+def _evaluated_value(expr: classad2.ExprTree, scope: classad2.ClassAd, target: classad2.ClassAd | None = None) -> int:
     try:
         value = expr.eval(scope=scope, target=target)
     except (classad2.ClassAdException, UnicodeDecodeError, ValueError, TypeError):
