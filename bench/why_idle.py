@@ -128,7 +128,7 @@ def condor_q(job: str) -> Callable[[], object]:
 
 def run(rounds: int, workers: int, clusters: list[int]) -> None:
     log = Path(tempfile.gettempdir())
-    bounds = {"restd.gateway.timeout": "20"}
+    bounds = {"restd.gateway.timeout": "20", "restd.why.idle.max_groups": "1000"}  # every group: the budget bounds it
     cold = Server(workers, log / "restd-bench-why-idle-cold.log",
                   overrides={"app:main": {**bounds, "restd.why.idle.slot_cache_seconds": "0"}})
     warm = Server(workers, log / "restd-bench-why-idle-warm.log", overrides={"app:main": bounds})

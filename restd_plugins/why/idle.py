@@ -59,14 +59,13 @@ def idle_jobs(schedd: str, max_groups: int, max_slots: int, budget: float, slot_
     alike = _alike(autocluster_ads(schedd, ranked[:max_groups]))
     groups = sorted(alike.values(), key=lambda ads: (-sum(idle[id_] for id_ in _ids(ads)), min(_ids(ads))))
     slots, slots_left_out = _slots([ads[0] for ads in groups], max_slots, slot_cache_seconds)
+    analyses = slots.analysed([ads[0] for ads in groups], until=began + budget)
     answered = []
-    for ads in groups:
-        if time.monotonic() - began > budget:
-            break
+    for ads, analysis in zip(groups, analyses):
         ids = _ids(ads)
         seen = sum((rejections[id_] for id_ in ids), Counter())
         answered.append({"autoclusterid": min(ids), "idle": sum(idle[id_] for id_ in ids),
-                         **_analysis(ads[0], slots, seen)})
+                         **_answer(ads[0], analysis, seen)})
     if None in idle:  # idle jobs the schedd has not put in an autocluster yet
         answered.append(_not_clustered(idle[None], rejections[None]))
     analysed = sum(len(_ids(ads)) for ads in groups[:len(answered)])
@@ -90,13 +89,12 @@ def idle_job(schedd: str, cluster: int, proc: int, max_slots: int, slot_cache_se
     name = global_id.split("#")[0] if isinstance(global_id, str) and global_id.count("#") == 2 else schedd
     return {"schedd": name, "jobid": f"{int(cluster)}.{int(proc)}", "jobstatus": status,
             "autoclusterid": cluster_id if type(cluster_id) is int else None, "slots_left_out": slots_left_out,
-            **_analysis(job, slots, rejections, status if status is not None else 0)}
+            **_answer(job, slots.analysed([job])[0], rejections, status if status is not None else 0)}
 
 
-def _analysis(job: classad2.ClassAd, slots: Slots, rejections: Counter, status: int | None = None) -> dict:
+def _answer(job: classad2.ClassAd, analysis: Analysis, rejections: Counter, status: int | None = None) -> dict:
     """What a group's (or a job's) answer says of its matching."""
     hidden = job.get("Requirements") == REDACTED
-    analysis = slots.analysed(job)
     counts = _stages(analysis)
     clauses = [{"clause": REDACTED if hidden else text, "rejects": rejects} for text, rejects in analysis.clauses]
     requirements = job.lookup("Requirements") if "Requirements" in job else None
