@@ -20,6 +20,10 @@ every case once, in a rotated order):
   slot ads and the clauses it evaluated (the default 5 s);
 - ``condor_q -better-analyze``: HTCondor's CLI in the pool for one job
   (what an admin runs today, one job at a time), for SAMPLES of the groups;
+- what the analysis is built on (``restd_plugins.why.matching``): one
+  clause of a bench job against a bench slot evaluated with a bound target
+  (``ExprTree.eval(scope, target)``) and in a scope whose ``TARGET``
+  attribute is the slot's literal view (its assignment included);
 
 with each case's cost per group (the answer's time over the groups it
 analysed; condor_q's per job), and checks that every group was analysed
@@ -126,6 +130,31 @@ def condor_q(job: str) -> Callable[[], object]:
                                   capture_output=True)
 
 
+def binding_cost() -> None:
+    """A clause evaluated with a bound target against in a TARGET-attribute scope (µs each, and the ratio)."""
+    import classad2
+    import htcondor2
+
+    from restd_plugins.why.matching import copied, literal_view
+
+    slot = htcondor2.Collector().query(htcondor2.AdType.Startd, 'Name == "slot1@restd-bench-1"')[0]
+    job = _schedd().query(f'JobBatchName == "{BATCH}"', ["RequestMemory", "Requirements"], limit=1)[0]
+    clause = classad2.ExprTree("TARGET.Memory >= RequestMemory")
+    view, _ = literal_view(slot, ["Memory"])
+    scope = copied(job)
+
+    def in_scope() -> None:
+        scope["TARGET"] = view
+        clause.eval(scope=scope)
+
+    rounds = 20_000
+    bound = min(timed(lambda: [clause.eval(scope=job, target=slot) for _ in range(rounds)]) for _ in range(3))
+    nested = min(timed(lambda: [in_scope() for _ in range(rounds)]) for _ in range(3))
+    print(f"one clause against one slot: {bound / rounds * 1e6:.2f} us with a bound target, "
+          f"{nested / rounds * 1e6:.2f} us in a TARGET-attribute scope (assignment included): "
+          f"{bound / nested:.1f}x")
+
+
 def run(rounds: int, workers: int, clusters: list[int]) -> None:
     log = Path(tempfile.gettempdir())
     bounds = {"restd.gateway.timeout": "20", "restd.why.idle.max_groups": "1000"}  # every group: the budget bounds it
@@ -178,6 +207,7 @@ def main() -> None:
     try:
         clusters = submit()
         run(args.rounds, args.workers, clusters)
+        binding_cost()
     finally:
         if not args.keep:
             remove()

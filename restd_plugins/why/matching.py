@@ -22,8 +22,9 @@ each clause's truth over all slots is a bit mask, kept by the clause's
 text with the job's own attributes put in (``ClassAd.flatten``), so that
 groups alike in a clause (most are: ``TARGET.Arch == "X86_64"``) evaluate
 it once. Binding a target (``eval(scope, target)``) costs the bindings
-some 20 times an evaluation (bench/README.md), so none is bound where it
-can be helped: a clause that reads only the slot once flattened is
+about six times an evaluation in a scope that reads the other ad through
+an attribute, assigning it included (bench/README.md, ``why_idle.py``), so
+none is bound where it can be helped: a clause that reads only the slot once flattened is
 evaluated in an ad whose ``TARGET`` attribute is the slot's literal view
 (``TARGET.Memory`` then reads it), the clauses of every job together, a
 bit each in one integer expression per slot; a clause that still reads
