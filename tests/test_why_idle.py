@@ -10,6 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from restd_plugins.why.clauses import clauses
+
 from .pool import advertised_slots, pool_root, pool_sh
 from .waiting import eventually
 
@@ -314,3 +316,14 @@ def test_the_answers_are_cached_and_etagged(app_with, idle_jobs):
     for path in ("/v1/why/idle/DEFAULT", f"/v1/why/idle/DEFAULT/{idle_jobs['will_run']}/0"):
         first = cached.get(path)
         assert cached.get(path, headers={"If-None-Match": first.headers["ETag"]}, status=304)
+
+
+@pytest.mark.parametrize(("requirements", "expected"), [
+    ('(TARGET.A == 1 && TARGET.B) && (TARGET.C || TARGET.D)', ["TARGET.A == 1", "TARGET.B", "TARGET.C || TARGET.D"]),
+    ("TARGET.A && TARGET.B || TARGET.C", ["TARGET.A && TARGET.B || TARGET.C"]),  # || binds looser: one clause
+    ("TARGET.A ? TARGET.B : TARGET.C && TARGET.D", ["TARGET.A ? TARGET.B : TARGET.C && TARGET.D"]),
+    ('TARGET.Name == "a && b" && member(1, {1, 2})', ['TARGET.Name == "a && b"', "member(1, {1, 2})"]),
+    ("((TARGET.A))", ["TARGET.A"]),
+])
+def test_requirements_are_cut_into_their_top_level_conjuncts(requirements, expected):
+    assert clauses(requirements) == expected
