@@ -58,7 +58,7 @@ def idle_jobs(schedd: str, max_groups: int, max_slots: int, budget: float, slot_
     ranked = sorted((cluster for cluster in idle if cluster is not None), key=lambda cluster: (-idle[cluster], cluster))
     alike = _alike(autocluster_ads(schedd, ranked[:max_groups]))
     groups = sorted(alike.values(), key=lambda ads: (-sum(idle[id_] for id_ in _ids(ads)), min(_ids(ads))))
-    slots, slots_left_out = _slots([ads[0] for ads in groups], max_slots, slot_cache_seconds)
+    slots, slots_left_out = _slots([ads[0] for ads in groups], max_slots, slot_cache_seconds, began + budget)
     analyses = slots.analysed([ads[0] for ads in groups], until=began + budget)
     answered = []
     for ads, analysis in zip(groups, analyses):
@@ -73,12 +73,14 @@ def idle_jobs(schedd: str, max_groups: int, max_slots: int, budget: float, slot_
             "slots_left_out": slots_left_out, "groups_left_out": len(ranked) - analysed, "groups": answered}
 
 
-def idle_job(schedd: str, cluster: int, proc: int, max_slots: int, slot_cache_seconds: float) -> dict:
+def idle_job(schedd: str, cluster: int, proc: int, max_slots: int, budget: float, slot_cache_seconds: float) -> dict:
     """One queued job matched against the pool's slots, as ``condor_q
     -better-analyze`` does: ``{"schedd", "jobid", "jobstatus",
-    "autoclusterid", ...the analysis}``; ``NotFound`` for no such job."""
+    "autoclusterid", ...the analysis}``; ``NotFound`` for no such job. The
+    slots not made ready within ``budget`` seconds are left out."""
+    began = time.monotonic()
     job = job_ad(schedd, cluster, proc)
-    slots, slots_left_out = _slots([job], max_slots, slot_cache_seconds)
+    slots, slots_left_out = _slots([job], max_slots, slot_cache_seconds, began + budget)
     status = job.get("JobStatus")
     status = status if type(status) is int else None
     reason = job.get("LastRejMatchReason")
@@ -144,10 +146,11 @@ def _number(value: Any) -> float:
 _kept: tuple[float, frozenset[str], Slots, int] | None = None
 
 
-def _slots(jobs: list[classad2.ClassAd], max_slots: int, keep_seconds: float) -> tuple[Slots, int]:
+def _slots(jobs: list[classad2.ClassAd], max_slots: int, keep_seconds: float, until: float) -> tuple[Slots, int]:
     """The pool's slot ads with what these jobs' Requirements read of them
-    (at most ``max_slots``; and how many more there were), read once, or
-    the set this worker read less than ``keep_seconds`` ago if it has all that."""
+    (at most ``max_slots``, those made ready by ``until``; and how many more
+    there were), read once, or the set this worker read less than
+    ``keep_seconds`` ago if it has all that."""
     global _kept
     wanted = {name.lower() for name in SLOT_ATTRIBUTES}
     for job in jobs:
@@ -156,7 +159,7 @@ def _slots(jobs: list[classad2.ClassAd], max_slots: int, keep_seconds: float) ->
     if _kept is not None and time.monotonic() - _kept[0] < keep_seconds and wanted <= _kept[1]:
         return _kept[2], _kept[3]
     ads = slot_classads(SLOTS, sorted(wanted))
-    left_out = max(len(ads) - max_slots, 0)
-    slots = Slots.of(sorted(ads, key=lambda ad: str(ad.get("Name")))[:max_slots], wanted)
+    slots = Slots.of(sorted(ads, key=lambda ad: str(ad.get("Name")))[:max_slots], wanted, until)
+    left_out = len(ads) - len(slots)
     _kept = (time.monotonic(), frozenset(wanted), slots, left_out) if keep_seconds > 0 else None
     return slots, left_out

@@ -110,7 +110,8 @@ GROUPS: Schema = {
 
 _LEFT_OUT = {
     "slots": {**_COUNT, "description": "Slot ads analysed"},
-    "slots_left_out": {**_COUNT, "description": "Slot ads beyond restd.why.idle.max_slots, not analysed"},
+    "slots_left_out": {**_COUNT, "description": "Slot ads not analysed (beyond restd.why.idle.max_slots, or the "
+                                                "time budget)"},
     "groups_left_out": {**_COUNT, "description": "Autoclusters of idle jobs not analysed (beyond the groups cap, "
                                                  "or the time budget)"},
 }

@@ -17,9 +17,9 @@ class IdleSettings:
         "restd.why.idle.max_slots", 20_000, "slot ads one analysis reads at most (static and partitionable slots); "
         "the others are counted in `slots_left_out`", minimum=1)
     budget_seconds: float = setting(
-        "restd.why.idle.budget_seconds", 8.0, "seconds one analysis may spend matching groups against slots (never "
-        "more than half of what is left of `restd.gateway.timeout`); the groups it did not reach are counted in "
-        "`groups_left_out`", minimum=0.01)
+        "restd.why.idle.budget_seconds", 8.0, "seconds one analysis may take (never more than half of what is left "
+        "of `restd.gateway.timeout`); the slot ads it did not make ready are counted in `slots_left_out`, the "
+        "groups it did not reach in `groups_left_out`", minimum=0.01)
     slot_cache_seconds: float = setting(
         "restd.why.idle.slot_cache_seconds", 5.0, "seconds a worker reuses the slot ads it read (and the clauses "
         "it evaluated against them) for its next analysis; 0: read for every one", minimum=0)

@@ -53,6 +53,6 @@ def idle_job(settings: IdleSettings) -> Callable[[Request], Response]:
         schedd = refuse_every_schedd(path["schedd"], "one job's analysis")
         return json_response(request.gateway.call(
             "why_idle_job", schedd=schedd, cluster=path["clusterid"], proc=path["procid"],
-            max_slots=settings.max_slots, slot_cache_seconds=settings.slot_cache_seconds))
+            max_slots=settings.max_slots, budget=_budget(settings), slot_cache_seconds=settings.slot_cache_seconds))
 
     return view

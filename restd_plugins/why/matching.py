@@ -277,11 +277,17 @@ class Slots:
     MAX_KEPT = 10_000
 
     @classmethod
-    def of(cls, ads: Iterable[classad2.ClassAd], read: Iterable[str]) -> Slots:
+    def of(cls, ads: Iterable[classad2.ClassAd], read: Iterable[str], until: float | None = None) -> Slots:
         """``read``: the names jobs may read of the slots (the fast path has
-        their literal values; a job that reads others takes the slow one)."""
+        their literal values; a job that reads others takes the slow one).
+        The slots not made ready by ``until`` (``time.monotonic()``) are
+        left out."""
         read = sorted({name.lower() for name in read})
-        slots = [Slot.of(ad, read) for ad in ads]
+        slots = []
+        for ad in ads:
+            if until is not None and time.monotonic() > until:
+                break
+            slots.append(Slot.of(ad, read))
         return cls(slots, needs=set().union(*(slot.needs for slot in slots)),
                    partitionable=sum(1 << index for index, slot in enumerate(slots) if slot.partitionable))
 
