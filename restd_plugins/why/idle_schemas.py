@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import colander
 
-from restd_core.jsonschema import Schema
-from restd_core.plugin_api.web import EVERY_SCHEDD, every_schedd_answer, request_schema
+from restd_core.plugin_api.web import EVERY_SCHEDD, Schema, every_schedd_answer, request_schema
 
 from .causes import CAUSES
 

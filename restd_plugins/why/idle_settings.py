@@ -1,10 +1,10 @@
-"""The idle analysis' ini settings (``restd_core.settings``' way): how
+"""The idle analysis' ini settings (``restd_core.assembly.settings``' way): how
 much one answer may analyse, and for how long."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from restd_core.settings import setting
+from restd_core.plugin_api.web import setting
 
 
 @dataclass(frozen=True)
