@@ -132,10 +132,13 @@ def _ratio(ours: list[float] | None, theirs: list[float] | None) -> str:
     return f"{statistics.median([a / b for a, b in zip(ours, theirs)]):.2f}"
 
 
-def run(rest_port: int, bindings, queue_ids: list[tuple[int, int]], history_ids: list[tuple[int, int]],
+def run(rest_ports: dict[str, int], bindings, queue_ids: list[tuple[int, int]], history_ids: list[tuple[int, int]],
         upstream: Upstream | None, rounds: int, seconds: float) -> None:
-    """Print R4's tables: one client, then sixteen."""
-    sides: dict[str, int] = {"REST": rest_port, **({"upstream": upstream.port} if upstream else {})}
+    """Print R4's tables: one client, then sixteen. ``rest_ports``: this
+    tree's server (``REST``) and others (another commit's, ``REST@...``),
+    measured in the same rounds; ratios of this tree's to each."""
+    sides: dict[str, int] = {**rest_ports, **({"upstream": upstream.port} if upstream else {})}
+    others = [side for side in sides if side != "REST"]
     found = cases(bool(history_ids))
     means: dict[tuple[str, str], list[float]] = {}
     for number in range(rounds):
@@ -152,15 +155,20 @@ def run(rest_port: int, bindings, queue_ids: list[tuple[int, int]], history_ids:
                 means.setdefault((name, side), []).append(mean)
     print(f"\nR4: small requests, one client, mean ms per request over {BURST} requests "
           f"(median [min-max] of {rounds} rounds; random job ids among {len(queue_ids)})")
-    print(f"{'case':22} {'REST':>20} {'bindings':>20} {'upstream':>20} {'REST/bind':>9} {'REST/up':>8}")
+    columns = [*sides, "bindings"]
+    ratios = ["bindings", *others]
+    print(f"{'case':22} " + " ".join(f"{side:>20}" for side in columns)
+          + " " + " ".join(f"{'REST/' + side.removeprefix('REST'):>12}" for side in ratios))
     for name in found:
-        rest, bare, peer = (means.get((name, side)) for side in ("REST", "bindings", "upstream"))
-        print(f"{name:22} {_spread(rest):>20} {_spread(bare):>20} {_spread(peer):>20} "
-              f"{_ratio(rest, bare):>9} {_ratio(rest, peer):>8}")
-    print(f"one knob / healthz (REST): {_ratio(means[('one knob', 'REST')], means[('healthz', 'REST')])}")
+        rest = means.get((name, "REST"))
+        print(f"{name:22} " + " ".join(f"{_spread(means.get((name, side))):>20}" for side in columns)
+              + " " + " ".join(f"{_ratio(rest, means.get((name, side))):>12}" for side in ratios))
+    for side in rest_ports:
+        print(f"one knob / healthz ({side}): {_ratio(means[('one knob', side)], means[('healthz', side)])}")
     print(f"\nR4: 16 clients, random one-job lookups for {seconds:g} s each: requests/s")
     url = found["one job"][0]
-    for side, port in sides.items():
-        rate = per_second(partial(_random_job, port, url, queue_ids), 16, seconds)
-        print(f"  {side:9} {rate:7.1f}")
-    print(f"  bindings  {bindings.ask('rate', 'full', seed=0, count=int(seconds)):7.1f}  (16 threads, one process)")
+    rates = {side: per_second(partial(_random_job, port, url, queue_ids), 16, seconds) for side, port in sides.items()}
+    for side, rate in rates.items():
+        versus = f"  REST / this: {rates['REST'] / rate:.2f}" if side != "REST" else ""
+        print(f"  {side:14} {rate:7.1f}{versus}")
+    print(f"  {'bindings':14} {bindings.ask('rate', 'full', seed=0, count=int(seconds)):7.1f}  (16 threads, one process)")
