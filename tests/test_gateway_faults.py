@@ -107,3 +107,9 @@ def test_a_daemon_call_through_ask_is_made_once_more_after_a_failure(faulty_app)
 def test_a_daemon_call_that_fails_twice_is_503_naming_its_daemon(faulty_app):
     answer = faulty_app().get("/flaky/2", status=503).json
     assert answer["errno"] == 201 and answer["details"]["daemon"] == "startd"
+
+
+def test_a_worker_that_cannot_start_is_503_not_an_internal_error(faulty_app):
+    # Its memory cap is too low for the worker to import its operations: it ends before it is ready.
+    app = faulty_app(**{"restd.gateway.workers": "1", "restd.gateway.worker_memory": "1000000"})
+    assert app.get("/faulty/pid", status=503).json["message"].startswith("an HTCondor worker process failed to start")
