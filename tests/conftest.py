@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,26 @@ def close_app(app: webtest.TestApp) -> None:
         restd.kept(Hub).close()
     app.app.registry.restd.gateway.close()
     app.app.registry.restd.shared.close()
+
+
+@contextmanager
+def made_app(env: dict[str, str] | None = None, **settings: str) -> Iterator[webtest.TestApp]:
+    """An app of its own (``make_app``), closed after: for a fixture of a
+    wider scope than ``app_with``'s. ``env`` sets ``_CONDOR_*`` knobs for
+    its worker processes (they take the environment the app was made in)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in (env or {}).items():
+            patch.setenv(name, value)
+        testapp = make_app(**settings)
+    try:
+        yield testapp
+    finally:
+        close_app(testapp)
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The headers that send ``token`` as a bearer token."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture(scope="session")

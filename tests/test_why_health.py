@@ -6,8 +6,7 @@ import pytest
 
 from restd_plugins.why.verdicts import CHECKS, VERDICTS
 
-from .pool import pool_sh
-from .test_pool_outages import frozen
+from .pool import frozen, pool_sh
 from .waiting import eventually
 
 
