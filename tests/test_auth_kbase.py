@@ -10,7 +10,7 @@ import pytest
 import redis
 from pyramid.request import Request
 
-from restd_core import single_flight
+from restd_core.reuse import single_flight
 from restd_core.assembly.plugins import PluginError
 from restd_plugins.auth import kbase
 
