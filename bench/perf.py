@@ -654,9 +654,10 @@ def run(
 
 
 def small(rounds: int, workers: int, seconds: float, overrides: dict[str, dict[str, str]],
-          upstream_venv: Path | None, baselines: dict[str, Path] | None = None) -> None:
+          upstream_venv: Path | None, baselines: dict[str, Path] | None = None, history: bool = True) -> None:
     """R4: one job, one knob, ... (``small_requests``), with a server of its
-    own, and one of each baseline tree (REST@name) in the same rounds."""
+    own, and one of each baseline tree (REST@name) in the same rounds;
+    without ``history``, not its one-history-job case."""
     bindings = Bindings()
     log = Path(tempfile.gettempdir()) / "restd-bench-small-server.log"
     servers: dict[str, Server] = {}
@@ -669,7 +670,7 @@ def small(rounds: int, workers: int, seconds: float, overrides: dict[str, dict[s
                                                Path(tempfile.gettempdir()) / "restd-bench-upstream.log")
         schedd = _schedd()
         small_requests.run({side: each.port for side, each in servers.items()}, bindings, queue_job_ids(schedd),
-                           history_job_ids(schedd), upstream, rounds, seconds)
+                           history_job_ids(schedd) if history else [], upstream, rounds, seconds)
     finally:
         if upstream:
             upstream.close()
@@ -728,6 +729,9 @@ def main() -> None:
     parser.add_argument("--upstream", type=Path, metavar="VENV",
                         help="R4 also against the upstream restd (../shared/peers/htcondor-restd) run from this venv "
                              "(its make-venv.sh builds one)")
+    parser.add_argument("--r4-without-history", action="store_true",
+                        help="R4 without its one-history-job case, which times the schedd's scan of its history "
+                             "files (seconds a request on a pool whose history is long)")
     parser.add_argument("--helper", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.helper:
@@ -740,11 +744,13 @@ def main() -> None:
     try:
         for cases in [] if args.fill_only else args.cases.split(","):
             if cases == "R4":
-                small(rounds, args.workers, args.rps_seconds, overrides, args.upstream, baselines)
+                small(rounds, args.workers, args.rps_seconds, overrides, args.upstream, baselines,
+                      not args.r4_without_history)
                 continue
             run(rounds, args.workers, args.rps_seconds, cases, overrides, _ini_settings(args.against), baselines)
             if not cases:
-                small(rounds, args.workers, args.rps_seconds, overrides, args.upstream, baselines)
+                small(rounds, args.workers, args.rps_seconds, overrides, args.upstream, baselines,
+                      not args.r4_without_history)
                 cache_poll(args.workers, ttl=2.0, clients=16, seconds=10.0)
     finally:
         if args.clean:
