@@ -121,7 +121,8 @@ def per_second(request: Callable[[random.Random], int], clients: int, seconds: f
             else:
                 refused[status] += 1
 
-    return sum(counts) / concurrently(client, clients), refused
+    elapsed = concurrently(client, clients)  # before the counts are summed: they are made meanwhile
+    return sum(counts) / elapsed, refused
 
 
 def _spread(values: list[float] | None) -> str:
