@@ -128,7 +128,8 @@ def serve(conn: Connection) -> None:
         while True:
             name, arguments = conn.recv()
             answer = run(operations, name, arguments)
-            send_answer(conn, answer, failed=partial(_error, name, operations[name][1]))
+            daemon = operations[name][1] if name in operations else ""  # an unknown one's answer is an error already
+            send_answer(conn, answer, failed=partial(_error, name, daemon))
             del answer
             condor.malloc_trim()
     except (EOFError, OSError):
