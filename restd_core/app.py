@@ -64,6 +64,7 @@ INITIALIZATION_SEQUENCE = (
     ".tweens",  # request ids, the access log, the request's HTCondor budget and caller
     ".request_guard",  # under the access log, metrics and CORS: an unreadable URL still gets their headers
     ".metrics",
+    ".compression",  # answers compressed as callers accept (Accept-Encoding); a cached answer once, when stored
     ".response_cache",
     ".server_io",  # large answers lent to the WSGI server's own I/O (wsgi.file_wrapper): no thread waits for a reader
     ".openapi",  # documents the services: it builds its document once every plugin's are registered

@@ -15,6 +15,7 @@ from typing import Callable
 from pyramid.request import Request
 from pyramid.response import Response
 
+from .responses import vary_on
 from .settings import ServerSettings
 from .wiring import wiring
 
@@ -62,7 +63,7 @@ def cors_tween_factory(handler: Handler, registry) -> Handler:
             response = handler(request)
             response.headers.update(allowed)
         if origin and "*" not in policy.origins:
-            response.vary = tuple(dict.fromkeys([*(response.vary or ()), "Origin"]))
+            vary_on(response, "Origin")
         return response
 
     return cors_tween

@@ -44,6 +44,7 @@ from pyramid.response import Response
 from .errors import RETRY_AFTER_SECONDS, Errno, echoed, error_response
 from .log_rate import RateLog
 from .plugins import PluginError, available, load
+from .responses import vary_on
 from .settings import ServerSettings, split_list
 from .wiring import wiring
 
@@ -262,7 +263,7 @@ def private_answers_tween_factory(handler: Callable[[Request], Response], regist
             cache = response.cache_control
             if varies:
                 cache.private = True
-                response.vary = tuple(dict.fromkeys((*(response.vary or ()), *varies)))
+                vary_on(response, *varies)
             if not cache.no_store:
                 cache.no_cache = True
         return response

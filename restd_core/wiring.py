@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # what the steps make; importing them here would be an import circle
+    from .compression import Compression
     from .condor_settings import CondorSettings
     from .every_schedd import KnownSchedds
     from .gateway import Gateway, Operations
@@ -49,6 +50,7 @@ class Wiring:
     readiness: Readiness  # .health
     known_schedds: KnownSchedds  # .every_schedd
     metrics: Metrics  # .metrics
+    compression: Compression  # .compression
     response_cache: ResponseCache  # .response_cache
     endpoints: list[str]  # app.main: the endpoint plugins turned on, by entry-point name
     openapi_document: dict[str, Any]  # .openapi, once the app is made
