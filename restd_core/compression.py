@@ -128,12 +128,15 @@ class Compression:
         self.min_bytes = settings.compression_min_bytes
         self.codings = [CODINGS[name] for name in dict.fromkeys(settings.compression_codings)]
         self._in_flight = in_flight
-        self._bodies = Counter("restd_compressed_bodies", "Bodies compressed, by coding (a cached answer's once "
-                               "per coding when it is stored)", ["coding"], registry=registry)
+        self._bodies = Counter("restd_compression_bodies", "Bodies compressed, by coding (a cached answer's once "
+                               "per coding, when it is stored)", ["coding"], registry=registry)
         self._bytes_in = Counter("restd_compression_input_bytes", "Bytes of bodies compressed, by coding",
                                  ["coding"], registry=registry)
         self._bytes_out = Counter("restd_compression_output_bytes", "Bytes those bodies were compressed to, "
                                   "by coding", ["coding"], registry=registry)
+        for coding in self.codings:  # each at zero from the start
+            for counter in (self._bodies, self._bytes_in, self._bytes_out):
+                counter.labels(coding.name)
 
     def applies(self, response: Response) -> bool:
         """Whether ``response`` could be compressed: it then varies with ``Accept-Encoding``."""

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # what the steps make; importing them here would be an import
     from .log_rate import RateLog
     from .metrics import Metrics
     from .plugins import Requirement
-    from .response_cache import ResponseCache
+    from .response_cache import ResponseCache, Snapshot
     from .security import AuthPlugin, SecurityPolicy
     from .settings import ServerSettings
     from .shared import Store
@@ -54,6 +54,7 @@ class Wiring:
     response_cache: ResponseCache  # .response_cache
     endpoints: list[str]  # app.main: the endpoint plugins turned on, by entry-point name
     openapi_document: dict[str, Any]  # .openapi, once the app is made
+    openapi_answer: Snapshot  # .openapi, once the app is made: the document encoded, and compressed once
 
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings

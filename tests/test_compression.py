@@ -7,32 +7,25 @@ compressible answer says ``Vary: Accept-Encoding``; each coding has its own
 ETag and its 304s; tiny answers go as they are; HEAD says what GET does."""
 from __future__ import annotations
 
-import gzip
 import hashlib
 import http.client
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 
-import brotli
 import orjson
 import pytest
-import zstandard
 
 from restd_core.response_cache import SNAPSHOTS, Snapshot
 from restd_plugins.watch.hub import Hub
 
 from .conftest import close_app, make_app
+from .decoding import DECODERS, decoded
 from .live_server import serve
 from .sse import Stream
 from .test_watch import WATCH
 from .waiting import PATIENCE, wait_until
 
-DECODERS = {
-    "gzip": gzip.decompress,
-    "zstd": lambda data: zstandard.ZstdDecompressor().decompress(data),
-    "br": brotli.decompress,
-}
 #: Every coding the server has, offered in this order of preference.
 ALL_CODINGS = {"restd.compression.codings": "zstd br gzip"}
 CACHED = {"restd.cache.ttl": "60"}
@@ -50,8 +43,7 @@ class Answer:
         return self.headers[name]
 
     def decoded(self) -> bytes:
-        coding = self.headers["Content-Encoding"]
-        return DECODERS[coding](self.body) if coding else self.body
+        return decoded(self.headers["Content-Encoding"], self.body)
 
     def json(self):
         return orjson.loads(self.decoded())
@@ -79,7 +71,7 @@ class Served:
 
     def compressed_bodies(self, coding: str) -> float:
         """How many bodies the app has compressed in ``coding`` (its metric)."""
-        return self.restd.metrics.registry.get_sample_value("restd_compressed_bodies_total", {"coding": coding}) or 0.0
+        return self.restd.metrics.registry.get_sample_value("restd_compression_bodies_total", {"coding": coding}) or 0.0
 
 
 @pytest.fixture(scope="module")
@@ -215,9 +207,10 @@ def test_a_304_compresses_nothing(served, listing):
 
 def test_a_cached_answer_is_compressed_once_in_each_coding(served, listing):
     server = served(**CACHED)
+    before = {coding: server.compressed_bodies(coding) for coding in ("zstd", "gzip")}
     plain = server.ask(listing)  # stored: compressed once in zstd and gzip
     counts = {coding: server.compressed_bodies(coding) for coding in ("zstd", "gzip")}
-    assert counts == {"zstd": 1, "gzip": 1}
+    assert counts == {coding: count + 1 for coding, count in before.items()}
     for _ in range(5):
         for coding in ("zstd", "gzip"):
             answer = server.ask(listing, Accept_Encoding=coding)
@@ -244,6 +237,15 @@ def test_head_says_what_get_says(served, listing, settings):
     assert head.status == 200 and head.body == b""
     for name in ("Content-Encoding", "Content-Length", "ETag", "Vary", "Content-Type"):
         assert head.header(name) == got.header(name), name
+
+
+def test_the_openapi_document_is_compressed_once(coded):
+    before = coded.compressed_bodies("gzip")
+    plain = coded.ask("/openapi.json")
+    for _ in range(3):
+        answer = coded.ask("/openapi.json", Accept_Encoding="gzip")
+        assert answer.header("Content-Encoding") == "gzip" and answer.decoded() == plain.body
+    assert coded.compressed_bodies("gzip") == before  # when the app was made
 
 
 def test_metrics_are_compressed(coded):
