@@ -33,7 +33,7 @@ import zstandard
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
-from perf import _schedd, _submit_held, constraint  # noqa: E402
+from perf import _schedd, _submit_held, constraint, fill_history  # noqa: E402
 
 from restd_core.app import main  # noqa: E402
 from tests.decoding import decoded  # noqa: E402
@@ -66,23 +66,12 @@ def _gzip(body: bytes, level: int) -> bytes:
 
 def ensure_jobs(jobs: int) -> None:
     """JOBS held jobs in the queue and HISTORY_JOBS removed ones in the history, of this bench's batches."""
-    import htcondor2
-
     schedd = _schedd()
     queued = len(schedd.query(constraint(QUEUE_BATCH), ["ProcId"]))
     if queued < jobs:
         print(f"submitting {jobs - queued} held jobs ({QUEUE_BATCH})", flush=True)
         _submit_held(schedd, QUEUE_BATCH, jobs - queued)
-    in_history = len(schedd.history(constraint(HISTORY_BATCH), ["ProcId"], match=HISTORY_JOBS))
-    if in_history < HISTORY_JOBS:
-        print(f"submitting and removing {HISTORY_JOBS - in_history} jobs ({HISTORY_BATCH})", flush=True)
-        for cluster in _submit_held(schedd, HISTORY_BATCH, HISTORY_JOBS - in_history):
-            schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}", reason="restd bench: fill history")
-        deadline = time.monotonic() + 300
-        while len(schedd.history(constraint(HISTORY_BATCH), ["ProcId"], match=HISTORY_JOBS)) < HISTORY_JOBS:
-            if time.monotonic() > deadline:
-                raise RuntimeError("removed jobs did not reach the history within 300 s")
-            time.sleep(1)
+    fill_history(schedd, HISTORY_BATCH, HISTORY_JOBS)
 
 
 def ask(url: str, path: str, coding: str) -> tuple[float, bytes, str | None]:

@@ -27,7 +27,8 @@ says ``Vary: Accept-Encoding``, compressed or not.
   process never holds a large answer whole, and ``Content-Length`` is
   exact (for ``HEAD`` too).
 - Levels are low (zstd 3, gzip 5, brotli 4): the CPU an answer costs stays
-  a fraction of what querying it did (``bench/compression.py``).
+  a fraction of what querying it did (``bench/compression.py``; its
+  numbers in ``bench/README.md``).
 """
 from __future__ import annotations
 
@@ -51,7 +52,6 @@ from .settings import ServerSettings, SettingError
 from .wiring import wiring
 
 ZSTD_LEVEL = 3
-#: zlib's levels 1 to 6 differ little in time on JSON; 5 is as small as 6.
 GZIP_LEVEL = 5
 BROTLI_QUALITY = 4
 IDENTITY = "identity"
