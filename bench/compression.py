@@ -35,7 +35,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 from perf import _schedd, _submit_held, constraint, fill_history  # noqa: E402
 
-from restd_core.app import main  # noqa: E402
+from restd_core.assembly.app import main  # noqa: E402
 from tests.decoding import decoded  # noqa: E402
 from tests.live_server import serve  # noqa: E402
 

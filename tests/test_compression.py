@@ -1,4 +1,4 @@
-"""Compression negotiated with ``Accept-Encoding`` (restd_core.compression),
+"""Compression negotiated with ``Accept-Encoding`` (restd_core.pipeline.compression),
 over real HTTP (waitress, as deployed; WebTest would decode gzip itself)
 against the real pool: gzip, zstd and brotli decode to the very bytes of
 the identity answer; a spooled listing is compressed into a spool of its
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import orjson
 import pytest
 
-from restd_core.response_cache import SNAPSHOTS, Snapshot
+from restd_core.pipeline.response_cache import SNAPSHOTS, Snapshot
 from restd_plugins.watch.hub import Hub
 
 from .conftest import close_app, make_app

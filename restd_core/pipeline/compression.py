@@ -45,11 +45,11 @@ from pyramid.request import Request
 from pyramid.response import Response
 from webob.acceptparse import AcceptEncodingValidHeader
 
-from .errors import Errno
-from .gateway.spool import SPOOLED, AnswersInFlight, Spool, SpooledBody
-from .responses import vary_on
-from .settings import ServerSettings, SettingError
-from .wiring import wiring
+from restd_core.assembly.settings import ServerSettings, SettingError
+from restd_core.assembly.wiring import wiring
+from restd_core.gateway.spool import SPOOLED, AnswersInFlight, Spool, SpooledBody
+from restd_core.pipeline.errors import Errno
+from restd_core.plugin_api.responses import vary_on
 
 ZSTD_LEVEL = 3
 GZIP_LEVEL = 5
@@ -259,5 +259,5 @@ def includeme(config) -> None:
     restd = wiring(config.registry)
     restd.compression = Compression(restd.settings, restd.answers_in_flight, restd.metrics.registry)
     # Under the lending: a compressed spool is lent as the listing would have been.
-    config.add_tween("restd_core.compression.compression_tween_factory",
-                     under="restd_core.server_io.lending_tween_factory")
+    config.add_tween("restd_core.pipeline.compression.compression_tween_factory",
+                     under="restd_core.pipeline.server_io.lending_tween_factory")

@@ -18,7 +18,7 @@ inside Pyramid's security check, so a cached answer is only ever served to
 a caller the policy let through. Every such answer carries an ``ETag`` and
 honours ``If-None-Match`` with 304 (``*`` too: ``revalidated``). An entry
 keeps its body compressed in each of the server's codings too, made once
-when it is stored and counted in its bytes (``restd_core.compression``): a
+when it is stored and counted in its bytes (``restd_core.pipeline.compression``): a
 hit compresses nothing.
 
 Where the entries are is the shared store's business (``restd_core.shared``):
@@ -40,14 +40,14 @@ from pyramid.request import Request
 from pyramid.response import Response
 from webob.etag import AnyETag
 
-from .compression import Compression, VariantsResponse
-from .gateway import Timeout, time_left
-from .responses import etag_of
-from .settings import ServerSettings
-from .shared import Codec, Store, Table
-from .shared.memory import MemoryStore
-from .single_flight import SingleFlight
-from .wiring import wiring
+from restd_core.gateway import Timeout, time_left
+from restd_core.pipeline.compression import Compression, VariantsResponse
+from restd_core.plugin_api.responses import etag_of
+from restd_core.assembly.settings import ServerSettings
+from restd_core.shared import Codec, Store, Table
+from restd_core.shared.memory import MemoryStore
+from restd_core.reuse.single_flight import SingleFlight
+from restd_core.assembly.wiring import wiring
 
 _KEPT_HEADERS = ("Content-Type", "Link")
 
