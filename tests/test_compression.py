@@ -17,6 +17,7 @@ import orjson
 import pytest
 
 from restd_core.pipeline.response_cache import SNAPSHOTS, Snapshot
+from restd_core.pipeline.server_time import without_server_time
 from restd_plugins.watch.hub import Hub
 
 from .conftest import close_app, make_app
@@ -31,6 +32,12 @@ ALL_CODINGS = {"restd.compression.codings": "zstd br gzip"}
 CACHED = {"restd.cache.ttl": "60"}
 
 
+
+
+def alike(listing: bytes, other: bytes) -> bool:
+    """Two answers of the same jobs asked at different moments: the same
+    bytes but the schedd's clock (``ServerTime``) in each whole ad."""
+    return without_server_time(listing) == without_server_time(other)
 
 
 @dataclass
@@ -109,14 +116,14 @@ def test_each_coding_decodes_to_exactly_the_identity_body(coded, listing, coding
     answer = coded.ask(listing, Accept_Encoding=coding)
     assert answer.status == 200 and answer.header("Content-Encoding") == coding
     assert int(answer.header("Content-Length")) == len(answer.body) < len(plain.body)
-    assert answer.decoded() == plain.body
+    assert alike(answer.decoded(), plain.body)
 
 
 def test_a_cut_listing_decodes_to_the_identity_body(coded, listing):
     cut = listing + "?limit=2"
     plain = coded.ask(cut)
     answer = coded.ask(cut, Accept_Encoding="gzip")
-    assert answer.header("Content-Encoding") == "gzip" and answer.decoded() == plain.body
+    assert answer.header("Content-Encoding") == "gzip" and alike(answer.decoded(), plain.body)
     assert len(plain.json()) == 2
 
 
