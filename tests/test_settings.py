@@ -13,6 +13,7 @@ from restd_plugins.auth.oidc import OIDCSettings
 from restd_plugins.auth.static_token import StaticTokenSettings
 from restd_plugins.summary.settings import SummarySettings
 from restd_plugins.watch.settings import WatchSettings
+from restd_plugins.why.idle_settings import IdleSettings
 from restd_plugins.why.settings import WhySettings
 
 from .conftest import make_app
@@ -20,7 +21,7 @@ from .conftest import make_app
 #: The manual's pages: each settings table is on the page of what it sets.
 MANUAL = Path(__file__).resolve().parent.parent / "docs"
 TABLES = (ServerSettings, KBaseSettings, OIDCSettings, StaticTokenSettings, SummarySettings, WatchSettings,
-          WhySettings)
+          WhySettings, IdleSettings)
 ROW = re.compile(r"^\s*\| `(restd\.[\w.]+)` \| (.*?) \| (.*) \|$", re.M)
 
 

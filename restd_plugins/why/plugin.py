@@ -5,13 +5,15 @@ from cornice import Service
 
 from restd_core.plugin_api.web import parse, read_service
 
-from . import views
+from . import idle_views, views
+from .idle_schemas import EVERY_SCHEDDS_IDLE, IDLE_JOB, IdleJobRequest, IdleRequest
+from .idle_settings import IdleSettings
 from .schemas import EVERY_SCHEDDS_HELD, HealthRequest, HeldRequest, health_schema
 from .settings import WhySettings
 from .verdicts import CHECKS
 
 
-def services(settings: WhySettings = WhySettings()) -> list[Service]:
+def services(settings: WhySettings = WhySettings(), idle: IdleSettings = IdleSettings()) -> list[Service]:
     return [
         read_service("why_held", "/v1/why/held/{schedd}",
                      "Why the schedd's jobs are held: held jobs counted by HoldReasonCode (with its name), "
@@ -22,12 +24,29 @@ def services(settings: WhySettings = WhySettings()) -> list[Service]:
                      "Whether the schedds, negotiators and collectors are in trouble: the numbers that say so, each "
                      "judged ok, warning or critical by the site's thresholds, and an overall verdict",
                      views.daemon_health(settings), HealthRequest(), health_schema(CHECKS)),
+        *idle_services(idle),
+    ]
+
+
+def idle_services(settings: IdleSettings) -> list[Service]:
+    return [
+        read_service("why_idle", "/v1/why/idle/{schedd}",
+                     "Why the schedd's idle jobs wait: its autoclusters of idle jobs, the largest first, each "
+                     "matched against the pool's slots as condor_q -better-analyze does (slots at each stage, the "
+                     "slots each top-level clause of Requirements rejects) with the most likely cause (the schedd "
+                     "*: every schedd's, merged)", idle_views.idle_jobs(settings), IdleRequest, EVERY_SCHEDDS_IDLE),
+        read_service("why_idle_job", "/v1/why/idle/{schedd}/{clusterid}/{procid}",
+                     "Why one job waits: its ad matched against the pool's slots as condor_q -better-analyze JOBID "
+                     "does, with the most likely cause", idle_views.idle_job(settings), IdleJobRequest, IDLE_JOB),
     ]
 
 
 def includeme(config) -> None:
     config.require_plugins("summary")  # its job counts (the schedd's GroupBy path) and by parameter
-    for service in services(parse(WhySettings, config.registry.settings)):
+    settings = config.registry.settings
+    for service in services(parse(WhySettings, settings), parse(IdleSettings, settings)):
         config.add_cornice_service(service)
     config.add_gateway_operation("why_held_jobs", "restd_plugins.why.operations:held_jobs", daemon="schedd")
     config.add_gateway_operation("why_daemon_health", "restd_plugins.why.health:daemon_health", daemon="collector")
+    config.add_gateway_operation("why_idle_jobs", "restd_plugins.why.idle:idle_jobs", daemon="schedd")
+    config.add_gateway_operation("why_idle_job", "restd_plugins.why.idle:idle_job", daemon="schedd")

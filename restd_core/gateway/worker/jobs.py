@@ -390,3 +390,31 @@ def job_classads(schedd: str, source: str, constraint: str | None = None, projec
     projection, and a ``limit``."""
     answer = query_jobs(schedd, source, constraint, projection, limit=limit)
     return [job["classad"] for job in orjson.loads(b"[" + b"".join(bytes(piece) for piece in answer.pieces) + b"]")]
+
+
+def autocluster_ads(schedd: str, ids: list[int]) -> list[classad2.ClassAd]:
+    """The schedd's autocluster ads of these AutoClusterIds
+    (``QueryOpt.AutoCluster``: one ad per set of jobs alike for matchmaking,
+    with the attributes that make them so, its ``AutoClusterId`` and
+    ``JobCount``), as ClassAds for an operation to evaluate (matchmaking
+    analysis), never to answer with: hidden job attributes read
+    ``"<REDACTED>"`` in them."""
+    if not ids:
+        return []
+    wanted = "member(AutoClusterId, {" + ", ".join(str(int(id_)) for id_ in ids) + "})"
+    ads = ask("schedd", lambda client: client.query(wanted, opts=htcondor2.QueryOpt.AutoCluster), schedd=schedd)
+    redact(ads, hidden_job_attrs())
+    return ads
+
+
+def job_ad(schedd: str, cluster: int, proc: int) -> classad2.ClassAd:
+    """One queued job's whole ad, for an operation to evaluate (as
+    ``autocluster_ads``: hidden job attributes read ``"<REDACTED>"``);
+    ``NotFound`` if the queue has no such job."""
+    where = f"ProcId == {int(proc)} && ClusterId == {int(cluster)}"
+    ads = ask("schedd", lambda client: client.query(where, [], limit=1), schedd=schedd)
+    if not ads:
+        raise NotFound(f"no job {cluster}.{proc} in the queue of {schedd}",
+                       {"schedd": schedd, "jobid": f"{cluster}.{proc}"})
+    redact(ads, hidden_job_attrs())
+    return ads[0]
