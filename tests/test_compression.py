@@ -127,6 +127,14 @@ def test_a_cut_listing_decodes_to_the_identity_body(coded, listing):
     assert len(plain.json()) == 2
 
 
+def test_a_pool_wide_listing_decodes_to_the_identity_body(coded):
+    every = "/v1/jobs/*?projection=Owner,JobStatus,Cmd,Args"  # every schedd's, spooled under one object
+    plain = coded.ask(every)
+    answer = coded.ask(every, Accept_Encoding="zstd")
+    assert answer.header("Content-Encoding") == "zstd" and answer.decoded() == plain.body
+    assert plain.json()["schedds"]
+
+
 def test_no_accept_encoding_is_the_identity_and_varies(coded, listing):
     answer = coded.ask(listing)
     assert answer.header("Content-Encoding") is None and answer.header("Vary") == "Accept-Encoding"
