@@ -44,7 +44,7 @@ from pathlib import Path
 
 import orjson
 from perf import PROJECT, Server, _schedd
-from summary import _spread, served, timed
+from summary import _spread, served, timed, timed_rounds
 
 SLOTS = 1_000
 GROUPS = 200
@@ -175,13 +175,8 @@ def run(rounds: int, workers: int, clusters: list[int]) -> None:
         analysed = len(answer["groups"])
         samples = [f"{cluster}.0" for cluster in clusters[::GROUPS // SAMPLES][:SAMPLES]]
         cases.update({f"condor_q -better-analyze {job}": condor_q(job) for job in samples})
-        for call in cases.values():  # warm up
-            call()
         names = list(cases)
-        times: dict[str, list[float]] = {name: [] for name in names}
-        for i in range(rounds):
-            for name in names[i % len(names):] + names[:i % len(names)]:
-                times[name].append(timed(cases[name]))
+        times = timed_rounds(cases, rounds)
         per_group = statistics.median(times["why idle, cold"]) / analysed
         print(f"{rounds} rounds, {workers} gateway workers, cache off; ms: median [min-max]")
         print(f"{'case':40} {'time':>26} {'ms per group':>13} {'/ why idle cold':>16}")

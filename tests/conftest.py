@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,15 @@ from restd_core.assembly.app import main
 from restd_plugins.watch.hub import Hub
 
 from . import fake_auth2, fake_issuer
-from .pool import SubmittedJobs, pool_root, remove_test_jobs, start_pool, submit_leaky_jobs, submit_test_jobs
+from .pool import (
+    SubmittedJobs,
+    pool_root,
+    remove_test_jobs,
+    start_pool,
+    submit_held_for_reasons,
+    submit_leaky_jobs,
+    submit_test_jobs,
+)
 
 os.environ.setdefault("CONDOR_POOL_ROOT", "/var/tmp/condor-restd-pool")
 
@@ -80,6 +89,17 @@ PADDING_BYTES = 32_000
 
 
 @pytest.fixture(scope="module")
+def held_for_reasons(condor_config: str) -> Iterator[dict[int, int]]:
+    """``submit_held_for_reasons``' clusters (by HoldReasonCode), removed after the module."""
+    import htcondor2
+
+    clusters = submit_held_for_reasons()
+    yield clusters
+    htcondor2.Schedd().act(htcondor2.JobAction.Remove, " || ".join(f"ClusterId == {c}" for c in clusters.values()),
+                           reason="restd test ended")
+
+
+@pytest.fixture(scope="module")
 def padded_jobs(condor_config: str, test_jobs: SubmittedJobs) -> Iterator[int]:
     """A cluster of PADDED_JOBS held jobs with a large attribute each, for
     a module's large listings; removed when the module is done (other
@@ -123,6 +143,20 @@ def close_app(app: webtest.TestApp) -> None:
         restd.kept(Hub).close()
     app.app.registry.restd.gateway.close()
     app.app.registry.restd.shared.close()
+
+
+@contextmanager
+def app_hiding(attributes: str) -> Iterator[webtest.TestApp]:
+    """An app whose worker processes hide these job attributes
+    (RESTD_HIDE_JOB_ATTRS, read from the environment as they start), for a
+    module's fixture; closed after."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("_CONDOR_RESTD_HIDE_JOB_ATTRS", attributes)
+        testapp = make_app()
+    try:
+        yield testapp
+    finally:
+        close_app(testapp)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from .conftest import close_app, make_app
+from .conftest import app_hiding
 from .pool import advertised_slots, pool_root
 from .test_pool_outages import frozen, restore_pool
 from .waiting import eventually, wait_until
@@ -82,11 +82,8 @@ def test_a_value_a_slot_lacks_is_null(app):
 
 @pytest.fixture(scope="module")
 def hiding_app(condor_config):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("_CONDOR_RESTD_HIDE_JOB_ATTRS", "Environment, Machine")
-        app = make_app()
-    yield app
-    close_app(app)
+    with app_hiding("Environment, Machine") as app:
+        yield app
 
 
 #: Slot ads no startd would send, as anyone allowed to advertise one can:

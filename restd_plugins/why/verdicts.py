@@ -9,11 +9,14 @@ from .settings import WhySettings
 
 #: The verdicts, from best to worst.
 VERDICTS = ("ok", "warning", "critical")
-#: The checks of each daemon type, in the answer's order.
+#: The checks of each daemon type, in the answer's order. A collector's ad
+#: age is not one: the collector refreshes its own ad only every
+#: COLLECTOR_UPDATE_INTERVAL (15 minutes by default, past the default
+#: ad_age thresholds), and the one asked has just answered.
 CHECKS = {
     "schedds": ("duty_cycle", "running", "transfer_waiting", "curb_matchmaking", "ad_age"),
     "negotiators": ("duty_cycle", "last_cycle", "last_cycle_age", "ad_age"),
-    "collectors": ("duty_cycle", "dropped_queries", "pending_queries", "updates_lost", "ad_age"),
+    "collectors": ("duty_cycle", "dropped_queries", "pending_queries", "updates_lost"),
 }
 
 
