@@ -25,6 +25,8 @@ setup(
         "limits>=5.0,<6",  # per-caller request rates (restd_core.pipeline.limits)
         "redis>=5.0,<9",  # the store replicas share, restd.shared (restd_core.shared)
         "PyJWT[crypto]>=2.9,<3",  # verifies JWT bearer tokens (restd_plugins.auth.oidc)
+        "zstandard>=0.22,<1",  # zstd answers (restd_core.pipeline.compression)
+        "brotli>=1.1,<2",  # br answers (restd_core.pipeline.compression)
     ],
     extras_require={
         "test": [
