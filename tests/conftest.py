@@ -11,6 +11,7 @@ import pytest
 import webtest
 
 from restd_core.app import main
+from restd_plugins.archive.history import ArchiveHistory
 from restd_plugins.watch.hub import Hub
 
 from . import fake_auth2, fake_issuer
@@ -18,8 +19,9 @@ from .pool import SubmittedJobs, pool_root, remove_test_jobs, start_pool, submit
 
 os.environ.setdefault("CONDOR_POOL_ROOT", "/var/tmp/condor-restd-pool")
 
-#: Fixtures of a real Redis (``local_redis``, ``redis_url``) for the shared store's tests.
-pytest_plugins = ("tests.redis_server",)
+#: Fixtures of a real Redis (``local_redis``, ``redis_url``) for the shared store's tests, and of a real
+#: PostgreSQL (``local_postgresql``) for the archive's.
+pytest_plugins = ("tests.redis_server", "tests.postgresql_server")
 
 #: Settings of the app under test; tests that need others make their own app.
 TEST_SETTINGS = {
@@ -121,6 +123,11 @@ def close_app(app: webtest.TestApp) -> None:
     restd = app.app.registry.restd
     if "watch" in restd.endpoints:  # its pollers and open streams end first: they call the gateway
         restd.kept(Hub).close()
+    if "archive" in restd.endpoints:
+        try:
+            restd.kept(ArchiveHistory).close()  # its ingester ends first: it calls the gateway
+        except LookupError:  # restd.archive unset
+            pass
     app.app.registry.restd.gateway.close()
     app.app.registry.restd.shared.close()
 

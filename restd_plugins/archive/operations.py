@@ -1,0 +1,119 @@
+"""The archive's operations, run in the gateway's worker processes: a
+schedd's history read for the ingester, and archived jobs read for a
+history window (the caller's constraint is evaluated on ClassAds, which
+only a worker may make)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import classad2
+from htcondor2 import DaemonType
+import orjson
+from sqlalchemy import Engine
+
+from restd_core.gateway.worker.classads import filtered, redact
+from restd_core.gateway.worker.condor import hidden_job_attrs
+from restd_core.gateway.worker.expressions import parse_constraint
+from restd_core.plugin_api.worker import BadQuery, Streamed, ask, query_jobs
+
+from . import store
+
+#: Archived rows read per query while a window is listed.
+ROWS_PER_READ = 500
+
+_engines: dict[str, Engine] = {}
+
+
+def _engine(url: str) -> Engine:
+    """This worker's engine for the archive at ``url`` (made at its first use)."""
+    if url not in _engines:
+        _engines[url] = store.engine_for(url)
+    return _engines[url]
+
+
+def history_since(schedd: str, cursor: str | None, batch: int, start_now: bool = False) -> dict[str, Any]:
+    """The oldest ``batch`` jobs the schedd's history recorded after the
+    job ``cursor`` ("C.P"; None: its whole history), oldest first, as the
+    toolkit's output filter gives them (hidden attributes redacted):
+    ``{"ads", "cursor" (the newest of them), "more" (whether newer ones
+    are left)}``. The schedd is asked for the ids first (two attributes a
+    job), then for the whole ads of the batch's span of clusters.
+    ``start_now``: no ads, the cursor at the newest job recorded (a first
+    read that takes nothing of what is there)."""
+    if start_now:
+        newest = ask("schedd", lambda client: client.history("true", ["ClusterId", "ProcId"], match=1), schedd=schedd)
+        return {"ads": [], "cursor": f"{newest[0]['ClusterId']}.{newest[0]['ProcId']}" if newest else None,
+                "more": False}
+    newest_first = ask("schedd", lambda client: [
+        (ad["ClusterId"], ad["ProcId"]) for ad in client.history("true", ["ClusterId", "ProcId"], since=cursor)],
+        schedd=schedd)
+    oldest = newest_first[::-1][:batch]
+    if not oldest:
+        return {"ads": [], "cursor": cursor, "more": False}
+    clusters = [cluster for cluster, _ in oldest]
+    place = {job: index for index, job in enumerate(oldest)}
+    answer = query_jobs(schedd, "history", f"ClusterId >= {min(clusters)} && ClusterId <= {max(clusters)}",
+                        since=cursor)
+    ads = orjson.loads(b"[" + b"".join(bytes(piece) for piece in answer.pieces) + b"]")
+    wanted = [job["classad"] for job in ads if (job["classad"].get("clusterid"), job["classad"].get("procid")) in place]
+    wanted.sort(key=lambda ad: place[(ad["clusterid"], ad["procid"])])
+    cluster, proc = oldest[-1]
+    return {"ads": wanted, "cursor": f"{cluster}.{proc}", "more": len(newest_first) > batch}
+
+
+def _classad(text: str) -> classad2.ClassAd:
+    """An archived ad (HTCondor's JSON form, lower-cased keys) as a ClassAd
+    again: its expressions (``"/Expr(...)/"``) as expressions."""
+    escaped = text.replace('"/Expr(', '"\\/Expr(').replace(')/"', ')\\/"')
+    return classad2.parseOne(escaped, classad2.ParserType.JSON)
+
+
+def archived_history(archive: str, schedd: str, after: int | None = None, before: int | None = None,
+                     constraint: str | None = None, projection: list[str] = (), cluster: int | None = None,
+                     limit: int | None = None, cursor: str | None = None, tag_schedd: bool = False) -> Streamed:
+    """The schedd's archived jobs that completed in ``[after, before)``,
+    newest first, as v1 job objects through the one output filter (the
+    hidden attributes of now redacted again; the ``constraint`` evaluated
+    here on the redacted ads), streamed: like ``query_jobs`` of a history.
+    ``cursor``: the page after this job ("C.P")."""
+    engine = _engine(archive)
+    hidden = hidden_job_attrs()
+    judged = parse_constraint(constraint, hidden) if constraint else None
+    shown = {name.lower() for name in projection} or None
+    below = None
+    if cursor is not None:
+        below = store.row_id(engine, schedd, *(int(part) for part in cursor.split(".")))
+        if below is None:
+            raise BadQuery(f"job {cursor} is not in the archive's window", {"parameter": "before"})
+    keys: list[tuple[int, int]] = []
+    lengths: list[int] = []
+    tag = f',"schedd":{orjson.dumps(schedd).decode()}' if tag_schedd else ""
+
+    def pieces() -> Iterator[bytes]:
+        for rows in store.window_rows(engine, schedd, after, before, cluster, below, ROWS_PER_READ):
+            if judged is not None:
+                ads = [_classad(row[3]) for row in rows]
+                redact(ads, hidden)  # judged on the redacted ads: the answer cannot depend on a hidden value
+                rows = [row for row, ad in zip(rows, ads) if judged.holds_for(ad)]
+            yield from _encoded(rows)
+            if limit and len(keys) >= limit:
+                return
+
+    def _encoded(rows: list[tuple[int, int, int, str]]) -> Iterator[bytes]:
+        if limit:
+            rows = rows[:limit - len(keys)]
+        ads = filtered([orjson.loads(row[3]) for row in rows], shown, hidden)
+        items = [b'{"jobid":"%d.%d"%s,"classad":%s}' % (row[1], row[2], tag.encode(), orjson.dumps(ad))
+                 for row, ad in zip(rows, ads)]
+        if items:
+            yield (b"," if keys else b"") + b",".join(items)
+            keys.extend((row[1], row[2]) for row in rows)
+            lengths.extend(len(item) for item in items)
+
+    return Streamed(pieces(), lambda: {"keys": keys, "lengths": lengths})
+
+
+def local_schedd() -> str:
+    """The local schedd's name (what the schedd ``DEFAULT`` is archived as)."""
+    return ask("collector", lambda collector: collector.locate(DaemonType.Schedd))["Name"]
