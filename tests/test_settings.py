@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from restd_core.settings import ServerSettings, SettingError, declared, parse
+from restd_plugins.archive.settings import ArchiveSettings
 from restd_plugins.auth.kbase import KBaseSettings
 from restd_plugins.auth.oidc import OIDCSettings
 from restd_plugins.auth.static_token import StaticTokenSettings
@@ -20,7 +21,7 @@ from .conftest import make_app
 #: The manual's pages: each settings table is on the page of what it sets.
 MANUAL = Path(__file__).resolve().parent.parent / "docs"
 TABLES = (ServerSettings, KBaseSettings, OIDCSettings, StaticTokenSettings, SummarySettings, WatchSettings,
-          WhySettings)
+          WhySettings, ArchiveSettings)
 ROW = re.compile(r"^\s*\| `(restd\.[\w.]+)` \| (.*?) \| (.*) \|$", re.M)
 
 

@@ -25,7 +25,7 @@ class ArchiveSettings:
         "restd.archive.settle", 30.0, "seconds after a window's end by which its jobs are taken to be in the "
         "schedds' histories: the archive answers a window once it read them that long after its end", minimum=0)
     backfill: bool = setting(
-        "restd.archive.backfill", True, "whether the first read of a schedd takes all its history has (else only "
+        "restd.archive.backfill", True, "whether the first read of a schedd takes all the history it has (else only "
         "the jobs recorded from then on: the archive covers that schedd from its first read)")
     batch: int = setting(
         "restd.archive.batch", 500, "whole job ads the ingester asks a schedd for at once (one transaction each)",
