@@ -38,7 +38,7 @@ def history_since(schedd: str, cursor: str | None, batch: int, start_now: bool =
     toolkit's output filter gives them (hidden attributes redacted):
     ``{"ads", "cursor" (the newest of them), "more" (whether newer ones
     are left)}``. The schedd is asked for the ids first (two attributes a
-    job), then for the whole ads of the batch's span of clusters.
+    job), then for the whole ads of the batch (its spans of job ids, ``_spans``).
     ``start_now``: no ads, the cursor at the newest job recorded (a first
     read that takes nothing of what is there)."""
     if start_now:
@@ -48,18 +48,39 @@ def history_since(schedd: str, cursor: str | None, batch: int, start_now: bool =
     newest_first = ask("schedd", lambda client: [
         (ad["ClusterId"], ad["ProcId"]) for ad in client.history("true", ["ClusterId", "ProcId"], since=cursor)],
         schedd=schedd)
-    oldest = newest_first[::-1][:batch]
+    oldest, where = _spans(newest_first[::-1][:batch])
     if not oldest:
         return {"ads": [], "cursor": cursor, "more": False}
-    clusters = [cluster for cluster, _ in oldest]
     place = {job: index for index, job in enumerate(oldest)}
-    answer = query_jobs(schedd, "history", f"ClusterId >= {min(clusters)} && ClusterId <= {max(clusters)}",
-                        since=cursor)
+    answer = query_jobs(schedd, "history", where, since=cursor)
     ads = orjson.loads(b"[" + b"".join(bytes(piece) for piece in answer.pieces) + b"]")
     wanted = [job["classad"] for job in ads if (job["classad"].get("clusterid"), job["classad"].get("procid")) in place]
     wanted.sort(key=lambda ad: place[(ad["clusterid"], ad["procid"])])
     cluster, proc = oldest[-1]
-    return {"ads": wanted, "cursor": f"{cluster}.{proc}", "more": len(newest_first) > batch}
+    return {"ads": wanted, "cursor": f"{cluster}.{proc}", "more": len(newest_first) > len(oldest)}
+
+
+#: Spans of job ids one batch's constraint names at most.
+MAX_SPANS = 32
+
+
+def _spans(jobs: list[tuple[int, int]]) -> tuple[list[tuple[int, int]], str]:
+    """The first of ``jobs`` (in history order) that ``MAX_SPANS`` spans of
+    consecutive ProcIds of one cluster name, and the constraint naming them
+    exactly (a schedd's history holds a cluster's jobs mostly together)."""
+    spans: list[list[int]] = []  # [cluster, first proc, last proc]
+    taken = 0
+    for cluster, proc in jobs:
+        if spans and spans[-1][0] == cluster and spans[-1][2] + 1 == proc:
+            spans[-1][2] = proc
+        elif len(spans) == MAX_SPANS:
+            break
+        else:
+            spans.append([cluster, proc, proc])
+        taken += 1
+    where = " || ".join(f"(ClusterId == {cluster} && ProcId >= {first} && ProcId <= {last})"
+                        for cluster, first, last in spans)
+    return jobs[:taken], where
 
 
 def _classad(text: str) -> classad2.ClassAd:

@@ -28,7 +28,7 @@ class ArchiveSettings:
         "restd.archive.backfill", True, "whether the first read of a schedd takes all the history it has (else only "
         "the jobs recorded from then on: the archive covers that schedd from its first read)")
     batch: int = setting(
-        "restd.archive.batch", 500, "whole job ads the ingester asks a schedd for at once (one transaction each)",
+        "restd.archive.batch", 200, "whole job ads the ingester asks a schedd for at once (one transaction each)",
         minimum=1)
 
     def __post_init__(self) -> None:
