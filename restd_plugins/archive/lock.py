@@ -31,7 +31,8 @@ class IngestLock:
 
     def acquire(self) -> bool:
         """Whether this process holds the lock now (it tries once, without
-        waiting; a lock whose connection died is given up first)."""
+        waiting; a lock whose connection died is given up first);
+        ``SQLAlchemyError`` while the database does not answer."""
         if is_postgresql(self._engine):
             return self._acquire_advisory()
         if self._file is None:
@@ -52,16 +53,14 @@ class IngestLock:
             except SQLAlchemyError:
                 log.warning("archive: the connection holding the ingest lock is gone")
                 self._close_connection()
-        try:
-            connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        except SQLAlchemyError:
-            return False
+        connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
             if connection.execute(select(func.pg_try_advisory_lock(INGEST_LOCK))).scalar():
                 self._connection = connection
                 return True
-        except SQLAlchemyError:
-            pass
+        except BaseException:
+            connection.close()
+            raise
         connection.close()
         return False
 
