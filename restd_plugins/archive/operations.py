@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from restd_core.gateway.worker.classads import filtered, redact
 from restd_core.gateway.worker.condor import hidden_job_attrs
+from restd_core.gateway.worker.shaping import REDACTED
 from restd_core.gateway.worker.expressions import parse_constraint
 from restd_core.plugin_api.worker import BadQuery, Streamed, ask, query_jobs
 
@@ -90,6 +91,16 @@ def _classad(text: str) -> classad2.ClassAd:
     return classad2.parseOne(escaped, classad2.ParserType.JSON)
 
 
+def _shown(text: str, shown: set[str] | None, hidden: frozenset[str]) -> bytes:
+    """An archived ad (its JSON text) through the output filter: as it was
+    stored when it is whole and holds no hidden attribute's value (it was
+    filtered on its way in: only an attribute hidden since may be there);
+    else decoded and filtered again."""
+    if shown is None and not any(f'"{name}":' in text and f'"{name}":"{REDACTED}"' not in text for name in hidden):
+        return text.encode()
+    return orjson.dumps(filtered([orjson.loads(text)], shown, hidden)[0])
+
+
 def archived_history(archive: str, schedd: str, after: int | None = None, before: int | None = None,
                      constraint: str | None = None, projection: list[str] = (), cluster: int | None = None,
                      limit: int | None = None, cursor: str | None = None, tag_schedd: bool = False) -> Streamed:
@@ -124,9 +135,8 @@ def archived_history(archive: str, schedd: str, after: int | None = None, before
     def _encoded(rows: list[tuple[int, int, int, str]]) -> Iterator[bytes]:
         if limit:
             rows = rows[:limit - len(keys)]
-        ads = filtered([orjson.loads(row[3]) for row in rows], shown, hidden)
-        items = [b'{"jobid":"%d.%d"%s,"classad":%s}' % (row[1], row[2], tag.encode(), orjson.dumps(ad))
-                 for row, ad in zip(rows, ads)]
+        items = [b'{"jobid":"%d.%d"%s,"classad":%s}' % (row[1], row[2], tag.encode(), _shown(row[3], shown, hidden))
+                 for row in rows]
         if items:
             yield (b"," if keys else b"") + b",".join(items)
             keys.extend((row[1], row[2]) for row in rows)
