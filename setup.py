@@ -18,11 +18,11 @@ setup(
         "waitress>=3.0,<4",
         "htcondor>=25,<26",
         "orjson>=3.9,<4",
-        "numpy>=1.26,<3",  # lowers the keys of large listings without parsing them (restd_core.json_keys)
+        "numpy>=1.26,<3",  # lowers the keys of large listings without parsing them (restd_core.gateway.worker.json_keys)
         "requests>=2.31,<3",
         "PasteDeploy>=3.0,<4",
         "prometheus-client>=0.20,<1",
-        "limits>=5.0,<6",  # per-caller request rates (restd_core.limits)
+        "limits>=5.0,<6",  # per-caller request rates (restd_core.pipeline.limits)
         "redis>=5.0,<9",  # the store replicas share, restd.shared (restd_core.shared)
         "PyJWT[crypto]>=2.9,<3",  # verifies JWT bearer tokens (restd_plugins.auth.oidc)
         "SQLAlchemy>=2.0.30,<2.2",  # the archive's one schema and query layer (restd_plugins.archive)
@@ -46,8 +46,8 @@ setup(
         ],
     },
     entry_points={
-        "paste.app_factory": ["main = restd_core.app:main"],
-        "paste.server_runner": ["waitress = restd_core.waitress_server:serve_paste"],
+        "paste.app_factory": ["main = restd_core.assembly.app:main"],
+        "paste.server_runner": ["waitress = restd_core.assembly.waitress_server:serve_paste"],
         "restd.endpoints": [
             "jobs = restd_plugins.jobs.plugin",
             "status = restd_plugins.status.plugin",

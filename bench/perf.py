@@ -313,7 +313,7 @@ class Server:
         path = Path(self._dir.name) / "bench.ini"
         with path.open("w") as out:
             ini.write(out)
-        # Started plainly: the app sets its allocator up itself (restd_core.memory).
+        # Started plainly: the app sets its allocator up itself (restd_core.assembly.memory).
         env = {key: value for key, value in os.environ.items() if key != "MALLOC_ARENA_MAX"}
         env.update(_CONDOR_RESTD_CACHE_TTL=str(cache_ttl), _CONDOR_RESTD_MAX_JOBS=str(MAX_JOBS))
         self._log = log.open("w")

@@ -40,7 +40,7 @@ sys.path.insert(0, str(PROJECT))
 
 from pyramid.response import Response  # noqa: E402
 
-from restd_core.response_cache import ResponseCache  # noqa: E402
+from restd_core.pipeline.response_cache import ResponseCache  # noqa: E402
 from restd_core.shared.memory import MemoryStore  # noqa: E402
 from restd_core.shared.redis_store import RedisStore  # noqa: E402
 

@@ -30,7 +30,7 @@ import requests
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
-from restd_core.app import main  # noqa: E402
+from restd_core.assembly.app import main  # noqa: E402
 from tests.live_server import serve  # noqa: E402
 from tests.slow_clients import stalled_reader  # noqa: E402
 

@@ -102,7 +102,7 @@ def flood(port: int, source: str, until: float, answers: Answers) -> None:
 def refusal_lines(log: Path, start: int) -> int:
     with log.open("rb") as text:
         text.seek(start)
-        return sum(1 for line in text if b"restd_core.security" in line)
+        return sum(1 for line in text if b"restd_core.pipeline.security" in line)
 
 
 def phase(port: int, log: Path, known: dict[str, str], seconds: float, flooders: int = 0,

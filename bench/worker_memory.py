@@ -27,7 +27,7 @@ from pathlib import Path
 from perf import JOBS, QUEUE_BATCH, Server, clean, constraint, fill, status_bytes
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from restd_core.settings import ServerSettings  # noqa: E402
+from restd_core.assembly.settings import ServerSettings  # noqa: E402
 
 DEFAULT_CAP = ServerSettings().gateway_worker_memory
 LISTINGS = {

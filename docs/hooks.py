@@ -28,8 +28,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 def openapi_document() -> dict[str, Any]:
     """The document ``/openapi.json`` serves, with this package's endpoint
     plugins (a third party's installed beside it left out) and no auth."""
-    from restd_core.app import main  # imported here: only a build needs the app
-    from restd_core.wiring import wiring
+    from restd_core.assembly.app import main  # imported here: only a build needs the app
+    from restd_core.assembly.wiring import wiring
 
     ours = sorted(point.name for point in distribution("condor-restd").entry_points
                   if point.group == "restd.endpoints")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import webtest
 
-from restd_core.app import main
+from restd_core.assembly.app import main
 from restd_plugins.archive.history import ArchiveHistory
 from restd_plugins.watch.hub import Hub
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from pyramid.router import Router
 
-from restd_core.waitress_server import create_server
+from restd_core.assembly.waitress_server import create_server
 
 
 @contextmanager
@@ -17,7 +17,7 @@ def serve(app: Router, threads: int = 4, **settings: int) -> Iterator[str]:
     as ``egg:condor-restd#waitress`` does, on a free localhost port, in a
     thread; yields its base URL. The socket listens from the start: no waiting.
     As the ini files, it reads a connection while its request runs (it sees
-    a client that went: ``restd_core.disconnect``) unless ``settings`` say otherwise."""
+    a client that went: ``restd_core.pipeline.disconnect``) unless ``settings`` say otherwise."""
     server = create_server(app, host="127.0.0.1", port=0, threads=threads,
                            **{"channel_request_lookahead": 1, **settings})
     stopping = threading.Event()

@@ -11,8 +11,8 @@ import pytest
 import redis
 from pyramid.request import Request
 
-from restd_core import single_flight
-from restd_core.plugins import PluginError
+from restd_core.reuse import single_flight
+from restd_core.assembly.plugins import PluginError
 from restd_plugins.auth import kbase
 
 from . import fake_auth2
@@ -386,7 +386,7 @@ def test_a_flood_of_invented_tokens_denies_no_known_user_and_no_other_address(kb
     for token, address in known.items():
         app.get(PROTECTED, headers=bearer(token), extra_environ={"REMOTE_ADDR": address}, status=200)
     monkeypatch.setattr(auth2, "delay", 0.2)
-    caplog.set_level(logging.INFO, logger="restd_core.security")
+    caplog.set_level(logging.INFO, logger="restd_core.pipeline.security")
     flooding = threading.Event()
     flood_statuses: list[int] = []
 
@@ -419,6 +419,6 @@ def test_a_flood_of_invented_tokens_denies_no_known_user_and_no_other_address(kb
         thread.join()
     assert honest_statuses == [200] * (20 * 3 + 2 * 3)
     assert flood_statuses.count(429) > 50
-    refusal_lines = [record for record in caplog.records if record.name == "restd_core.security"
+    refusal_lines = [record for record in caplog.records if record.name == "restd_core.pipeline.security"
                      and record.levelno >= logging.WARNING]
     assert len(refusal_lines) <= 2

@@ -11,7 +11,7 @@ import time
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from restd_core.plugins import PluginError
+from restd_core.assembly.plugins import PluginError
 from restd_plugins.auth import oidc
 
 from .fake_issuer import AUDIENCE, JWKS_PATH, OIDC_DISCOVERY, SCITOKENS_DISCOVERY, FakeIssuer

@@ -5,7 +5,7 @@ import hashlib
 
 import pytest
 
-from restd_core.plugins import PluginError
+from restd_core.assembly.plugins import PluginError
 
 from .conftest import close_app, make_app
 

@@ -1,4 +1,4 @@
-"""restd_core.disconnect against real sockets: whether a request's client
+"""restd_core.pipeline.disconnect against real sockets: whether a request's client
 went, from what the server puts into the request's environ (waitress's
 own check is exercised over real HTTP in tests/test_watch.py)."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from pyramid.request import Request
 
-from restd_core.disconnect import GUNICORN_SOCKET, client_gone, gone_probe
+from restd_core.pipeline.disconnect import GUNICORN_SOCKET, client_gone, gone_probe
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 import requests
 import waitress.server
 
-from restd_core.app import main
+from restd_core.assembly.app import main
 
 from .conftest import TEST_SETTINGS
 

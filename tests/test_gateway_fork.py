@@ -12,7 +12,7 @@ import signal
 
 import webtest
 
-from restd_core.app import main
+from restd_core.assembly.app import main
 
 from .test_gateway_faults import FAULTY, worker_pid
 from .wsgi_servers import PATIENCE, Process, wait_until

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import colander
 
-from restd_core.jsonschema import is_required, to_json_schema
-from restd_core.schemas import CommaList, Each, attribute_name, constraint_node, projection_node
+from restd_core.openapi.jsonschema import is_required, to_json_schema
+from restd_core.plugin_api.schemas import CommaList, Each, attribute_name, constraint_node, projection_node
 
 
 def node(kind: colander.SchemaType, **kw) -> colander.SchemaNode:

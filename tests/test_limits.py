@@ -2,7 +2,7 @@
 caller's calls beyond the free workers wait their turn, a freed worker goes
 to the caller with the fewest calls in flight, a request refused (429 with
 Retry-After) only past its caller's queue; a request whose client left is
-dropped. And an optional request rate (restd_core.limits)."""
+dropped. And an optional request rate (restd_core.pipeline.limits)."""
 from __future__ import annotations
 
 import hashlib

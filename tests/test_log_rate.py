@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import time
 
-from restd_core.log_rate import MAX_KINDS, RateLog
+from restd_core.pipeline.log_rate import MAX_KINDS, RateLog
 
 
 def test_a_flood_is_one_line_then_one_line_saying_how_many(caplog):

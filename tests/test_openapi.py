@@ -12,9 +12,9 @@ from pyramid.config import Configurator
 from webtest import TestApp
 
 from restd_core.openapi.document import ERROR_SCHEMA, build_document
-from restd_core.schemas import NAME_PATTERN
-from restd_core.settings import ServerSettings
-from restd_core.wiring import Wiring
+from restd_core.plugin_api.schemas import NAME_PATTERN
+from restd_core.assembly.settings import ServerSettings
+from restd_core.assembly.wiring import Wiring
 
 #: The v1 contract's URLs (shared/API.md), by the plugin that serves them.
 V1_PATHS = {

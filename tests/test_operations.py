@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from restd_core.errors import INTERNAL_MESSAGE
+from restd_core.pipeline.errors import INTERNAL_MESSAGE
 from restd_core.gateway import GatewayError, OperationError
-from restd_core.plugins import PluginError
+from restd_core.assembly.plugins import PluginError
 
 from .conftest import make_app
 from .test_security import install_plugin
@@ -22,7 +22,7 @@ def test_a_request_cannot_name_an_operation_that_was_not_registered(app_with, ca
     calls = []
     app.app.registry.restd.gateway.observers.append(lambda *call: calls.append(call))
     for name in ("os.system", "restd_core.gateway.worker.loop:serve", "query_jobz"):
-        with caplog.at_level(logging.ERROR, logger="restd_core.errors"):
+        with caplog.at_level(logging.ERROR, logger="restd_core.pipeline.errors"):
             answer = app.get(f"/naive/{name}", status=500).json
         # The client is told nothing of the server's inside; the log says what went wrong.
         assert answer["message"] == INTERNAL_MESSAGE and "details" not in answer

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from restd_core.plugins import PluginError
+from restd_core.assembly.plugins import PluginError
 
 from .conftest import close_app, make_app
 from .test_security import install_plugin

@@ -9,7 +9,7 @@ import re
 import pytest
 from pyramid.request import Request
 
-from restd_core.tweens import format_kv
+from restd_core.pipeline.tweens import format_kv
 
 ACCESS_LOG = "restd_core.access"
 

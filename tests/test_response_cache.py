@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from pyramid.response import Response
 
-from restd_core.response_cache import ResponseCache
+from restd_core.pipeline.response_cache import ResponseCache
 from restd_core.shared.memory import MemoryStore
 from restd_core.shared.redis_store import RedisStore
 
@@ -279,7 +279,7 @@ def test_expired_entries_are_dropped_when_another_is_stored():
 
 
 def cache_entry_bytes(key, body: bytes) -> int:
-    from restd_core.response_cache import Snapshot, entry_bytes
+    from restd_core.pipeline.response_cache import Snapshot, entry_bytes
 
     return entry_bytes(key, Snapshot(200, body, (), ""))
 

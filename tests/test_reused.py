@@ -1,4 +1,4 @@
-"""One way to keep a value fresh (restd_core.reused): the RESTD_* knobs,
+"""One way to keep a value fresh (restd_core.reuse.reused): the RESTD_* knobs,
 /readyz's answer and the pool gauges."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from restd_core.reused import Reused
+from restd_core.reuse.reused import Reused
 
 
 class Maker:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from restd_core.plugins import PluginError
+from restd_core.assembly.plugins import PluginError
 
 from .conftest import make_app
 
@@ -109,7 +109,7 @@ def test_an_unknown_auth_plugin_stops_the_start_up_naming_it(condor_config):
 
 def test_a_third_party_auth_plugin_is_found_through_its_entry_point(app_made, tmp_path, monkeypatch):
     install_plugin(tmp_path, monkeypatch, "header_auth", '''
-        from restd_core.security import Identity
+        from restd_core.pipeline.security import Identity
 
         class HeaderAuth:
             def __init__(self, settings):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from restd_core.settings import ServerSettings, SettingError, declared, parse
+from restd_core.assembly.settings import ServerSettings, SettingError, declared, parse
 from restd_plugins.archive.settings import ArchiveSettings
 from restd_plugins.auth.kbase import KBaseSettings
 from restd_plugins.auth.oidc import OIDCSettings
@@ -55,7 +55,7 @@ def test_a_bad_value_stops_the_start_up_naming_the_setting(condor_config, name, 
 
 
 def test_the_deprecated_limit_of_calls_per_caller_is_only_warned_about(condor_config, caplog):
-    with caplog.at_level(logging.WARNING, logger="restd_core.limits"):
+    with caplog.at_level(logging.WARNING, logger="restd_core.pipeline.limits"):
         make_app(**{"restd.limits.concurrent_calls": "2"})
     assert "restd.limits.concurrent_calls is deprecated and has no effect" in caplog.text
 

@@ -17,8 +17,8 @@ from limits import parse
 from pyramid.response import Response
 
 from restd_core.gateway import Timeout, deadline
-from restd_core.response_cache import SNAPSHOTS, ResponseCache
-from restd_core.settings import SettingError
+from restd_core.pipeline.response_cache import SNAPSHOTS, ResponseCache
+from restd_core.assembly.settings import SettingError
 from restd_core.shared.redis_store import RETRY_SECONDS, RedisStore
 
 from .conftest import close_app, make_app
@@ -99,7 +99,7 @@ def test_concurrent_identical_requests_on_three_replicas_compute_once(redis_url)
 
 CLAIM_AND_DIE = """
 import os, signal, sys
-from restd_core.response_cache import SNAPSHOTS
+from restd_core.pipeline.response_cache import SNAPSHOTS
 from restd_core.shared.redis_store import RedisStore
 table = RedisStore(sys.argv[1], sys.argv[2], 1.0).table("cache", SNAPSHOTS)
 assert table.claim(("k",)) is not None

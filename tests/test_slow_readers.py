@@ -18,7 +18,7 @@ import requests
 from waitress.buffers import ReadOnlyFileBasedBuffer
 
 from restd_core.gateway.spool import AnswersInFlight
-from restd_core.server_io import BodyFile
+from restd_core.pipeline.server_io import BodyFile
 
 from .live_server import serve
 from .slow_clients import read_to_end, stalled_reader

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from restd_core.settings import SettingError
+from restd_core.assembly.settings import SettingError
 from restd_plugins.summary.counting import JOB_STATUS_NAMES
 from restd_plugins.summary.gauges import OTHER, capped
 

@@ -1,11 +1,11 @@
-"""The app's wiring: one typed object (restd_core.wiring), not attributes
+"""The app's wiring: one typed object (restd_core.assembly.wiring), not attributes
 scattered over Pyramid's registry."""
 from __future__ import annotations
 
 import pytest
 
-from restd_core.settings import ServerSettings
-from restd_core.wiring import Wiring, wiring
+from restd_core.assembly.settings import ServerSettings
+from restd_core.assembly.wiring import Wiring, wiring
 from restd_plugins.watch.hub import Hub
 
 FORMER_ATTRIBUTES = ("gateway", "condor_settings", "metrics", "readiness", "response_cache", "openapi_document")

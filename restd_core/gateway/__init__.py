@@ -21,13 +21,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar, copy_context
 from typing import Any
 
-from ..settings import ServerSettings
-from ..wiring import wiring
-from .errors import BadQuery, Busy, ClientGone, GatewayError, NotFound, Throttled, Timeout, Unavailable
-from .operations import Operation, OperationError, Operations
-from .pool import WorkerPool
-from .scheduler import Claim
-from .wire import EncodedItems, JsonBody, Received, Streamed
+from restd_core.assembly.settings import ServerSettings
+from restd_core.assembly.wiring import wiring
+from restd_core.gateway.errors import BadQuery, Busy, ClientGone, GatewayError, NotFound, Throttled, Timeout, Unavailable
+from restd_core.gateway.operations import Operation, OperationError, Operations
+from restd_core.gateway.pool import WorkerPool
+from restd_core.gateway.scheduler import Claim
+from restd_core.gateway.wire import EncodedItems, JsonBody, Received, Streamed
 
 __all__ = [
     "Gateway", "GatewayError", "JsonBody", "EncodedItems", "Received", "Streamed", "BadQuery", "Busy", "ClientGone",

@@ -22,9 +22,9 @@ from typing import Any
 
 import orjson
 
-from ..wiring import wiring
-from .kinds import DAEMON_TYPES
-from .pool import python
+from restd_core.assembly.wiring import wiring
+from restd_core.gateway.kinds import DAEMON_TYPES
+from restd_core.gateway.pool import python
 
 #: An operation's name: what views call it by and metrics count it as.
 NAME = re.compile(r"[a-z][a-z0-9_.]{0,63}")

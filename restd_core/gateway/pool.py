@@ -33,10 +33,10 @@ from typing import Any, Callable
 
 import orjson
 
-from ..memory import worker_environment
-from .errors import TOO_COSTLY, Busy, ClientGone, GatewayError, Timeout, TooCostly, Unavailable
-from .scheduler import GONE_POLL_SECONDS, Claim, Scheduler
-from .wire import READY, recv_answer
+from restd_core.assembly.memory import worker_environment
+from restd_core.gateway.errors import TOO_COSTLY, Busy, ClientGone, GatewayError, Timeout, TooCostly, Unavailable
+from restd_core.gateway.scheduler import GONE_POLL_SECONDS, Claim, Scheduler
+from restd_core.gateway.wire import READY, recv_answer
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from .errors import Busy, ClientGone, Throttled
+from restd_core.gateway.errors import Busy, ClientGone, Throttled
 
 #: How often a waiting (or long) call asks whether its client is still there.
 GONE_POLL_SECONDS = 0.25

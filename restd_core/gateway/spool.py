@@ -4,7 +4,7 @@ A listing of 50,000 whole job ads is 130 MB of JSON. Its pieces come from
 the worker as they are made (``wire.Streamed``) and go to a ``Spool``: a
 little memory, then a temporary file. A response then reads the spools a
 block at a time as the server sends it (``SpooledListing``; lent to the
-server as a file, ``restd_core.server_io``, so that no thread waits for a
+server as a file, ``restd_core.pipeline.server_io``, so that no thread waits for a
 slow reader): the request process never holds the answer whole, and does
 no work per item that would hold its GIL for long (merging the parts of a
 split listing goes 64 items at a time). All the spools of a process hold at most so many bytes
@@ -25,8 +25,8 @@ from typing import Any
 
 import orjson
 
-from .errors import Unavailable
-from .wire import Received
+from restd_core.gateway.errors import Unavailable
+from restd_core.gateway.wire import Received
 
 #: Bytes of a spool kept in memory before it moves to a temporary file.
 SPOOL_MEMORY = 1024 * 1024

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from ..server_time import without_server_time
+from restd_core.pipeline.server_time import without_server_time
 
 #: What a worker says once it can take calls.
 READY = b"ready"

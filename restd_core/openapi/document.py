@@ -5,7 +5,7 @@ parameters from their colander request schemas (children ``path``,
 ``querystring`` and ``headers``), answers from the ``response_schemas``
 their views declare (``{200: <JSON Schema>}``, of the media type
 ``response_media_type``, JSON by default; a view without one answers
-"any JSON"), errors from ``restd_core.errors``, and the security scheme from
+"any JSON"), errors from ``restd_core.pipeline.errors``, and the security scheme from
 the active auth plugin. So every enabled plugin, a third party's too, is in
 it with no work by its author.
 """
@@ -22,9 +22,9 @@ from pyramid.interfaces import IRoutesMapper
 from pyramid.registry import Registry
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from ..errors import Errno
-from ..jsonschema import Schema, is_required, to_json_schema
-from ..wiring import wiring
+from restd_core.pipeline.errors import Errno
+from restd_core.openapi.jsonschema import Schema, is_required, to_json_schema
+from restd_core.assembly.wiring import wiring
 
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
@@ -37,7 +37,7 @@ LOCATIONS = {"path": "path", "querystring": "query", "headers": "header"}
 SEQUENTIAL_MEDIA_TYPES = {"text/event-stream", "application/jsonl", "application/x-ndjson", "application/json-seq"}
 _ROUTE_PLACEHOLDER = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 
-#: Every error answer (``restd_core.errors.error_response``).
+#: Every error answer (``restd_core.pipeline.errors.error_response``).
 ERROR_SCHEMA: Schema = {
     "type": "object",
     "required": ["code", "errno", "error", "message"],

@@ -9,19 +9,32 @@ only what the one output filter lets through: hidden job attributes
 whatever the case of their names, a constraint that could read one (or
 whose cost no daemon should bear) judged here on redacted ads, only the
 projection's attributes. An operation that imports ``htcondor2`` and
-reads ads itself gives all of that up.
+reads ads itself gives all of that up; one that asks a daemon for
+something else (grouped counts, a config knob) keeps the guarantee with
+``judged`` (a caller's constraint split into what the daemon may evaluate
+and what is judged here), ``filtered`` / ``ads_to_dicts`` (the output
+filter), ``hidden_job_attrs`` and ``is_hidden_knob``.
 """
 from __future__ import annotations
 
-from ..gateway.errors import BadQuery, NotFound, Unavailable
-from ..gateway.wire import JsonBody, Streamed
-from ..gateway.worker.ads import status_objects
-from ..gateway.worker.condor import DEFAULT_SCHEDD, ask
-from ..gateway.worker.expressions import matches_name
-from ..gateway.worker.jobs import job_classads, query_job, query_jobs
-from . import VERSION
+from restd_core.gateway.errors import BadQuery, NotFound, Unavailable
+from restd_core.gateway.kinds import DAEMON_TYPES
+from restd_core.gateway.wire import JsonBody, Streamed
+from restd_core.gateway.worker.ads import status_objects
+from restd_core.gateway.worker.classads import ads_to_dicts, filtered
+from restd_core.gateway.worker.condor import DEFAULT_SCHEDD, ask, hidden_config_params, hidden_job_attrs, schedd_ad
+from restd_core.gateway.worker.expressions import Judged, conjunction, judged, matches_name
+from restd_core.gateway.worker.jobs import job_classads, query_job, query_jobs
+from restd_core.gateway.worker.shaping import REDACTED, group_by_attribute, is_hidden_knob
+from restd_core.plugin_api import VERSION
 
 __all__ = [
-    "VERSION", "ask", "DEFAULT_SCHEDD", "query_jobs", "query_job", "job_classads", "status_objects",
-    "matches_name", "JsonBody", "Streamed", "BadQuery", "NotFound", "Unavailable",
+    "VERSION", "ask", "DEFAULT_SCHEDD", "DAEMON_TYPES", "schedd_ad",
+    # ads through the output filter
+    "query_jobs", "query_job", "job_classads", "status_objects", "group_by_attribute",
+    # keeping the guarantee in an operation of one's own
+    "judged", "Judged", "conjunction", "filtered", "ads_to_dicts", "hidden_job_attrs", "hidden_config_params",
+    "is_hidden_knob", "REDACTED", "matches_name",
+    # answers and errors
+    "JsonBody", "Streamed", "BadQuery", "NotFound", "Unavailable",
 ]

@@ -23,7 +23,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from limits import RateLimitItem
 
-from ..wiring import wiring
+from restd_core.assembly.wiring import wiring
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -85,8 +85,8 @@ class Store(Protocol):
 
 
 def includeme(config) -> None:
-    from .memory import MemoryStore
-    from .redis_store import RedisStore, register_metrics
+    from restd_core.shared.memory import MemoryStore
+    from restd_core.shared.redis_store import RedisStore, register_metrics
 
     restd = wiring(config.registry)
     server = restd.settings

@@ -15,7 +15,7 @@ from limits import RateLimitItem
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from . import Codec
+from restd_core.shared import Codec
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

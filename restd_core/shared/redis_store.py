@@ -36,10 +36,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from ..settings import SettingError
-from ..wiring import wiring
-from . import Codec
-from .memory import MemoryStore, MemoryTable, window_retry_after
+from restd_core.assembly.settings import SettingError
+from restd_core.assembly.wiring import wiring
+from restd_core.shared import Codec
+from restd_core.shared.memory import MemoryStore, MemoryTable, window_retry_after
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,7 @@ from pyramid.request import Request
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from restd_core.gateway import GatewayError
-from restd_core.gateway.spool import SpooledListing, SpooledObject
-from restd_core.plugin_api.web import EVERY_SCHEDD, stream_listing
-from restd_core.reused import Reused
+from restd_core.plugin_api.web import EVERY_SCHEDD, GatewayError, Reused, SpooledListing, SpooledObject, stream_listing
 
 from . import store
 from .ingester import Ingester

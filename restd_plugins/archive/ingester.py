@@ -19,7 +19,7 @@ from collections import Counter
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from restd_core.gateway import Gateway, GatewayError
+from restd_core.plugin_api.web import Gateway, GatewayError
 
 from . import store
 from .lock import IngestLock

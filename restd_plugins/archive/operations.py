@@ -12,11 +12,16 @@ from htcondor2 import DaemonType
 import orjson
 from sqlalchemy import Engine
 
-from restd_core.gateway.worker.classads import filtered, redact
-from restd_core.gateway.worker.condor import hidden_job_attrs
-from restd_core.gateway.worker.shaping import REDACTED
-from restd_core.gateway.worker.expressions import parse_constraint
-from restd_core.plugin_api.worker import BadQuery, Streamed, ask, query_jobs
+from restd_core.plugin_api.worker import (
+    REDACTED,
+    BadQuery,
+    Streamed,
+    ask,
+    filtered,
+    hidden_job_attrs,
+    judged,
+    query_jobs,
+)
 
 from . import store
 
@@ -111,7 +116,7 @@ def archived_history(archive: str, schedd: str, after: int | None = None, before
     ``cursor``: the page after this job ("C.P")."""
     engine = _engine(archive)
     hidden = hidden_job_attrs()
-    judged = parse_constraint(constraint, hidden) if constraint else None
+    caller = judged(constraint, hidden).constraint if constraint else None
     shown = {name.lower() for name in projection} or None
     below = None
     if cursor is not None:
@@ -124,10 +129,10 @@ def archived_history(archive: str, schedd: str, after: int | None = None, before
 
     def pieces() -> Iterator[bytes]:
         for rows in store.window_rows(engine, schedd, after, before, cluster, below, ROWS_PER_READ):
-            if judged is not None:
+            if caller is not None:  # judged here, on the redacted ads: the answer cannot depend on a hidden value
                 ads = [_classad(row[3]) for row in rows]
-                redact(ads, hidden)  # judged on the redacted ads: the answer cannot depend on a hidden value
-                rows = [row for row, ad in zip(rows, ads) if judged.holds_for(ad)]
+                holding = {id(ad) for ad in caller.holding(ads, set(hidden))}
+                rows = [row for row, ad in zip(rows, ads) if id(ad) in holding]
             yield from _encoded(rows)
             if limit and len(keys) >= limit:
                 return

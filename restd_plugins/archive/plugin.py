@@ -10,9 +10,7 @@ from cornice import Service
 from pyramid.events import ApplicationCreated
 from sqlalchemy.exc import SQLAlchemyError
 
-from restd_core.plugin_api.web import read_service
-from restd_core.settings import parse
-from restd_core.wiring import wiring
+from restd_core.plugin_api.web import parse, read_service, wiring
 
 from . import store, views
 from .gauges import ArchiveGauges

@@ -1,7 +1,7 @@
 """The JSON Schema of ``/v1/summary/history``'s answer, for the OpenAPI document."""
 from __future__ import annotations
 
-from restd_core.jsonschema import Schema
+from restd_core.plugin_api.web import Schema
 
 _NUMBER_OR_NULL: Schema = {"type": ["number", "null"]}
 _COUNT: Schema = {"type": "integer", "minimum": 0}

@@ -1,9 +1,9 @@
-"""The archive plugin's ini settings (``restd_core.settings``' way)."""
+"""The archive plugin's ini settings (``restd_core.assembly.settings``' way)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from restd_core.settings import SettingError, setting
+from restd_core.plugin_api.web import SettingError, setting
 
 #: The URL schemes of the archive's two backends.
 SCHEMES = ("sqlite", "postgresql")

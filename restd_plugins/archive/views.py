@@ -8,8 +8,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from sqlalchemy.exc import SQLAlchemyError
 
-from restd_core.plugin_api.web import BadQuery, NotFound, Unavailable, json_response, refuse_hidden_keys
-from restd_core.wiring import wiring
+from restd_core.plugin_api.web import BadQuery, NotFound, Unavailable, json_response, refuse_hidden_keys, wiring
 
 from .history import ArchiveHistory
 from .schemas import DEFAULT_WINDOW

@@ -1,2 +1,2 @@
-"""Auth plugins (entry-point group ``restd.auth``; see ``restd_core.security``):
+"""Auth plugins (entry-point group ``restd.auth``; see ``restd_core.pipeline.security``):
 ``none``, ``kbase`` and ``static-token``."""

@@ -43,11 +43,19 @@ import orjson
 import requests
 from pyramid.request import Request
 
-from restd_core.security import AuthUnavailable, Identity, InvalidCredentials, TooManyChecks
-from restd_core.settings import parse, setting
-from restd_core.shared import Codec, Store, Table
-from restd_core.shared.memory import MemoryStore
-from restd_core.single_flight import SingleFlight
+from restd_core.plugin_api.auth import (
+    AuthUnavailable,
+    Codec,
+    Identity,
+    InvalidCredentials,
+    MemoryStore,
+    parse,
+    setting,
+    SingleFlight,
+    Store,
+    Table,
+    TooManyChecks,
+)
 
 from .tokens import bearer_token
 

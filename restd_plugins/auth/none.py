@@ -10,7 +10,7 @@ from typing import Any
 
 from pyramid.request import Request
 
-from restd_core.security import Identity
+from restd_core.plugin_api.auth import Identity
 
 log = logging.getLogger(__name__)
 

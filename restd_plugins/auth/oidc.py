@@ -39,8 +39,7 @@ import orjson
 import requests
 from pyramid.request import Request
 
-from restd_core.security import AuthUnavailable, Identity, InvalidCredentials
-from restd_core.settings import parse, setting
+from restd_core.plugin_api.auth import AuthUnavailable, Identity, InvalidCredentials, parse, setting
 
 from .tokens import bearer_token
 

@@ -19,8 +19,7 @@ from typing import Any
 
 from pyramid.request import Request
 
-from restd_core.security import Identity, InvalidCredentials
-from restd_core.settings import parse, setting
+from restd_core.plugin_api.auth import Identity, InvalidCredentials, parse, setting
 
 from .tokens import bearer_token
 

@@ -7,10 +7,16 @@ from typing import Any
 import htcondor2
 from htcondor2 import DaemonType
 
-from restd_core.gateway.errors import BadQuery, NotFound, Unavailable
-from restd_core.gateway.kinds import DAEMON_TYPES
-from restd_core.gateway.worker.condor import ask, hidden_config_params
-from restd_core.gateway.worker.shaping import REDACTED, is_hidden_knob
+from restd_core.plugin_api.worker import (
+    ask,
+    BadQuery,
+    DAEMON_TYPES,
+    hidden_config_params,
+    is_hidden_knob,
+    NotFound,
+    REDACTED,
+    Unavailable,
+)
 
 #: What a daemon answers for a knob it has no value for.
 _REMOTE_UNDEFINED = "Not defined"

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import colander
 
-from restd_core.gateway.kinds import DAEMON_TYPES
-from restd_core.schemas import FullMatch
+from restd_core.plugin_api.web import DAEMON_TYPES, FullMatch
 
 #: A configuration knob's name; a dot for subsystem- or local-name-prefixed
 #: knobs (``SCHEDD.SCHEDD_DEBUG``).

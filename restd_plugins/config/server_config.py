@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from restd_core.gateway import Gateway
+from restd_core.plugin_api.web import Gateway
 
 
 class ServerConfig:

@@ -5,9 +5,7 @@ import orjson
 from pyramid.request import Request
 from pyramid.response import Response
 
-from restd_core.gateway import NotFound
-from restd_core.responses import json_bytes_response, json_response
-from restd_core.wiring import wiring
+from restd_core.plugin_api.web import json_bytes_response, json_response, NotFound, wiring
 
 from .server_config import ServerConfig
 

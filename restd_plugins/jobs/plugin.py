@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cornice import Service
 
-from restd_core.services import read_service
+from restd_core.plugin_api.web import read_service
 
 from . import responses, views
 from .schemas import HistoryListQuery, JobQuery, NoQuery, QueueListQuery, request_schema

@@ -3,7 +3,15 @@ from __future__ import annotations
 
 import colander
 
-from restd_core.schemas import MAX_JOB_ID, FullMatch, constraint_node, limit_node, path_schema, projection_node, request_schema
+from restd_core.plugin_api.web import (
+    constraint_node,
+    FullMatch,
+    limit_node,
+    MAX_JOB_ID,
+    path_schema,
+    projection_node,
+    request_schema,
+)
 
 from .windows import LATEST, instant_node
 

@@ -8,14 +8,21 @@ from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.request import Request
 from pyramid.response import Response
 
-from restd_core.every_schedd import EVERY_SCHEDD, refuse_every_schedd
-from restd_core.gateway import JsonBody
-from restd_core.gateway.spool import SpooledListing, SpooledObject
-from restd_core.listings import stream_listing
-from restd_core.responses import json_bytes_response, listing_response, public_url
-from restd_core.services import capped_limit, known_query, refuse_hidden_groupby
-
-from restd_core.wiring import wiring
+from restd_core.plugin_api.web import (
+    capped_limit,
+    EVERY_SCHEDD,
+    json_bytes_response,
+    JsonBody,
+    known_query,
+    listing_response,
+    public_url,
+    refuse_every_schedd,
+    refuse_hidden_groupby,
+    SpooledListing,
+    SpooledObject,
+    stream_listing,
+    wiring,
+)
 from restd_plugins.archive.history import ArchiveHistory
 
 from .schemas import HistoryListQuery, QueueListQuery

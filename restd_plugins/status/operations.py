@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from restd_core.gateway.wire import JsonBody
-from restd_core.gateway.worker.ads import status_objects
-from restd_core.gateway.worker.shaping import group_by_attribute
+from restd_core.plugin_api.worker import group_by_attribute, JsonBody, status_objects
 
 
 def query_status(

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import colander
 
-from restd_core.gateway.kinds import AD_TYPES
-from restd_core.schemas import attribute_node, constraint_node, name_node, projection_node
+from restd_core.plugin_api.web import AD_TYPES, attribute_node, constraint_node, name_node, projection_node
 
 
 class StatusQuery(colander.MappingSchema):

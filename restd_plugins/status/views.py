@@ -4,8 +4,7 @@ from __future__ import annotations
 from pyramid.request import Request
 from pyramid.response import Response
 
-from restd_core.responses import json_bytes_response
-from restd_core.services import refuse_hidden_groupby
+from restd_core.plugin_api.web import json_bytes_response, refuse_hidden_groupby
 
 
 def _fetch(request: Request, group_by: str | None = None) -> Response:

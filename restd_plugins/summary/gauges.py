@@ -25,9 +25,7 @@ from typing import Any
 import orjson
 from prometheus_client.core import GaugeMetricFamily
 
-from restd_core.condor_settings import CondorSettings
-from restd_core.gateway import Gateway, GatewayError
-from restd_core.reused import Reused
+from restd_core.plugin_api.web import CondorSettings, Gateway, GatewayError, Reused
 
 from .counting import JOB_STATUS_NAMES, STATUS_NAME_KEY
 from .settings import SummarySettings

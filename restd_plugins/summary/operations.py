@@ -10,9 +10,17 @@ import htcondor2
 import orjson
 from htcondor2 import AdTypes
 
-from restd_core.gateway.worker.classads import ads_to_dicts, filtered
-from restd_core.gateway.worker.condor import DEFAULT_SCHEDD, ask, hidden_job_attrs, schedd_ad
-from restd_core.gateway.worker.expressions import Judged, conjunction, judged
+from restd_core.plugin_api.worker import (
+    ads_to_dicts,
+    ask,
+    conjunction,
+    DEFAULT_SCHEDD,
+    filtered,
+    hidden_job_attrs,
+    Judged,
+    judged,
+    schedd_ad,
+)
 
 from .counting import group_key, job_totals, summed
 

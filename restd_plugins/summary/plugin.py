@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from cornice import Service
 
-from restd_core.services import read_service
-from restd_core.settings import parse
-from restd_core.wiring import wiring
+from restd_core.plugin_api.web import parse, read_service, wiring
 
 from . import responses, views
 from .gauges import PoolGauges

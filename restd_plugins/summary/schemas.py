@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import colander
 
-from restd_core.every_schedd import EVERY_SCHEDD
-from restd_core.schemas import CommaList, Each, attribute_name, constraint_node, name_node
+from restd_core.plugin_api.web import attribute_name, CommaList, constraint_node, Each, EVERY_SCHEDD, name_node
 
 #: Attributes one summary may be grouped by at most.
 MAX_BY = 4

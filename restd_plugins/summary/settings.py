@@ -1,10 +1,9 @@
-"""The summary plugin's ini settings (``restd_core.settings``' way)."""
+"""The summary plugin's ini settings (``restd_core.assembly.settings``' way)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from restd_core.schemas import attribute_name
-from restd_core.settings import SettingError, setting
+from restd_core.plugin_api.web import attribute_name, setting, SettingError
 
 #: Label names the pool gauges use themselves: a machine label cannot be one.
 GAUGE_LABELS = frozenset({"schedd", "owner", "state", "resource", "claim", "daemon", "name"})

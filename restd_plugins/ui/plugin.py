@@ -8,7 +8,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from restd_core.wiring import wiring
+from restd_core.plugin_api.web import wiring
 
 from .assets import Asset, Assets, load
 

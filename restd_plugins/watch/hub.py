@@ -5,7 +5,7 @@ has no other way to keep a response open), so their places are capped
 (``settings.watcher_cap``), all queries together (beyond: 503, errno
 ``WATCHERS_FULL``) and per caller (a share of them, never all: beyond,
 429). A place is given back when its stream ends, and at once when the
-server can tell its client went (``restd_core.disconnect``): streams ask
+server can tell its client went (``restd_core.pipeline.disconnect``): streams ask
 twice a second, and a server at a cap asks every place before refusing,
 so a client that reconnects at once (a page reload, ``Last-Event-ID``)
 finds its old place free. A poller lives while it is watched and
@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from restd_core.errors import Errno
+from restd_core.plugin_api.web import Errno
 
 from .poller import Poller
 from .query import Items, Query

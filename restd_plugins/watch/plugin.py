@@ -11,8 +11,7 @@ from collections.abc import Iterator
 from cornice import Service
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from restd_core.services import stream_service
-from restd_core.wiring import wiring
+from restd_core.plugin_api.web import stream_service, wiring
 from restd_plugins.status.schemas import request_schema as status_request_schema
 
 from . import responses, views

@@ -26,8 +26,16 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from restd_core.errors import INTERNAL_MESSAGE, error_body, errno_of
-from restd_core.gateway import BadQuery, GatewayError, NotFound, Timeout, Unavailable
+from restd_core.plugin_api.web import (
+    BadQuery,
+    errno_of,
+    error_body,
+    GatewayError,
+    INTERNAL_MESSAGE,
+    NotFound,
+    Timeout,
+    Unavailable,
+)
 
 from .diff import changes, frame, snapshot
 from .query import Items

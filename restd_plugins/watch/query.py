@@ -15,9 +15,7 @@ from typing import Any
 
 import orjson
 
-from restd_core.condor_settings import RestdSettings
-from restd_core.gateway import EncodedItems, Gateway
-from restd_core.server_time import without_server_time
+from restd_core.plugin_api.web import EncodedItems, Gateway, RestdSettings, without_server_time
 
 #: Items of an answer: id -> its attributes' JSON text (an object with
 #: lower-cased names). Kept as text, not as Python objects: a poller of

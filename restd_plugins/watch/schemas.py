@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import colander
 
-from restd_core.schemas import constraint_node, projection_node
-from restd_core.schemas import path_schema
+from restd_core.plugin_api.web import constraint_node, path_schema, projection_node
 
 
 class WatchJobsQuery(colander.MappingSchema):

@@ -12,8 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from restd_core.security import server_section
-from restd_core.settings import parse, setting
+from restd_core.plugin_api.web import parse, server_section, setting
 
 #: waitress's own default number of threads.
 WAITRESS_THREADS = 4

@@ -7,7 +7,7 @@ the query was refused), after ``restd.watch.max_seconds`` (the client
 reconnects with ``Last-Event-ID``), when the caller is no longer allowed
 (an ``error`` event first), or when the client has gone: asked every
 ``GONE_CHECK_SECONDS`` where the server can tell
-(``restd_core.disconnect``), else seen when a write fails (a heartbeat
+(``restd_core.pipeline.disconnect``), else seen when a write fails (a heartbeat
 at the latest). It opens with a ``retry:`` field: how long an
 ``EventSource`` waits before it reconnects once the stream ends.
 """
@@ -18,13 +18,11 @@ from collections.abc import Iterator
 
 from pyramid.request import Request
 
-from restd_core.errors import RETRY_AFTER_SECONDS, Errno, error_body
-from restd_core.security import AuthError
+from restd_core.plugin_api.web import AuthError, Errno, error_body, RETRY_AFTER_SECONDS, wiring
 
 from .diff import HEARTBEAT, frame
 from .hub import Hub, Place
 from .poller import Poller
-from restd_core.wiring import wiring
 
 #: The permission a watcher needs, at connect (the service's) and after.
 PERMISSION = "read"

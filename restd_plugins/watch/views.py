@@ -4,11 +4,14 @@ from __future__ import annotations
 from pyramid.request import Request
 from pyramid.response import Response
 
-from restd_core.disconnect import gone_probe
-from restd_core.errors import RETRY_AFTER_SECONDS, error_response
-from restd_core.every_schedd import refuse_every_schedd
-from restd_core.limits import caller_key
-from restd_core.wiring import wiring
+from restd_core.plugin_api.web import (
+    caller_key,
+    error_response,
+    gone_probe,
+    refuse_every_schedd,
+    RETRY_AFTER_SECONDS,
+    wiring,
+)
 
 from .hub import Hub, NoPlace
 from .query import Query, jobs_query, status_query

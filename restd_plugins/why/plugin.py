@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from cornice import Service
 
-from restd_core.plugin_api.web import read_service
-from restd_core.settings import parse
+from restd_core.plugin_api.web import parse, read_service
 
 from . import views
 from .schemas import EVERY_SCHEDDS_HELD, HealthRequest, HeldRequest, health_schema

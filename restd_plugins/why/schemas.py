@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import colander
 
-from restd_core.jsonschema import Schema
-from restd_core.plugin_api.web import EVERY_SCHEDD, every_schedd_answer, name_node
+from restd_core.plugin_api.web import EVERY_SCHEDD, every_schedd_answer, name_node, Schema
 from restd_plugins.summary.responses import BY, COUNT, GROUP_KEY
 from restd_plugins.summary.schemas import NoQuery, by_node
 

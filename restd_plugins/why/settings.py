@@ -1,11 +1,11 @@
-"""The why plugin's ini settings (``restd_core.settings``' way): the daemon
+"""The why plugin's ini settings (``restd_core.assembly.settings``' way): the daemon
 health thresholds a site may set. A value at or above a warning threshold
 is a ``warning``, at or above a critical one ``critical``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from restd_core.settings import setting
+from restd_core.plugin_api.web import setting
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from cornice import Service
 
-from restd_core.responses import json_response
+from restd_core.plugin_api.responses import json_response
 
 one = Service(name="faulty", path="/faulty/{what}")
 split = Service(name="faulty_split", path="/faulty/split/{what}")

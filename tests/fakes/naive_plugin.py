@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cornice import Service
 
-from restd_core.responses import json_response
+from restd_core.plugin_api.responses import json_response
 
 naive = Service(name="naive", path="/naive/{operation}")
 

@@ -6,7 +6,7 @@ from multiprocessing.connection import Connection
 
 import orjson
 
-from .loop import check, serve
+from restd_core.gateway.worker.loop import check, serve
 
 if sys.argv[1] == "--check":
     sys.stdout.buffer.write(orjson.dumps(check(orjson.loads(sys.stdin.buffer.read()))))

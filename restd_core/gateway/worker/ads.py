@@ -8,11 +8,11 @@ from typing import Any
 
 from htcondor2 import AdTypes
 
-from ..errors import BadQuery
-from ..kinds import AD_TYPES
-from .classads import ads_to_dicts, filtered
-from .condor import ask, hidden_job_attrs
-from .expressions import conjunction, judged, matches_name
+from restd_core.gateway.errors import BadQuery
+from restd_core.gateway.kinds import AD_TYPES
+from restd_core.gateway.worker.classads import ads_to_dicts, filtered
+from restd_core.gateway.worker.condor import ask, hidden_job_attrs
+from restd_core.gateway.worker.expressions import conjunction, judged, matches_name
 
 STATUS_ID_ATTRS = ("Name", "MyType")
 

@@ -28,8 +28,8 @@ from typing import Any, NamedTuple, Protocol
 
 import orjson
 
-from .json_keys import lowered, lowered_by_parsing, with_keys_lowered
-from .shaping import REDACTED
+from restd_core.gateway.worker.json_keys import lowered, lowered_by_parsing, with_keys_lowered
+from restd_core.gateway.worker.shaping import REDACTED
 
 
 class Ad(Protocol):

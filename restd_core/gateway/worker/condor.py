@@ -29,8 +29,8 @@ import classad2
 import htcondor2
 from htcondor2 import AdTypes, DaemonType
 
-from ..errors import NotFound, Unavailable
-from ..kinds import DEFAULT_HIDE_CONFIG_PARAMS
+from restd_core.gateway.errors import NotFound, Unavailable
+from restd_core.gateway.kinds import DEFAULT_HIDE_CONFIG_PARAMS
 
 T = TypeVar("T")
 

@@ -7,8 +7,8 @@ from typing import Any
 import htcondor2
 from htcondor2 import AdTypes
 
-from ..errors import BadQuery
-from .condor import DEFAULT_SCHEDD, ask, schedd_ad
+from restd_core.gateway.errors import BadQuery
+from restd_core.gateway.worker.condor import DEFAULT_SCHEDD, ask, schedd_ad
 
 
 def read_params(names: list[str]) -> dict[str, Any]:
@@ -31,7 +31,7 @@ def ping(target: str) -> dict[str, Any]:
 
 def schedd_names() -> list[str]:
     """The names of the schedds the collector knows (its Scheduler ads), as
-    it spells them: what ``*`` means in a URL (``restd_core.every_schedd``)."""
+    it spells them: what ``*`` means in a URL (``restd_core.plugin_api.every_schedd``)."""
     return sorted({name for ad in _names_of(AdTypes.Schedd) if isinstance(name := ad.get("Name"), str) and name})
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import orjson
 
-from ..wire import EncodedItems, JsonBody
-from .json_keys import lowered, lowered_by_parsing
-from .shaping import group_key
+from restd_core.gateway.wire import EncodedItems, JsonBody
+from restd_core.gateway.worker.json_keys import lowered, lowered_by_parsing
+from restd_core.gateway.worker.shaping import group_key
 
 #: Items whose keys are lowered in one pass (a few MB of whole job ads).
 _ITEMS_PER_PASS = 500

@@ -25,9 +25,9 @@ from typing import Any
 
 import classad2
 
-from ..errors import BadQuery
-from .classads import redact
-from .constraint_cost import why_judged_here
+from restd_core.gateway.errors import BadQuery
+from restd_core.gateway.worker.classads import redact
+from restd_core.gateway.worker.constraint_cost import why_judged_here
 
 # Outside string literals: a call of eval() or a subscript / record literal
 # can name an attribute at run time, which no static analysis sees through.

@@ -18,12 +18,12 @@ import classad2
 import htcondor2
 import orjson
 
-from ..errors import BadQuery, NotFound
-from ..wire import EncodedItems, JsonBody, Streamed
-from .classads import ads_to_dicts, ads_to_json, filtered, redact
-from .condor import ask, hidden_job_attrs, malloc_trim
-from .encoding import encoded_items, grouped
-from .expressions import Constraint, conjunction, judged
+from restd_core.gateway.errors import BadQuery, NotFound
+from restd_core.gateway.wire import EncodedItems, JsonBody, Streamed
+from restd_core.gateway.worker.classads import ads_to_dicts, ads_to_json, filtered, redact
+from restd_core.gateway.worker.condor import ask, hidden_job_attrs, malloc_trim
+from restd_core.gateway.worker.encoding import encoded_items, grouped
+from restd_core.gateway.worker.expressions import Constraint, conjunction, judged
 
 #: What a job is known and sorted by.
 JOB_KEY = ("clusterid", "procid")

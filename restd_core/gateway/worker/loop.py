@@ -16,9 +16,9 @@ from typing import Any
 import htcondor2
 import orjson
 
-from ..errors import TOO_COSTLY, GatewayError, TooCostly, Unavailable
-from ..wire import READY, send_answer
-from . import condor
+from restd_core.gateway.errors import TOO_COSTLY, GatewayError, TooCostly, Unavailable
+from restd_core.gateway.wire import READY, send_answer
+from restd_core.gateway.worker import condor
 
 #: What a caller is told of an unexpected error in a worker (its text goes to the log).
 INTERNAL_ERROR = {"kind": "internal", "message": "the HTCondor gateway failed unexpectedly; the server's log has the details"}

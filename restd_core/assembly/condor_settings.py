@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .gateway import Gateway, GatewayError
-from .gateway.kinds import DEFAULT_HIDE_CONFIG_PARAMS
-from .reused import Reused
-from .settings import split_list
+from restd_core.gateway import Gateway, GatewayError
+from restd_core.gateway.kinds import DEFAULT_HIDE_CONFIG_PARAMS
+from restd_core.reuse.reused import Reused
+from restd_core.assembly.settings import split_list
 
 DEFAULT_MAX_JOBS = 50_000
 #: Seconds an answer is served from the response cache (0: no cache).

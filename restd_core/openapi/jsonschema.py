@@ -3,7 +3,7 @@
 Our own small converter for the OpenAPI document: the request schemas of
 every Cornice service are colander schemas, and the document describes them
 from these very schemas, so it cannot drift from what the server accepts.
-It reads the types (colander's, and ``CommaList`` of ``restd_core.schemas``)
+It reads the types (colander's, and ``CommaList`` of ``restd_core.plugin_api.schemas``)
 and the validators it can see through (``Regex``, ``OneOf``, ``Range``,
 ``Length``, ``All``, ``Each``); a type or validator it does not know adds
 no constraint, so a plugin's own kinds still get a (looser) schema.
@@ -14,7 +14,7 @@ from typing import Any
 
 import colander
 
-from .schemas import CommaList, Each
+from restd_core.plugin_api.schemas import CommaList, Each
 
 Schema = dict[str, Any]
 

@@ -7,13 +7,13 @@ from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid.router import Router
 
-from .condor_settings import CondorSettings, RestdSettings
-from .gateway import Gateway
-from .gateway.spool import AnswersInFlight
-from .memory import limit_malloc_arenas
-from .plugins import check_requirements, include_endpoints
-from .settings import ServerSettings, parse
-from .wiring import Wiring, wiring
+from restd_core.assembly.condor_settings import CondorSettings, RestdSettings
+from restd_core.gateway import Gateway
+from restd_core.gateway.spool import AnswersInFlight
+from restd_core.assembly.memory import limit_malloc_arenas
+from restd_core.assembly.plugins import check_requirements, include_endpoints
+from restd_core.assembly.settings import ServerSettings, parse
+from restd_core.assembly.wiring import Wiring, wiring
 
 
 def _gateway(request: Request) -> Gateway:
@@ -51,22 +51,22 @@ def include_gateway(config: Configurator) -> None:
 #: what the ones before it set up, so the order matters:
 INITIALIZATION_SEQUENCE = (
     "cornice",  # Cornice's services and their validation: the plugins' endpoints are services
-    ".errors",  # every error answered in the one JSON schema, before anything can fail
-    ".gateway",  # the registry of operations and its directive (plugins add theirs later), the core's own
+    "restd_core.pipeline.errors",  # every error answered in the one JSON schema, before anything can fail
+    "restd_core.gateway",  # the registry of operations and its directive (plugins add theirs later), the core's own
     include_gateway,  # the gateway over that registry: every step below may call HTCondor through it
-    ".plugins",  # the directives by which plugins declare what they need (checked once all are included)
-    ".shared",  # what the replicas share (restd.shared), or this process's own: the auth plugin, limits, cache use it
-    ".security",  # the auth plugin and the policy over it: the limits and the access log ask it who a caller is
-    ".limits",  # who a caller is (its turns at the gateway's workers) and its rate
-    ".cors",
-    ".health",  # /readyz pings the daemons through the gateway
-    ".every_schedd",  # the schedds the collector listed (the schedd name "*"), remembered
-    ".tweens",  # request ids, the access log, the request's HTCondor budget and caller
-    ".request_guard",  # under the access log, metrics and CORS: an unreadable URL still gets their headers
-    ".metrics",
-    ".response_cache",
-    ".server_io",  # large answers lent to the WSGI server's own I/O (wsgi.file_wrapper): no thread waits for a reader
-    ".openapi",  # documents the services: it builds its document once every plugin's are registered
+    "restd_core.assembly.plugins",  # the directives by which plugins declare what they need (checked once all are included)
+    "restd_core.shared",  # what the replicas share (restd.shared), or this process's own: the auth plugin, limits, cache use it
+    "restd_core.pipeline.security",  # the auth plugin and the policy over it: the limits and the access log ask it who a caller is
+    "restd_core.pipeline.limits",  # who a caller is (its turns at the gateway's workers) and its rate
+    "restd_core.pipeline.cors",
+    "restd_core.monitoring.health",  # /readyz pings the daemons through the gateway
+    "restd_core.plugin_api.every_schedd",  # the schedds the collector listed (the schedd name "*"), remembered
+    "restd_core.pipeline.tweens",  # request ids, the access log, the request's HTCondor budget and caller
+    "restd_core.pipeline.request_guard",  # under the access log, metrics and CORS: an unreadable URL still gets their headers
+    "restd_core.monitoring.metrics",
+    "restd_core.pipeline.response_cache",
+    "restd_core.pipeline.server_io",  # large answers lent to the WSGI server's own I/O (wsgi.file_wrapper): no thread waits for a reader
+    "restd_core.openapi",  # documents the services: it builds its document once every plugin's are registered
 )
 
 
@@ -76,7 +76,7 @@ def main(global_config: dict | None = None, **settings) -> Router:
     load, lacks what it must have or needs what no other plugin gives)."""
     # Our error views answer every exception as JSON, not Cornice's.
     settings.setdefault("handle_exceptions", "false")
-    # Where the server's listen address can be read (restd_core.security).
+    # Where the server's listen address can be read (restd_core.pipeline.security).
     settings.setdefault("restd.ini_file", (global_config or {}).get("__file__", ""))
     server = parse(ServerSettings, settings)
     limit_malloc_arenas()

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pyramid.request import Request
 from pyramid.response import Response
 
-from .errors import Errno, echoed, error_response
+from restd_core.pipeline.errors import Errno, echoed, error_response
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -61,7 +61,7 @@ def loggable_path(request: Request) -> str:
 def includeme(config) -> None:
     # Under the access log, the metrics and CORS (which read no more than
     # the method, the route and headers), above everything that reads the URL.
-    config.add_tween("restd_core.request_guard.request_guard_tween_factory", under=(
-        "restd_core.cors.cors_tween_factory", "restd_core.metrics.metrics_tween_factory",
-        "restd_core.tweens.request_log_tween_factory",
+    config.add_tween("restd_core.pipeline.request_guard.request_guard_tween_factory", under=(
+        "restd_core.pipeline.cors.cors_tween_factory", "restd_core.monitoring.metrics.metrics_tween_factory",
+        "restd_core.pipeline.tweens.request_log_tween_factory",
     ))

@@ -14,7 +14,7 @@ each time the client's socket takes one, and the thread is free at once.
 What a slow reader keeps is bounded by ``AnswersInFlight``: a spooled
 answer's bytes count from the worker's first piece until the server closes
 the body (it does when the answer is sent, when the client goes, and when
-the connection is cut off: ``restd_core.waitress_server``); a body in memory
+the connection is cut off: ``restd_core.assembly.waitress_server``); a body in memory
 of at least ``LEND_MIN_BYTES`` is counted the same way while it is lent (a
 cached one once per answer being sent, though they share the cache's bytes:
 a bound, not a measure). Smaller bodies are copied into the server's own
@@ -35,8 +35,8 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.tweens import EXCVIEW
 
-from .gateway.spool import BLOCK_BYTES, AnswersInFlight, SpooledListing, SpooledObject
-from .wiring import wiring
+from restd_core.gateway.spool import BLOCK_BYTES, AnswersInFlight, SpooledListing, SpooledObject
+from restd_core.assembly.wiring import wiring
 
 #: A body in memory smaller than this is copied into the server's buffer
 #: (the thread does not wait for it); a larger one is lent.
@@ -175,6 +175,6 @@ class _InFlightGauge:
 def includeme(config) -> None:
     # Under the exception views: a body that cannot be lent (the bound is
     # reached) is their 503; their own answers are small.
-    config.add_tween("restd_core.server_io.lending_tween_factory", under=EXCVIEW)
+    config.add_tween("restd_core.pipeline.server_io.lending_tween_factory", under=EXCVIEW)
     restd = wiring(config.registry)
     restd.metrics.registry.register(_InFlightGauge(restd.answers_in_flight))

@@ -16,8 +16,8 @@ from pyramid.httpexceptions import HTTPException, HTTPMethodNotAllowed, HTTPUnau
 from pyramid.request import Request
 from pyramid.response import Response
 
-from .gateway import BadQuery, GatewayError, NotFound, Throttled, Unavailable
-from .responses import json_response
+from restd_core.gateway import BadQuery, GatewayError, NotFound, Throttled, Unavailable
+from restd_core.plugin_api.responses import json_response
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def http_exception_view(exc: HTTPException, request: Request) -> Response:
 
 def options_answer(refused: HTTPMethodNotAllowed) -> Response:
     """RFC 9110's answer to ``OPTIONS`` on a route (no route has a view for
-    it; a CORS preflight is answered before, by ``restd_core.cors``): 204
+    it; a CORS preflight is answered before, by ``restd_core.pipeline.cors``): 204
     with the route's methods in ``Allow``."""
     allowed = [method.strip() for method in refused.headers.get("Allow", "").split(",") if method.strip()]
     response = Response(status=204)

@@ -41,11 +41,11 @@ from pyramid.tweens import EXCVIEW
 from pyramid.request import Request, RequestLocalCache
 from pyramid.response import Response
 
-from .errors import RETRY_AFTER_SECONDS, Errno, echoed, error_response
-from .log_rate import RateLog
-from .plugins import PluginError, available, load
-from .settings import ServerSettings, split_list
-from .wiring import wiring
+from restd_core.pipeline.errors import RETRY_AFTER_SECONDS, Errno, echoed, error_response
+from restd_core.pipeline.log_rate import RateLog
+from restd_core.assembly.plugins import PluginError, available, load
+from restd_core.assembly.settings import ServerSettings, split_list
+from restd_core.assembly.wiring import wiring
 
 log = logging.getLogger(__name__)
 
@@ -381,4 +381,4 @@ def includeme(config) -> None:
     config.set_default_permission(DEFAULT_PERMISSION)
     config.add_forbidden_view(forbidden_view)
     config.add_exception_view(auth_error_view, context=AuthError)
-    config.add_tween("restd_core.security.private_answers_tween_factory", over=EXCVIEW)
+    config.add_tween("restd_core.pipeline.security.private_answers_tween_factory", over=EXCVIEW)

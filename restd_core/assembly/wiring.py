@@ -15,19 +15,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # what the steps make; importing them here would be an import circle
-    from .condor_settings import CondorSettings
-    from .every_schedd import KnownSchedds
-    from .gateway import Gateway, Operations
-    from .gateway.spool import AnswersInFlight
-    from .health import Readiness
-    from .limits import RateLimit
-    from .log_rate import RateLog
-    from .metrics import Metrics
-    from .plugins import Requirement
-    from .response_cache import ResponseCache
-    from .security import AuthPlugin, SecurityPolicy
-    from .settings import ServerSettings
-    from .shared import Store
+    from restd_core.assembly.condor_settings import CondorSettings
+    from restd_core.plugin_api.every_schedd import KnownSchedds
+    from restd_core.gateway import Gateway, Operations
+    from restd_core.gateway.spool import AnswersInFlight
+    from restd_core.monitoring.health import Readiness
+    from restd_core.pipeline.limits import RateLimit
+    from restd_core.pipeline.log_rate import RateLog
+    from restd_core.monitoring.metrics import Metrics
+    from restd_core.assembly.plugins import Requirement
+    from restd_core.pipeline.response_cache import ResponseCache
+    from restd_core.pipeline.security import AuthPlugin, SecurityPolicy
+    from restd_core.assembly.settings import ServerSettings
+    from restd_core.shared import Store
 
 T = TypeVar("T")
 
@@ -61,7 +61,7 @@ class Wiring:
         def __getattr__(self, name: str) -> Any:  # only for what is not set yet
             if name in type(self).__annotations__:
                 raise AttributeError(f"the app's {name} is not made yet: the step that makes it comes later "
-                                     "(restd_core.app.INITIALIZATION_SEQUENCE)")
+                                     "(restd_core.assembly.app.INITIALIZATION_SEQUENCE)")
             raise AttributeError(name)
 
     def keep(self, value: T) -> T:

@@ -15,8 +15,8 @@ duration, request id and the caller's identity, never a token or a cookie;
 All the HTCondor calls of one request (its settings, then its query) share
 one ``restd.gateway.timeout``, so that a request waits at most that long for
 HTCondor (a worker's turn included), however many calls it makes; they take
-their turns at the gateway's workers as its caller's (``restd_core.limits``),
-and leave the queue once the client has gone (``restd_core.disconnect``).
+their turns at the gateway's workers as its caller's (``restd_core.pipeline.limits``),
+and leave the queue once the client has gone (``restd_core.pipeline.disconnect``).
 """
 from __future__ import annotations
 
@@ -32,12 +32,12 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.tweens import EXCVIEW, INGRESS
 
-from .disconnect import gone_probe
-from .errors import echoed
-from .gateway import caller, deadline
-from .limits import caller_key
-from .request_guard import loggable_path
-from .wiring import wiring
+from restd_core.pipeline.disconnect import gone_probe
+from restd_core.pipeline.errors import echoed
+from restd_core.gateway import caller, deadline
+from restd_core.pipeline.limits import caller_key
+from restd_core.pipeline.request_guard import loggable_path
+from restd_core.assembly.wiring import wiring
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -115,7 +115,7 @@ def request_log_tween_factory(handler: Callable[[Request], Response], registry) 
 
 def gateway_request_tween_factory(handler: Callable[[Request], Response], registry) -> Callable[[Request], Response]:
     """One HTCondor time budget per request, and its calls its caller's
-    (``restd_core.limits``), abandoned once its client has gone."""
+    (``restd_core.pipeline.limits``), abandoned once its client has gone."""
     seconds = wiring(registry).gateway.timeout
 
     def tween(request: Request) -> Response:
@@ -125,7 +125,7 @@ def gateway_request_tween_factory(handler: Callable[[Request], Response], regist
     return tween
 
 
-REQUEST_LOG = "restd_core.tweens.request_log_tween_factory"
+REQUEST_LOG = "restd_core.pipeline.tweens.request_log_tween_factory"
 
 
 def includeme(config) -> None:
@@ -133,4 +133,4 @@ def includeme(config) -> None:
     # gets a request id and a log line. The HTCondor budget starts last,
     # just above the views.
     config.add_tween(REQUEST_LOG, under=INGRESS)
-    config.add_tween("restd_core.tweens.gateway_request_tween_factory", over=EXCVIEW)
+    config.add_tween("restd_core.pipeline.tweens.gateway_request_tween_factory", over=EXCVIEW)

@@ -9,9 +9,9 @@ from cornice.validators import colander_validator
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.request import Request
 
-from .errors import validation_error_handler
-from .jsonschema import Schema
-from .schemas import CommaList
+from restd_core.pipeline.errors import validation_error_handler
+from restd_core.openapi.jsonschema import Schema
+from restd_core.plugin_api.schemas import CommaList
 
 READ = "read"
 
@@ -26,7 +26,7 @@ def read_service(
 ) -> Service:
     """A GET service: parameters checked by ``schema`` (colander; 400 in our
     error schema), permission ``read``, answers cached and ETagged
-    (``restd_core.response_cache``), ``answer`` its 200 JSON Schema for the
+    (``restd_core.pipeline.response_cache``), ``answer`` its 200 JSON Schema for the
     OpenAPI document."""
     options = {"response_schemas": {200: answer}} if answer is not None else {}
     return _get_service(name, path, description, view, schema, restd_cache=query_parameters(schema) or True,

@@ -15,8 +15,8 @@ from typing import Callable
 from pyramid.request import Request
 from pyramid.response import Response
 
-from .settings import ServerSettings
-from .wiring import wiring
+from restd_core.assembly.settings import ServerSettings
+from restd_core.assembly.wiring import wiring
 
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 ALLOWED_HEADERS = "Authorization"
@@ -71,5 +71,5 @@ def cors_tween_factory(handler: Handler, registry) -> Handler:
 def includeme(config) -> None:
     CorsPolicy(wiring(config.registry).settings)  # a contradictory setting stops the start-up
     # Above the request guard: its 400s carry the CORS headers too.
-    config.add_tween("restd_core.cors.cors_tween_factory",
-                     under=("restd_core.metrics.metrics_tween_factory", "restd_core.tweens.request_log_tween_factory"))
+    config.add_tween("restd_core.pipeline.cors.cors_tween_factory",
+                     under=("restd_core.monitoring.metrics.metrics_tween_factory", "restd_core.pipeline.tweens.request_log_tween_factory"))

@@ -26,7 +26,7 @@ from typing import Literal
 
 from pyramid.config import Configurator
 
-from .wiring import wiring
+from restd_core.assembly.wiring import wiring
 
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,2 @@
+"""The core's own routes for operators: ``/``, ``/healthz``, ``/readyz``
+and ``/metrics``."""
