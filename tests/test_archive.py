@@ -323,6 +323,7 @@ def test_the_database_stopped_and_started_leaves_no_gap_and_no_duplicate(archive
         cluster = removed_jobs(schedd(), archived.run, 3)
         eventually(lambda: archived.archive.ingester.errors["database"] > errors, what="an ingest round failing")
         eventually(lambda: archived.app.get("/readyz").json["archive"]["up"] is False, what="/readyz saying so")
+        assert archived.app.get("/v1/summary/history", status=503).json["errno"] == 201
     finally:
         archived.backend.server.start()
     eventually(lambda: len(archived.rows(cluster)) == 3, what="the jobs removed meanwhile archived")

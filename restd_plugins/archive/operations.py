@@ -4,18 +4,22 @@ history window (the caller's constraint is evaluated on ClassAds, which
 only a worker may make)."""
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import classad2
 from htcondor2 import DaemonType
 import orjson
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from restd_core.plugin_api.worker import (
     REDACTED,
     BadQuery,
     Streamed,
+    Unavailable,
     ask,
     filtered,
     hidden_job_attrs,
@@ -106,6 +110,15 @@ def _shown(text: str, shown: set[str] | None, hidden: frozenset[str]) -> bytes:
     return orjson.dumps(filtered([orjson.loads(text)], shown, hidden)[0])
 
 
+@contextmanager
+def _answering() -> Iterator[None]:
+    """The archive's database failing within: ``Unavailable`` (503), as a daemon that does not answer."""
+    try:
+        yield
+    except SQLAlchemyError:
+        raise Unavailable("the archive's database did not answer", {"archive": "unavailable"}) from None
+
+
 def archived_history(archive: str, schedd: str, after: int | None = None, before: int | None = None,
                      constraint: str | None = None, projection: list[str] = (), cluster: int | None = None,
                      limit: int | None = None, cursor: str | None = None, tag_schedd: bool = False) -> Streamed:
@@ -119,23 +132,27 @@ def archived_history(archive: str, schedd: str, after: int | None = None, before
     caller = judged(constraint, hidden).constraint if constraint else None
     shown = {name.lower() for name in projection} or None
     below = None
-    if cursor is not None:
-        below = store.row_id(engine, schedd, *(int(part) for part in cursor.split(".")))
-        if below is None:
-            raise BadQuery(f"job {cursor} is not in the archive's window", {"parameter": "before"})
+    with _answering():
+        if cursor is not None:
+            below = store.row_id(engine, schedd, *(int(part) for part in cursor.split(".")))
+            if below is None:
+                raise BadQuery(f"job {cursor} is not in the archive's window", {"parameter": "before"})
+        chunks = store.window_rows(engine, schedd, after, before, cluster, below, ROWS_PER_READ)
+        first = next(chunks, [])  # read here: a database that does not answer is a 503 before anything is sent
     keys: list[tuple[int, int]] = []
     lengths: list[int] = []
     tag = f',"schedd":{orjson.dumps(schedd).decode()}' if tag_schedd else ""
 
     def pieces() -> Iterator[bytes]:
-        for rows in store.window_rows(engine, schedd, after, before, cluster, below, ROWS_PER_READ):
-            if caller is not None:  # judged here, on the redacted ads: the answer cannot depend on a hidden value
-                ads = [_classad(row[3]) for row in rows]
-                holding = {id(ad) for ad in caller.holding(ads, set(hidden))}
-                rows = [row for row, ad in zip(rows, ads) if id(ad) in holding]
-            yield from _encoded(rows)
-            if limit and len(keys) >= limit:
-                return
+        with _answering():
+            for rows in itertools.chain([first], chunks):
+                if caller is not None:  # judged here, on the redacted ads: the answer cannot depend on a hidden value
+                    ads = [_classad(row[3]) for row in rows]
+                    holding = {id(ad) for ad in caller.holding(ads, set(hidden))}
+                    rows = [row for row, ad in zip(rows, ads) if id(ad) in holding]
+                yield from _encoded(rows)
+                if limit and len(keys) >= limit:
+                    return
 
     def _encoded(rows: list[tuple[int, int, int, str]]) -> Iterator[bytes]:
         if limit:
