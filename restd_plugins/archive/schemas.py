@@ -15,12 +15,15 @@ DURATION = re.compile(r"([0-9]{1,7})([smhd]?)")
 UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 #: The shortest bucket (seconds).
 MIN_BUCKET = 60
+#: A bucket's length when none is given (seconds).
+DEFAULT_BUCKET = 3600
 #: The window when none is given: the last day (seconds).
 DEFAULT_WINDOW = 86400
 
 
-class Duration(colander.SchemaType):
-    """A duration: ``3600``, ``90s``, ``15m``, ``1h``, ``7d`` -> seconds."""
+class Duration(colander.String):
+    """A duration: ``3600``, ``90s``, ``15m``, ``1h``, ``7d`` -> seconds, at
+    least ``MIN_BUCKET``. A string to the OpenAPI document."""
 
     def serialize(self, node, appstruct):
         return colander.null if appstruct is colander.null else str(appstruct)
@@ -31,7 +34,10 @@ class Duration(colander.SchemaType):
         matched = DURATION.fullmatch(str(cstruct).strip())
         if matched is None:
             raise colander.Invalid(node, "not a duration (seconds, or a number and s, m, h or d)")
-        return int(matched.group(1)) * UNITS[matched.group(2)]
+        seconds = int(matched.group(1)) * UNITS[matched.group(2)]
+        if seconds < MIN_BUCKET:
+            raise colander.Invalid(node, f"a bucket is at least {MIN_BUCKET} s")
+        return seconds
 
 
 class HistorySummaryQuery(colander.MappingSchema):
@@ -41,8 +47,9 @@ class HistorySummaryQuery(colander.MappingSchema):
         description=f"What to group by: one of {', '.join(sorted(GROUP_COLUMNS))} (any case); none: one group")
     schedd = name_node(missing=colander.drop, description="Only this schedd's jobs (its name)")
     bucket = colander.SchemaNode(
-        Duration(), missing=3600, validator=colander.Range(min=MIN_BUCKET), examples=["1h", "15m", "1d"],
-        description=f"Each bucket's length: seconds, or a number and s, m, h or d (at least {MIN_BUCKET} s)")
+        Duration(), missing=colander.drop, examples=["1h", "15m", "1d"],
+        description=f"Each bucket's length: seconds, or a number and s, m, h or d (at least {MIN_BUCKET} s; "
+                    f"default: {DEFAULT_BUCKET} s)")
 
 
 def history_summary_request() -> colander.MappingSchema:

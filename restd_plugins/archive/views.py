@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from restd_core.plugin_api.web import BadQuery, NotFound, Unavailable, json_response, refuse_hidden_keys, wiring
 
 from .history import ArchiveHistory
-from .schemas import DEFAULT_WINDOW
+from .schemas import DEFAULT_BUCKET, DEFAULT_WINDOW
 from .summary import MAX_BUCKETS, summary
 
 
@@ -27,7 +27,7 @@ def history_summary(request: Request) -> Response:
     refuse_hidden_keys(request, [by] if by else [])
     end = query.get("to", int(time.time()))
     start = query.get("from", end - DEFAULT_WINDOW)
-    bucket = query["bucket"]
+    bucket = query.get("bucket", DEFAULT_BUCKET)
     if start >= end:
         raise BadQuery("from must be before to", {"parameter": "from"})
     if math.ceil((end - start) / bucket) > MAX_BUCKETS:

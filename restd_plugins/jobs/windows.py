@@ -16,10 +16,10 @@ COMPLETED = "ifThenElse((CompletionDate > 0) =?= true, CompletionDate, EnteredCu
 LATEST = 253402300799
 
 
-class Instant(colander.SchemaType):
+class Instant(colander.String):
     """An instant as Unix seconds (``1767225600``, ``1767225600.5``) or
     ISO 8601 (``2026-01-01T00:00:00Z``; without an offset: UTC), to whole
-    seconds (rounded down)."""
+    seconds (rounded down). A string to the OpenAPI document."""
 
     def serialize(self, node, appstruct):
         return colander.null if appstruct is colander.null else str(appstruct)
