@@ -175,6 +175,30 @@ def _spread(values: list[float]) -> str:
     return f"{statistics.median(values) * 1000:8.1f} [{min(values) * 1000:.1f}-{max(values) * 1000:.1f}]"
 
 
+def timed_rounds(cases: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
+    """Each case's times (seconds) over ``rounds`` rounds, after one warm-up
+    call each: every round runs every case once, in a rotated order."""
+    for call in cases.values():  # warm up
+        call()
+    names = list(cases)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for i in range(rounds):
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            times[name].append(timed(cases[name]))
+    return times
+
+
+def print_times(times: dict[str, list[float]], reference: str, sizes: dict[str, int]) -> float:
+    """Each case's time, its ratio to ``reference``'s and its answer's size
+    (if it has one); the reference's median time."""
+    print(f"{'case':20} {'time':>26} {'/ ' + reference:>10} {'answer bytes':>13}")
+    median = statistics.median(times[reference])
+    for name, values in times.items():
+        size = f"{sizes[name]:13,}" if name in sizes else f"{'':13}"
+        print(f"{name:20} {_spread(values):>26} {statistics.median(values) / median:10.1f} {size}")
+    return median
+
+
 def run(rounds: int, workers: int) -> None:
     server = Server(workers, Path(tempfile.gettempdir()) / "restd-bench-summary-server.log")
     try:
@@ -184,21 +208,10 @@ def run(rounds: int, workers: int) -> None:
         for name in ("summary", "summary in worker"):
             check(cases[name](), expected)
         sizes = {name: len(cases[name]()) for name in SERVER_CASES}
-        for call in cases.values():  # warm up
-            call()
-        names = list(cases)
-        times: dict[str, list[float]] = {name: [] for name in names}
-        for i in range(rounds):
-            for name in names[i % len(names):] + names[:i % len(names)]:
-                times[name].append(timed(cases[name]))
+        times = timed_rounds(cases, rounds)
         print(f"\n{sum(expected.values())} jobs ({', '.join(f'{owner} {count}' for (owner, _), count in sorted(expected.items()))}), "
               f"{rounds} rounds, {workers} gateway workers, cache off; ms: median [min-max]")
-        print(f"{'case':20} {'time':>26} {'/ summary':>10} {'answer bytes':>13}")
-        summary = statistics.median(times["summary"])
-        for name in names:
-            median = statistics.median(times[name])
-            size = f"{sizes[name]:13,}" if name in sizes else f"{'':13}"
-            print(f"{name:20} {_spread(times[name]):>26} {median / summary:10.1f} {size}")
+        summary = print_times(times, "summary", sizes)
         grouped = statistics.median(times["grouped full"]) / summary
         print(f"\nsummary against grouped_jobs (whole ads): {grouped:.1f}x faster (target >= 10: "
               f"{'ok' if grouped >= 10 else 'MISSED'}); answer {sizes['summary']} bytes (target < 2048: "
@@ -207,11 +220,28 @@ def run(rounds: int, workers: int) -> None:
         server.close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(description: str) -> argparse.ArgumentParser:
+    """The options of a benchmark over the held jobs ``fill`` makes."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--workers", type=int, default=3, help="restd.gateway.workers")
     parser.add_argument("--keep", action="store_true", help="leave the jobs in the queue afterwards")
+    return parser
+
+
+def on_filled_queue(run: Callable[[int, int], None], args: argparse.Namespace) -> None:
+    """``run(rounds, workers)`` over the held jobs ``fill`` makes, removed
+    after unless ``--keep``."""
+    fill()
+    try:
+        run(args.rounds, args.workers)
+    finally:
+        if not args.keep:
+            clean()
+
+
+def main() -> None:
+    parser = arguments(__doc__.split("\n\n")[0])
     parser.add_argument("--submit", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--remove", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -221,12 +251,7 @@ def main() -> None:
     if args.remove:
         remove_own()
         return
-    fill()
-    try:
-        run(args.rounds, args.workers)
-    finally:
-        if not args.keep:
-            clean()
+    on_filled_queue(run, args)
 
 
 if __name__ == "__main__":

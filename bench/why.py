@@ -24,7 +24,6 @@ bindings'. The jobs are removed at the end unless ``--keep``.
 """
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import urllib.parse
@@ -34,7 +33,7 @@ from pathlib import Path
 
 import orjson
 from perf import Server, _schedd
-from summary import _spread, clean, fill, served, timed
+from summary import arguments, on_filled_queue, print_times, served, timed_rounds
 
 HELD = "JobStatus == 5"
 ATTRIBUTES = ["HoldReasonCode", "HoldReasonSubCode", "Owner", "EnteredCurrentStatus", "HoldReason"]
@@ -86,20 +85,10 @@ def run(rounds: int, workers: int) -> None:
         assert counted_summary(fetched["why held"]()) == expected, "the summary's counts differ from the bindings'"
         assert counted_listing(fetched["held ads proj"]()) == expected
         sizes = {name: len(call()) for name, call in fetched.items()}
-        for call in cases.values():  # warm up
-            call()
-        names = list(cases)
-        times: dict[str, list[float]] = {name: [] for name in names}
-        for i in range(rounds):
-            for name in names[i % len(names):] + names[:i % len(names)]:
-                times[name].append(timed(cases[name]))
+        times = timed_rounds(cases, rounds)
         print(f"\n{sum(expected.values())} held jobs in {len(expected)} groups, {rounds} rounds, {workers} gateway "
               "workers, cache off; ms: median [min-max]")
-        print(f"{'case':20} {'time':>26} {'/ why held':>10} {'answer bytes':>13}")
-        summary = statistics.median(times["why held"])
-        for name in names:
-            size = f"{sizes[name]:13,}" if name in sizes else f"{'':13}"
-            print(f"{name:20} {_spread(times[name]):>26} {statistics.median(times[name]) / summary:10.1f} {size}")
+        summary = print_times(times, "why held", sizes)
         cheaper = statistics.median(times["held ads full"]) / summary
         print(f"\nwhy held against the held ads fetched and counted: {cheaper:.1f}x faster (target >= 10: "
               f"{'ok' if cheaper >= 10 else 'MISSED'}); answer {sizes['why held']} bytes (target < 4096: "
@@ -109,17 +98,7 @@ def run(rounds: int, workers: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--workers", type=int, default=3, help="restd.gateway.workers")
-    parser.add_argument("--keep", action="store_true", help="leave the jobs in the queue afterwards")
-    args = parser.parse_args()
-    fill()
-    try:
-        run(args.rounds, args.workers)
-    finally:
-        if not args.keep:
-            clean()
+    on_filled_queue(run, arguments(__doc__.split("\n\n")[0]).parse_args())
 
 
 if __name__ == "__main__":

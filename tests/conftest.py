@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,15 @@ from restd_plugins.archive.history import ArchiveHistory
 from restd_plugins.watch.hub import Hub
 
 from . import fake_auth2, fake_issuer
-from .pool import SubmittedJobs, pool_root, remove_test_jobs, start_pool, submit_leaky_jobs, submit_test_jobs
+from .pool import (
+    SubmittedJobs,
+    pool_root,
+    remove_test_jobs,
+    start_pool,
+    submit_held_for_reasons,
+    submit_leaky_jobs,
+    submit_test_jobs,
+)
 
 os.environ.setdefault("CONDOR_POOL_ROOT", "/var/tmp/condor-restd-pool")
 
@@ -82,6 +91,17 @@ PADDING_BYTES = 32_000
 
 
 @pytest.fixture(scope="module")
+def held_for_reasons(condor_config: str) -> Iterator[dict[int, int]]:
+    """``submit_held_for_reasons``' clusters (by HoldReasonCode), removed after the module."""
+    import htcondor2
+
+    clusters = submit_held_for_reasons()
+    yield clusters
+    htcondor2.Schedd().act(htcondor2.JobAction.Remove, " || ".join(f"ClusterId == {c}" for c in clusters.values()),
+                           reason="restd test ended")
+
+
+@pytest.fixture(scope="module")
 def padded_jobs(condor_config: str, test_jobs: SubmittedJobs) -> Iterator[int]:
     """A cluster of PADDED_JOBS held jobs with a large attribute each, for
     a module's large listings; removed when the module is done (other
@@ -130,6 +150,26 @@ def close_app(app: webtest.TestApp) -> None:
             pass
     app.app.registry.restd.gateway.close()
     app.app.registry.restd.shared.close()
+
+
+@contextmanager
+def made_app(env: dict[str, str] | None = None, **settings: str) -> Iterator[webtest.TestApp]:
+    """An app of its own (``make_app``), closed after: for a fixture of a
+    wider scope than ``app_with``'s. ``env`` sets ``_CONDOR_*`` knobs for
+    its worker processes (they take the environment the app was made in)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in (env or {}).items():
+            patch.setenv(name, value)
+        testapp = make_app(**settings)
+    try:
+        yield testapp
+    finally:
+        close_app(testapp)
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The headers that send ``token`` as a bearer token."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture(scope="session")

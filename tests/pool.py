@@ -7,9 +7,11 @@ test user alice, whose IDTOKEN the client config holds.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,6 +156,37 @@ def submit_idle_held(batch: str) -> int:
     })).cluster()
 
 
+#: The reasons ``submit_held_for_reasons``' jobs are held for: HoldReasonCode by name.
+USER_REQUEST, JOB_POLICY, TRANSFER_INPUT_ERROR = 1, 3, 13
+
+
+def submit_held_for_reasons() -> dict[int, int]:
+    """Three clusters of alice's held for three reasons, by their
+    HoldReasonCode, once they are: held by their user (two jobs), an input
+    file that does not exist, a policy expression (on_exit_hold: the job
+    ran, and its policy held it)."""
+    import htcondor2
+
+    schedd = htcondor2.Schedd()
+    common = {"initialdir": str(pool_root() / "tmp" / "jobs"), "My.RestdTest": '"yes"', "request_memory": "16",
+              "request_disk": "1024"}
+    by_user = schedd.submit(htcondor2.Submit({**common, "executable": "/bin/sleep", "arguments": "600",
+                                              "requirements": "false", "batch_name": "restd-why-user"}),
+                            count=2).cluster()
+    pool_sh("exec", "-u", "alice", "condor_hold", "-reason", "restd test: held by its user", str(by_user))
+    no_input = schedd.submit(htcondor2.Submit({
+        **common, "executable": "/bin/true", "should_transfer_files": "YES", "when_to_transfer_output": "ON_EXIT",
+        "transfer_input_files": "/nonexistent/restd-why-input", "batch_name": "restd-why-input"})).cluster()
+    by_policy = schedd.submit(htcondor2.Submit({
+        **common, "executable": "/bin/true", "on_exit_hold": "true", "on_exit_hold_reason": '"restd test policy"',
+        "on_exit_hold_subcode": "42", "batch_name": "restd-why-policy"})).cluster()
+    clusters = {USER_REQUEST: by_user, TRANSFER_INPUT_ERROR: no_input, JOB_POLICY: by_policy}
+    for code, cluster in clusters.items():
+        eventually(lambda code=code, cluster=cluster: {ad.get("HoldReasonCode") for ad in schedd.query(
+            f"ClusterId == {cluster}", ["HoldReasonCode"])} == {code}, what=f"cluster {cluster} held", interval=0.5)
+    return clusters
+
+
 def set_raw_attribute(job: str, name: str, value: bytes) -> None:
     """Set a job's attribute to these very bytes, as its author can
     (``condor_qedit``; the bindings take only text)."""
@@ -173,6 +206,41 @@ def daemon_pids(comm: str) -> list[int]:
         except OSError:
             continue  # gone, or not ours to read
     return pids
+
+
+@contextmanager
+def frozen(comm: str, only: Callable[[int], bool] = lambda pid: True) -> Iterator[None]:
+    """The pool's ``comm`` processes (those ``only`` picks) stopped (SIGSTOP) within."""
+    pids = [pid for pid in daemon_pids(comm) if only(pid)]
+    assert pids, f"no {comm} running in {pool_root()}"
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in pids:
+            with suppress(ProcessLookupError):  # the shared pool was restarted meanwhile
+                os.kill(pid, signal.SIGCONT)
+
+
+def restore_pool(tries: int = 5) -> None:
+    """Start the pool (or wait until it is ready), trying again while another
+    engineer's test may be stopping or starting the shared pool right now."""
+    for _ in range(tries - 1):
+        if pool_sh("start", check=False).returncode == 0:
+            return
+        time.sleep(3)
+    pool_sh("start")
+
+
+@contextmanager
+def pool_stopped() -> Iterator[None]:
+    """The pool stopped within, started again after."""
+    pool_sh("stop")
+    try:
+        yield
+    finally:
+        restore_pool()
 
 
 def daemon_cpu_seconds(comm: str) -> float:
@@ -233,3 +301,17 @@ def advertised(kind: str, ads: dict[str, str]) -> Iterator[None]:
 def advertised_slots(ads: dict[str, str]):
     """Slot ads (``advertised``) with an address of nowhere."""
     return advertised("startd", {name: f'MyAddress = "<127.0.0.1:1>"\n{text}' for name, text in ads.items()})
+
+
+@contextmanager
+def reconfigured(name: str, text: str) -> Iterator[None]:
+    """The pool's daemons reconfigured (``condor_reconfig``) with ``text`` as
+    the config file ``name`` of its config.d within; without it afterwards."""
+    path = pool_root() / "etc" / "condor" / "config.d" / name
+    path.write_text(text)
+    try:
+        pool_sh("exec", "condor_reconfig")
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        pool_sh("exec", "condor_reconfig")

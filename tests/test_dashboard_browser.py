@@ -56,6 +56,17 @@ return {
   daemons: [...document.querySelectorAll("#daemons tbody tr")].map((tr) => [...tr.cells].map(text)),
   jobs: [...document.querySelectorAll("#job-table tbody tr")].filter((tr) => !tr.querySelector("td.empty"))
     .map((tr) => [...tr.cells].map(text)),
+  held: Object.fromEntries([...document.querySelectorAll("#held-reasons details.reason")]
+    .map((reason) => [reason.dataset.label, number(text(reason.querySelector(".bar-total")))])),
+  heldOpen: [...document.querySelectorAll("#held-reasons details.reason[open]")].map((reason) => [reason.dataset.label,
+    [...reason.querySelectorAll(".examples tbody tr")].map((tr) => [...tr.cells].map(text))]),
+  heldHidden: document.getElementById("held").hidden,
+  healthVerdict: text(document.getElementById("health-verdict")),
+  daemonVerdicts: [...document.querySelectorAll("#daemon-verdicts tbody tr")].filter((tr) => !tr.querySelector("td.empty"))
+    .map((tr) => [text(tr.cells[0]), text(tr.querySelector(".kind")), text(tr.querySelector(".daemon-name")),
+                  text(tr.cells[2])]),
+  daemonHealthHidden: document.getElementById("daemon-health").hidden,
+  updated: text(document.getElementById("updated")),
   ownersEmpty: text(document.querySelector("#jobs-by-owner .empty")),
   jobsEmpty: text(document.querySelector("#job-table td.empty")),
 };
@@ -397,7 +408,99 @@ def test_without_the_summary_and_watch_plugins_the_page_counts_from_the_listings
     assert page["owners"] == {owner: sum(counts.values()) for owner, counts in per_owner.items()}
     assert page["banner"] == ""
     assert "this server has no /v1/summary/jobs" in browser.find_element("id", "jobs-note").text
+    assert page["heldHidden"] and page["daemonHealthHidden"], "a server without the why plugin has no why cards"
     assert dict(page["slots"])["slots"] == str(len(app.get("/v1/status?query=startd&projection=Cpus").json))
+
+
+def held_by_reason(app) -> dict[str, int]:
+    """The pool's held jobs by HoldReasonCode's name, as /v1/why/held/* counts them."""
+    groups = app.get("/v1/why/held/*", params={"by": "HoldReasonCode", "examples": "0"}).json["groups"]
+    return {group["key"]["holdreasoncode_name"]: group["count"] for group in groups}
+
+
+def clicked(browser, selector: str) -> None:
+    """Click the element ``selector`` finds, found again if the page redrew it meanwhile."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    def click() -> bool:
+        try:
+            browser.find_element("css selector", selector).click()
+        except StaleElementReferenceException:
+            return False
+        return True
+
+    eventually(click, 10, f"a click on {selector}")
+
+
+def scrolled_to(browser, card: str) -> None:
+    browser.execute_script("document.getElementById(arguments[0]).scrollIntoView();", card)
+
+
+def test_the_held_card_shows_the_held_jobs_by_reason_as_the_api_counts_them(app, url, browser, held_for_reasons,
+                                                                           tmp_path):
+    browser.get(url)
+    loaded(browser)
+    page = eventually(lambda: (lambda p: p if p["held"] == held_by_reason(app) else None)(shown(browser)), PATIENCE,
+                      "the held reasons as the API counts them")
+    assert page["held"]["SubmittedOnHold"] >= 3  # the suite's own held jobs
+    assert {"UserRequest", "JobPolicy", "TransferInputError"} <= set(page["held"])
+    scrolled_to(browser, "daemon-health")
+    screenshot(browser, "dashboard-why", tmp_path)
+
+
+def test_clicking_a_reason_shows_its_example_jobs_and_they_stay_shown(app, url, browser, held_for_reasons, tmp_path):
+    browser.get(url)
+    eventually(lambda: "UserRequest" in shown(browser)["held"], PATIENCE, "the held reasons")
+    clicked(browser, '#held-reasons details.reason[data-label="UserRequest"] summary')
+    (opened,) = eventually(lambda: shown(browser)["heldOpen"], 10, "the reason's example jobs")
+    groups = app.get("/v1/why/held/*", params={"by": "HoldReasonCode", "examples": "5"}).json["groups"]
+    examples = next(group["examples"] for group in groups if group["key"]["holdreasoncode_name"] == "UserRequest")
+    assert opened == ["UserRequest", [[f"{job['jobid']} · {job['schedd']}", job["hold_reason"]] for job in examples]]
+    assert len(examples) == 2 and "restd test: held by its user" in examples[0]["hold_reason"]
+    scrolled_to(browser, "held")
+    screenshot(browser, "dashboard-held-examples", tmp_path)
+    updated = shown(browser)["updated"]
+    eventually(lambda: shown(browser)["updated"] != updated, PATIENCE, "the next refresh")
+    assert [label for label, _ in shown(browser)["heldOpen"]] == ["UserRequest"], "a refresh keeps it open"
+
+
+def test_the_health_card_shows_each_daemons_verdict_as_the_api_judges_it(app, url, browser):
+    browser.get(url)
+    loaded(browser)
+    health = app.get("/v1/why/health").json
+    expected = {(kind.removesuffix("s"), daemon["name"]): daemon["verdict"]
+                for kind in ("schedds", "negotiators", "collectors") for daemon in health[kind]}
+    page = eventually(lambda: (lambda p: p if {(row[1], row[2]): row[0] for row in p["daemonVerdicts"]} == expected
+                               else None)(shown(browser)), PATIENCE, "the daemons' verdicts as the API judges them")
+    assert page["healthVerdict"] == health["verdict"]
+
+
+def test_thresholds_a_site_lowered_show_critical_daemons_and_why(live, browser, tmp_path):
+    browser.get(live(**{"restd.why.health.duty_cycle.warning": "0", "restd.why.health.duty_cycle.critical": "0"}))
+    page = eventually(lambda: (lambda p: p if p["healthVerdict"] == "critical" and p["daemonVerdicts"] else None)(
+        shown(browser)), PATIENCE, "the critical verdicts")
+    assert {row[0] for row in page["daemonVerdicts"]} == {"critical"}
+    assert all("duty cycle" in row[3] for row in page["daemonVerdicts"])
+    scrolled_to(browser, "daemon-health")
+    screenshot(browser, "dashboard-health-critical", tmp_path)
+
+
+def test_a_job_held_meanwhile_is_counted_in_the_held_card_without_a_reload(app, url, browser, test_jobs):
+    browser.get(url)
+    loaded(browser)
+    before = eventually(lambda: (lambda p: p["held"] if p["held"] == held_by_reason(app) else None)(shown(browser)),
+                        PATIENCE, "the held reasons")
+    browser.execute_script("window.sameDocument = true;")
+    cluster = submit_idle_held(f"dashboard-held-{hashlib.sha1(url.encode()).hexdigest()[:6]}")
+    test_jobs.all_clusters.append(cluster)
+    try:
+        eventually(lambda: shown(browser)["held"].get("SubmittedOnHold") == before["SubmittedOnHold"] + 1, PATIENCE,
+                   "the new held job counted")
+    finally:
+        import htcondor2
+
+        htcondor2.Schedd().act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}", reason="dashboard test")
+    assert browser.execute_script("return window.sameDocument === true;"), "the page was reloaded"
 
 
 #: A server of two watch places, one caller's share one, with no heartbeat
@@ -460,7 +563,7 @@ def test_under_a_full_server_the_page_polls_then_watches_once_a_place_frees(live
 
 @pytest.mark.disruptive
 def test_a_frozen_pool_is_said_so_and_the_page_recovers_without_a_reload(live, browser, tmp_path):
-    from .test_pool_outages import frozen
+    from .pool import frozen
 
     browser.get(live(**{"restd.gateway.timeout": "3", "restd.readyz.timeout": "2"}))
     loaded(browser)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .conftest import close_app, make_app
+from .conftest import made_app
 from .pool import LEAKS, LEAKY_SECRETS, PLUGIN_SECRET_LEAK, into_history, submit_leaky_jobs
 
 #: The two jobs differ in these keys, and only in these (and the job id;
@@ -44,11 +44,8 @@ projections = projections_of(NAMES)
 
 @pytest.fixture(scope="module")
 def hiding_app(condor_config, leaky_jobs):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("_CONDOR_RESTD_HIDE_JOB_ATTRS", "Environment PluginSecret")
-        app = make_app()
-    yield app
-    close_app(app)
+    with made_app({"_CONDOR_RESTD_HIDE_JOB_ATTRS": "Environment PluginSecret"}) as app:
+        yield app
 
 
 def check_no_secret(body: bytes) -> None:

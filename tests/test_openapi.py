@@ -141,7 +141,7 @@ def test_the_schedd_every_schedd_is_an_example_of_whole_listings_only(document):
     with_every = {path for path in document["paths"]
                   if "*" in parameters(document, path).get("schedd", {}).get("schema", {}).get("examples", [])}
     assert with_every == {"/v1/jobs/{schedd}", "/v1/history/{schedd}", "/v1/summary/jobs/{schedd}",
-                          "/v1/why/held/{schedd}",
+                          "/v1/why/held/{schedd}", "/v1/why/idle/{schedd}",
                           "/v1/joblog/{schedd}"}  # the third party's (tests/plugins) says it answers *
 
 

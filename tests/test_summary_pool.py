@@ -7,9 +7,8 @@ from collections import Counter
 
 import pytest
 
-from .conftest import close_app, make_app
-from .pool import advertised_slots, pool_root
-from .test_pool_outages import frozen, restore_pool
+from .conftest import made_app
+from .pool import advertised_slots, frozen, pool_root, restore_pool
 from .waiting import eventually, wait_until
 
 RESOURCES = {"cpus": "Cpus", "gpus": "GPUs", "memory": "Memory", "disk": "Disk"}
@@ -82,11 +81,8 @@ def test_a_value_a_slot_lacks_is_null(app):
 
 @pytest.fixture(scope="module")
 def hiding_app(condor_config):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("_CONDOR_RESTD_HIDE_JOB_ATTRS", "Environment, Machine")
-        app = make_app()
-    yield app
-    close_app(app)
+    with made_app({"_CONDOR_RESTD_HIDE_JOB_ATTRS": "Environment, Machine"}) as app:
+        yield app
 
 
 #: Slot ads no startd would send, as anyone allowed to advertise one can:

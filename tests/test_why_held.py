@@ -1,49 +1,16 @@
 """GET /v1/why/held/{schedd}: held jobs by reason, checked against
 ``condor_q -hold`` run in the real pool (the oracle), for jobs held for
-three different reasons."""
+three different reasons (conftest's held_for_reasons)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 
 from restd_plugins.why.hold_codes import HOLD_CODE_NAMES
 
-from .pool import pool_root, pool_sh
-from .waiting import eventually
-
-#: The reasons the fixture's jobs are held for: HoldReasonCode by name.
-USER_REQUEST, JOB_POLICY, TRANSFER_INPUT_ERROR = 1, 3, 13
-
-
-@pytest.fixture(scope="module")
-def held_for_reasons(condor_config) -> Iterator[dict[int, int]]:
-    """Three clusters held for three reasons, by their HoldReasonCode: held
-    by their user, an input file that does not exist, a policy expression
-    (on_exit_hold: the job ran, and its policy held it)."""
-    import htcondor2
-
-    schedd = htcondor2.Schedd()
-    common = {"initialdir": str(pool_root() / "tmp" / "jobs"), "My.RestdTest": '"yes"', "request_memory": "16",
-              "request_disk": "1024"}
-    by_user = schedd.submit(htcondor2.Submit({**common, "executable": "/bin/sleep", "arguments": "600",
-                                              "requirements": "false", "batch_name": "restd-why-user"}),
-                            count=2).cluster()
-    pool_sh("exec", "-u", "alice", "condor_hold", "-reason", "restd test: held by its user", str(by_user))
-    no_input = schedd.submit(htcondor2.Submit({
-        **common, "executable": "/bin/true", "should_transfer_files": "YES", "when_to_transfer_output": "ON_EXIT",
-        "transfer_input_files": "/nonexistent/restd-why-input", "batch_name": "restd-why-input"})).cluster()
-    by_policy = schedd.submit(htcondor2.Submit({
-        **common, "executable": "/bin/true", "on_exit_hold": "true", "on_exit_hold_reason": '"restd test policy"',
-        "on_exit_hold_subcode": "42", "batch_name": "restd-why-policy"})).cluster()
-    clusters = {USER_REQUEST: by_user, TRANSFER_INPUT_ERROR: no_input, JOB_POLICY: by_policy}
-    for code, cluster in clusters.items():
-        eventually(lambda code=code, cluster=cluster: {ad.get("HoldReasonCode") for ad in schedd.query(
-            f"ClusterId == {cluster}", ["HoldReasonCode"])} == {code}, what=f"cluster {cluster} held", interval=0.5)
-    yield clusters
-    schedd.act(htcondor2.JobAction.Remove, " || ".join(f"ClusterId == {c}" for c in clusters.values()),
-               reason="restd test ended")
+from .conftest import made_app
+from .pool import JOB_POLICY, TRANSFER_INPUT_ERROR, USER_REQUEST, pool_sh
 
 
 def condor_q_hold(*options: str) -> Counter:
@@ -85,8 +52,14 @@ def test_each_code_has_htcondors_name(app, held_for_reasons):
     assert all(names[code] == HOLD_CODE_NAMES.get(code) for code in names)
 
 
+def ours(clusters: dict[int, int]) -> str:
+    """A constraint true for the fixture's jobs alone (the queue may hold other held clusters)."""
+    return " || ".join(f"ClusterId == {cluster}" for cluster in clusters.values())
+
+
 def test_a_group_gives_example_jobs_with_their_hold_reason(app, held_for_reasons):
-    groups = app.get("/v1/why/held/DEFAULT", params={"by": "ClusterId", "examples": "5"}).json["groups"]
+    groups = app.get("/v1/why/held/DEFAULT", params={"by": "ClusterId", "examples": "5",
+                                                     "constraint": ours(held_for_reasons)}).json["groups"]
     policy = next(group for group in groups if group["key"]["clusterid"] == held_for_reasons[JOB_POLICY])
     assert policy["examples"] == [{"jobid": f"{held_for_reasons[JOB_POLICY]}.0", "hold_reason": "restd test policy"}]
     user = next(group for group in groups if group["key"]["clusterid"] == held_for_reasons[USER_REQUEST])
@@ -106,6 +79,26 @@ def test_a_groups_oldest_and_newest_times_are_its_jobs_entered_current_status(ap
     assert (group["oldest_entered"], group["newest_entered"]) == (min(times), max(times))
 
 
+def test_a_constraint_counts_only_the_held_jobs_it_holds_for(app, held_for_reasons):
+    where = f"ClusterId == {held_for_reasons[USER_REQUEST]}"
+    answer = app.get("/v1/why/held/DEFAULT", params={"constraint": where}).json
+    assert counted(answer) == condor_q_hold("-constraint", where) == Counter({(USER_REQUEST, 0, "alice"): 2})
+    assert answer["held"] == 2
+    assert {example["jobid"] for example in answer["groups"][0]["examples"]} == {
+        f"{held_for_reasons[USER_REQUEST]}.0", f"{held_for_reasons[USER_REQUEST]}.1"}
+
+
+def test_every_schedd_takes_the_constraint_too(app, held_for_reasons):
+    answer = app.get("/v1/why/held/*", params={"constraint": ours(held_for_reasons)}).json
+    assert counted(answer) == condor_q_hold("-global", "-constraint", ours(held_for_reasons))
+    assert answer["held"] == 4
+
+
+def test_a_constraint_cannot_reach_outside_its_parentheses(app, held_for_reasons):
+    answer = app.get("/v1/why/held/DEFAULT", params={"constraint": "true) || (true"}, status=400).json
+    assert answer["details"]["parameter"] == "constraint"
+
+
 def test_no_examples_when_the_caller_asks_for_none(app, held_for_reasons):
     groups = app.get("/v1/why/held/DEFAULT", params={"examples": "0"}).json["groups"]
     assert groups and all("examples" not in group for group in groups)
@@ -117,13 +110,8 @@ def test_more_examples_than_the_cap_is_a_400(app):
 
 @pytest.fixture(scope="module")
 def hiding_hold_reason(condor_config):
-    from .conftest import close_app, make_app
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("_CONDOR_RESTD_HIDE_JOB_ATTRS", "Environment HoldReason")
-        app = make_app()
-    yield app
-    close_app(app)
+    with made_app({"_CONDOR_RESTD_HIDE_JOB_ATTRS": "Environment HoldReason"}) as app:
+        yield app
 
 
 def test_a_hidden_hold_reason_is_redacted_in_the_examples(hiding_hold_reason, held_for_reasons):
@@ -131,6 +119,28 @@ def test_a_hidden_hold_reason_is_redacted_in_the_examples(hiding_hold_reason, he
     reasons = {example["hold_reason"] for group in groups for example in group.get("examples", [])}
     assert reasons == {"<REDACTED>"}
     assert b"restd test policy" not in hiding_hold_reason.get("/v1/why/held/*").body
+
+
+def test_a_constraint_naming_a_hidden_attribute_is_a_400(hiding_hold_reason, held_for_reasons):
+    answer = hiding_hold_reason.get("/v1/why/held/DEFAULT", params={"constraint": 'HoldReason == "restd test policy"'},
+                                    status=400)
+    assert answer.json["details"]["hidden"] == ["HoldReason"]
+
+
+def test_a_constraint_judged_in_the_worker_counts_and_gives_examples_the_same(app, hiding_hold_reason,
+                                                                             held_for_reasons):
+    # With attributes hidden, a constraint that names any is judged in the worker, on redacted ads.
+    params = {"by": "ClusterId", "examples": "5", "constraint": ours(held_for_reasons)}
+    judged = hiding_hold_reason.get("/v1/why/held/DEFAULT", params=params).json
+    sent = app.get("/v1/why/held/DEFAULT", params=params).json
+    assert counted_by_cluster(judged) == counted_by_cluster(sent) == Counter({
+        held_for_reasons[USER_REQUEST]: 2, held_for_reasons[TRANSFER_INPUT_ERROR]: 1, held_for_reasons[JOB_POLICY]: 1})
+    assert [[example["jobid"] for example in group["examples"]] for group in judged["groups"]] == [
+        [example["jobid"] for example in group["examples"]] for group in sent["groups"]]
+
+
+def counted_by_cluster(answer: dict) -> Counter:
+    return Counter({group["key"]["clusterid"]: group["count"] for group in answer["groups"]})
 
 
 def test_grouping_by_a_hidden_attribute_is_a_400(hiding_hold_reason, held_for_reasons):

@@ -84,7 +84,8 @@ class Spool:
             self._memory += piece
             return
         if self._file is None:
-            self._file = tempfile.TemporaryFile(prefix="restd-answer-")
+            # It outlives this call: close() closes it.
+            self._file = tempfile.TemporaryFile(prefix="restd-answer-")  # noqa: SIM115
             self._file.write(self._memory)
             self._memory = None
         self._file.write(piece)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, cast
 
 import orjson
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -243,7 +243,8 @@ def cached_view(view, info):
     return wrapper
 
 
-cached_view.options = ("restd_cache",)
+# The options a view deriver takes, where Pyramid looks for them (an attribute no function type declares).
+cast(Any, cached_view).options = ("restd_cache",)
 
 
 class _CacheCounters:

@@ -21,4 +21,4 @@ from __future__ import annotations
 __all__ = ["VERSION"]
 
 #: (major, minor) of the toolkit's stable face.
-VERSION = (1, 0)
+VERSION = (1, 1)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from restd_core.assembly.condor_settings import CondorSettings, RestdSettings
 from restd_core.assembly.settings import SettingError, parse, setting
 from restd_core.assembly.wiring import wiring
-from restd_core.gateway import EncodedItems, Gateway, GatewayError, JsonBody, Timeout
+from restd_core.gateway import EncodedItems, Gateway, GatewayError, JsonBody, Timeout, time_left
 from restd_core.gateway.errors import BadQuery, NotFound, Unavailable
 from restd_core.gateway.kinds import AD_TYPES, DAEMON_TYPES
 from restd_core.gateway.spool import SpooledListing, SpooledObject
@@ -71,7 +71,7 @@ __all__ = [
     "capped_limit", "known_query", "refuse_hidden_keys", "refuse_hidden_groupby", "refuse_every_schedd",
     "EVERY_SCHEDD", "caller_key", "gone_probe",
     # asking the gateway
-    "stream_listing", "ask_every_schedd", "every_schedd_answer", "Gateway", "EncodedItems", "JsonBody",
+    "stream_listing", "ask_every_schedd", "every_schedd_answer", "time_left", "Gateway", "EncodedItems", "JsonBody",
     "SpooledListing", "SpooledObject", "without_server_time", "Reused",
     # answers
     "json_response", "json_bytes_response", "listing_response", "public_url",

@@ -2,8 +2,9 @@
 plugin's operations use, in the gateway's worker processes.
 
 Every daemon is asked through ``ask``; job and machine ads through
-``query_jobs``, ``query_job``, ``job_classads`` and ``status_objects``,
-which take the caller's constraint and projection as they came and answer
+``query_jobs``, ``query_job``, ``job_classads`` and ``status_objects``
+(and, as ClassAds to evaluate, never to answer with: ``autocluster_ads``,
+``job_ad``, ``slot_classads``, hidden attributes redacted in them), which take the caller's constraint and projection as they came and answer
 only what the one output filter lets through: hidden job attributes
 (RESTD_HIDE_JOB_ATTRS, read here from HTCondor's config) ``"<REDACTED>"``
 whatever the case of their names, a constraint that could read one (or
@@ -20,11 +21,11 @@ from __future__ import annotations
 from restd_core.gateway.errors import BadQuery, NotFound, Unavailable
 from restd_core.gateway.kinds import DAEMON_TYPES
 from restd_core.gateway.wire import JsonBody, Streamed
-from restd_core.gateway.worker.ads import status_objects
+from restd_core.gateway.worker.ads import slot_classads, status_objects
 from restd_core.gateway.worker.classads import ads_to_dicts, filtered
 from restd_core.gateway.worker.condor import DEFAULT_SCHEDD, ask, hidden_config_params, hidden_job_attrs, schedd_ad
 from restd_core.gateway.worker.expressions import Judged, conjunction, judged, matches_name
-from restd_core.gateway.worker.jobs import job_classads, query_job, query_jobs
+from restd_core.gateway.worker.jobs import autocluster_ads, job_ad, job_classads, query_job, query_jobs
 from restd_core.gateway.worker.shaping import REDACTED, group_by_attribute, is_hidden_knob
 from restd_core.plugin_api import VERSION
 
@@ -32,6 +33,8 @@ __all__ = [
     "VERSION", "ask", "DEFAULT_SCHEDD", "DAEMON_TYPES", "schedd_ad",
     # ads through the output filter
     "query_jobs", "query_job", "job_classads", "status_objects", "group_by_attribute",
+    # ClassAds to evaluate (matchmaking), hidden attributes redacted: never to answer with
+    "autocluster_ads", "job_ad", "slot_classads",
     # keeping the guarantee in an operation of one's own
     "judged", "Judged", "conjunction", "filtered", "ads_to_dicts", "hidden_job_attrs", "hidden_config_params",
     "is_hidden_knob", "REDACTED", "matches_name",

@@ -74,14 +74,16 @@ def label_value(value: Any) -> str:
     return value if isinstance(value, str) else orjson.dumps(value).decode()
 
 
-class PoolGauges:
-    """The prometheus-client collector of the pool gauges (``collect``)."""
+class SnapshotGauges:
+    """A prometheus-client collector (``collect``) of gauge families that
+    ``make`` takes from the pool at most once per ``ttl`` (``Reused``),
+    however many scrapers come, and a gauge ``age_metric`` of how old they
+    are."""
 
-    def __init__(self, gateway: Gateway, condor_settings: CondorSettings, settings: SummarySettings,
+    def __init__(self, make: Callable[[], list[GaugeMetricFamily]], ttl: float, age_metric: str, what: str,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._gateway, self._condor_settings, self._settings, self._clock = gateway, condor_settings, settings, clock
-        self._label = settings.gauges_label
-        self._snapshots = Reused(self._snapshot, settings.gauges_ttl, clock=clock, name="pool gauges")
+        self._make, self._age_metric, self._what, self._clock = make, age_metric, what, clock
+        self._snapshots = Reused(self._snapshot, ttl, clock=clock, name=what)
 
     def describe(self) -> list:
         return []  # nothing to check at registration (collect would ask the pool)
@@ -89,15 +91,28 @@ class PoolGauges:
     def collect(self) -> Iterator[GaugeMetricFamily]:
         snapshot = self._snapshots.get()
         yield from snapshot.families
-        age = GaugeMetricFamily("restd_pool_snapshot_age_seconds",
-                                "Seconds since the pool gauges were taken from the pool")
+        age = GaugeMetricFamily(self._age_metric, f"Seconds since the {self._what} were taken from the pool")
         age.add_metric([], self._clock() - snapshot.made_at)
         yield age
+
+    def _snapshot(self) -> Snapshot:
+        return Snapshot(self._make(), self._clock())
+
+
+class PoolGauges(SnapshotGauges):
+    """The prometheus-client collector of the pool gauges (``collect``)."""
+
+    def __init__(self, gateway: Gateway, condor_settings: CondorSettings, settings: SummarySettings,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._gateway, self._condor_settings, self._settings = gateway, condor_settings, settings
+        self._label = settings.gauges_label
+        super().__init__(self._families, settings.gauges_ttl, "restd_pool_snapshot_age_seconds", "pool gauges",
+                         clock)
 
     def _call(self, name: str, **arguments: Any) -> Any:
         return self._gateway.call(name, timeout=self._settings.gauges_timeout, **arguments)
 
-    def _snapshot(self) -> Snapshot:
+    def _families(self) -> list[GaugeMetricFamily]:
         up = GaugeMetricFamily("restd_pool_up", "Whether the pool answered the pool gauges' last question (part "
                                "slots: the collector's slot ads; schedds: the list of schedds; jobs: a schedd's jobs)",
                                labels=["part", "name"])
@@ -106,10 +121,10 @@ class PoolGauges:
             hidden = {name.lower() for name in self._condor_settings.get().hide_job_attrs}
         except GatewayError:
             up.add_metric(["settings", ""], 0)  # hidden attributes unknown: nothing is shown
-            return Snapshot(families, self._clock())
+            return families
         families += self._slot_families(up, hidden)
         families += self._job_families(up, hidden)
-        return Snapshot(families, self._clock())
+        return families
 
     def _slot_families(self, up: GaugeMetricFamily, hidden: set[str]) -> list[GaugeMetricFamily]:
         label = self._label if self._label and self._label.lower() not in hidden else None
@@ -121,7 +136,8 @@ class PoolGauges:
             return []
         up.add_metric(["slots", ""], 1)
         names = ["state", *([label.lower()] if label else [])]
-        slots, resources = Counter(), Counter()
+        slots: Counter[tuple[str, ...]] = Counter()
+        resources: Counter[tuple[str, ...]] = Counter()
         for group in answer["groups"]:
             labels = tuple(label_value(group["key"].get(name)) for name in names)
             slots[labels] += group["slots"]
@@ -138,8 +154,8 @@ class PoolGauges:
         resource_families = {
             resource: GaugeMetricFamily(name, meaning + RESOURCE_SCOPE, labels=["claim", *names])
             for resource, (name, meaning, _) in RESOURCE_METRICS.items()}
-        for (resource, *labels), value in sorted(resources.items()):
-            resource_families[resource].add_metric(labels, value)
+        for (resource, *claim_labels), value in sorted(resources.items()):
+            resource_families[resource].add_metric(claim_labels, value)
         return [slot_family, *resource_families.values()]
 
     def _job_families(self, up: GaugeMetricFamily, hidden: set[str]) -> list[GaugeMetricFamily]:
@@ -179,6 +195,6 @@ class PoolGauges:
         jobs = capped(jobs, 1, self._settings.gauges_max_label_values)
         family = GaugeMetricFamily("restd_pool_jobs", "Jobs in the schedds' queues by schedd, Owner and JobStatus",
                                    labels=["schedd", "owner", "state"])
-        for labels, value in sorted(jobs.items()):
-            family.add_metric(list(labels), value)
+        for labels, count in sorted(jobs.items()):
+            family.add_metric(list(labels), count)
         return [family]

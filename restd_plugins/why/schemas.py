@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import colander
 
-from restd_core.plugin_api.web import EVERY_SCHEDD, every_schedd_answer, name_node, Schema
+from restd_core.plugin_api.web import Schema, constraint_node, every_schedd_answer
 from restd_plugins.summary.responses import BY, COUNT, GROUP_KEY
 from restd_plugins.summary.schemas import NoQuery, by_node
 
@@ -18,20 +18,11 @@ DEFAULT_EXAMPLES = 3
 
 class HeldQuery(colander.MappingSchema):
     by = by_node("job")
+    constraint = constraint_node()
     examples = colander.SchemaNode(
         colander.Integer(), missing=DEFAULT_EXAMPLES, validator=colander.Range(min=0, max=MAX_EXAMPLES),
         description=f"Example jobs (id and HoldReason) of each of the largest groups, 0 to {MAX_EXAMPLES} "
                     f"(default {DEFAULT_EXAMPLES})")
-
-
-class HeldPath(colander.MappingSchema):
-    schedd = name_node(description=f"A schedd's name; DEFAULT: the local one; {EVERY_SCHEDD}: every schedd the "
-                                   "collector knows, their groups merged", examples=["DEFAULT", EVERY_SCHEDD])
-
-
-class HeldRequest(colander.MappingSchema):
-    querystring = HeldQuery()
-    path = HeldPath()
 
 
 _TIME: Schema = {"type": ["number", "null"],

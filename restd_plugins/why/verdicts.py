@@ -9,11 +9,14 @@ from .settings import WhySettings
 
 #: The verdicts, from best to worst.
 VERDICTS = ("ok", "warning", "critical")
-#: The checks of each daemon type, in the answer's order.
+#: The checks of each daemon type, in the answer's order. A collector's ad
+#: age is not one: the collector refreshes its own ad only every
+#: COLLECTOR_UPDATE_INTERVAL (15 minutes by default, past the default
+#: ad_age thresholds), and the one asked has just answered.
 CHECKS = {
     "schedds": ("duty_cycle", "running", "transfer_waiting", "curb_matchmaking", "ad_age"),
     "negotiators": ("duty_cycle", "last_cycle", "last_cycle_age", "ad_age"),
-    "collectors": ("duty_cycle", "dropped_queries", "pending_queries", "updates_lost", "ad_age"),
+    "collectors": ("duty_cycle", "dropped_queries", "pending_queries", "updates_lost"),
 }
 
 
@@ -74,7 +77,7 @@ def judged(health: dict[str, list[dict[str, Any]]], settings: WhySettings) -> di
         answer[kind] = []
         for daemon in daemons:
             values = _values(kind, daemon)
-            checks = {name: {"value": values[name], "verdict": verdict(values[name], thresholds.get(name))}
+            checks: dict[str, dict[str, Any]] = {name: {"value": values[name], "verdict": verdict(values[name], thresholds.get(name))}
                       for name in CHECKS[kind]}
             answer[kind].append({"name": daemon["name"], "verdict": worst([c["verdict"] for c in checks.values()]),
                                  "numbers": {k: v for k, v in daemon.items() if k != "name"}, "checks": checks})

@@ -20,7 +20,7 @@ def held_jobs(request: Request) -> Response:
     query = request.validated["querystring"]
     by = query.get("by") or DEFAULT_HELD_BY
     refuse_hidden_keys(request, by)
-    arguments = {"by": by, "examples": query["examples"]}
+    arguments = {"by": by, "examples": query["examples"], "constraint": query.get("constraint")}
     schedd = request.validated["path"]["schedd"]
     if schedd == EVERY_SCHEDD:
         every = ask_every_schedd(request, "why_held_jobs", arguments)

@@ -1,7 +1,8 @@
 // The dashboard: what it asks the API for, and when.
 //
-// Summaries (job counts, slots, priorities, daemons, /readyz) are asked
-// every REFRESH_MS and soon after a watch reports a change; the job list
+// Summaries (job counts, slots, priorities, daemons, /readyz) and the "why"
+// cards (WHY_CARDS) are asked every REFRESH_MS and soon after a watch
+// reports a change; the job list
 // comes from the watch endpoints (a snapshot, then its changes). An
 // endpoint this server does not have (404) is replaced by what every
 // condor-restd has: the job list polled from /v1/jobs, counts made here
@@ -10,8 +11,8 @@
 import { ApiError, get, query, seg, setToken, token } from "./api.js";
 import { watch } from "./stream.js";
 import {
-  JOB_STATES, fillStateFilter, renderHealth, renderJobSummary, renderJobTable, renderPriorities, renderSlots,
-  stateOf,
+  JOB_STATES, fillStateFilter, renderDaemonHealth, renderHealth, renderHeld, renderJobSummary, renderJobTable,
+  renderPriorities, renderSlots, stateOf,
 } from "./views.js";
 
 const REFRESH_MS = 15000;
@@ -40,6 +41,9 @@ const state = {
   priorities: null,
   ready: null,
   daemons: null,
+  why: {}, // a "why" card (WHY_CARDS) -> what it shows
+  whyAbsent: new Set(), // the "why" cards this server has no endpoint for (404): hidden
+  heldOpen: new Set(), // the held reasons whose example jobs are shown (their keys)
   errors: {}, // source -> ApiError
   polling: false, // the job list is polled, not watched
   watchAgain: 0, // the timer of the next try to watch while polling for want of a place
@@ -275,6 +279,70 @@ async function loadPriorities() {
   render();
 }
 
+// ------------------------------------------------------------ why cards --
+
+const DAEMON_KINDS = [["schedds", "schedd"], ["negotiators", "negotiator"], ["collectors", "collector"]];
+const VERDICTS = ["ok", "warning", "critical"];
+
+// /v1/why/held's answer as the held card shows it: a group per reason.
+function heldFrom(answer) {
+  const failed = (answer.failed || []).map((f) => f.schedd);
+  return {
+    held: answer.held,
+    groups: answer.groups.map((group) => ({
+      key: JSON.stringify(group.key), code: group.key.holdreasoncode ?? null,
+      name: group.key.holdreasoncode_name ?? null, count: group.count,
+      oldest: group.oldest_entered, newest: group.newest_entered, examples: group.examples ?? null,
+    })),
+    note: failed.length ? `Not answering: ${failed.join(", ")}.` : "",
+  };
+}
+
+// /v1/why/health's answer as the health card shows it: every daemon, the worst first.
+function healthFrom(answer) {
+  const rows = DAEMON_KINDS.flatMap(([kind, type]) => answer[kind].map((daemon) => ({ type, ...daemon })));
+  const order = (row) => [-VERDICTS.indexOf(row.verdict), DAEMON_KINDS.findIndex(([, type]) => type === row.type)];
+  rows.sort((a, b) => order(a)[0] - order(b)[0] || order(a)[1] - order(b)[1] || (a.name < b.name ? -1 : 1));
+  return { verdict: answer.verdict, rows };
+}
+
+// The "why" cards: each one endpoint (asked with the summaries, and soon
+// after a job event if it follows the jobs), the answer's shape for its
+// renderer (views.js), and its <section> (index.html, id `card`). A server
+// without the endpoint (404) hides the card. The idle groups are one entry
+// more: {card: "idle", path: () => `v1/why/idle/${seg(state.schedd)}`, ...}.
+const WHY_CARDS = [
+  {
+    card: "held", followsJobs: true, shape: heldFrom,
+    path: () => `v1/why/held/${seg(state.schedd)}${query({ by: "HoldReasonCode", examples: 5 })}`,
+    render: (held, problem) => renderHeld(held, problem, state.heldOpen),
+  },
+  {
+    card: "daemon-health", followsJobs: false, shape: healthFrom, path: () => "v1/why/health",
+    render: renderDaemonHealth,
+  },
+];
+
+async function loadWhy({ card, path, shape }) {
+  const view = state.view;
+  const source = `why ${card}`;
+  try {
+    const answer = shape(await get(path()));
+    if (view !== state.view) return;
+    state.why[card] = answer;
+    state.whyAbsent.delete(card);
+    record(source, null);
+  } catch (error) {
+    if (view !== state.view) return;
+    if (error.kind === "missing") state.whyAbsent.add(card);
+    record(source, error.kind === "missing" ? null : error);
+  }
+}
+
+function loadWhyCards(which = () => true) {
+  return Promise.all(WHY_CARDS.filter(which).map(loadWhy));
+}
+
 // ------------------------------------------------------------- job list --
 
 function viewedSchedds() {
@@ -317,13 +385,14 @@ function render() {
     const complete = jobListComplete();
     if (state.jobsCounted && complete) state.jobSummary = summaryFromList();
     const problems = {
+      ...Object.fromEntries(WHY_CARDS.map(({ card }) => [card, problem(`why ${card}`)])),
       health: problem("daemons"),
       "jobs-summary": problem("summary/jobs") || (state.jobsCounted ? problem("jobs ", "watch ") : ""),
       slots: problem("slots"),
       priorities: problem("priorities"),
       jobs: problem("jobs ", "watch "),
     };
-    const shown = { health: state.daemons, "jobs-summary": state.jobSummary, slots: state.slots,
+    const shown = { ...state.why, health: state.daemons, "jobs-summary": state.jobSummary, slots: state.slots,
       priorities: state.priorities, jobs: jobs.length };
     for (const [card, why] of Object.entries(problems)) $(card).dataset.stale = String(Boolean(why && shown[card]));
     renderBanner();
@@ -333,6 +402,10 @@ function render() {
     renderSlots(state.slots, problems.slots);
     renderPriorities(state.priorities, problems.priorities);
     renderJobTable(jobs, state.filter, complete, problems.jobs);
+    for (const { card, render: renderCard } of WHY_CARDS) {
+      $(card).hidden = state.whyAbsent.has(card);
+      renderCard(state.why[card] ?? null, problems[card]);
+    }
     if (state.updated) {
       $("updated").textContent = `updated ${state.updated.toLocaleTimeString()}`;
       document.body.dataset.loaded = "true"; // every card shows a first answer (or why not)
@@ -366,6 +439,7 @@ function onJobEvent(schedd, name, data) {
   record(`watch ${schedd}`, null);
   render();
   soon("jobs", loadJobSummary);
+  soon("why", () => loadWhyCards((card) => card.followsJobs));
 }
 
 let polling = null;
@@ -489,7 +563,7 @@ async function refresh() {
     state.streamsView = state.view;
     startJobStreams();
   }
-  await Promise.all([loadJobSummary(), loadSlots(), loadPriorities()]);
+  await Promise.all([loadJobSummary(), loadSlots(), loadPriorities(), loadWhyCards()]);
   if (state.polling) await pollJobs();
   state.updated = new Date();
   render();
@@ -531,6 +605,7 @@ async function restart() {
   state.polling = false;
   state.errors = {};
   state.jobSummary = null;
+  state.why = {};
   state.jobHistory = [];
   state.jobsCounted = false;
   render();

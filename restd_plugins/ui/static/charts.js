@@ -55,6 +55,15 @@ export function stackedBars(container, series, rows, { normalize = false } = {})
   container.replaceChildren(legend, list);
 }
 
+// One bar of `value` against `largest` (its full width), in class `cls`.
+export function meter(value, largest, cls, title) {
+  const bar = svg("svg", { viewBox: "0 0 100 10", preserveAspectRatio: "none", class: "bar-svg", role: "img" });
+  bar.append(Object.assign(svg("title"), { textContent: title }));
+  const width = (100 * value) / Math.max(1, largest);
+  bar.append(svg("rect", { x: 0, y: 0, width: width.toFixed(3), height: 10, class: cls }));
+  return bar;
+}
+
 // Lines over time in plain SVG: samples [{t (ms), values: {key: number}}],
 // oldest first; the y axis from 0 to the largest value shown.
 export function timeline(container, series, samples) {

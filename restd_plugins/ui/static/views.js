@@ -1,7 +1,7 @@
 // What each card shows, from the data the app holds: pure rendering, no
 // requests. Every card says so when it has nothing to show.
 
-import { el, formatNumber, stackedBars, timeline } from "./charts.js";
+import { el, formatNumber, meter, stackedBars, timeline } from "./charts.js";
 
 export const JOB_STATES = ["idle", "running", "removed", "completed", "held", "transferring_output", "suspended"];
 const STATE_LABELS = { transferring_output: "transferring" };
@@ -135,6 +135,89 @@ export function renderHealth(ready, daemons, problem) {
     return;
   }
   fillTable(table, daemons.map((d) => [[d.type], [d.name, "name"], [ago(d.heard)]]));
+}
+
+// held: {held, groups: [{key, code, name, count, oldest, newest, examples}], note};
+// open: the keys of the reasons whose example jobs are shown, kept across
+// renders (read from the page first: a click's toggle event may come after).
+export function renderHeld(held, problem, open) {
+  const list = $("held-reasons");
+  for (const shown of list.querySelectorAll("details.reason")) {
+    if (shown.open) open.add(shown.dataset.key);
+    else open.delete(shown.dataset.key);
+  }
+  $("held-note").textContent = held ? held.note || "" : "";
+  $("held-total").textContent = held ? `${formatNumber(held.held)} held` : "";
+  if (!held) return empty(list, waiting(problem));
+  if (!held.groups.length) return empty(list, "No held jobs.");
+  const largest = Math.max(...held.groups.map((group) => group.count));
+  list.replaceChildren(...held.groups.map((group) => {
+    const label = group.name ?? (group.code === null ? "(no code)" : `code ${group.code}`);
+    const reason = el("details", { class: "reason", "data-key": group.key, "data-label": label },
+      el("summary", { class: "bar-row" },
+        el("span", { class: "bar-label", title: group.code === null ? label : `${label} (HoldReasonCode ${group.code})` },
+          label),
+        meter(group.count, largest, "s-held", `${label}: ${formatNumber(group.count)}`),
+        el("span", { class: "bar-total" }, formatNumber(group.count))),
+      heldDetails(group));
+    reason.open = open.has(group.key);
+    return reason;
+  }));
+}
+
+function heldDetails(group) {
+  const since = group.oldest === null ? "" : group.oldest === group.newest ? `held ${ago(group.oldest)}`
+    : `held between ${ago(group.oldest)} and ${ago(group.newest)}`;
+  const box = el("div", { class: "examples" }, el("p", { class: "note" }, since));
+  if (!group.examples) {
+    box.append(el("p", { class: "empty" }, "No example jobs for this reason (only the largest reasons have them)."));
+    return box;
+  }
+  const table = el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "job"), el("th", {}, "hold reason"))),
+    el("tbody"));
+  fillTable(table, group.examples.map((job) => [
+    [job.schedd ? `${job.jobid} · ${job.schedd}` : job.jobid, "job"], [job.hold_reason ?? "–", "name"]]));
+  box.append(table);
+  return box;
+}
+
+const CHECK_TEXTS = {
+  duty_cycle: (v) => `duty cycle ${formatNumber(v * 100)}%`,
+  ad_age: (v) => `last heard ${formatNumber(Math.round(v))} s ago`,
+  running: (v) => `running ${formatNumber(v * 100)}% of its maximum`,
+  transfer_waiting: (v) => `${formatNumber(v)} transfers waiting`,
+  curb_matchmaking: () => "curbing matchmaking",
+  last_cycle: (v) => `last cycle ${formatNumber(v)} intervals long`,
+  last_cycle_age: (v) => `last cycle ended ${formatNumber(v)} intervals ago`,
+  dropped_queries: (v) => `${formatNumber(v)} queries dropped`,
+  pending_queries: (v) => `${formatNumber(v)} queries pending`,
+  updates_lost: (v) => `${formatNumber(v)} updates lost`,
+};
+
+// What a daemon's row says: its checks that are not ok, else its main numbers.
+function daemonText({ type, checks, numbers: n }) {
+  const bad = Object.entries(checks).filter(([, check]) => check.verdict !== "ok")
+    .map(([name, check]) => (CHECK_TEXTS[name] || ((v) => `${name} ${v}`))(check.value));
+  if (bad.length) return bad.join(", ");
+  if (type === "schedd") return `${formatNumber(n.running_jobs ?? NaN)} running of ${formatNumber(n.max_jobs_running ?? NaN)}, ${formatNumber(n.shadows ?? NaN)} shadows`;
+  if (type === "negotiator") return `last cycle ${formatNumber(n.last_cycle_seconds ?? NaN)} s, ended ${formatNumber(Math.round(n.last_cycle_age_seconds ?? NaN))} s ago`;
+  return `${formatNumber(n.pending_queries ?? NaN)} queries pending, ${formatNumber(n.dropped_queries ?? NaN)} dropped`;
+}
+
+// health: {verdict, rows: [{type, name, verdict, checks, numbers}]} (the worst first)
+export function renderDaemonHealth(health, problem) {
+  const overall = $("health-verdict");
+  overall.textContent = health ? health.verdict : "";
+  overall.dataset.verdict = health ? health.verdict : "";
+  const table = $("daemon-verdicts");
+  if (!health || !health.rows.length) {
+    fillTable(table, [[[health ? "No daemons in the collector." : waiting(problem), "empty"]]]);
+    table.tBodies[0].rows[0].cells[0].colSpan = 3;
+    return;
+  }
+  fillTable(table, health.rows.map((row) => [[row.verdict, `verdict v-${row.verdict}`],
+    [el("span", {}, el("span", { class: "kind" }, row.type), el("span", { class: "daemon-name" }, row.name)), "name"],
+    [daemonText(row), "why"]]));
 }
 
 function jobKey(job) {
