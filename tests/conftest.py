@@ -1,6 +1,7 @@
 """Fixtures for the whole suite: a real pool with known jobs, and the app."""
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -144,10 +145,8 @@ def close_app(app: webtest.TestApp) -> None:
     if "watch" in restd.endpoints:  # its pollers and open streams end first: they call the gateway
         restd.kept(Hub).close()
     if "archive" in restd.endpoints:
-        try:
+        with contextlib.suppress(LookupError):  # restd.archive unset
             restd.kept(ArchiveHistory).close()  # its ingester ends first: it calls the gateway
-        except LookupError:  # restd.archive unset
-            pass
     app.app.registry.restd.gateway.close()
     app.app.registry.restd.shared.close()
 

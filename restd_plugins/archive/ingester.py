@@ -44,7 +44,13 @@ class Ingester:
         self.errors: Counter[str] = Counter({"schedd": 0, "database": 0})
         self._migrated = False
         reference = weakref.ref(self)  # the hook outlives an app whose ingester is gone
-        os.register_at_fork(after_in_child=lambda: (ingester := reference()) and ingester._forked())
+
+        def forked() -> None:
+            ingester = reference()
+            if ingester is not None:
+                ingester._forked()
+
+        os.register_at_fork(after_in_child=forked)
 
     @property
     def holding(self) -> bool:

@@ -5,6 +5,7 @@ a dead holder frees it); SQLite: ``flock`` of a file beside the database
 (the kernel frees it with the holder)."""
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 from typing import IO
@@ -36,7 +37,7 @@ class IngestLock:
         if is_postgresql(self._engine):
             return self._acquire_advisory()
         if self._file is None:
-            lock = open(f"{self._engine.url.database}.ingest.lock", "a")
+            lock = open(f"{self._engine.url.database}.ingest.lock", "a")  # noqa: SIM115 (held until release)
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -67,10 +68,8 @@ class IngestLock:
     def _close_connection(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
-            try:
+            with contextlib.suppress(SQLAlchemyError):
                 connection.invalidate()  # its session ends, and the lock with it
-            except SQLAlchemyError:
-                pass
 
     def release(self) -> None:
         self._close_connection()

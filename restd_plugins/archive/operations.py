@@ -5,7 +5,7 @@ only a worker may make)."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -63,6 +63,7 @@ def history_since(schedd: str, cursor: str | None, batch: int, start_now: bool =
         return {"ads": [], "cursor": cursor, "more": False}
     place = {job: index for index, job in enumerate(oldest)}
     answer = query_jobs(schedd, "history", where, since=cursor)
+    assert isinstance(answer, Streamed)  # a listing (no group_by)
     ads = orjson.loads(b"[" + b"".join(bytes(piece) for piece in answer.pieces) + b"]")
     wanted = [job["classad"] for job in ads if (job["classad"].get("clusterid"), job["classad"].get("procid")) in place]
     wanted.sort(key=lambda ad: place[(ad["clusterid"], ad["procid"])])
@@ -120,7 +121,7 @@ def _answering() -> Iterator[None]:
 
 
 def archived_history(archive: str, schedd: str, after: int | None = None, before: int | None = None,
-                     constraint: str | None = None, projection: list[str] = (), cluster: int | None = None,
+                     constraint: str | None = None, projection: Sequence[str] = (), cluster: int | None = None,
                      limit: int | None = None, cursor: str | None = None, tag_schedd: bool = False) -> Streamed:
     """The schedd's archived jobs that completed in ``[after, before)``,
     newest first, as v1 job objects through the one output filter (the

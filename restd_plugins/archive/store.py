@@ -115,7 +115,7 @@ def engine_for(url: str, statement_timeout: float = 20.0) -> Engine:
     ``statement_timeout`` seconds and a connection by a few seconds."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        Path(parsed.database or "").parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": statement_timeout})
 
         @event.listens_for(engine, "connect")
@@ -238,8 +238,8 @@ def cursors(engine: Engine) -> dict[str, str | None]:
 def coverage(engine: Engine) -> dict[str, tuple[int, int | None]]:
     """Each schedd's ``(covered_from, synced_at)``."""
     with engine.connect() as connection:
-        return {name: (since, synced) for name, since, synced in connection.execute(
-            select(schedds.c.schedd, schedds.c.covered_from, schedds.c.synced_at))}
+        return {str(name): (int(since), None if synced is None else int(synced)) for name, since, synced in
+                connection.execute(select(schedds.c.schedd, schedds.c.covered_from, schedds.c.synced_at)).tuples()}
 
 
 def forget_before(engine: Engine, cut: int) -> int:
@@ -266,7 +266,7 @@ def window_rows(engine: Engine, schedd: str, after: int | None, before: int | No
     while True:
         bound = [jobs.c.id < below] if below is not None else []
         with engine.connect() as connection:
-            rows = [tuple(row) for row in connection.execute(
+            rows = [(int(row[0]), int(row[1]), int(row[2]), str(row[3])) for row in connection.execute(
                 select(jobs.c.id, jobs.c.cluster, jobs.c.proc, jobs.c.ad).where(*where, *bound)
                 .order_by(jobs.c.id.desc()).limit(chunk))]
         if not rows:

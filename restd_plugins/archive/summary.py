@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, and_, case, func, literal, or_, select
 
@@ -74,11 +74,11 @@ def summary(engine: Engine, start: int, end: int, bucket: int, by: str | None, s
     with engine.connect() as connection:
         for row in connection.execute(select(*_sums(start, bucket), key.label("key")).where(*where)
                                       .group_by("bucket", "key")).mappings():
-            sums[(int(row["bucket"]), row["key"])] = {name: row[name] or 0 for name in _SUMS}
+            sums[(int(cast(int, row["bucket"])), row["key"])] = {name: row[name] or 0 for name in _SUMS}
         for place, value, wait in connection.execute(
                 select(((jobs.c.completed - start) // bucket), key, jobs.c.started - jobs.c.qdate)
                 .where(*where, jobs.c.started > 0, jobs.c.qdate > 0)):
-            waits[(int(place), value)].append(int(wait))
+            waits[(int(cast(int, place)), value)].append(int(cast(int, wait)))
     sizes: dict[Any, float] = defaultdict(float)
     for (_, value), numbers in sums.items():
         sizes[value] += numbers["jobs"]
