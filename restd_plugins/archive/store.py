@@ -238,8 +238,8 @@ def cursors(engine: Engine) -> dict[str, str | None]:
 def coverage(engine: Engine) -> dict[str, tuple[int, int | None]]:
     """Each schedd's ``(covered_from, synced_at)``."""
     with engine.connect() as connection:
-        return {str(name): (int(since), None if synced is None else int(synced)) for name, since, synced in
-                connection.execute(select(schedds.c.schedd, schedds.c.covered_from, schedds.c.synced_at)).tuples()}
+        rows = connection.execute(select(schedds.c.schedd, schedds.c.covered_from, schedds.c.synced_at)).all()
+    return {str(row[0]): (int(row[1]), None if row[2] is None else int(row[2])) for row in rows}
 
 
 def forget_before(engine: Engine, cut: int) -> int:
