@@ -27,6 +27,8 @@ setup(
         "PyJWT[crypto]>=2.9,<3",  # verifies JWT bearer tokens (restd_plugins.auth.oidc)
         "SQLAlchemy>=2.0.30,<2.2",  # the archive's one schema and query layer (restd_plugins.archive)
         "psycopg[binary]>=3.2,<4",  # the archive on PostgreSQL (restd.archive = postgresql://...)
+        "zstandard>=0.22,<1",  # zstd answers (restd_core.pipeline.compression)
+        "brotli>=1.1,<2",  # br answers (restd_core.pipeline.compression)
     ],
     extras_require={
         "test": [

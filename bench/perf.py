@@ -105,23 +105,27 @@ def _submit_held(schedd, batch: str, count: int) -> list[int]:
 
 def fill(history: bool = True) -> None:
     """Make sure the queue (and the history) hold JOBS benchmark jobs each."""
-    import htcondor2
 
     schedd = _schedd()
     queued = len(schedd.query(constraint(QUEUE_BATCH), ["ProcId"]))
     if queued < JOBS:
         print(f"submitting {JOBS - queued} held jobs ({QUEUE_BATCH})", flush=True)
         _submit_held(schedd, QUEUE_BATCH, JOBS - queued)
-    if not history:
-        return
-    in_history = len(schedd.history(constraint(HISTORY_BATCH), ["ProcId"], match=HISTORY_JOBS))
-    if in_history < HISTORY_JOBS:
-        missing = HISTORY_JOBS - in_history
-        print(f"submitting and removing {missing} jobs ({HISTORY_BATCH})", flush=True)
-        for cluster in _submit_held(schedd, HISTORY_BATCH, missing):
+    if history:
+        fill_history(schedd, HISTORY_BATCH, HISTORY_JOBS)
+
+
+def fill_history(schedd, batch: str, count: int) -> None:
+    """Make sure the history holds ``count`` removed jobs tagged ``batch``."""
+    import htcondor2
+
+    in_history = len(schedd.history(constraint(batch), ["ProcId"], match=count))
+    if in_history < count:
+        print(f"submitting and removing {count - in_history} jobs ({batch})", flush=True)
+        for cluster in _submit_held(schedd, batch, count - in_history):
             schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}", reason="restd bench: fill history")
         deadline = time.monotonic() + 300
-        while len(schedd.history(constraint(HISTORY_BATCH), ["ProcId"], match=HISTORY_JOBS)) < HISTORY_JOBS:
+        while len(schedd.history(constraint(batch), ["ProcId"], match=count)) < count:
             if time.monotonic() > deadline:
                 raise RuntimeError("removed jobs did not reach the history within 300 s")
             time.sleep(1)

@@ -133,14 +133,15 @@ def test_entries_are_namespaced_and_versioned_and_their_keys_hashed(redis_url):
     keys = client.keys("*")
     assert keys and all(key.startswith(b"test:cache:") for key in keys)
     assert not any(b"alice" in key or b"jobs" in key for key in keys)
-    assert all(client.get(key).startswith(b"1\n") for key in keys)
+    assert all(client.get(key).startswith(b"%d\n" % SNAPSHOTS.version) for key in keys)
 
 
 def test_a_value_of_another_format_version_is_a_miss(redis_url):
     store = replica(redis_url)
     ResponseCache(store=store).fetch(("k",), 60.0, counting()[0])
     (key,) = store.client.keys("*")
-    store.client.set(key, b"2\n" + store.client.get(key)[2:], px=60_000)
+    version = b"%d\n" % SNAPSHOTS.version
+    store.client.set(key, b"%d\n" % (SNAPSHOTS.version + 1) + store.client.get(key)[len(version):], px=60_000)
     compute, calls = counting()
     ResponseCache(store=store).fetch(("k",), 60.0, compute)
     assert len(calls) == 1
@@ -150,7 +151,7 @@ def test_a_value_that_cannot_be_read_is_a_miss(redis_url):
     store = replica(redis_url)
     ResponseCache(store=store).fetch(("k",), 60.0, counting()[0])
     (key,) = store.client.keys("*")
-    store.client.set(key, b"1\nnot json\n[1]", px=60_000)
+    store.client.set(key, b"%d\nnot json\n[1]" % SNAPSHOTS.version, px=60_000)
     compute, calls = counting()
     assert ResponseCache(store=store).fetch(("k",), 60.0, compute).body == b"[1]"
     assert len(calls) == 1

@@ -210,6 +210,16 @@ class ServerSettings:
         "restd.gateway.answers_in_flight_bytes", 2 * 1024 * 1024 * 1024, "bytes of answers the server holds "
         "(in memory and temporary files) until they are sent, all listings together; beyond it a listing is 503 "
         "with `Retry-After` (0: no bound)", minimum=0, shown="2147483648 (2 GiB)")
+    compression: bool = setting(
+        "restd.compression", True, "compress answers for the callers that accept it (`Accept-Encoding`): JSON, "
+        "`/metrics`, the dashboard's files; never an event stream")
+    compression_min_bytes: int = setting(
+        "restd.compression.min_bytes", 1024, "an answer smaller than this is sent as it is (unless the caller "
+        "refuses `identity`)", minimum=0)
+    compression_codings: tuple[str, ...] = setting(
+        "restd.compression.codings", ("zstd", "gzip"), "the content codings offered (`zstd`, `br`, `gzip`), in the "
+        "server's order of preference among those a caller accepts as much; a cached answer is compressed once in "
+        "each, when it is stored")
     cors_origins: tuple[str, ...] = setting(
         "restd.cors.origins", (), "origins whose browser pages may call the API (`*` for any)")
     cors_allow_credentials: bool = setting(

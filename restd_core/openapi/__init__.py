@@ -21,6 +21,7 @@ from pyramid.response import FileResponse, Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.static import static_view
 
+from restd_core.pipeline.response_cache import Snapshot
 from restd_core.plugin_api.responses import json_response
 from restd_core.assembly.wiring import wiring
 from restd_core.openapi.document import build_document
@@ -55,12 +56,16 @@ cast(Any, response_schemas_option).options = ("response_schemas", "response_medi
 def _build(event: ApplicationCreated) -> None:
     # After every include: the services of all plugins are registered.
     registry = event.app.registry
-    wiring(registry).openapi_document = build_document(registry)
+    restd = wiring(registry)
+    restd.openapi_document = build_document(registry)
+    # Encoded and compressed once: a caller that asks again and again costs no CPU for it.
+    restd.openapi_answer = Snapshot.of(json_response(restd.openapi_document), restd.compression)
 
 
 def openapi_json(request: Request) -> Response:
-    return json_response(wiring(request.registry).openapi_document,
-                         headers={**FRAMING_HEADERS, "Content-Security-Policy": "frame-ancestors 'none'"})
+    response = wiring(request.registry).openapi_answer.response()
+    response.headers.update({**FRAMING_HEADERS, "Content-Security-Policy": "frame-ancestors 'none'"})
+    return response
 
 
 def docs_page(request: Request) -> Response:
