@@ -19,6 +19,7 @@ from .fake_issuer import AUDIENCE
 from .live_server import serve
 from .pool import submit_idle_held
 from .sse import Stream
+from .test_archive import in_history, submit
 from .waiting import eventually
 
 JOB_STATES = ["idle", "running", "removed", "completed", "held", "transferring_output", "suspended"]
@@ -574,3 +575,91 @@ def test_a_frozen_pool_is_said_so_and_the_page_recovers_without_a_reload(live, b
     assert page["banner"].startswith("The pool is")
     eventually(lambda: shown(browser)["problem"] == "", PATIENCE, "the banner going once the schedds answer")
     assert browser.execute_script("return window.sameDocument === true;"), "the page was reloaded"
+
+
+# ------------------------------------------------ over time, archived --
+
+#: The "over time" card's archived part, read from the page.
+ARCHIVED = """
+const box = document.getElementById("archive-box");
+const chart = document.getElementById("archive-chart");
+return {
+  hidden: box.hidden,
+  title: document.getElementById("archive-title").textContent,
+  from: Number(chart.dataset.from), to: Number(chart.dataset.to), bucket: Number(chart.dataset.bucket),
+  completed: Object.fromEntries([...chart.querySelectorAll("rect.s-completed")]
+    .map((rect) => [rect.dataset.start, Number(rect.dataset.value)])),
+  note: document.getElementById("archive-note").textContent,
+  pressed: [...box.querySelectorAll("button[aria-pressed=true]")].map((b) => b.dataset.range),
+  timeline: Boolean(document.querySelector("#jobs-timeline .legend, #jobs-timeline .empty")),
+};
+"""
+
+
+@pytest.fixture(scope="module")
+def archived_url(live, tmp_path_factory) -> tuple[str, int]:
+    """A live server with an archive, and jobs that completed once it ran: its
+    URL and how many jobs it archived since."""
+    import htcondor2
+
+    path = tmp_path_factory.mktemp("archive") / "archive.sqlite3"
+    url = live(**{"restd.archive": f"sqlite:///{path}", "restd.archive.interval": "0.3",
+                  "restd.archive.settle": "0", "restd.archive.backfill": "false", "restd.gateway.workers": "3"})
+    api = url.removesuffix("ui/")
+    eventually(lambda: requests.get(api + "readyz").json().get("archive", {}).get("lag_seconds") is not None,
+               what="the ingester's first round")  # the jobs recorded from then on are archived
+    client = htcondor2.Schedd()
+    in_history(client, submit(client, "dashboard-over-time", 3), 3)
+
+    def archived() -> int:
+        answer = requests.get(api + "v1/summary/history").json()
+        return sum(group["completed"] for bucket in answer["buckets"] for group in bucket["groups"])
+
+    return url, eventually(lambda: (n := archived()) >= 3 and n, what="the jobs archived")
+
+
+def archived_card(browser, bucket: int) -> dict:
+    return eventually(lambda: (lambda card: card if card["bucket"] == bucket and card["completed"] else None)(
+        browser.execute_script(ARCHIVED)), PATIENCE, "the archived jobs drawn")
+
+
+def api_completed(url: str, card: dict) -> dict[str, int]:
+    """Jobs completed per bucket, as the API counts them for the card's window."""
+    answer = requests.get(url.removesuffix("ui/") + "v1/summary/history", params={
+        "from": card["from"], "to": card["to"], "bucket": card["bucket"]}).json()
+    completed = {str(b["start"]): sum(g["completed"] for g in b["groups"]) for b in answer["buckets"]}
+    return {start: n for start, n in completed.items() if n}
+
+
+def test_the_over_time_card_shows_the_archived_completions_of_the_last_day_at_first_load(archived_url, browser,
+                                                                                        tmp_path):
+    url, archived = archived_url
+    browser.get(url)
+    card = archived_card(browser, 3600)
+    assert card["to"] - card["from"] == 24 * 3600
+    assert card["completed"] == api_completed(url, card)
+    assert sum(card["completed"].values()) >= archived
+    assert card["pressed"] == ["day"] and card["timeline"]  # today's lines of what the page saw stay
+    assert card["note"].startswith(f"{sum(card['completed'].values()):,} completed")
+    screenshot(browser, "dashboard-over-time-day", tmp_path)
+
+
+def test_the_switch_shows_the_last_seven_days_in_quarter_days(archived_url, browser, tmp_path):
+    url, archived = archived_url
+    browser.get(url)
+    archived_card(browser, 3600)
+    browser.find_element("css selector", '#archive-box button[data-range="week"]').click()
+    card = archived_card(browser, 6 * 3600)
+    assert card["to"] - card["from"] == 7 * 24 * 3600
+    assert card["completed"] == api_completed(url, card)
+    assert sum(card["completed"].values()) >= archived
+    assert card["pressed"] == ["week"]
+    screenshot(browser, "dashboard-over-time-week", tmp_path)
+
+
+def test_without_an_archive_the_over_time_card_draws_what_the_page_saw(url, browser):
+    browser.get(url)
+    loaded(browser)
+    assert requests.get(url.removesuffix("ui/") + "v1/summary/history").status_code == 404
+    card = browser.execute_script(ARCHIVED)
+    assert card["hidden"] and card["timeline"]

@@ -1,7 +1,7 @@
 // What each card shows, from the data the app holds: pure rendering, no
 // requests. Every card says so when it has nothing to show.
 
-import { el, formatNumber, meter, stackedBars, timeline } from "./charts.js";
+import { columns, el, formatNumber, meter, stackedBars, timeline } from "./charts.js";
 
 export const JOB_STATES = ["idle", "running", "removed", "completed", "held", "transferring_output", "suspended"];
 const STATE_LABELS = { transferring_output: "transferring" };
@@ -262,4 +262,54 @@ export function renderJobTable(jobs, filter, complete, problem) {
 
 export function fillStateFilter() {
   $("filter-state").append(...JOB_STATES.map((s) => el("option", { value: s }, stateLabel(s))));
+}
+
+// ------------------------------------------------ over time, archived --
+
+const ARCHIVE_SERIES = [{ key: "completed", label: "completed", cls: "s-completed" },
+  { key: "removed", label: "removed", cls: "s-removed" }];
+const EFFICIENCY_LINE = { key: "efficiency", label: "CPU efficiency (0–100%)", cls: "efficiency" };
+
+function when(seconds, withDay) {
+  return new Date(seconds * 1000).toLocaleString([], withDay
+    ? { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" } : { hour: "2-digit", minute: "2-digit" });
+}
+
+// archive: null (hidden: this server has no archive, or it did not answer
+// yet) or {range, ranges: {name: {label, per, answer | null}}}: answer is
+// /v1/summary/history's ({from, to, bucket, buckets: [{start, groups}]}).
+export function renderArchiveHistory(archive) {
+  const box = $("archive-box");
+  box.hidden = !archive;
+  if (!archive) return;
+  for (const button of box.querySelectorAll("button[data-range]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.range === archive.range));
+  }
+  const { label, per, answer } = archive.ranges[archive.range];
+  $("archive-title").textContent = `finished per ${per}, the last ${label}`;
+  const chart = $("archive-chart");
+  const note = $("archive-note");
+  if (!answer) {
+    note.textContent = "";
+    return empty(chart, "Loading…");
+  }
+  const sum = (groups, key) => groups.reduce((n, g) => n + (g[key] || 0), 0);
+  const efficiency = (groups) => { // the groups' own CPU time over their capacity, weighted by their CPU hours
+    const measured = groups.filter((g) => g.cpu_efficiency !== null && g.cpu_efficiency > 0);
+    const capacity = measured.reduce((n, g) => n + g.cpu_hours / g.cpu_efficiency, 0);
+    return capacity > 0 ? sum(measured, "cpu_hours") / capacity : null;
+  };
+  const buckets = answer.buckets.map(({ start, groups }) => ({
+    start, values: { completed: sum(groups, "completed"), removed: sum(groups, "removed"), efficiency: efficiency(groups) },
+  }));
+  const all = answer.buckets.flatMap((b) => b.groups);
+  const withDay = answer.to - answer.from > 86400;
+  chart.dataset.from = String(answer.from);
+  chart.dataset.to = String(answer.to);
+  chart.dataset.bucket = String(answer.bucket);
+  columns(chart, ARCHIVE_SERIES, buckets, { line: EFFICIENCY_LINE, from: when(answer.from, withDay), to: "now" });
+  const overall = efficiency(all);
+  note.textContent = `${formatNumber(sum(all, "completed"))} completed, ${formatNumber(sum(all, "removed"))} removed`
+    + (overall === null ? "" : `; CPU efficiency ${formatNumber(Math.round(overall * 100))}%`)
+    + " (from the archive of finished jobs).";
 }
