@@ -364,7 +364,7 @@ function archiveShown() {
   return {
     range: archive.range,
     ranges: Object.fromEntries(Object.entries(ARCHIVE_RANGES).map(([name, r]) =>
-      [name, { label: r.label, per: r.per, answer: archive.answers[name] ?? null }])),
+      [name, { label: r.label, per: r.per, answer: null, whole: null, ...archive.answers[name] }])),
   };
 }
 
@@ -377,9 +377,11 @@ async function loadArchive() {
     const to = Math.ceil((now + 1) / bucket) * bucket; // whole buckets, the current one last
     const schedd = state.schedd === "*" ? {} : { schedd: state.schedd };
     try {
-      const answer = await get(`v1/summary/history${query({ from: to - count * bucket, to, bucket, ...schedd })}`);
+      const from = to - count * bucket;
+      const answer = await get(`v1/summary/history${query({ from, to, bucket, ...schedd })}`);
+      const whole = await get(`v1/summary/history${query({ from, to, bucket: to - from, ...schedd })}`);
       if (view !== state.view) return;
-      archive.answers[name] = answer;
+      archive.answers[name] = { answer, whole };
     } catch (error) {
       if (view !== state.view) return;
       if (error.kind === "missing") archive.absent = true;

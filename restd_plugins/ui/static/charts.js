@@ -92,15 +92,15 @@ export function timeline(container, series, samples) {
 
 // Columns over time in plain SVG, one per bucket (oldest first), stacked by
 // `series` ({key, label, cls}); `line` ({key, label, cls}): a value from 0
-// to 1 per bucket (null: none), drawn on its own 0-100% scale over them.
-// buckets: [{start (s), values: {key: number}}]; the time axis says `from`
-// and `to` (texts).
-export function columns(container, series, buckets, { line = null, from = "", to = "" } = {}) {
+// to 1 per bucket (null: none), drawn on its own 0-100% scale over them (in
+// the legend only if a bucket has one). buckets: [{start (s), values: {key:
+// number}}]; `axis`: the texts under the time axis, spread evenly.
+export function columns(container, series, buckets, { line = null, axis = [] } = {}) {
   const sums = buckets.map((b) => series.reduce((sum, s) => sum + (b.values[s.key] || 0), 0));
   const top = Math.max(1, ...sums);
   const width = 100 / Math.max(1, buckets.length);
   const chart = svg("svg", { viewBox: "0 0 100 30", preserveAspectRatio: "none", class: "columns-svg", role: "img" });
-  chart.append(Object.assign(svg("title"), { textContent: `${series.map((s) => s.label).join(", ")} from ${from} to ${to}` }));
+  chart.append(Object.assign(svg("title"), { textContent: `${series.map((s) => s.label).join(", ")}: ${axis.join(" – ")}` }));
   buckets.forEach((bucket, i) => {
     let y = 30;
     for (const s of series) {
@@ -123,14 +123,15 @@ export function columns(container, series, buckets, { line = null, from = "", to
     buckets.forEach((bucket, i) => {
       const value = bucket.values[line.key];
       if (value === null || value === undefined || !Number.isFinite(value)) return flush();
-      const y = (30 - 29 * Math.min(1, Math.max(0, value))).toFixed(2);
+      const y = (29 - 28 * Math.min(1, Math.max(0, value))).toFixed(2); // 0% and 100% inside the frame
       run.push(`${(i * width).toFixed(2)},${y}`, `${((i + 1) * width).toFixed(2)},${y}`);
     });
     flush();
   }
   const legend = el("ul", { class: "legend" });
-  for (const s of [...series, ...(line ? [line] : [])]) legend.append(el("li", {}, el("span", { class: `swatch ${s.cls}` }), s.label));
+  const lined = line && buckets.some((b) => Number.isFinite(b.values[line.key]));
+  for (const s of [...series, ...(lined ? [line] : [])]) legend.append(el("li", {}, el("span", { class: `swatch ${s.cls}` }), s.label));
   container.replaceChildren(legend, el("div", { class: "timeline" },
     el("span", { class: "timeline-top" }, formatNumber(top)), chart,
-    el("span", { class: "timeline-axis columns-axis" }, el("span", {}, from), el("span", {}, to))));
+    el("span", { class: "timeline-axis columns-axis" }, ...axis.map((text) => el("span", {}, text)))));
 }

@@ -270,9 +270,8 @@ const ARCHIVE_SERIES = [{ key: "completed", label: "completed", cls: "s-complete
   { key: "removed", label: "removed", cls: "s-removed" }];
 const EFFICIENCY_LINE = { key: "efficiency", label: "CPU efficiency (0–100%)", cls: "efficiency" };
 
-function when(seconds, withDay) {
-  return new Date(seconds * 1000).toLocaleString([], withDay
-    ? { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" } : { hour: "2-digit", minute: "2-digit" });
+function when(seconds) {
+  return new Date(seconds * 1000).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 }
 
 // archive: null (hidden: this server has no archive, or it did not answer
@@ -285,7 +284,7 @@ export function renderArchiveHistory(archive) {
   for (const button of box.querySelectorAll("button[data-range]")) {
     button.setAttribute("aria-pressed", String(button.dataset.range === archive.range));
   }
-  const { label, per, answer } = archive.ranges[archive.range];
+  const { label, per, answer, whole } = archive.ranges[archive.range];
   $("archive-title").textContent = `finished per ${per}, the last ${label}`;
   const chart = $("archive-chart");
   const note = $("archive-note");
@@ -294,21 +293,17 @@ export function renderArchiveHistory(archive) {
     return empty(chart, "Loading…");
   }
   const sum = (groups, key) => groups.reduce((n, g) => n + (g[key] || 0), 0);
-  const efficiency = (groups) => { // the groups' own CPU time over their capacity, weighted by their CPU hours
-    const measured = groups.filter((g) => g.cpu_efficiency !== null && g.cpu_efficiency > 0);
-    const capacity = measured.reduce((n, g) => n + g.cpu_hours / g.cpu_efficiency, 0);
-    return capacity > 0 ? sum(measured, "cpu_hours") / capacity : null;
-  };
-  const buckets = answer.buckets.map(({ start, groups }) => ({
-    start, values: { completed: sum(groups, "completed"), removed: sum(groups, "removed"), efficiency: efficiency(groups) },
+  const buckets = answer.buckets.map(({ start, groups }) => ({ // without `by`: a group per bucket that has jobs
+    start, values: { completed: sum(groups, "completed"), removed: sum(groups, "removed"),
+      efficiency: groups.length === 1 ? groups[0].cpu_efficiency : null },
   }));
   const all = answer.buckets.flatMap((b) => b.groups);
-  const withDay = answer.to - answer.from > 86400;
   chart.dataset.from = String(answer.from);
   chart.dataset.to = String(answer.to);
   chart.dataset.bucket = String(answer.bucket);
-  columns(chart, ARCHIVE_SERIES, buckets, { line: EFFICIENCY_LINE, from: when(answer.from, withDay), to: "now" });
-  const overall = efficiency(all);
+  columns(chart, ARCHIVE_SERIES, buckets,
+    { line: EFFICIENCY_LINE, axis: [when(answer.from), when((answer.from + answer.to) / 2), "now"] });
+  const overall = whole?.buckets[0]?.groups[0]?.cpu_efficiency ?? null;
   note.textContent = `${formatNumber(sum(all, "completed"))} completed, ${formatNumber(sum(all, "removed"))} removed`
     + (overall === null ? "" : `; CPU efficiency ${formatNumber(Math.round(overall * 100))}%`)
     + " (from the archive of finished jobs).";
