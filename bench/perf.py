@@ -19,6 +19,10 @@ off) on a free loopback port, and prints, side by side in one run:
 
 ``--clean`` removes the benchmark's held jobs from the queue afterwards
 (history stays), so that other users of the pool see a small queue again.
+``--baseline COMMIT`` (more than once for several) also serves that
+commit's tree (``baseline.py``) and measures it in the same rounds as this
+tree's, for R1/R2 and R4, with the ratios of this tree's server to it;
+``--cases R1,R4`` runs those two only.
 """
 from __future__ import annotations
 
@@ -42,6 +46,7 @@ from functools import partial
 from pathlib import Path
 
 import small_requests
+from baseline import Launcher, launcher_of, tree_of
 
 PROJECT = Path(__file__).resolve().parent.parent
 #: Jobs in the queue (``--jobs``; the helper process reads it from the environment).
@@ -100,23 +105,27 @@ def _submit_held(schedd, batch: str, count: int) -> list[int]:
 
 def fill(history: bool = True) -> None:
     """Make sure the queue (and the history) hold JOBS benchmark jobs each."""
-    import htcondor2
 
     schedd = _schedd()
     queued = len(schedd.query(constraint(QUEUE_BATCH), ["ProcId"]))
     if queued < JOBS:
         print(f"submitting {JOBS - queued} held jobs ({QUEUE_BATCH})", flush=True)
         _submit_held(schedd, QUEUE_BATCH, JOBS - queued)
-    if not history:
-        return
-    in_history = len(schedd.history(constraint(HISTORY_BATCH), ["ProcId"], match=HISTORY_JOBS))
-    if in_history < HISTORY_JOBS:
-        missing = HISTORY_JOBS - in_history
-        print(f"submitting and removing {missing} jobs ({HISTORY_BATCH})", flush=True)
-        for cluster in _submit_held(schedd, HISTORY_BATCH, missing):
+    if history:
+        fill_history(schedd, HISTORY_BATCH, HISTORY_JOBS)
+
+
+def fill_history(schedd, batch: str, count: int) -> None:
+    """Make sure the history holds ``count`` removed jobs tagged ``batch``."""
+    import htcondor2
+
+    in_history = len(schedd.history(constraint(batch), ["ProcId"], match=count))
+    if in_history < count:
+        print(f"submitting and removing {count - in_history} jobs ({batch})", flush=True)
+        for cluster in _submit_held(schedd, batch, count - in_history):
             schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}", reason="restd bench: fill history")
         deadline = time.monotonic() + 300
-        while len(schedd.history(constraint(HISTORY_BATCH), ["ProcId"], match=HISTORY_JOBS)) < HISTORY_JOBS:
+        while len(schedd.history(constraint(batch), ["ProcId"], match=count)) < count:
             if time.monotonic() > deadline:
                 raise RuntimeError("removed jobs did not reach the history within 300 s")
             time.sleep(1)
@@ -269,22 +278,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-#: The command that serves an ini file on a port.
-Launcher = Callable[[Path, int], list[str]]
-
-
 def pserve(ini: Path, port: int) -> list[str]:
     """The default: ``pserve`` (waitress, as the ini's [server:main] says)."""
     return [str(Path(sys.executable).parent / "pserve"), str(ini)]
 
 
-def pserve_of(tree: Path) -> Launcher:
-    """``pserve`` of another source tree (another commit's worktree), from
-    that tree's own venv (its ``scripts/setup.sh`` makes it)."""
-    program = tree / ".venv" / "bin" / "pserve"
-    if not program.exists():
-        raise SystemExit(f"{program} is missing: run {tree}/scripts/setup.sh first")
-    return lambda ini, port: [str(program), str(ini)]
+def baseline_trees(names: list[str]) -> dict[str, Path]:
+    """``--baseline``'s commits (or source trees with their own .venv), by
+    the name given: the trees of their servers (``baseline.tree_of``)."""
+    return {name: Path(name) if Path(name).is_dir() else tree_of(name) for name in names}
+
+
+def start_baselines(servers: dict[str, Server], trees: dict[str, Path], workers: int, log: Path,
+                    overrides: dict[str, dict[str, str]]) -> None:
+    """A server of each baseline tree into ``servers``, as ``REST@name``."""
+    for name, tree in trees.items():
+        servers[f"REST@{name}"] = Server(workers, log.with_name(f"{log.stem}-{tree.name}.log"), overrides=overrides,
+                                         launcher=launcher_of(tree), tree=tree)
 
 
 class Server:
@@ -553,32 +563,31 @@ def _spread(values: list[float]) -> str:
     return f"{statistics.median(values):7.3f} [{min(values):.3f}-{max(values):.3f}]"
 
 
-def _print_ratios(name: str, rest: list[float], plain: list[float]) -> None:
+def _print_ratios(name: str, rest: list[float], plain: list[float], width: int = 18) -> None:
     ratios = [r / b for r, b in zip(rest, plain) if b > 0]
     of_medians = statistics.median(rest) / statistics.median(plain)
-    print(f"{name:18} {_spread(rest):>22} {_spread(plain):>22} {_spread(ratios):>22} {of_medians:10.3f}")
+    print(f"{name:{width}} {_spread(rest):>22} {_spread(plain):>22} {_spread(ratios):>22} {of_medians:10.3f}")
 
 
 def run(
     rounds: int, workers: int, rps_seconds: float, cases: str,
     overrides: dict[str, dict[str, str]], against: dict[str, dict[str, str]] | None = None,
-    baseline: Path | None = None,
+    baselines: dict[str, Path] | None = None,
 ) -> None:
     """R1/R2 (only the cases named so, if ``cases``), then R3 and memory;
     with ``against``, R1/R2 also on a second server with those settings on
-    top, and with ``baseline``, on a server of that source tree (REST@base),
-    measured in the same rounds."""
+    top, and with ``baselines``, on a server of each of those source trees
+    (REST@name), measured in the same rounds."""
     bindings = Bindings()
     log = Path(tempfile.gettempdir()) / "restd-bench-server.log"
-    servers = {"REST": Server(workers, log, overrides=overrides)}
-    if against:
-        on_top = {section: {**overrides.get(section, {}), **values} for section, values in against.items()}
-        servers["REST'"] = Server(workers, log.with_name("restd-bench-server-against.log"), overrides={**overrides, **on_top})
-    if baseline:
-        servers["REST@base"] = Server(workers, log.with_name("restd-bench-server-baseline.log"), overrides=overrides,
-                                      launcher=pserve_of(baseline), tree=baseline)
-    server = servers["REST"]
+    servers: dict[str, Server] = {}
     try:
+        servers["REST"] = server = Server(workers, log, overrides=overrides)
+        if against:
+            on_top = {section: {**overrides.get(section, {}), **values} for section, values in against.items()}
+            servers["REST'"] = Server(workers, log.with_name("restd-bench-server-against.log"),
+                                      overrides={**overrides, **on_top})
+        start_baselines(servers, baselines or {}, workers, log, overrides)
         if cases == "M":  # memory only
             server.timed(CASES["R1 jobs proj"][0])  # the workers are up
             big_listings(server)
@@ -605,8 +614,8 @@ def run(
                     cpu[name][side].append(cpu_seconds)
         if against:
             print(f"\nREST': {', '.join(f'{section}:{key}={value}' for section, values in against.items() for key, value in values.items())}")
-        if baseline:
-            print(f"\nREST@base: the server of {baseline}")
+        for name, tree in (baselines or {}).items():
+            print(f"\nREST@{name}: the server of {tree}")
         print(f"\n{JOBS} jobs, {rounds} rounds, {workers} gateway workers; seconds: median [min-max]")
         print(f"{'case':18} {'REST':>22} {'bindings':>22} {'ratio per round':>22} {'of medians':>10}")
         rows = [(name, side, name + side.removeprefix("REST")) for name in names for side in servers]
@@ -621,6 +630,14 @@ def run(
         for name, side, row in rows:
             floor = statistics.median(cpu[name][side]) / cores / statistics.median(times[name]["bindings"])
             print(f"{row:18} {floor:7.3f}")
+        others = [side for side in servers if side != "REST"]
+        if others:
+            print("\nThis tree's server (REST) against each other one, per answer, in the same rounds:")
+            print(f"{'case':30} {'REST':>22} {'other':>22} {'ratio per round':>22} {'of medians':>10}")
+            for name in names:
+                for side in others:
+                    _print_ratios(f"{name} / {side} s", times[name]["REST"], times[name][side], 30)
+                    _print_ratios(f"{name} / {side} CPU", cpu[name]["REST"], cpu[name][side], 30)
         if cases:
             return
 
@@ -641,22 +658,28 @@ def run(
 
 
 def small(rounds: int, workers: int, seconds: float, overrides: dict[str, dict[str, str]],
-          upstream_venv: Path | None) -> None:
-    """R4: one job, one knob, ... (``small_requests``), with a server of its own."""
+          upstream_venv: Path | None, baselines: dict[str, Path] | None = None, history: bool = True) -> None:
+    """R4: one job, one knob, ... (``small_requests``), with a server of its
+    own, and one of each baseline tree (REST@name) in the same rounds;
+    without ``history``, not its one-history-job case."""
     bindings = Bindings()
-    server = Server(workers, Path(tempfile.gettempdir()) / "restd-bench-small-server.log", overrides=overrides)
+    log = Path(tempfile.gettempdir()) / "restd-bench-small-server.log"
+    servers: dict[str, Server] = {}
     upstream = None
     try:
+        servers["REST"] = Server(workers, log, overrides=overrides)
+        start_baselines(servers, baselines or {}, workers, log, overrides)
         if upstream_venv:
             upstream = small_requests.Upstream(upstream_venv, free_port(),
                                                Path(tempfile.gettempdir()) / "restd-bench-upstream.log")
         schedd = _schedd()
-        small_requests.run(server.port, bindings, queue_job_ids(schedd), history_job_ids(schedd), upstream,
-                           rounds, seconds)
+        small_requests.run({side: each.port for side, each in servers.items()}, bindings, queue_job_ids(schedd),
+                           history_job_ids(schedd) if history else [], upstream, rounds, seconds)
     finally:
         if upstream:
             upstream.close()
-        server.close()
+        for each in servers.values():
+            each.close()
         bindings.close()
 
 
@@ -697,32 +720,41 @@ def main() -> None:
     parser.add_argument("--fill-only", action="store_true")
     parser.add_argument("--clean", action="store_true", help="afterwards, remove the held jobs from the queue")
     parser.add_argument("--cases", default="", help="only the R1/R2 cases whose name starts so (e.g. 'R1'), nothing "
-                                                     "else; R4: the small requests only; M: memory only")
+                                                     "else; R4: the small requests only; M: memory only; several "
+                                                     "separated by commas (R1,R4)")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION:KEY=VALUE",
                         help="an ini setting for the server, e.g. app:main:restd.gateway.listing_parts=1")
     parser.add_argument("--against", action="append", default=[], metavar="SECTION:KEY=VALUE",
                         help="R1/R2 also on a second server (REST') with this setting, in the same rounds")
-    parser.add_argument("--baseline", type=Path, metavar="TREE",
-                        help="R1/R2 also on a server of this source tree (another commit's git worktree, with its "
-                             ".venv), in the same rounds")
+    parser.add_argument("--baseline", action="append", default=[], metavar="COMMIT",
+                        help="R1/R2 and R4 also on a server of this commit (a git worktree of it, made once with a "
+                             "venv that shares this one's packages: bench/baseline.py; or a source tree with its own "
+                             ".venv), in the same rounds; may be given more than once")
     parser.add_argument("--upstream", type=Path, metavar="VENV",
                         help="R4 also against the upstream restd (../shared/peers/htcondor-restd) run from this venv "
                              "(its make-venv.sh builds one)")
+    parser.add_argument("--r4-without-history", action="store_true",
+                        help="R4 without its one-history-job case, which times the schedd's scan of its history "
+                             "files (seconds a request on a pool whose history is long)")
     parser.add_argument("--helper", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.helper:
         return bindings_helper()
     JOBS = args.jobs
     os.environ["RESTD_BENCH_JOBS"] = str(JOBS)  # for the helper process
+    baselines = baseline_trees(args.baseline)
     fill()
+    rounds, overrides = max(args.rounds, 1), _ini_settings(args.set)
     try:
-        if args.cases == "R4":
-            small(max(args.rounds, 1), args.workers, args.rps_seconds, _ini_settings(args.set), args.upstream)
-        elif not args.fill_only:
-            run(max(args.rounds, 1), args.workers, args.rps_seconds, args.cases, _ini_settings(args.set),
-                _ini_settings(args.against), args.baseline)
-            if not args.cases:
-                small(max(args.rounds, 1), args.workers, args.rps_seconds, _ini_settings(args.set), args.upstream)
+        for cases in [] if args.fill_only else args.cases.split(","):
+            if cases == "R4":
+                small(rounds, args.workers, args.rps_seconds, overrides, args.upstream, baselines,
+                      not args.r4_without_history)
+                continue
+            run(rounds, args.workers, args.rps_seconds, cases, overrides, _ini_settings(args.against), baselines)
+            if not cases:
+                small(rounds, args.workers, args.rps_seconds, overrides, args.upstream, baselines,
+                      not args.r4_without_history)
                 cache_poll(args.workers, ttl=2.0, clients=16, seconds=10.0)
     finally:
         if args.clean:

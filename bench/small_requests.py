@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -104,19 +105,24 @@ def concurrently(client: Callable[[int], None], clients: int) -> float:
     return time.perf_counter() - started
 
 
-def per_second(request: Callable[[random.Random], int], clients: int, seconds: float) -> float:
-    """Requests per second of ``clients`` threads calling ``request`` for ``seconds``."""
+def per_second(request: Callable[[random.Random], int], clients: int, seconds: float) -> tuple[float, Counter[int]]:
+    """Requests per second of ``clients`` threads calling ``request`` for
+    ``seconds`` that answered 200, and how many answered each other status."""
     stop = time.perf_counter() + seconds
     counts = [0] * clients
+    refused: Counter[int] = Counter()
 
     def client(number: int) -> None:
         rng = random.Random(number)
         while time.perf_counter() < stop:
-            if request(rng) != 200:
-                raise RuntimeError("a small request failed")
-            counts[number] += 1
+            status = request(rng)
+            if status == 200:
+                counts[number] += 1
+            else:
+                refused[status] += 1
 
-    return sum(counts) / concurrently(client, clients)
+    elapsed = concurrently(client, clients)  # before the counts are summed: they are made meanwhile
+    return sum(counts) / elapsed, refused
 
 
 def _spread(values: list[float] | None) -> str:
@@ -132,10 +138,13 @@ def _ratio(ours: list[float] | None, theirs: list[float] | None) -> str:
     return f"{statistics.median([a / b for a, b in zip(ours, theirs)]):.2f}"
 
 
-def run(rest_port: int, bindings, queue_ids: list[tuple[int, int]], history_ids: list[tuple[int, int]],
+def run(rest_ports: dict[str, int], bindings, queue_ids: list[tuple[int, int]], history_ids: list[tuple[int, int]],
         upstream: Upstream | None, rounds: int, seconds: float) -> None:
-    """Print R4's tables: one client, then sixteen."""
-    sides: dict[str, int] = {"REST": rest_port, **({"upstream": upstream.port} if upstream else {})}
+    """Print R4's tables: one client, then sixteen. ``rest_ports``: this
+    tree's server (``REST``) and others (another commit's, ``REST@...``),
+    measured in the same rounds; ratios of this tree's to each."""
+    sides: dict[str, int] = {**rest_ports, **({"upstream": upstream.port} if upstream else {})}
+    others = [side for side in sides if side != "REST"]
     found = cases(bool(history_ids))
     means: dict[tuple[str, str], list[float]] = {}
     for number in range(rounds):
@@ -152,15 +161,21 @@ def run(rest_port: int, bindings, queue_ids: list[tuple[int, int]], history_ids:
                 means.setdefault((name, side), []).append(mean)
     print(f"\nR4: small requests, one client, mean ms per request over {BURST} requests "
           f"(median [min-max] of {rounds} rounds; random job ids among {len(queue_ids)})")
-    print(f"{'case':22} {'REST':>20} {'bindings':>20} {'upstream':>20} {'REST/bind':>9} {'REST/up':>8}")
+    columns = [*sides, "bindings"]
+    ratios = ["bindings", *others]
+    print(f"{'case':22} " + " ".join(f"{side:>20}" for side in columns)
+          + " " + " ".join(f"{'REST/' + side.removeprefix('REST'):>12}" for side in ratios))
     for name in found:
-        rest, bare, peer = (means.get((name, side)) for side in ("REST", "bindings", "upstream"))
-        print(f"{name:22} {_spread(rest):>20} {_spread(bare):>20} {_spread(peer):>20} "
-              f"{_ratio(rest, bare):>9} {_ratio(rest, peer):>8}")
-    print(f"one knob / healthz (REST): {_ratio(means[('one knob', 'REST')], means[('healthz', 'REST')])}")
+        rest = means.get((name, "REST"))
+        print(f"{name:22} " + " ".join(f"{_spread(means.get((name, side))):>20}" for side in columns)
+              + " " + " ".join(f"{_ratio(rest, means.get((name, side))):>12}" for side in ratios))
+    for side in rest_ports:
+        print(f"one knob / healthz ({side}): {_ratio(means[('one knob', side)], means[('healthz', side)])}")
     print(f"\nR4: 16 clients, random one-job lookups for {seconds:g} s each: requests/s")
     url = found["one job"][0]
-    for side, port in sides.items():
-        rate = per_second(partial(_random_job, port, url, queue_ids), 16, seconds)
-        print(f"  {side:9} {rate:7.1f}")
-    print(f"  bindings  {bindings.ask('rate', 'full', seed=0, count=int(seconds)):7.1f}  (16 threads, one process)")
+    rates = {side: per_second(partial(_random_job, port, url, queue_ids), 16, seconds) for side, port in sides.items()}
+    for side, (rate, refused) in rates.items():
+        versus = f"  REST / this: {rates['REST'][0] / rate:.2f}" if side != "REST" and rate else ""
+        others = f"  (not 200: {dict(refused)})" if refused else ""
+        print(f"  {side:14} {rate:7.1f}{versus}{others}")
+    print(f"  {'bindings':14} {bindings.ask('rate', 'full', seed=0, count=int(seconds)):7.1f}  (16 threads, one process)")

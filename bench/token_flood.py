@@ -36,7 +36,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from perf import PROJECT, Server, pserve, pserve_of
+from baseline import launcher_of
+from perf import PROJECT, Server, pserve
 
 sys.path.insert(0, str(PROJECT))
 
@@ -142,7 +143,7 @@ def main() -> int:
     auth2 = fake_auth2.start()
     auth2.delay = args.delay
     log = Path(tempfile.mkdtemp(prefix="restd-token-flood-")) / "server.log"
-    launcher = pserve if args.tree == PROJECT else pserve_of(args.tree)
+    launcher = pserve if args.tree == PROJECT else launcher_of(args.tree)
     server = Server(2, log, cache_ttl=2, launcher=launcher, tree=args.tree, ready_path="/readyz", overrides={
         "app:main": {"restd.auth": "kbase", "restd.kbase.auth_url": auth2.url, "restd.kbase.cache_seconds": "0"},
         "server:main": {"threads": "8"},

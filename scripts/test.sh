@@ -26,6 +26,8 @@ install_missing nginx nginx
 install_missing openssl openssl
 install_missing prometheus prometheus  # and its promtool: tests/test_metrics_in_prometheus.py
 .venv/bin/ruff check --quiet restd_core restd_plugins tests bench
+# The types of restd_core and restd_plugins (mypy.ini).
+.venv/bin/mypy
 # The manual (mkdocs.yml, docs/), built with its warnings as errors; its curl
 # examples are run by tests/test_manual_examples.py.
 site=$(mktemp -d)

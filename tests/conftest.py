@@ -176,17 +176,23 @@ def close_app(app: webtest.TestApp) -> None:
 
 
 @contextmanager
-def app_hiding(attributes: str) -> Iterator[webtest.TestApp]:
-    """An app whose worker processes hide these job attributes
-    (RESTD_HIDE_JOB_ATTRS, read from the environment as they start), for a
-    module's fixture; closed after."""
+def made_app(env: dict[str, str] | None = None, **settings: str) -> Iterator[webtest.TestApp]:
+    """An app of its own (``make_app``), closed after: for a fixture of a
+    wider scope than ``app_with``'s. ``env`` sets ``_CONDOR_*`` knobs for
+    its worker processes (they take the environment the app was made in)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("_CONDOR_RESTD_HIDE_JOB_ATTRS", attributes)
-        testapp = make_app()
+        for name, value in (env or {}).items():
+            patch.setenv(name, value)
+        testapp = make_app(**settings)
     try:
         yield testapp
     finally:
         close_app(testapp)
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The headers that send ``token`` as a bearer token."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,11 @@ test user alice, whose IDTOKEN the client config holds.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -204,6 +206,41 @@ def daemon_pids(comm: str) -> list[int]:
         except OSError:
             continue  # gone, or not ours to read
     return pids
+
+
+@contextmanager
+def frozen(comm: str, only: Callable[[int], bool] = lambda pid: True) -> Iterator[None]:
+    """The pool's ``comm`` processes (those ``only`` picks) stopped (SIGSTOP) within."""
+    pids = [pid for pid in daemon_pids(comm) if only(pid)]
+    assert pids, f"no {comm} running in {pool_root()}"
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in pids:
+            with suppress(ProcessLookupError):  # the shared pool was restarted meanwhile
+                os.kill(pid, signal.SIGCONT)
+
+
+def restore_pool(tries: int = 5) -> None:
+    """Start the pool (or wait until it is ready), trying again while another
+    engineer's test may be stopping or starting the shared pool right now."""
+    for _ in range(tries - 1):
+        if pool_sh("start", check=False).returncode == 0:
+            return
+        time.sleep(3)
+    pool_sh("start")
+
+
+@contextmanager
+def pool_stopped() -> Iterator[None]:
+    """The pool stopped within, started again after."""
+    pool_sh("stop")
+    try:
+        yield
+    finally:
+        restore_pool()
 
 
 def daemon_cpu_seconds(comm: str) -> float:

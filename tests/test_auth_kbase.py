@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-import time
 import uuid
 
 import pytest
@@ -16,7 +15,8 @@ from restd_core.assembly.plugins import PluginError
 from restd_plugins.auth import kbase
 
 from . import fake_auth2
-from .conftest import make_app
+from .conftest import bearer, make_app
+from .waiting import wait_until
 from .wsgi_servers import free_port
 
 PROTECTED = "/v1/jobs/DEFAULT/999999"
@@ -29,10 +29,6 @@ def kbase_app(app_with, auth2, monkeypatch):
     auth2.calls.clear()
     return lambda **settings: app_with(**{"restd.auth": "kbase", "restd.kbase.auth_url": auth2.url,
                                           "restd.kbase.timeout": "2", "restd.gateway.workers": "1", **settings})
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 # ----------------------------------------------------------------- 401 / 403 --
@@ -259,8 +255,8 @@ def hold_slow_checks(app, auth2, addresses: list[str]) -> list[threading.Thread]
         for n, address in enumerate(addresses)]
     for thread in held:
         thread.start()
-    while sum(auth2.calls[f"slow-{n}"] for n in range(len(addresses))) < len(addresses):
-        time.sleep(0.01)
+    assert wait_until(lambda: sum(auth2.calls[f"slow-{n}"] for n in range(len(addresses))) == len(addresses),
+                      interval=0.01)
     return held
 
 
@@ -341,8 +337,7 @@ def test_requests_waiting_for_one_new_tokens_check_take_one_check_of_their_addre
         for _ in range(6)]
     for thread in threads:
         thread.start()
-    while not auth2.calls["slow-token"]:
-        time.sleep(0.01)
+    assert wait_until(lambda: auth2.calls["slow-token"], interval=0.01)
     release(auth2, threads)
     assert statuses == [200] * 6 and auth2.calls["slow-token"] == 1
 
@@ -355,8 +350,7 @@ def test_requests_of_one_address_waiting_for_new_tokens_beyond_its_bound_are_429
         "headers": bearer("slow-0"), "extra_environ": {"REMOTE_ADDR": "10.0.0.1"}, "status": "*"})
     follower.start()
     plugin = app.app.registry.restd.auth
-    while plugin._waiting_from["10.0.0.1"] < 2:
-        time.sleep(0.01)
+    assert wait_until(lambda: plugin._waiting_from["10.0.0.1"] >= 2, interval=0.01)
     try:
         app.get(PROTECTED, headers=bearer("slow-0"), extra_environ={"REMOTE_ADDR": "10.0.0.1"}, status=429)
     finally:
@@ -405,8 +399,7 @@ def test_a_flood_of_invented_tokens_denies_no_known_user_and_no_other_address(kb
     flooders = [threading.Thread(target=flood) for _ in range(16)]
     for thread in flooders:
         thread.start()
-    while len(flood_statuses) < 50:
-        time.sleep(0.01)
+    assert wait_until(lambda: len(flood_statuses) >= 50, interval=0.01)
     users = [threading.Thread(target=honest, args=([token] * 3, address)) for token, address in known.items()]
     users += [threading.Thread(target=honest, args=([f"user-new-{n}-{k}" for k in range(3)], "10.0.2.1"))
               for n in range(2)]

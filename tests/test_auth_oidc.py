@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from restd_core.assembly.plugins import PluginError
 from restd_plugins.auth import oidc
 
+from .conftest import bearer
 from .fake_issuer import AUDIENCE, JWKS_PATH, OIDC_DISCOVERY, SCITOKENS_DISCOVERY, FakeIssuer
 from .test_request_ids import ACCESS_LOG
 
@@ -26,10 +27,6 @@ def oidc_app(app_with, issuer):
     return lambda **settings: app_with(**{
         "restd.auth": "oidc", "restd.oidc.issuers": issuer.url, "restd.oidc.audiences": AUDIENCE,
         "restd.oidc.timeout": "2", "restd.oidc.refresh_seconds": "3600", "restd.gateway.workers": "1", **settings})
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def rejected(app, token: str, status: int = 401) -> dict:

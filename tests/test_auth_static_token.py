@@ -7,7 +7,7 @@ import pytest
 
 from restd_core.assembly.plugins import PluginError
 
-from .conftest import close_app, make_app
+from .conftest import make_app
 
 PROTECTED = "/v1/jobs/DEFAULT/999999"
 TOKEN = "dashboard-secret-1"
@@ -21,10 +21,9 @@ def token_file(tmp_path):
 
 
 @pytest.fixture
-def static_app(condor_config, token_file):
-    app = make_app(**{"restd.auth": "static-token", "restd.static_token.file": str(token_file), "restd.gateway.workers": "1"})
-    yield app
-    close_app(app)
+def static_app(app_with, token_file):
+    return app_with(**{"restd.auth": "static-token", "restd.static_token.file": str(token_file),
+                       "restd.gateway.workers": "1"})
 
 
 def test_a_listed_token_may_read(static_app):

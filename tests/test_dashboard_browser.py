@@ -573,7 +573,7 @@ def test_under_a_full_server_the_page_polls_then_watches_once_a_place_frees(live
 
 @pytest.mark.disruptive
 def test_a_frozen_pool_is_said_so_and_the_page_recovers_without_a_reload(live, browser, tmp_path):
-    from .test_pool_outages import frozen
+    from .pool import frozen
 
     browser.get(live(**{"restd.gateway.timeout": "3", "restd.readyz.timeout": "2"}))
     loaded(browser)

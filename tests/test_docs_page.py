@@ -9,19 +9,15 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from .browser import chromium, driven, png_size
-from .conftest import close_app, make_app
+from .conftest import made_app
 from .live_server import serve
 from .waiting import eventually
 
 
 @pytest.fixture(scope="module")
 def live_url(condor_config, test_jobs) -> Iterator[str]:
-    app = make_app()
-    try:
-        with serve(app.app) as url:
-            yield url
-    finally:
-        close_app(app)
+    with made_app() as app, serve(app.app) as url:
+        yield url
 
 
 def rendered_dom(url: str) -> str:

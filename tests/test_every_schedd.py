@@ -16,9 +16,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from .pool import SECRET, advertised, pool_root, pool_sh
+from .pool import SECRET, advertised, frozen, pool_root, pool_sh, restore_pool
 from .test_limits import other_caller_served_while
-from .test_pool_outages import frozen, restore_pool
 from .waiting import eventually
 
 #: restd.gateway.timeout of the apps that meet a frozen daemon, in seconds.

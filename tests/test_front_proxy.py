@@ -78,17 +78,17 @@ def test_a_slow_reader_holds_nothing_of_the_server_and_gets_its_whole_answer(app
 
 def test_one_address_has_a_few_requests_in_progress_at_most_and_others_are_served(upstream, padded_jobs, tmp_path):
     listing = f"/v1/jobs/DEFAULT/{padded_jobs}"
-    with front_proxy(upstream, tmp_path, **{"limit_conn per_address 64;": "limit_conn per_address 2;"}) as proxy:
-        with ExitStack() as stack:
-            for _ in range(2):  # two answers in progress: slow readers
-                stack.enter_context(stalled_reader(proxy.url, listing))
-            refused = wait_until(lambda: get(proxy, "/healthz").status_code == 429)
-            answer = get(proxy, "/healthz")
-            assert refused and answer.status_code == 429 and answer.headers["Retry-After"] == "1"
-            assert orjson.loads(answer.content) == {
-                "code": 429, "errno": 117, "error": "Too Many Requests",
-                "message": "too many requests from this address at once; ask again shortly"}
-            assert get_from("127.0.0.2", proxy, "/healthz") == 200
+    limited = {"limit_conn per_address 64;": "limit_conn per_address 2;"}
+    with front_proxy(upstream, tmp_path, **limited) as proxy, ExitStack() as stack:
+        for _ in range(2):  # two answers in progress: slow readers
+            stack.enter_context(stalled_reader(proxy.url, listing))
+        refused = wait_until(lambda: get(proxy, "/healthz").status_code == 429)
+        answer = get(proxy, "/healthz")
+        assert refused and answer.status_code == 429 and answer.headers["Retry-After"] == "1"
+        assert orjson.loads(answer.content) == {
+            "code": 429, "errno": 117, "error": "Too Many Requests",
+            "message": "too many requests from this address at once; ask again shortly"}
+        assert get_from("127.0.0.2", proxy, "/healthz") == 200
 
 
 def get_from(source: str, proxy: FrontProxy, path: str) -> int:

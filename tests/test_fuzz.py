@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
 
 from restd_core.openapi.document import ERROR_SCHEMA
 
-from .conftest import close_app, make_app
+from .conftest import made_app
 from .live_server import serve
 
 MAX_EXAMPLES = 8
@@ -96,12 +96,8 @@ def rejects_invalid_queries_as_sent(ctx, response, case) -> None:
 
 @pytest.fixture(scope="module")
 def live_server_url(condor_config, test_jobs) -> Iterator[str]:
-    app = make_app()
-    try:
-        with serve(app.app) as url:
-            yield url
-    finally:
-        close_app(app)
+    with made_app() as app, serve(app.app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

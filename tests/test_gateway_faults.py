@@ -4,15 +4,15 @@ fake bindings module. The real-pool behaviour is tested elsewhere."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 import requests
-import waitress.server
 
 from restd_core.assembly.app import main
 
 from .conftest import TEST_SETTINGS
+from .live_server import serve
+from .waiting import wait_until
 
 FAULTY = {**TEST_SETTINGS, "restd.includes": "tests.fakes.faulty_plugin", "restd.endpoints": "jobs"}
 
@@ -62,8 +62,7 @@ def test_when_every_worker_stays_busy_the_next_call_is_503(faulty_app):
     app.get("/faulty/fast")  # the worker is up
     slow = threading.Thread(target=app.get, args=("/faulty/slow-3",))
     slow.start()
-    while app.app.registry.restd.gateway.idle_workers and slow.is_alive():
-        time.sleep(0.01)
+    assert wait_until(lambda: not app.app.registry.restd.gateway.idle_workers or not slow.is_alive(), interval=0.01)
     try:
         # It may wait half a second for the one worker, which stays busy for three.
         assert app.get("/faulty/fast?timeout=0.5", status=503).json["errno"] == 202
@@ -75,21 +74,16 @@ def test_when_every_worker_stays_busy_the_next_call_is_503(faulty_app):
 def test_a_cheap_request_is_answered_while_a_slow_listing_is_in_flight(faulty_app, workers):
     app = faulty_app(**{"restd.gateway.timeout": "10", "restd.gateway.workers": workers})
     app.get("/faulty/fast")  # every worker started and idle: the slow call may be split
-    server = waitress.server.create_server(app.app, host="127.0.0.1", port=0, threads=4)
-    serving = threading.Thread(target=server.run, daemon=True)
-    serving.start()
-    base = f"http://127.0.0.1:{server.effective_port}"
-    try:
+    with serve(app.app) as base:
         slow = threading.Thread(target=requests.get, args=(f"{base}/faulty/split/slow-4",), kwargs={"timeout": 30})
         slow.start()
-        while app.app.registry.restd.gateway.idle_workers == int(workers) and slow.is_alive():
-            time.sleep(0.01)  # the slow listing has its worker(s)
+        # the slow listing has its worker(s)
+        assert wait_until(lambda: app.app.registry.restd.gateway.idle_workers != int(workers) or not slow.is_alive(),
+                          interval=0.01)
         assert requests.get(f"{base}/healthz", timeout=30).status_code == 200
         assert requests.get(f"{base}/faulty/fast?short", timeout=30).json() == "ok"
         assert slow.is_alive(), "the cheap requests were answered before the slow one ended"
         slow.join()
-    finally:
-        server.close()
 
 
 def test_an_allocation_past_the_workers_memory_cap_is_400_and_the_worker_replaced(faulty_app):
@@ -107,3 +101,9 @@ def test_a_daemon_call_through_ask_is_made_once_more_after_a_failure(faulty_app)
 def test_a_daemon_call_that_fails_twice_is_503_naming_its_daemon(faulty_app):
     answer = faulty_app().get("/flaky/2", status=503).json
     assert answer["errno"] == 201 and answer["details"]["daemon"] == "startd"
+
+
+def test_a_worker_that_cannot_start_is_503_not_an_internal_error(faulty_app):
+    # Its memory cap is too low for the worker to import its operations: it ends before it is ready.
+    app = faulty_app(**{"restd.gateway.workers": "1", "restd.gateway.worker_memory": "1000000"})
+    assert app.get("/faulty/pid", status=503).json["message"].startswith("an HTCondor worker process failed to start")

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .conftest import app_hiding
+from .conftest import made_app
 from .pool import LEAKS, LEAKY_SECRETS, PLUGIN_SECRET_LEAK, into_history, submit_leaky_jobs
 
 #: The two jobs differ in these keys, and only in these (and the job id;
@@ -44,7 +44,7 @@ projections = projections_of(NAMES)
 
 @pytest.fixture(scope="module")
 def hiding_app(condor_config, leaky_jobs):
-    with app_hiding("Environment PluginSecret") as app:
+    with made_app({"_CONDOR_RESTD_HIDE_JOB_ATTRS": "Environment PluginSecret"}) as app:
         yield app
 
 

@@ -13,7 +13,7 @@ from restd_core.gateway.wire import Received
 from restd_core.gateway.worker.encoding import encoded_items
 
 from .test_limits import other_caller_served_while
-from .test_pool_outages import frozen, restore_pool
+from .pool import frozen, restore_pool
 
 
 def part(*jobs: tuple[int, int]) -> tuple[Received, Spool]:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import logging
-import time
 
 from restd_core.pipeline.log_rate import MAX_KINDS, RateLog
+
+from .waiting import wait_until
 
 
 def test_a_flood_is_one_line_then_one_line_saying_how_many(caplog):
@@ -12,8 +13,7 @@ def test_a_flood_is_one_line_then_one_line_saying_how_many(caplog):
     rate = RateLog(logging.getLogger("test.rate"), 0.2)
     for number in range(1000):
         rate.log(logging.ERROR, "refused", f"refused #{number}")
-    while len(caplog.records) < 2:
-        time.sleep(0.01)
+    assert wait_until(lambda: len(caplog.records) >= 2, interval=0.01)
     assert [record.getMessage() for record in caplog.records] == [
         "refused #0", "999 more like it in 0.2 s (the last: refused #999)"]
 

@@ -27,6 +27,7 @@ import webtest
 from paste.deploy import loadapp
 
 from .conftest import close_app
+from .decoding import CURL_COMPRESSED, decoded
 from .live_server import serve
 from .pool import SubmittedJobs
 from .sse import Stream
@@ -34,8 +35,9 @@ from .sse import Stream
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 DEVELOPMENT_SERVER = re.compile(r"^(?:https?://)?localhost:9680(?P<target>/\S*)$")
-#: The curl options the examples may use, none of which changes the request.
-OPTIONS = {"-i", "-N", "-s"}
+#: The curl options the examples may use: only ``--compressed`` changes the
+#: request (it asks for compressed answers, and decodes them).
+OPTIONS = {"-i", "-N", "-s", "--compressed"}
 #: In a shown answer, where something is cut short.
 CUT = "\u2026"
 
@@ -179,9 +181,10 @@ def test_the_example_answers_as_the_manual_shows(example: Example, live_url: str
     host, port = live_url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=60)
     try:
-        connection.request("GET", target)
+        connection.request("GET", target, headers={"Accept-Encoding": CURL_COMPRESSED}
+                           if "--compressed" in example.options else {})
         answer = connection.getresponse()
-        status, body = answer.status, orjson.loads(answer.read())
+        status, body = answer.status, orjson.loads(decoded(answer.headers["Content-Encoding"], answer.read()))
     finally:
         connection.close()
     expected = shown["code"] if isinstance(shown, dict) and "errno" in shown else 200

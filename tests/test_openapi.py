@@ -8,9 +8,12 @@ import jsonschema
 import pytest
 from cornice import Service
 from openapi_spec_validator import validate
+from prometheus_client import CollectorRegistry
 from pyramid.config import Configurator
 from webtest import TestApp
 
+from restd_core.pipeline.compression import Compression
+from restd_core.gateway.spool import AnswersInFlight
 from restd_core.openapi.document import ERROR_SCHEMA, build_document
 from restd_core.plugin_api.schemas import NAME_PATTERN
 from restd_core.assembly.settings import ServerSettings
@@ -213,7 +216,8 @@ def test_a_third_party_service_is_documented_with_no_work_by_its_author():
     widgets = Service(name="widgets", path="/v1/widgets/{kind}")
     widgets.add_view("GET", lambda request: {}, schema=schema, renderer="json")
     with Configurator() as config:
-        config.registry.restd = Wiring(ServerSettings())
+        config.registry.restd = restd = Wiring(ServerSettings())
+        restd.compression = Compression(restd.settings, AnswersInFlight(0), CollectorRegistry())  # /openapi.json's
         config.include("cornice")
         config.include("restd_core.openapi")
         config.add_cornice_service(widgets)

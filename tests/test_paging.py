@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import re
-import time
 import uuid
 
-from .pool import pool_root
+from .pool import into_history, pool_root
 
 NEXT = re.compile(r'<([^>]+)>; rel="next"')
 
@@ -131,9 +130,7 @@ def removed_to_history(count: int, batch: str) -> list[str]:
         "executable": "/bin/sleep", "arguments": "600", "initialdir": str(pool_root() / "tmp" / "jobs"),
         "hold": "true", "batch_name": batch,
     }), count=count).cluster()
-    schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}")
-    while len(schedd.history(f"ClusterId == {cluster}", ["ProcId"], match=count)) < count:
-        time.sleep(0.1)
+    into_history(schedd, cluster, count)
     return [f"{cluster}.{proc}" for proc in range(count)]
 
 

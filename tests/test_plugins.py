@@ -10,7 +10,7 @@ import pytest
 
 from restd_core.assembly.plugins import PluginError
 
-from .conftest import close_app, make_app
+from .conftest import made_app, make_app
 from .test_security import install_plugin
 
 PLUGIN_SOURCE = '''
@@ -60,22 +60,16 @@ def installed(tmp_path, monkeypatch):
 
 def test_a_third_party_endpoint_plugin_answers_once_installed(installed, condor_config, test_jobs):
     installed("restd_hello_plugin", PLUGIN_SOURCE, "hello")
-    app = make_app()
-    try:
+    with made_app() as app:
         assert app.get("/v1/hello").json == {"hello": "from a third-party plugin"}
         assert "hello" in app.get("/").json["endpoints"]
-    finally:
-        close_app(app)
 
 
 def test_the_ini_chooses_which_plugins_are_on(installed, condor_config):
     installed("restd_hello_plugin", PLUGIN_SOURCE, "hello")
-    app = make_app(**{"restd.endpoints": "hello"})
-    try:
+    with made_app(**{"restd.endpoints": "hello"}) as app:
         app.get("/v1/hello", status=200)
         app.get("/v1/jobs/DEFAULT", status=404)
-    finally:
-        close_app(app)
 
 
 def test_a_plugin_that_fails_to_import_stops_the_start_up_naming_it(installed, condor_config):
@@ -101,11 +95,8 @@ def test_the_dashboard_alone_stops_the_start_up_naming_the_plugins_it_needs(cond
 
 
 def test_with_what_it_needs_turned_on_a_plugin_starts(condor_config):
-    app = make_app(**{"restd.endpoints": "jobs status watch ui"})
-    try:
+    with made_app(**{"restd.endpoints": "jobs status watch ui"}) as app:
         assert app.get("/").json["endpoints"] == ["jobs", "status", "watch", "ui"]
-    finally:
-        close_app(app)
 
 
 def test_a_third_party_plugin_that_needs_a_plugin_not_turned_on_stops_the_start_up_naming_both(

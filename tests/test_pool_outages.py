@@ -2,62 +2,21 @@
 stopped pool. Each test restores the pool in its fixture's teardown."""
 from __future__ import annotations
 
-import os
-import signal
 import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Iterator
 
 import pytest
 import requests
-import waitress
 
-from .pool import daemon_pids, pool_root, pool_sh
+from .live_server import serve
+from .pool import frozen, pool_sh, pool_stopped, restore_pool
+from .waiting import wait_until
 
 pytestmark = pytest.mark.disruptive
 
 TIMEOUT = 2  # restd.gateway.timeout of these tests' apps, in seconds
 #: Bounded waits of the test itself (never an assertion about time).
 PATIENCE = 30
-
-
-def restore_pool(tries: int = 5) -> None:
-    """Start the pool (or wait until it is ready), trying again while another
-    engineer's test may be stopping or starting the shared pool right now."""
-    for _ in range(tries - 1):
-        if pool_sh("start", check=False).returncode == 0:
-            return
-        time.sleep(3)
-    pool_sh("start")
-
-
-@contextmanager
-def frozen(comm: str, only: Callable[[int], bool] = lambda pid: True) -> Iterator[None]:
-    """The pool's ``comm`` processes (those ``only`` picks) stopped (SIGSTOP) within."""
-    pids = [pid for pid in daemon_pids(comm) if only(pid)]
-    assert pids, f"no {comm} running in {pool_root()}"
-    for pid in pids:
-        os.kill(pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        for pid in pids:
-            with suppress(ProcessLookupError):  # the shared pool was restarted meanwhile
-                os.kill(pid, signal.SIGCONT)
-
-
-@contextmanager
-def serving(testapp) -> Iterator[str]:
-    """The app over real HTTP (waitress in a thread): its base URL."""
-    server = waitress.create_server(testapp.app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, name="outage-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -85,17 +44,13 @@ def test_a_jobs_request_to_a_frozen_schedd_is_503_with_retry_after_within_the_ti
 def test_healthz_answers_while_a_frozen_schedd_call_is_in_flight(short_app):
     finished: list[str] = []
     registry = short_app.app.registry.restd.metrics.registry
-    with serving(short_app) as url, frozen("condor_schedd"):
+    with serve(short_app.app) as url, frozen("condor_schedd"):
         slow = threading.Thread(target=lambda: (requests.get(f"{url}/v1/jobs/DEFAULT?limit=1", timeout=PATIENCE),
                                                 finished.append("jobs")))
         slow.start()
-        in_flight = threading.Event()
-        for _ in range(PATIENCE * 20):  # until the slow request is being served
-            if registry.get_sample_value("restd_http_requests_in_progress") >= 1 or not slow.is_alive():
-                in_flight.set()
-                break
-            time.sleep(0.05)
-        assert in_flight.is_set()
+        # until the slow request is being served
+        assert wait_until(lambda: registry.get_sample_value("restd_http_requests_in_progress") >= 1
+                          or not slow.is_alive(), PATIENCE, interval=0.05)
         assert requests.get(f"{url}/healthz", timeout=PATIENCE).status_code == 200
         finished.append("healthz")
         slow.join(PATIENCE)
@@ -123,11 +78,8 @@ def test_readyz_is_503_naming_a_frozen_schedd(ready_pool, app_with):
 
 @pytest.fixture(scope="class")
 def stopped_pool(condor_config: str) -> Iterator[None]:
-    pool_sh("stop")
-    try:
+    with pool_stopped():
         yield
-    finally:
-        restore_pool()
 
 
 @pytest.fixture

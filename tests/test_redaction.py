@@ -2,11 +2,10 @@
 neither shown nor through constraint, groupby or the attribute URL."""
 from __future__ import annotations
 
-import time
 
 import pytest
 
-from .conftest import close_app, make_app
+from .conftest import made_app
 from .pool import SECRET
 
 HIDE = {"_CONDOR_RESTD_HIDE_JOB_ATTRS": "Environment, JobBatchName"}
@@ -14,12 +13,8 @@ HIDE = {"_CONDOR_RESTD_HIDE_JOB_ATTRS": "Environment, JobBatchName"}
 
 @pytest.fixture(scope="module")
 def hiding_app(condor_config, test_jobs):
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in HIDE.items():
-            patch.setenv(name, value)
-        app = make_app()
-    yield app
-    close_app(app)
+    with made_app(HIDE) as app:
+        yield app
 
 
 def test_hidden_attributes_are_redacted_in_job_listings(hiding_app, test_jobs):
@@ -155,13 +150,10 @@ def leaky_history(condor_config, test_jobs) -> int:
     """A leaky cluster removed at once: its two jobs are in the history."""
     import htcondor2
 
-    from .pool import submit_leaky_jobs
+    from .pool import into_history, submit_leaky_jobs
 
     cluster = submit_leaky_jobs()
-    schedd = htcondor2.Schedd()
-    schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}")
-    while len(schedd.history(f"ClusterId == {cluster}", ["ProcId"], match=2)) < 2:
-        time.sleep(0.2)
+    into_history(htcondor2.Schedd(), cluster, 2)
     return cluster
 
 

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from .redis_server import LocalRedis, running
-from .test_pool_outages import frozen
+from .pool import frozen
 from .wsgi_servers import PATIENCE, Server, wait_until
 
 #: The HTCondor operations that ask a schedd for jobs.

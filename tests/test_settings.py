@@ -1,4 +1,5 @@
-"""One table of settings: declared once, parsed once, documented as declared."""
+"""One table of settings: declared once, parsed once, documented as declared
+(the ini's, and the RESTD_* knobs of HTCondor's configuration)."""
 from __future__ import annotations
 
 import logging
@@ -7,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from restd_core.assembly.condor_settings import RestdSettings, knobs_of
 from restd_core.assembly.settings import ServerSettings, SettingError, declared, parse
+from restd_core.gateway.kinds import DEFAULT_HIDE_CONFIG_PARAMS
 from restd_plugins.auth.kbase import KBaseSettings
 from restd_plugins.auth.oidc import OIDCSettings
 from restd_plugins.auth.static_token import StaticTokenSettings
@@ -23,6 +26,7 @@ MANUAL = Path(__file__).resolve().parent.parent / "docs"
 TABLES = (ServerSettings, KBaseSettings, OIDCSettings, StaticTokenSettings, SummarySettings, WatchSettings,
           WhySettings, IdleSettings)
 ROW = re.compile(r"^\s*\| `(restd\.[\w.]+)` \| (.*?) \| (.*) \|$", re.M)
+KNOB_ROW = re.compile(r"^\s*\| `(RESTD_\w+)` \| (.*?) \| (.*) \|$", re.M)
 
 
 def test_the_manual_lists_every_declared_setting_as_declared():
@@ -31,6 +35,31 @@ def test_the_manual_lists_every_declared_setting_as_declared():
     assert len(documented) == len(rows), "a setting is listed twice"
     expected = {d.name: (d.default, d.meaning) for table in TABLES for d in declared(table)}
     assert documented == expected
+
+
+def test_the_manual_lists_every_restd_knob_as_declared():
+    rows = [row for page in sorted(MANUAL.rglob("*.md")) for row in KNOB_ROW.findall(page.read_text())]
+    documented = {name: (default, meaning) for name, default, meaning in rows}
+    assert len(documented) == len(rows), "a knob is listed twice"
+    assert documented == {d.name: (d.default, d.meaning) for d in declared(RestdSettings)}
+
+
+def test_knobs_are_parsed_as_settings_are():
+    knobs = knobs_of({"RESTD_MAX_JOBS": "7", "RESTD_HIDE_JOB_ATTRS": "Environment, Args", "RESTD_CACHE_TTL": None})
+    assert (knobs.max_jobs, knobs.hide_job_attrs, knobs.cache_ttl) == (7, ("Environment", "Args"), 2.0)
+
+
+def test_hidden_config_params_given_add_to_the_default_ones():
+    knobs = knobs_of({"RESTD_HIDE_CONFIG_PARAMS": "MY_DB_URL"})
+    assert knobs.hide_config_params == (*DEFAULT_HIDE_CONFIG_PARAMS, "MY_DB_URL")
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("RESTD_MAX_JOBS", "many"), ("RESTD_MAX_JOBS", "0"), ("RESTD_CACHE_TTL", "soon"), ("RESTD_CACHE_TTL", "-1"),
+])
+def test_a_knob_that_does_not_fit_is_an_error_naming_it(name, value):
+    with pytest.raises(SettingError, match=name):
+        knobs_of({name: value})
 
 
 def test_an_absent_or_empty_setting_takes_its_default():

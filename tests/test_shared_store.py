@@ -21,7 +21,7 @@ from restd_core.pipeline.response_cache import SNAPSHOTS, ResponseCache
 from restd_core.assembly.settings import SettingError
 from restd_core.shared.redis_store import RETRY_SECONDS, RedisStore
 
-from .conftest import close_app, make_app
+from .conftest import made_app, make_app
 from .waiting import wait_until
 
 PREFIX = "test:"
@@ -133,14 +133,15 @@ def test_entries_are_namespaced_and_versioned_and_their_keys_hashed(redis_url):
     keys = client.keys("*")
     assert keys and all(key.startswith(b"test:cache:") for key in keys)
     assert not any(b"alice" in key or b"jobs" in key for key in keys)
-    assert all(client.get(key).startswith(b"1\n") for key in keys)
+    assert all(client.get(key).startswith(b"%d\n" % SNAPSHOTS.version) for key in keys)
 
 
 def test_a_value_of_another_format_version_is_a_miss(redis_url):
     store = replica(redis_url)
     ResponseCache(store=store).fetch(("k",), 60.0, counting()[0])
     (key,) = store.client.keys("*")
-    store.client.set(key, b"2\n" + store.client.get(key)[2:], px=60_000)
+    version = b"%d\n" % SNAPSHOTS.version
+    store.client.set(key, b"%d\n" % (SNAPSHOTS.version + 1) + store.client.get(key)[len(version):], px=60_000)
     compute, calls = counting()
     ResponseCache(store=store).fetch(("k",), 60.0, compute)
     assert len(calls) == 1
@@ -150,7 +151,7 @@ def test_a_value_that_cannot_be_read_is_a_miss(redis_url):
     store = replica(redis_url)
     ResponseCache(store=store).fetch(("k",), 60.0, counting()[0])
     (key,) = store.client.keys("*")
-    store.client.set(key, b"1\nnot json\n[1]", px=60_000)
+    store.client.set(key, b"%d\nnot json\n[1]" % SNAPSHOTS.version, px=60_000)
     compute, calls = counting()
     assert ResponseCache(store=store).fetch(("k",), 60.0, compute).body == b"[1]"
     assert len(calls) == 1
@@ -250,21 +251,15 @@ def test_nothing_is_served_past_its_ttl_from_the_fallback():
 # -------------------------------------------------------------- the app --
 
 def test_readyz_says_the_shared_store_is_connected(condor_config, test_jobs, redis_url):
-    app = make_app(**{"restd.shared": redis_url})
-    try:
+    with made_app(**{"restd.shared": redis_url}) as app:
         assert app.get("/readyz").json["shared"] == {"backend": "redis", "state": "connected"}
-    finally:
-        close_app(app)
 
 
 def test_readyz_stays_200_and_says_so_when_redis_does_not_answer(condor_config, test_jobs):
-    app = make_app(**{"restd.shared": NO_REDIS})
-    try:
+    with made_app(**{"restd.shared": NO_REDIS}) as app:
         shared = app.get("/readyz", status=200).json["shared"]
         assert shared == {"backend": "redis", "state": "unreachable", "fallback": "in-process"}
         assert "restd_shared_store_up 0.0" in app.get("/metrics").text
-    finally:
-        close_app(app)
 
 
 def test_readyz_says_nothing_of_a_store_without_restd_shared(app):
@@ -273,11 +268,8 @@ def test_readyz_says_nothing_of_a_store_without_restd_shared(app):
 
 def test_restd_shared_in_the_environment_comes_first(condor_config, test_jobs, monkeypatch):
     monkeypatch.setenv("RESTD_SHARED", NO_REDIS)
-    app = make_app()
-    try:
+    with made_app() as app:
         assert app.get("/readyz").json["shared"]["backend"] == "redis"
-    finally:
-        close_app(app)
 
 
 def test_restd_shared_must_be_a_redis_url(condor_config):

@@ -14,9 +14,8 @@ from restd_plugins.summary.counting import JOB_STATUS_NAMES
 from restd_plugins.summary.gauges import OTHER, capped
 
 from .conftest import make_app
-from .pool import advertised_slots
+from .pool import advertised_slots, frozen
 from .test_summary_pool import ABSURD_SLOTS
-from .test_pool_outages import frozen
 
 GAUGES = {"restd.summary.gauges.ttl": "3600"}
 

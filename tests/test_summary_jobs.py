@@ -8,8 +8,7 @@ import pytest
 
 from restd_plugins.summary.counting import JOB_STATUS_NAMES
 
-from .pool import LEAKY_SECRETS, SECRET, pool_root
-from .test_pool_outages import frozen, restore_pool
+from .pool import LEAKY_SECRETS, SECRET, frozen, pool_root, restore_pool
 from .test_summary_gauges import is_second_schedd
 from . import test_hidden_property
 

@@ -7,9 +7,8 @@ from collections import Counter
 
 import pytest
 
-from .conftest import app_hiding
-from .pool import advertised_slots, pool_root
-from .test_pool_outages import frozen, restore_pool
+from .conftest import made_app
+from .pool import advertised_slots, frozen, pool_root, restore_pool
 from .waiting import eventually, wait_until
 
 RESOURCES = {"cpus": "Cpus", "gpus": "GPUs", "memory": "Memory", "disk": "Disk"}
@@ -82,7 +81,7 @@ def test_a_value_a_slot_lacks_is_null(app):
 
 @pytest.fixture(scope="module")
 def hiding_app(condor_config):
-    with app_hiding("Environment, Machine") as app:
+    with made_app({"_CONDOR_RESTD_HIDE_JOB_ATTRS": "Environment, Machine"}) as app:
         yield app
 
 

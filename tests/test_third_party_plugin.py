@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from .test_pool_outages import frozen
+from .pool import frozen
 
 
 def test_its_endpoint_answers_from_its_own_operation(app, test_jobs):

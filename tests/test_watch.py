@@ -21,10 +21,9 @@ from restd_plugins.watch.settings import WatchSettings, caller_cap, watcher_cap
 
 from .fake_issuer import AUDIENCE
 from .live_server import serve
-from .pool import SECRET, pool_sh
+from .pool import SECRET, frozen, pool_sh, restore_pool
 from .sse import Event, Stream
-from .waiting import wait_until
-from .test_pool_outages import frozen, restore_pool
+from .waiting import eventually, wait_until
 from .wsgi_servers import Server
 
 #: Short times, so that the tests wait little (bounds, never assertions).
@@ -76,14 +75,13 @@ def default_schedd():
     (bounded: PATIENCE)."""
     import htcondor2
 
-    deadline = time.monotonic() + PATIENCE
-    while True:
+    def located():
         try:
             return htcondor2.Schedd()
         except htcondor2.HTCondorException:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
+            return None
+
+    return eventually(located, PATIENCE, what="the default schedd found", interval=0.5)
 
 
 def submit(tag: str, hold: bool = False) -> str:

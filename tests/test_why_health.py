@@ -7,8 +7,7 @@ import pytest
 
 from restd_plugins.why.verdicts import CHECKS, VERDICTS
 
-from .pool import pool_sh, reconfigured
-from .test_pool_outages import frozen
+from .pool import frozen, pool_sh, reconfigured
 from .test_summary_gauges import samples
 from .waiting import eventually
 

@@ -9,7 +9,7 @@ import pytest
 
 from restd_plugins.why.hold_codes import HOLD_CODE_NAMES
 
-from .conftest import app_hiding
+from .conftest import made_app
 from .pool import JOB_POLICY, TRANSFER_INPUT_ERROR, USER_REQUEST, pool_sh
 
 
@@ -110,7 +110,7 @@ def test_more_examples_than_the_cap_is_a_400(app):
 
 @pytest.fixture(scope="module")
 def hiding_hold_reason(condor_config):
-    with app_hiding("Environment HoldReason") as app:
+    with made_app({"_CONDOR_RESTD_HIDE_JOB_ATTRS": "Environment HoldReason"}) as app:
         yield app
 
 

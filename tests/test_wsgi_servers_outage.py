@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .pool import pool_sh
-from .test_pool_outages import restore_pool
+from .pool import pool_stopped, restore_pool
 from .wsgi_servers import Server, started
 
 pytestmark = pytest.mark.disruptive
@@ -24,11 +23,8 @@ def servers(condor_config: str, tmp_path_factory) -> dict[str, Server]:
 
 @pytest.fixture(scope="class")
 def stopped_pool(servers: dict[str, Server]):
-    pool_sh("stop")
-    try:
+    with pool_stopped():
         yield
-    finally:
-        restore_pool()
 
 
 @pytest.mark.usefixtures("stopped_pool")

@@ -64,6 +64,7 @@ INITIALIZATION_SEQUENCE = (
     "restd_core.pipeline.tweens",  # request ids, the access log, the request's HTCondor budget and caller
     "restd_core.pipeline.request_guard",  # under the access log, metrics and CORS: an unreadable URL still gets their headers
     "restd_core.monitoring.metrics",
+    "restd_core.pipeline.compression",  # answers compressed as callers accept (Accept-Encoding); a cached answer once, when stored
     "restd_core.pipeline.response_cache",
     "restd_core.pipeline.server_io",  # large answers lent to the WSGI server's own I/O (wsgi.file_wrapper): no thread waits for a reader
     "restd_core.openapi",  # documents the services: it builds its document once every plugin's are registered

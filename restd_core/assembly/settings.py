@@ -6,10 +6,15 @@ strings once, at start-up, into a typed object; a value that does not fit
 stops the start-up with an error that names the setting. A setting may
 name an environment variable that comes first (``env``: a secret or a
 site's address kept out of the ini file); the documentation says so
-(``Declared.meaning``). The core's table
-is ``ServerSettings`` (``wiring(registry).settings``); a plugin declares its
-own table the same way (``restd_plugins.auth.kbase.KBaseSettings``). The
-manual's settings tables (``docs/``) list exactly these (``tests/test_settings.py``).
+(``Declared.meaning``). A list setting may add to its default rather than
+replace it (``extends``: patterns that must stay hidden whatever a site
+adds). The core's table is ``ServerSettings``
+(``wiring(registry).settings``); the server's ``RESTD_*`` knobs, read
+through HTCondor's configuration, are a table too
+(``restd_core.assembly.condor_settings.RestdSettings``, parsed the same
+way from the knobs' values); a plugin declares its own table the same way
+(``restd_plugins.auth.kbase.KBaseSettings``). The manual's settings tables
+(``docs/``) list exactly these (``tests/test_settings.py``).
 """
 from __future__ import annotations
 
@@ -20,9 +25,13 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+#: A settings table: a dataclass.
+T = TypeVar("T", bound="DataclassInstance")
 
 _LIST_SEPARATORS = re.compile(r"[\s,]+")
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
@@ -40,14 +49,18 @@ def split_list(value: object) -> list[str]:
 
 
 def setting(name: str, default: Any, meaning: str, *, minimum: float | None = None, shown: str | None = None,
-            env: str | None = None) -> Any:
+            env: str | None = None, extends: bool = False) -> Any:
     """A field of a settings table: the ini's ``name``, its ``default``, what
     it means (the manual says the same), the lowest value it may take, how
-    the manual shows the default when it is not the value itself, and the
-    environment variable whose value, if set and not empty, comes first."""
-    metadata = {"name": name, "meaning": meaning, "minimum": minimum, "shown": shown, "env": env}
+    the manual shows the default when it is not the value itself, the
+    environment variable whose value, if set and not empty, comes first,
+    and for a list whether a value given comes after the default's items
+    instead of replacing them."""
+    metadata = {"name": name, "meaning": meaning, "minimum": minimum, "shown": shown, "env": env, "extends": extends}
     if isinstance(default, (list, dict, set)):
         raise TypeError("a setting's default must be immutable (a tuple for a list)")
+    if extends and not isinstance(default, tuple):
+        raise TypeError("only a list setting (a tuple default) extends its default")
     return field(default=default, metadata=metadata)
 
 
@@ -58,6 +71,11 @@ class Declared:
     name: str
     default: str
     meaning: str
+
+
+def names(table: type[T]) -> dict[str, str]:
+    """The names of a table's settings, by field."""
+    return {f.name: f.metadata["name"] for f in dataclasses.fields(table)}
 
 
 def declared(table: type) -> list[Declared]:
@@ -97,6 +115,8 @@ def parse(table: type[T], raw: Mapping[str, Any], environ: Mapping[str, str] = o
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
         values[f.name] = _converted(name, value, hints[f.name], f.metadata["minimum"])
+        if f.metadata["extends"]:
+            values[f.name] = f.default + values[f.name]
     return table(**values)
 
 
@@ -190,6 +210,16 @@ class ServerSettings:
         "restd.gateway.answers_in_flight_bytes", 2 * 1024 * 1024 * 1024, "bytes of answers the server holds "
         "(in memory and temporary files) until they are sent, all listings together; beyond it a listing is 503 "
         "with `Retry-After` (0: no bound)", minimum=0, shown="2147483648 (2 GiB)")
+    compression: bool = setting(
+        "restd.compression", True, "compress answers for the callers that accept it (`Accept-Encoding`): JSON, "
+        "`/metrics`, the dashboard's files; never an event stream")
+    compression_min_bytes: int = setting(
+        "restd.compression.min_bytes", 1024, "an answer smaller than this is sent as it is (unless the caller "
+        "refuses `identity`)", minimum=0)
+    compression_codings: tuple[str, ...] = setting(
+        "restd.compression.codings", ("zstd", "gzip"), "the content codings offered (`zstd`, `br`, `gzip`), in the "
+        "server's order of preference among those a caller accepts as much; a cached answer is compressed once in "
+        "each, when it is stored")
     cors_origins: tuple[str, ...] = setting(
         "restd.cors.origins", (), "origins whose browser pages may call the API (`*` for any)")
     cors_allow_credentials: bool = setting(

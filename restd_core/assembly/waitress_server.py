@@ -27,10 +27,10 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-import waitress
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, MultiSocketServer
+from waitress.server import create_server as waitress_server
 from waitress.task import WSGITask
 
 
@@ -41,8 +41,10 @@ class KeepAliveTask(WSGITask):
     _bodiless = False
 
     def build_response_header(self) -> bytes:
+        # types-waitress says Task.request is an Error; a WSGITask's is the parsed request, with its headers.
+        headers = self.request.headers  # type: ignore[attr-defined]
         self._bodiless = (not self.has_body and self.version == "1.1"
-                          and self.request.headers.get("CONNECTION", "").lower() != "close")
+                          and headers.get("CONNECTION", "").lower() != "close")
         try:
             return super().build_response_header()
         finally:
@@ -61,8 +63,10 @@ def create_server(app: Any, **settings: Any) -> BaseWSGIServer | MultiSocketServ
     """waitress's server of ``app`` with these settings (waitress's own), its
     connections' send timeout set to their ``channel_timeout``, a bodiless
     answer keeping its connection."""
-    server = waitress.create_server(app, **settings)
-    for listener in list(server.map.values()) if isinstance(server, MultiSocketServer) else [server]:
+    server = waitress_server(app, **settings)
+    # A MultiSocketServer's map holds its servers (types-waitress says sockets).
+    listeners: list[Any] = list((server.map or {}).values()) if isinstance(server, MultiSocketServer) else [server]
+    for listener in listeners:
         listener.channel_class = KeepAliveChannel
     user_timeout = getattr(socket, "TCP_USER_TIMEOUT", None)  # Linux only
     if user_timeout is not None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # what the steps make; importing them here would be an import circle
     from restd_core.assembly.condor_settings import CondorSettings
+    from restd_core.pipeline.compression import Compression
     from restd_core.plugin_api.every_schedd import KnownSchedds
     from restd_core.gateway import Gateway, Operations
     from restd_core.gateway.spool import AnswersInFlight
@@ -24,7 +25,7 @@ if TYPE_CHECKING:  # what the steps make; importing them here would be an import
     from restd_core.pipeline.log_rate import RateLog
     from restd_core.monitoring.metrics import Metrics
     from restd_core.assembly.plugins import Requirement
-    from restd_core.pipeline.response_cache import ResponseCache
+    from restd_core.pipeline.response_cache import ResponseCache, Snapshot
     from restd_core.pipeline.security import AuthPlugin, SecurityPolicy
     from restd_core.assembly.settings import ServerSettings
     from restd_core.shared import Store
@@ -49,9 +50,11 @@ class Wiring:
     readiness: Readiness  # .health
     known_schedds: KnownSchedds  # .every_schedd
     metrics: Metrics  # .metrics
+    compression: Compression  # .compression
     response_cache: ResponseCache  # .response_cache
     endpoints: list[str]  # app.main: the endpoint plugins turned on, by entry-point name
     openapi_document: dict[str, Any]  # .openapi, once the app is made
+    openapi_answer: Snapshot  # .openapi, once the app is made: the document encoded, and compressed once
 
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings

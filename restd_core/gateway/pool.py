@@ -314,7 +314,8 @@ class WorkerPool:
             except GatewayError as exc:  # past the time, refused by the sink, abandoned: the worker is mid-answer
                 if isinstance(exc, Timeout):
                     log.warning("HTCondor call %s took longer than %g s; replacing its worker", op, timeout)
-                self._discard(worker)
+                if worker is not None:  # None: starting it failed
+                    self._discard(worker)
                 worker = None
                 raise
             except (EOFError, OSError) as exc:

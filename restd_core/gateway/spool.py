@@ -84,7 +84,8 @@ class Spool:
             self._memory += piece
             return
         if self._file is None:
-            self._file = tempfile.TemporaryFile(prefix="restd-answer-")
+            # It outlives this call: close() closes it.
+            self._file = tempfile.TemporaryFile(prefix="restd-answer-")  # noqa: SIM115
             self._file.write(self._memory)
             self._memory = None
         self._file.write(piece)
@@ -99,6 +100,11 @@ class Spool:
             return bytes(self._memory[offset:offset + size])
         self._file.flush()
         return os.pread(self._file.fileno(), size, offset)  # where asked: no shared position
+
+    def blocks(self, end: int) -> Iterator[bytes]:
+        """Its bytes up to ``end``, ``BLOCK_BYTES`` at a time."""
+        for start in range(0, end, BLOCK_BYTES):
+            yield self.read(start, min(BLOCK_BYTES, end - start))
 
     def close(self) -> None:
         if not self._closed:
@@ -161,9 +167,7 @@ class SpooledListing:
     def items(self) -> Iterator[bytes]:
         """The array's items, joined by commas, without its brackets."""
         if len(self._parts) == 1:
-            spool = self._parts[0][1]
-            for start in range(0, self._cut, BLOCK_BYTES):
-                yield spool.read(start, min(BLOCK_BYTES, self._cut - start))
+            yield from self._parts[0][1].blocks(self._cut)
         else:
             readers = [_Items(spool, received.lengths) for received, spool in self._parts]
             for first in range(0, self.count, ITEMS_PER_CHUNK):
@@ -207,3 +211,23 @@ class SpooledObject:
     def close(self) -> None:
         for listing in self._listings:
             listing.close()
+
+
+class SpooledBody:
+    """A spool's bytes as they are (a spooled answer compressed into a spool
+    of its own: ``restd_core.pipeline.compression``): a WSGI ``app_iter`` with its
+    ``size``, read a block at a time; ``close()`` frees the spool."""
+
+    def __init__(self, spool: Spool) -> None:
+        self._spool = spool
+        self.size = spool.size
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._spool.blocks(self.size)
+
+    def close(self) -> None:
+        self._spool.close()
+
+
+#: The answers whose bytes wait in spools, not in memory.
+SPOOLED = (SpooledListing, SpooledObject, SpooledBody)

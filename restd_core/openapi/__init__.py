@@ -12,6 +12,7 @@ Pyramid to accept.
 from __future__ import annotations
 
 from importlib.resources import files
+from typing import Any, cast
 
 from pyramid.events import ApplicationCreated
 from pyramid.httpexceptions import HTTPNotFound
@@ -20,6 +21,7 @@ from pyramid.response import FileResponse, Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.static import static_view
 
+from restd_core.pipeline.response_cache import Snapshot
 from restd_core.plugin_api.responses import json_response
 from restd_core.assembly.wiring import wiring
 from restd_core.openapi.document import build_document
@@ -47,18 +49,23 @@ def response_schemas_option(view, info):
     return view
 
 
-response_schemas_option.options = ("response_schemas", "response_media_type")
+# The options a view deriver takes, where Pyramid looks for them (an attribute no function type declares).
+cast(Any, response_schemas_option).options = ("response_schemas", "response_media_type")
 
 
 def _build(event: ApplicationCreated) -> None:
     # After every include: the services of all plugins are registered.
     registry = event.app.registry
-    wiring(registry).openapi_document = build_document(registry)
+    restd = wiring(registry)
+    restd.openapi_document = build_document(registry)
+    # Encoded and compressed once: a caller that asks again and again costs no CPU for it.
+    restd.openapi_answer = Snapshot.of(json_response(restd.openapi_document), restd.compression)
 
 
 def openapi_json(request: Request) -> Response:
-    return json_response(wiring(request.registry).openapi_document,
-                         headers={**FRAMING_HEADERS, "Content-Security-Policy": "frame-ancestors 'none'"})
+    response = wiring(request.registry).openapi_answer.response()
+    response.headers.update({**FRAMING_HEADERS, "Content-Security-Policy": "frame-ancestors 'none'"})
+    return response
 
 
 def docs_page(request: Request) -> Response:

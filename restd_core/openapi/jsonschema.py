@@ -78,8 +78,8 @@ def _type_schema(node: colander.SchemaNode) -> Schema:
     if isinstance(kind, CommaList):
         return {"type": "array", "items": {"type": "string"}}
     if isinstance(kind, colander.Tuple):
-        items = [to_json_schema(child) for child in node.children]
-        return {"type": "array", "prefixItems": items, "items": False}
+        prefix = [to_json_schema(child) for child in node.children]
+        return {"type": "array", "prefixItems": prefix, "items": False}
     for scalar, schema in _SCALARS:
         if isinstance(kind, scalar):
             return dict(schema)

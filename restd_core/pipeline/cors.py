@@ -17,6 +17,7 @@ from pyramid.response import Response
 
 from restd_core.assembly.settings import ServerSettings
 from restd_core.assembly.wiring import wiring
+from restd_core.plugin_api.responses import vary_on
 
 ALLOWED_METHODS = "GET, HEAD, OPTIONS"
 ALLOWED_HEADERS = "Authorization"
@@ -62,7 +63,7 @@ def cors_tween_factory(handler: Handler, registry) -> Handler:
             response = handler(request)
             response.headers.update(allowed)
         if origin and "*" not in policy.origins:
-            response.vary = tuple(dict.fromkeys([*(response.vary or ()), "Origin"]))
+            vary_on(response, "Origin")
         return response
 
     return cors_tween

@@ -44,6 +44,7 @@ class Errno(IntEnum):
     NOT_FOUND = 111
     FORBIDDEN = 121
     METHOD_NOT_ALLOWED = 115
+    NOT_ACCEPTABLE = 118  # Accept-Encoding refuses every coding, identity too (406)
     TOO_MANY_REQUESTS = 117
     HTCONDOR_UNAVAILABLE = 201
     HTCONDOR_TIMEOUT = 202

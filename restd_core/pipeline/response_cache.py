@@ -16,7 +16,10 @@ it). Entries are counted with their keys, and expired ones go first. The
 deriver sits
 inside Pyramid's security check, so a cached answer is only ever served to
 a caller the policy let through. Every such answer carries an ``ETag`` and
-honours ``If-None-Match`` with 304 (``*`` too: ``revalidated``).
+honours ``If-None-Match`` with 304 (``*`` too: ``revalidated``). An entry
+keeps its body compressed in each of the server's codings too, made once
+when it is stored and counted in its bytes (``restd_core.pipeline.compression``): a
+hit compresses nothing.
 
 Where the entries are is the shared store's business (``restd_core.shared``):
 in this process by default; with ``restd.shared``, in Redis, where every
@@ -29,7 +32,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, cast
 
 import orjson
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -38,6 +41,7 @@ from pyramid.response import Response
 from webob.etag import AnyETag
 
 from restd_core.gateway import Timeout, time_left
+from restd_core.pipeline.compression import Compression, VariantsResponse
 from restd_core.plugin_api.responses import etag_of
 from restd_core.assembly.settings import ServerSettings
 from restd_core.shared import Codec, Store, Table
@@ -58,15 +62,20 @@ class Snapshot:
     body: bytes
     headers: tuple[tuple[str, str], ...]
     etag: str
+    #: The body in each of the server's codings, by name (none for an answer not worth compressing).
+    variants: tuple[tuple[str, bytes], ...] = ()
 
     @classmethod
-    def of(cls, response: Response) -> Snapshot:
+    def of(cls, response: Response, compression: Compression | None = None) -> Snapshot:
+        """What is kept of ``response``, with its body in ``compression``'s codings."""
         body = response.body
         headers = tuple((name, response.headers[name]) for name in _KEPT_HEADERS if name in response.headers)
-        return cls(response.status_int, body, headers, etag_of(response))
+        variants = compression.variants(response) if compression is not None else {}
+        return cls(response.status_int, body, headers, etag_of(response), tuple(variants.items()))
 
     def response(self) -> Response:
-        response = Response(body=self.body, status=self.status, headerlist=list(self.headers), charset=None)
+        response = VariantsResponse(body=self.body, status=self.status, headerlist=list(self.headers), charset=None,
+                                    variants=dict(self.variants))
         if self.status == 200:
             set_etag(response, self.etag)
         return response
@@ -89,32 +98,43 @@ def tagged(response: Response) -> Response:
 
 
 def revalidated(request: Request, response: Response) -> Response:
-    """``response``, or a 304 when the caller asked ``If-None-Match: *``
-    (RFC 9110 13.1.2: any current representation matches) and there is one,
-    a 200. WebOb takes ``*`` for "no condition", so it is answered here."""
-    if response.status_int != 200 or request.if_none_match is not AnyETag:
+    """``response``, or a 304 when ``If-None-Match`` matches its ETag or is
+    ``*`` (RFC 9110 13.1.2: any current representation matches; WebOb takes
+    it for "no condition"), with the 200's headers but its content's (its
+    body is never read). Made here rather than by WebOb as it sends the
+    answer: a spooled listing's spools go now, and a matching compressed
+    answer is not compressed (``compression.Compression.encoded``)."""
+    if (response.status_int != 200 or request.method not in ("GET", "HEAD") or not response.etag
+            or (request.if_none_match is not AnyETag and response.etag not in request.if_none_match)):
         return response
     close = getattr(response.app_iter, "close", None)
     if close is not None:  # a spooled listing: its spools go now
         close()
-    not_modified = Response(status=304, charset=None)
-    set_etag(not_modified, response.etag)
-    return not_modified
+    return Response(status=304, charset=None, headerlist=[
+        (name, value) for name, value in response.headerlist if name.lower() not in ("content-length", "content-type")])
 
 
 def encode_snapshot(snapshot: Snapshot) -> bytes:
-    """A snapshot as bytes for a shared store: its header as JSON (one line), then its body."""
-    header = orjson.dumps({"status": snapshot.status, "headers": snapshot.headers, "etag": snapshot.etag})
-    return header + b"\n" + snapshot.body
+    """A snapshot as bytes for a shared store: its header as JSON (one
+    line: the variants' names and sizes), then its body, then its variants."""
+    header = orjson.dumps({"status": snapshot.status, "headers": snapshot.headers, "etag": snapshot.etag,
+                           "variants": [(name, len(data)) for name, data in snapshot.variants]})
+    return b"".join((header, b"\n", snapshot.body, *(data for _, data in snapshot.variants)))
 
 
 def decode_snapshot(data: bytes) -> Snapshot:
-    header, _, body = data.partition(b"\n")
+    header, _, rest = data.partition(b"\n")
     fields = orjson.loads(header)
-    return Snapshot(fields["status"], body, tuple(tuple(pair) for pair in fields["headers"]), fields["etag"])
+    at = len(rest) - sum(size for _, size in fields["variants"])
+    body, variants = rest[:at], []
+    for name, size in fields["variants"]:
+        variants.append((name, rest[at:at + size]))
+        at += size
+    return Snapshot(fields["status"], body, tuple(tuple(pair) for pair in fields["headers"]), fields["etag"],
+                    tuple(variants))
 
 
-SNAPSHOTS = Codec(version=1, encode=encode_snapshot, decode=decode_snapshot)
+SNAPSHOTS = Codec(version=2, encode=encode_snapshot, decode=decode_snapshot)
 
 #: Seconds between two looks at the shared store while another process
 #: makes the answer this one waits for.
@@ -123,11 +143,14 @@ FLIGHT_POLL_SECONDS = 0.05
 
 class ResponseCache:
     """Snapshots by key, each for ``ttl`` seconds, in ``store``'s table
-    ``cache`` (in this process: at most ``max_bytes`` in all)."""
+    ``cache`` (in this process: at most ``max_bytes`` in all), with their
+    bodies in ``compression``'s codings."""
 
     def __init__(self, max_bytes: int = ServerSettings.cache_max_bytes,
                  max_entry_bytes: int = ServerSettings.cache_max_entry_bytes,
-                 clock: Callable[[], float] = time.monotonic, store: Store | None = None) -> None:
+                 clock: Callable[[], float] = time.monotonic, store: Store | None = None,
+                 compression: Compression | None = None) -> None:
+        self._compression = compression
         self.max_bytes = max_bytes
         #: An answer larger than this is neither kept nor shared: it is sent
         #: as it comes (a spooled listing), never copied into memory whole.
@@ -187,7 +210,7 @@ class ResponseCache:
             response = compute()
             if (response.content_length or 0) > self.max_entry_bytes:
                 return tagged(response), None
-            snapshot = Snapshot.of(response)
+            snapshot = Snapshot.of(response, self._compression)
             if snapshot.status == 200:
                 self._entries.put(key, snapshot, ttl)
             return snapshot.response(), snapshot
@@ -205,8 +228,9 @@ ENTRY_OVERHEAD_BYTES = 512
 
 
 def entry_bytes(key: CacheKey, snapshot: Snapshot) -> int:
-    """The bytes an entry is counted as: its body, its key, and the rest."""
-    return len(snapshot.body) + len(repr(key)) + ENTRY_OVERHEAD_BYTES
+    """The bytes an entry is counted as: its body and its variants, its key, and the rest."""
+    return (len(snapshot.body) + sum(len(data) for _, data in snapshot.variants) + len(repr(key))
+            + ENTRY_OVERHEAD_BYTES)
 
 
 def cache_key(request: Request, parameters: frozenset[str]) -> CacheKey:
@@ -234,16 +258,19 @@ def cached_view(view, info):
     parameters = frozenset(() if option is True else option)
 
     def wrapper(context, request: Request) -> Response:
+        restd = wiring(request.registry)
         ttl = cache_ttl(request) if request.method in ("GET", "HEAD") else 0.0
         if ttl > 0:
-            key = cache_key(request, parameters)
-            return revalidated(request, wiring(request.registry).response_cache.fetch(key, ttl, lambda: view(context, request)))
-        return revalidated(request, tagged(view(context, request)))
+            response = restd.response_cache.fetch(cache_key(request, parameters), ttl, lambda: view(context, request))
+        else:
+            response = tagged(view(context, request))
+        return revalidated(request, restd.compression.encoded(request, response))
 
     return wrapper
 
 
-cached_view.options = ("restd_cache",)
+# The options a view deriver takes, where Pyramid looks for them (an attribute no function type declares).
+cast(Any, cached_view).options = ("restd_cache",)
 
 
 class _CacheCounters:
@@ -261,7 +288,8 @@ class _CacheCounters:
 def includeme(config) -> None:
     restd = wiring(config.registry)
     server = restd.settings
-    cache = ResponseCache(server.cache_max_bytes, server.cache_max_entry_bytes, store=restd.shared)
+    cache = ResponseCache(server.cache_max_bytes, server.cache_max_entry_bytes, store=restd.shared,
+                          compression=restd.compression)
     restd.response_cache = cache
     config.add_view_deriver(cached_view)
     restd.metrics.registry.register(_CacheCounters(cache))

@@ -46,6 +46,7 @@ from restd_core.pipeline.log_rate import RateLog
 from restd_core.assembly.plugins import PluginError, available, load
 from restd_core.assembly.settings import ServerSettings, split_list
 from restd_core.assembly.wiring import wiring
+from restd_core.plugin_api.responses import vary_on
 
 log = logging.getLogger(__name__)
 
@@ -262,7 +263,7 @@ def private_answers_tween_factory(handler: Callable[[Request], Response], regist
             cache = response.cache_control
             if varies:
                 cache.private = True
-                response.vary = tuple(dict.fromkeys((*(response.vary or ()), *varies)))
+                vary_on(response, *varies)
             if not cache.no_store:
                 cache.no_cache = True
         return response

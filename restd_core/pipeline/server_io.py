@@ -6,7 +6,7 @@ waitress stops that thread once 16 MiB of its output is waiting for the
 client, so eight clients that read a 45 MB listing through a small receive
 window hold eight threads (all of them), and everyone else waits. An answer
 the server already has (spooled to memory or a temporary file:
-``SpooledListing``, ``SpooledObject``; or whole in memory: a cached answer,
+``SpooledListing``, ``SpooledObject``, ``SpooledBody``; or whole in memory: a cached answer,
 a worker's) is instead given to the server as a file, through PEP 3333's
 ``wsgi.file_wrapper``: waitress then sends it from its event loop, a piece
 each time the client's socket takes one, and the thread is free at once.
@@ -35,7 +35,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.tweens import EXCVIEW
 
-from restd_core.gateway.spool import BLOCK_BYTES, AnswersInFlight, SpooledListing, SpooledObject
+from restd_core.gateway.spool import BLOCK_BYTES, SPOOLED, AnswersInFlight
 from restd_core.assembly.wiring import wiring
 
 #: A body in memory smaller than this is copied into the server's buffer
@@ -120,7 +120,7 @@ def body_file(body: Any, in_flight: AnswersInFlight) -> BodyFile | None:
     send it as it is: a spooled answer (its spools count its bytes and its
     ``close`` frees them), or a whole body of at least ``LEND_MIN_BYTES``
     (counted while lent: ``Overloaded`` past the bound)."""
-    if isinstance(body, (SpooledListing, SpooledObject)):
+    if isinstance(body, SPOOLED):
         return BodyFile(body, body.size, body.close)
     if isinstance(body, list) and len(body) == 1 and len(body[0]) >= LEND_MIN_BYTES:
         whole = body[0]

@@ -51,6 +51,11 @@ def listing_response(listing: SpooledListing | SpooledObject, headers: dict[str,
     return response
 
 
+def vary_on(response: Response, *headers: str) -> None:
+    """Add ``headers`` to the answer's ``Vary``, after those it names already."""
+    response.vary = tuple(dict.fromkeys((*(response.vary or ()), *headers)))
+
+
 def body_etag(chunks: Iterable[bytes | memoryview]) -> str:
     """A body's validator: SHA-256 (hardware-accelerated where blake2b is
     not, and it releases the GIL), 128 bits of it, of the body but its

@@ -25,7 +25,8 @@ from limits import RateLimitItem
 
 from restd_core.assembly.wiring import wiring
 
-K = TypeVar("K", bound=Hashable)
+#: A table's keys: a table takes them and never gives them back, so one of any keys serves as one of str keys.
+K = TypeVar("K", bound=Hashable, contravariant=True)
 V = TypeVar("V")
 
 
@@ -49,8 +50,9 @@ class Claim(Protocol):
 
 
 class Table(Protocol[K, V]):
-    #: Bytes this process holds (the in-process table or fallback).
-    size: int
+    @property
+    def size(self) -> int:
+        """Bytes this process holds (the in-process table or fallback)."""
 
     def get(self, key: K) -> V | None:
         """The value, if there is one that has not expired."""

@@ -116,9 +116,11 @@ class MemoryStore:
     @property
     def limiter(self) -> MovingWindowRateLimiter:
         """Its storage keeps a timer thread: made in the process that serves, on first use."""
-        if self._pid != os.getpid():
-            self._limiter, self._pid = MovingWindowRateLimiter(MemoryStorage()), os.getpid()
-        return self._limiter
+        limiter = self._limiter
+        if limiter is None or self._pid != os.getpid():
+            limiter = self._limiter = MovingWindowRateLimiter(MemoryStorage())
+            self._pid = os.getpid()
+        return limiter
 
     def retry_after(self, item: RateLimitItem, key: str) -> int | None:
         return window_retry_after(self.limiter, item, key)

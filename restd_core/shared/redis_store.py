@@ -152,8 +152,8 @@ class RedisTable(Generic[V]):
 
     def _get(self, key: Hashable) -> V | None:
         data = self._store.client.get(self._prefix + digest(key))
-        if data is None or not data.startswith(self._header):
-            return None  # absent, expired, or another release's format
+        if not isinstance(data, bytes) or not data.startswith(self._header):
+            return None  # absent (None), expired, or another release's format
         try:
             return self._codec.decode(data[len(self._header):])
         except Exception:  # a value this release cannot read (whoever wrote it) is a miss, never a 500

@@ -43,15 +43,11 @@ def _arguments(request: Request, kind: str, group_by: str | None = None) -> dict
     }
 
 
-def _listing(request: Request, kind: str, group_by: str | None = None) -> SpooledListing | SpooledObject | JsonBody:
+def _listing(request: Request, kind: str) -> SpooledListing | SpooledObject:
     """Job objects for the request's path and query, as a JSON array made
     in the gateway's workers and spooled here as it comes (every schedd's:
-    an object, for ``*``); with ``group_by``, grouped there by that
-    attribute (which is then shown besides the projection)."""
-    arguments = _arguments(request, kind, group_by)
-    if group_by is not None:
-        refuse_every_schedd(arguments["schedd"], ONE_SCHEDDS)
-        return request.gateway.call("query_jobs", **arguments, group_by=group_by)
+    an object, for ``*``)."""
+    arguments = _arguments(request, kind)
     if arguments["schedd"] == EVERY_SCHEDD:
         cursor = next((name for name in CURSORS if name in request.validated["querystring"]), None)
         if cursor is not None:
@@ -67,7 +63,7 @@ def _next_page_link(request: Request, kind: str, jobs: SpooledListing) -> dict[s
     """``Link: <...?after=C.P>; rel="next"`` (``before=`` for a history,
     whose pages go back in time) when a listing filled its page: the v1
     JSON array stays as it is, the cursor rides in a header."""
-    if not jobs.count or jobs.count < capped_limit(request):
+    if jobs.last_key is None or jobs.count < capped_limit(request):  # none, or not a full page
         return {}
     cluster, proc = jobs.last_key
     schema, cursor = NEXT_PAGE[kind]
@@ -84,12 +80,12 @@ CURSORS = ("after", "since", "before")
 def list_jobs(kind: str):
     def view(request: Request) -> Response:
         path = request.validated["path"]
-        every = path["schedd"] == EVERY_SCHEDD and "clusterid" not in path
-        if path["schedd"] == EVERY_SCHEDD and not every:
+        if path["schedd"] == EVERY_SCHEDD and "clusterid" in path:  # a cluster's listing
             refuse_every_schedd(path["schedd"], ONE_SCHEDDS)
         jobs = _listing(request, kind)
         try:
-            return listing_response(jobs, headers=None if every else _next_page_link(request, kind, jobs))
+            return listing_response(jobs, headers=_next_page_link(request, kind, jobs)
+                                    if isinstance(jobs, SpooledListing) else None)
         except BaseException:
             jobs.close()
             raise
@@ -123,6 +119,10 @@ def job_attribute(kind: str):
 
 def grouped_jobs(kind: str):
     def view(request: Request) -> Response:
-        return json_bytes_response(_listing(request, kind, refuse_hidden_groupby(request)).body)
+        group_by = refuse_hidden_groupby(request)
+        arguments = _arguments(request, kind, group_by)
+        refuse_every_schedd(arguments["schedd"], ONE_SCHEDDS)
+        grouped: JsonBody = request.gateway.call("query_jobs", **arguments, group_by=group_by)
+        return json_bytes_response(grouped.body)
 
     return view

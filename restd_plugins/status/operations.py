@@ -2,6 +2,8 @@
 worker processes (``restd_core.gateway.worker``)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import orjson
 
 from restd_core.plugin_api.worker import group_by_attribute, JsonBody, status_objects
@@ -11,7 +13,7 @@ def query_status(
     ad_type: str,
     name: str | None = None,
     constraint: str | None = None,
-    projection: list[str] = (),
+    projection: Sequence[str] = (),
     group_by: str | None = None,
 ) -> JsonBody:
     """``ads.status_objects`` encoded; with ``group_by``, grouped by that

@@ -136,7 +136,8 @@ class PoolGauges(SnapshotGauges):
             return []
         up.add_metric(["slots", ""], 1)
         names = ["state", *([label.lower()] if label else [])]
-        slots, resources = Counter(), Counter()
+        slots: Counter[tuple[str, ...]] = Counter()
+        resources: Counter[tuple[str, ...]] = Counter()
         for group in answer["groups"]:
             labels = tuple(label_value(group["key"].get(name)) for name in names)
             slots[labels] += group["slots"]
@@ -153,8 +154,8 @@ class PoolGauges(SnapshotGauges):
         resource_families = {
             resource: GaugeMetricFamily(name, meaning + RESOURCE_SCOPE, labels=["claim", *names])
             for resource, (name, meaning, _) in RESOURCE_METRICS.items()}
-        for (resource, *labels), value in sorted(resources.items()):
-            resource_families[resource].add_metric(labels, value)
+        for (resource, *claim_labels), value in sorted(resources.items()):
+            resource_families[resource].add_metric(claim_labels, value)
         return [slot_family, *resource_families.values()]
 
     def _job_families(self, up: GaugeMetricFamily, hidden: set[str]) -> list[GaugeMetricFamily]:
@@ -194,6 +195,6 @@ class PoolGauges(SnapshotGauges):
         jobs = capped(jobs, 1, self._settings.gauges_max_label_values)
         family = GaugeMetricFamily("restd_pool_jobs", "Jobs in the schedds' queues by schedd, Owner and JobStatus",
                                    labels=["schedd", "owner", "state"])
-        for labels, value in sorted(jobs.items()):
-            family.add_metric(list(labels), value)
+        for labels, count in sorted(jobs.items()):
+            family.add_metric(list(labels), count)
         return [family]

@@ -4,6 +4,7 @@ value through the one output filter's conversion (``classads``)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 import htcondor2
@@ -31,7 +32,7 @@ from .counting import group_key, job_totals, summed
 _GROUP_AD_ATTRS = {"id", "jobids", "jobcount", "mytype"}
 
 
-def job_counts(schedd: str, by: list[str] = (), constraint: str | None = None) -> dict[str, Any]:
+def job_counts(schedd: str, by: Sequence[str] = (), constraint: str | None = None) -> dict[str, Any]:
     """The queue's jobs (those ``constraint`` holds for) counted by the
     values of the ``by`` attributes (lower-cased in the answer), and in
     condor_q's totals: ``{"schedd", "by", "totals", "groups": [{"key",
@@ -50,7 +51,7 @@ def job_counts(schedd: str, by: list[str] = (), constraint: str | None = None) -
     where = caller.wire or "true"
 
     def count(client: htcondor2.Schedd) -> Counter:
-        if not caller.here and not _GROUP_AD_ATTRS.intersection(keys) and not hidden.intersection(_status_and(keys)):
+        if caller.here is None and not _GROUP_AD_ATTRS.intersection(keys) and not hidden.intersection(_status_and(keys)):
             counted = _counted_by_schedd(client, where, keys)
             if counted is not None:
                 return counted
@@ -133,7 +134,7 @@ _SLOT_ATTRS = ["State", "PartitionableSlot", "DynamicSlot"]
 CLAIMED_STATES = {"Claimed", "Preempting"}
 
 
-def slot_utilization(by: list[str] = (), constraint: str | None = None) -> dict[str, Any]:
+def slot_utilization(by: Sequence[str] = (), constraint: str | None = None) -> dict[str, Any]:
     """The startd (slot) ads ``constraint`` holds for, counted by the values
     of the ``by`` attributes, and their Cpus, GPUs, Memory and Disk summed:
     ``{"by", "totals", "groups": [{"key", "slots", "cpus": {"total",

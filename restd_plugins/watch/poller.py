@@ -219,6 +219,7 @@ class Poller:
         sequence number, however many watchers start from it); while polls
         fail, the ``error`` event follows it under the same id."""
         if self._snapshot is None or self._snapshot[0] != self.seq:
+            assert self.items is not None, "a watcher opens once there is an answer (wait_ready)"
             self._snapshot = (self.seq, frame("snapshot", self.event_id(self.seq), snapshot(self.items)))
         frames = self._snapshot[1]
         if self.failure is not None:

@@ -128,7 +128,7 @@ def _alike(ads: list[classad2.ClassAd]) -> dict[tuple, list[classad2.ClassAd]]:
     tell how many hidden values the jobs have)."""
     groups: dict[tuple, list[classad2.ClassAd]] = {}
     for ad in ads:
-        key = tuple(sorted((name.lower(), str(ad.lookup(name))) for name in ad.keys()
+        key = tuple(sorted((name.lower(), str(ad.lookup(name))) for name in ad
                            if name not in _OWN_ATTRIBUTES))
         groups.setdefault(key, []).append(ad)
     return groups

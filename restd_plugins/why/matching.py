@@ -39,7 +39,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import classad2
 
@@ -66,7 +66,7 @@ def _evaluated(expr: classad2.ExprTree, scope: classad2.ClassAd, target: classad
 def copied(ad: classad2.ClassAd) -> classad2.ClassAd:
     """A copy of ``ad`` (its expressions, unevaluated)."""
     copy = classad2.ClassAd()
-    for name in ad.keys():
+    for name in ad:
         copy[name] = ad.lookup(name)
     return copy
 
@@ -184,7 +184,7 @@ class Slot:
     fast: classad2.ClassAd
     probe: classad2.ClassAd
     side_key: str
-    _drained: tuple[classad2.ClassAd, classad2.ClassAd] | None | bool = False
+    _drained: tuple[classad2.ClassAd, classad2.ClassAd] | None | Literal[False] = False
 
     @classmethod
     def of(cls, ad: classad2.ClassAd, read: Iterable[str]) -> Slot:
@@ -340,7 +340,7 @@ class Slots:
             reads = {name.lower() for name in target_references(job.ad, job.requirements)} \
                 if job.requirements is not None else set()
             fast_job = copied(job.scope)
-            masks = dict.fromkeys(new, 0)
+            new_masks = dict.fromkeys(new, 0)
             for index, slot in enumerate(self.slots):
                 if reads & slot.opaque:
                     value = _evaluated_value(packed, job.scope, slot.ad)
@@ -349,9 +349,9 @@ class Slots:
                     value = _evaluated_value(packed, fast_job)
                 for bit, key in enumerate(new):
                     if value >> bit & 1:
-                        masks[key] |= 1 << index
-            for key, mask in masks.items():
-                self._keep(key, mask)
+                        new_masks[key] |= 1 << index
+            for key, new_mask in new_masks.items():
+                self._keep(key, new_mask)
         masks = [self._truths[key] for key in job.keys]
         matched = (1 << len(self.slots)) - 1
         for mask in masks:

@@ -73,7 +73,7 @@ def _hold_reasons(schedd: str, jobs: list[tuple[int, int]]) -> dict[tuple[int, i
         return {}
     where = " || ".join(f"ClusterId == {cluster} && ProcId == {proc}" for cluster, proc in jobs)
     ads = job_classads(schedd, "queue", constraint=where, projection=["ClusterId", "ProcId", "HoldReason"])
-    return {(ad.get("clusterid"), ad.get("procid")): ad.get("holdreason") for ad in ads}
+    return {(ad["clusterid"], ad["procid"]): ad.get("holdreason") for ad in ads}
 
 
 def _equal(name: str, value: Any) -> str:

@@ -77,7 +77,7 @@ def judged(health: dict[str, list[dict[str, Any]]], settings: WhySettings) -> di
         answer[kind] = []
         for daemon in daemons:
             values = _values(kind, daemon)
-            checks = {name: {"value": values[name], "verdict": verdict(values[name], thresholds.get(name))}
+            checks: dict[str, dict[str, Any]] = {name: {"value": values[name], "verdict": verdict(values[name], thresholds.get(name))}
                       for name in CHECKS[kind]}
             answer[kind].append({"name": daemon["name"], "verdict": worst([c["verdict"] for c in checks.values()]),
                                  "numbers": {k: v for k, v in daemon.items() if k != "name"}, "checks": checks})

@@ -4,6 +4,7 @@ projection in, only what the one output filter lets through out
 The jobs' counterpart is ``jobs``."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from htcondor2 import AdTypes
@@ -18,7 +19,7 @@ STATUS_ID_ATTRS = ("Name", "MyType")
 
 
 def status_objects(ad_type: str, name: str | None = None, constraint: str | None = None,
-                   projection: list[str] = ()) -> list[dict[str, Any]]:
+                   projection: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Ads of one type (``AD_TYPES``) from the collector as status objects
     (``{"name": ..., "type": <MyType>, "classad": {...}}``) through the one
     output filter; ``name`` is matched exactly (quoted, never pasted).

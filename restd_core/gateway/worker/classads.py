@@ -74,7 +74,9 @@ def _decoded(expression: str) -> str:
     a string: a string literal's value decoded with U+FFFD, anything else as
     printJson shows an expression."""
     if len(expression) > 1 and expression[0] == expression[-1] == '"':
-        return codecs.escape_decode(expression[1:-1].encode())[0].decode("utf-8", "replace")
+        # typeshed says escape_decode answers a str; it answers bytes (CPython's codecs module).
+        decoded: bytes = codecs.escape_decode(expression[1:-1].encode())[0]  # type: ignore[assignment]
+        return decoded.decode("utf-8", "replace")
     return f"/Expr({expression})/"
 
 

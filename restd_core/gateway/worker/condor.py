@@ -8,7 +8,7 @@ fresh config, the client (a schedd's location kept), the one retry after a
 daemon restart and HTCondor's errors as ``Unavailable``, in one place.
 ``hidden_job_attrs()`` and ``hidden_config_params()`` are what
 RESTD_HIDE_JOB_ATTRS and RESTD_HIDE_CONFIG_PARAMS hide, as this worker's
-config has them; ``malloc_trim`` hands freed memory back (the loop calls it
+config has them (parsed by their one declaration, ``RestdSettings``); ``malloc_trim`` hands freed memory back (the loop calls it
 after every answer).
 """
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import atexit
 import ctypes
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -29,8 +28,8 @@ import classad2
 import htcondor2
 from htcondor2 import AdTypes, DaemonType
 
+from restd_core.assembly.condor_settings import KNOBS, RestdSettings, knobs_of
 from restd_core.gateway.errors import NotFound, Unavailable
-from restd_core.gateway.kinds import DEFAULT_HIDE_CONFIG_PARAMS
 
 T = TypeVar("T")
 
@@ -107,19 +106,20 @@ def hidden_job_attrs() -> frozenset[str]:
     """The job attributes RESTD_HIDE_JOB_ATTRS hides, lower-cased, as this
     worker's HTCondor config has them now: the output filter never depends
     on a caller to say what is hidden."""
-    return frozenset(name.lower() for name in _knob_list("RESTD_HIDE_JOB_ATTRS"))
+    return frozenset(name.lower() for name in _knobs("hide_job_attrs").hide_job_attrs)
 
 
 def hidden_config_params() -> tuple[str, ...]:
     """The patterns of config knobs never served: the defaults and
     RESTD_HIDE_CONFIG_PARAMS (which adds to them, never replaces them)."""
-    return DEFAULT_HIDE_CONFIG_PARAMS + _knob_list("RESTD_HIDE_CONFIG_PARAMS")
+    return _knobs("hide_config_params").hide_config_params
 
 
-def _knob_list(knob: str) -> tuple[str, ...]:
-    """A knob's comma or space separated items, as the config has it now."""
+def _knobs(*fields: str) -> RestdSettings:
+    """The RESTD_* knobs of these ``fields`` as the config has them now (the
+    others at their defaults: only lists are read here, which always parse)."""
     fresh_config()
-    return tuple(item for item in re.split(r"[\s,]+", str(htcondor2.param.get(knob) or "")) if item)
+    return knobs_of({KNOBS[name]: htcondor2.param.get(KNOBS[name]) for name in fields})
 
 
 def ask(daemon: str, call: Callable[[Any], T], schedd: str | None = None) -> T:

@@ -57,7 +57,7 @@ class Constraint:
     attributes: tuple[str, ...]
     costly: bool = False
 
-    def holding(self, ads: list[classad2.ClassAd], hidden: set[str]) -> list[classad2.ClassAd]:
+    def holding(self, ads: list[classad2.ClassAd], hidden: Iterable[str]) -> list[classad2.ClassAd]:
         """The ads it holds for, judged here on their redacted form (hidden
         attributes read ``"<REDACTED>"``: the answer cannot depend on them)."""
         redact(ads, hidden)
@@ -167,8 +167,9 @@ def matches_name(name: str, parameter: str = "name") -> str:
 @dataclass(frozen=True)
 class Judged:
     """A query's caller constraint (``constraint``, None for none), and where
-    it is judged: ``here`` (``Constraint.judged_here``: it may read a
-    ``hidden`` value, or it is costly) on redacted ads, else by the daemon.
+    it is judged: ``here`` (the constraint, when ``Constraint.judged_here``:
+    it may read a ``hidden`` value, or it is costly) on redacted ads, else
+    by the daemon (``here`` is None).
 
     ``wire``: what the daemon is sent of it (None: nothing); ``needs``:
     what the daemon must be asked besides, for the judgement here;
@@ -179,19 +180,22 @@ class Judged:
     hidden: frozenset[str]
 
     @property
-    def here(self) -> bool:
-        return self.constraint is not None and self.constraint.judged_here(self.hidden)
+    def here(self) -> Constraint | None:
+        judged_here = self.constraint is not None and self.constraint.judged_here(self.hidden)
+        return self.constraint if judged_here else None
 
     @property
     def wire(self) -> str | None:
-        return None if self.constraint is None or self.here else self.constraint.wire
+        return None if self.constraint is None or self.here is not None else self.constraint.wire
 
     @property
     def needs(self) -> tuple[str, ...]:
-        return self.constraint.attributes if self.here else ()
+        here = self.here
+        return here.attributes if here is not None else ()
 
     def holding(self, ads: list[classad2.ClassAd]) -> list[classad2.ClassAd]:
-        return self.constraint.holding(ads, set(self.hidden)) if self.here else ads
+        here = self.here
+        return here.holding(ads, self.hidden) if here is not None else ads
 
 
 def judged(text: str | None, hidden: frozenset[str]) -> Judged:

@@ -9,7 +9,7 @@ plugin's operations, and the plugin toolkit's (``restd_core.plugin_api``)."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from itertools import groupby
 from operator import itemgetter
@@ -146,7 +146,7 @@ def _jobs_judged_here(
     constraint: Constraint,
     projection: list[str],
     limit: int | None,
-    hidden: set[str],
+    hidden: frozenset[str],
     in_id_order: bool,
     before: str | None = None,
 ) -> Iterator[list[classad2.ClassAd]]:
@@ -174,9 +174,10 @@ def _jobs_judged_here(
     if in_id_order:
         judged.sort(key=itemgetter(*JOB_KEY))
     if before is not None:
-        judged = _after_job(judged, before)
-        if judged is None:
+        after = _after_job(judged, before)
+        if after is None:
             raise _cursor_gone(before)
+        judged = after
     judged = judged[:limit] if limit else judged
     if projection or not judged:
         yield judged
@@ -228,7 +229,7 @@ def _after_job(ads: list[classad2.ClassAd], job: str) -> list[classad2.ClassAd] 
     return None
 
 
-def _shown_and_asked(projection: list[str]) -> tuple[set[str] | None, list[str]]:
+def _shown_and_asked(projection: Sequence[str]) -> tuple[set[str] | None, list[str]]:
     """The (lower-cased) attributes a caller is shown, and what the schedd is
     asked for: those and the job ids. Asked in lower case, the schedd mostly
     names them so (an attribute that another's expression names first keeps
@@ -243,7 +244,7 @@ def query_jobs(
     schedd: str,
     source: str,
     constraint: str | None = None,
-    projection: list[str] = (),
+    projection: Sequence[str] = (),
     cluster: int | None = None,
     limit: int | None = None,
     since: str | None = None,
@@ -283,8 +284,8 @@ def query_jobs(
             return client.query(conjunction(*ours, where), attributes)
 
         where = conjunction(*ours, caller.wire)
-        if caller.here:
-            yield from _jobs_judged_here(fetch, caller.constraint, asked, limit, hidden, source == "queue", before)
+        if caller.here is not None:
+            yield from _jobs_judged_here(fetch, caller.here, asked, limit, hidden, source == "queue", before)
         elif source == "history" and before is not None:
             yield _history_before(client, where, asked, limit, before)
         elif source == "history":
@@ -318,7 +319,7 @@ class _JobObjects:
     ADS_PER_PIECE = 500
 
     def __init__(self, first: list[classad2.ClassAd], rest: Iterator[list[classad2.ClassAd]], in_id_order: bool,
-                 limit: int | None, shown: set[str] | None, hidden: set[str], schedd: str | None) -> None:
+                 limit: int | None, shown: set[str] | None, hidden: frozenset[str], schedd: str | None) -> None:
         self._batches = itertools.chain([first], rest)
         self._in_id_order, self._limit, self._shown, self._hidden = in_id_order, limit, shown, hidden
         self._schedd = schedd
@@ -353,7 +354,7 @@ def query_job(
     source: str,
     cluster: int,
     proc: int,
-    projection: list[str] = (),
+    projection: Sequence[str] = (),
     attribute: str | None = None,
 ) -> JsonBody:
     """One job of a schedd's queue or history as its v1 object, encoded
@@ -382,13 +383,14 @@ def query_job(
     return JsonBody(orjson.dumps(value))
 
 
-def job_classads(schedd: str, source: str, constraint: str | None = None, projection: list[str] = (),
+def job_classads(schedd: str, source: str, constraint: str | None = None, projection: Sequence[str] = (),
                  limit: int | None = None) -> list[dict[str, Any]]:
     """The classads of ``query_jobs``' listing (through the same filter and
     judgement), as dicts, for an operation that makes its own answer of
     them (counts...). They are held whole in the worker: ask for a
     projection, and a ``limit``."""
     answer = query_jobs(schedd, source, constraint, projection, limit=limit)
+    assert isinstance(answer, Streamed)  # not grouped
     return [job["classad"] for job in orjson.loads(b"[" + b"".join(bytes(piece) for piece in answer.pieces) + b"]")]
 
 

@@ -47,7 +47,7 @@ def lowered(text: bytes) -> memoryview | None:
     in_keys = np.arange(int(lengths.sum())) + np.repeat(starts - before, lengths)
     out = data.copy()
     out[in_keys] = _LOWER[data[in_keys]]
-    return memoryview(out)
+    return out.data
 
 
 def lowered_by_parsing(text: str) -> str:

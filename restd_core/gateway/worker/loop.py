@@ -10,6 +10,7 @@ import resource
 import signal
 import sys
 from collections.abc import Callable
+from functools import partial
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -96,10 +97,10 @@ def run(operations: Operations, name: str, arguments: dict[str, Any]) -> dict[st
     try:
         return {"ok": function(**arguments)}
     except Exception as exc:
-        return _error(name, exc, daemon)
+        return _error(name, daemon, exc)
 
 
-def _error(name: str, exc: Exception, daemon: str) -> dict[str, Any]:
+def _error(name: str, daemon: str, exc: Exception) -> dict[str, Any]:
     """What a call's caller is told of ``exc``, raised by an operation (or by
     the pieces of its streamed answer)."""
     if isinstance(exc, htcondor2.HTCondorException):
@@ -127,7 +128,8 @@ def serve(conn: Connection) -> None:
         while True:
             name, arguments = conn.recv()
             answer = run(operations, name, arguments)
-            send_answer(conn, answer, failed=lambda exc, name=name: _error(name, exc, operations[name][1]))
+            daemon = operations[name][1] if name in operations else ""  # an unknown one's answer is an error already
+            send_answer(conn, answer, failed=partial(_error, name, daemon))
             del answer
             condor.malloc_trim()
     except (EOFError, OSError):
