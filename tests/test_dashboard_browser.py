@@ -693,3 +693,20 @@ def test_on_a_phone_the_idle_card_fits_the_screen(app, url, card_idle_jobs, tmp_
         screenshot(phone, "dashboard-idle-phone", tmp_path)
     assert layout["page"] <= layout["screen"]
     assert layout["card"] <= layout["screen"] and layout["widest"] <= layout["card"]
+
+
+def test_jobs_gone_idle_meanwhile_are_shown_with_their_clause_without_a_reload(app, url, browser, card_idle_jobs):
+    browser.get(url)
+    idle_card_agreeing(app, browser)
+    browser.execute_script("window.sameDocument = true;")
+    clause = "TARGET.RestdWhyLateAttribute == 7"
+    cluster = submit_idle({"requirements": f"{clause} && TARGET.RestdWhySlot =?= true"}, 6)  # the largest group
+    try:
+        group = eventually(lambda: next((group for group in shown(browser)["idle"] if group["clause"] == clause), None),
+                           PATIENCE, "the new idle group")
+    finally:
+        import htcondor2
+
+        htcondor2.Schedd().act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}", reason="dashboard test")
+    assert (group["jobs"], group["cause"], group["words"]) == ("6 jobs", "no_slot_matches", "no slot matches")
+    assert browser.execute_script("return window.sameDocument === true;"), "the page was reloaded"

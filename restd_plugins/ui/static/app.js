@@ -323,8 +323,8 @@ function idleFrom(answer) {
       const worst = (group.clauses || []).reduce((most, clause) => (clause.rejects > (most?.rejects ?? 0) ? clause : most),
         null);
       return {
-        key: `${group.schedd ?? ""}\u0000${group.autoclusterid}`, schedd: group.schedd ?? null,
-        autoclusterid: group.autoclusterid, idle: group.idle, cause: group.cause, slots: group.slots,
+        schedd: group.schedd ?? null, autoclusterid: group.autoclusterid, idle: group.idle, cause: group.cause,
+        slots: group.slots,
         worst: worst && group.slots ? { clause: worst.clause, rejects: worst.rejects } : null,
       };
     }),

@@ -205,7 +205,7 @@ function stageParts(slots) {
   };
 }
 
-// idle: {idle, groups: [{key, schedd, autoclusterid, idle, cause: {code, text, clause},
+// idle: {idle, groups: [{schedd, autoclusterid, idle, cause: {code, text, clause},
 // worst: {clause, rejects} | null, slots: {total, match_job, accept_job, unclaimed, if_drained} | null}], note}.
 // Every text of the API (clauses, causes, names) is put in as text, never as HTML.
 export function renderIdle(idle, problem) {
@@ -226,7 +226,7 @@ export function renderIdle(idle, problem) {
 function idleGroup(group, largest) {
   const [words, severity] = CAUSES[group.cause.code] ?? [group.cause.code, "wait"];
   const jobs = `${formatNumber(group.idle)} ${group.idle === 1 ? "job" : "jobs"}`;
-  const box = el("div", { class: `idle-group ${severity}`, "data-key": group.key, "data-cause": group.cause.code },
+  const box = el("div", { class: `idle-group ${severity}`, "data-cause": group.cause.code },
     el("div", { class: "bar-row" },
       el("span", { class: "bar-label cause", title: group.cause.text }, words),
       meter(group.idle, largest, "s-idle", words),
