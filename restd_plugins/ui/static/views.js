@@ -216,7 +216,8 @@ export function renderIdle(idle, problem) {
   if (!idle.groups.length) return empty(list, idle.idle ? "No idle jobs analysed." : "No idle jobs.");
   const largest = Math.max(...idle.groups.map((group) => group.idle));
   const rows = idle.groups.filter((group) => group.slots).map((group) => ({ values: stageParts(group.slots) }));
-  list.replaceChildren(legend(STAGES, rows), ...idle.groups.map((group) => idleGroup(group, largest)));
+  list.replaceChildren(legend(STAGES, rows),
+    el("div", { class: "idle-list" }, ...idle.groups.map((group) => idleGroup(group, largest))));
 }
 
 // A group: its cause in words and its jobs (a bar against the largest group's);
