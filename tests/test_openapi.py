@@ -15,7 +15,7 @@ from webtest import TestApp
 from restd_core.pipeline.compression import Compression
 from restd_core.gateway.spool import AnswersInFlight
 from restd_core.openapi.document import ERROR_SCHEMA, build_document
-from restd_core.plugin_api.schemas import NAME_PATTERN
+from restd_core.plugin_api.schemas import OneSchedd
 from restd_core.assembly.settings import ServerSettings
 from restd_core.assembly.wiring import Wiring
 
@@ -62,10 +62,16 @@ def test_every_v1_path_of_every_enabled_plugin_is_listed(app, document):
 def test_path_parameters_are_typed_from_the_colander_schema(document):
     params = parameters(document, "/v1/jobs/{schedd}/{clusterid}/{procid}/{attribute}")
     assert params["schedd"] == {"name": "schedd", "in": "path", "required": True,
-                                "schema": {"type": "string", "pattern": NAME_PATTERN, "examples": ["DEFAULT"]},
+                                "schema": {"type": "string", "pattern": OneSchedd().match_object.pattern,
+                                           "examples": ["DEFAULT"]},
                                 "description": "A schedd's name; DEFAULT: the local one"}
     assert params["clusterid"]["schema"] == {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
     assert params["attribute"]["schema"]["pattern"] == "^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+def test_a_route_of_one_schedd_leaves_every_schedd_out_of_its_pattern(document):
+    pattern = parameters(document, "/v1/jobs/{schedd}/{clusterid}/{procid}")["schedd"]["schema"]["pattern"]
+    assert re.fullmatch(pattern, "*") is None and re.fullmatch(pattern, "schedd2@host") is not None
 
 
 def test_query_parameters_have_their_types_and_bounds(document):

@@ -29,6 +29,23 @@ NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]{1,255}$"
 daemon_name = FullMatch(NAME_PATTERN, msg="not a valid name (1-255 characters, no control characters)")
 
 
+class OneSchedd(FullMatch):
+    """A schedd's name where only one schedd can answer: ``*`` (every
+    schedd) is refused in words, and the OpenAPI document's pattern leaves it
+    out, so that a generator or a fuzzer never sends it there."""
+
+    def __init__(self) -> None:
+        # NAME_PATTERN but "*", without a lookahead (which not every tool reading the document follows):
+        super().__init__(r"^([^*\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]{0,254}|\*[^\x00-\x1f\x7f-\x9f]{1,254})$",
+                         msg=daemon_name.msg)
+
+    def __call__(self, node: colander.SchemaNode, value: str) -> None:
+        if value == EVERY_SCHEDD:
+            raise colander.Invalid(node, f"the schedd {EVERY_SCHEDD} (every schedd) cannot be asked here: only one "
+                                         "schedd can answer that")
+        super().__call__(node, value)
+
+
 class CommaList(colander.SchemaType):
     """``"a, b,c"`` <-> ``["a", "b", "c"]`` (empty items dropped; a list
     with no items is no list, as if the parameter were not given). A
@@ -97,7 +114,7 @@ def attribute_node(**kw) -> colander.SchemaNode:
 
 def name_node(**kw) -> colander.SchemaNode:
     """A schedd's, machine's or slot's name in the path."""
-    return colander.SchemaNode(colander.String(), validator=daemon_name, **kw)
+    return colander.SchemaNode(colander.String(), **{"validator": daemon_name, **kw})
 
 
 def limit_node(**kw) -> colander.SchemaNode:
@@ -131,7 +148,7 @@ def path_schema(*fields: str, every_schedd: bool = False) -> colander.MappingSch
                              description=f"A schedd's name; DEFAULT: the local one; {EVERY_SCHEDD}: every schedd "
                                          "the collector knows"))
     else:
-        schema.add(name_node(name="schedd", examples=["DEFAULT"],
+        schema.add(name_node(name="schedd", examples=["DEFAULT"], validator=OneSchedd(),
                              description="A schedd's name; DEFAULT: the local one"))
     for field in fields:
         if field in ("clusterid", "procid"):

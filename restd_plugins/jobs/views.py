@@ -16,7 +16,6 @@ from restd_core.plugin_api.web import (
     known_query,
     listing_response,
     public_url,
-    refuse_every_schedd,
     refuse_hidden_groupby,
     SpooledListing,
     SpooledObject,
@@ -71,17 +70,12 @@ def _next_page_link(request: Request, kind: str, jobs: SpooledListing) -> dict[s
     return {"Link": f'<{public_url(request, request.path)}?{urlencode(query)}>; rel="next"'}
 
 
-#: What only one schedd can answer (the schedd ``*`` is a 400 there).
-ONE_SCHEDDS = "a cluster, a job, its attribute or a grouped listing"
 #: Cursors are job ids of one schedd's queue or history.
 CURSORS = ("after", "since", "before")
 
 
 def list_jobs(kind: str):
     def view(request: Request) -> Response:
-        path = request.validated["path"]
-        if path["schedd"] == EVERY_SCHEDD and "clusterid" in path:  # a cluster's listing
-            refuse_every_schedd(path["schedd"], ONE_SCHEDDS)
         jobs = _listing(request, kind)
         try:
             return listing_response(jobs, headers=_next_page_link(request, kind, jobs)
@@ -97,7 +91,7 @@ def _one(request: Request, kind: str, **arguments: Any) -> Response:
     """One job (or one attribute of it), made and encoded in a worker."""
     path = request.validated["path"]
     return json_bytes_response(request.gateway.call(
-        "query_job", schedd=refuse_every_schedd(path["schedd"], ONE_SCHEDDS), source=SOURCES[kind],
+        "query_job", schedd=path["schedd"], source=SOURCES[kind],
         cluster=path["clusterid"], proc=path["procid"],
         **arguments,
     ).body)
@@ -121,7 +115,6 @@ def grouped_jobs(kind: str):
     def view(request: Request) -> Response:
         group_by = refuse_hidden_groupby(request)
         arguments = _arguments(request, kind, group_by)
-        refuse_every_schedd(arguments["schedd"], ONE_SCHEDDS)
         grouped: JsonBody = request.gateway.call("query_jobs", **arguments, group_by=group_by)
         return json_bytes_response(grouped.body)
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pyramid.request import Request
 from pyramid.response import Response
 
-from restd_core.plugin_api.web import EVERY_SCHEDD, ask_every_schedd, json_response, refuse_every_schedd, time_left
+from restd_core.plugin_api.web import EVERY_SCHEDD, ask_every_schedd, json_response, time_left
 
 from .idle_settings import IdleSettings
 
@@ -50,9 +50,8 @@ def idle_job(settings: IdleSettings) -> Callable[[Request], Response]:
     """The view of one job matched against the pool's slots."""
     def view(request: Request) -> Response:
         path = request.validated["path"]
-        schedd = refuse_every_schedd(path["schedd"], "one job's analysis")
         return json_response(request.gateway.call(
-            "why_idle_job", schedd=schedd, cluster=path["clusterid"], proc=path["procid"],
+            "why_idle_job", schedd=path["schedd"], cluster=path["clusterid"], proc=path["procid"],
             max_slots=settings.max_slots, budget=_budget(settings), slot_cache_seconds=settings.slot_cache_seconds))
 
     return view

@@ -9,7 +9,6 @@ from restd_core.plugin_api.web import (
     capped_limit,
     json_response,
     listing_response,
-    refuse_every_schedd,
     refuse_hidden_keys,
     stream_listing,
 )
@@ -29,6 +28,6 @@ def counts(request: Request) -> Response:
     query = request.validated["querystring"]
     refuse_hidden_keys(request, [query["by"]])
     return json_response(request.gateway.call(
-        "joblog_counts", schedd=refuse_every_schedd(request.validated["path"]["schedd"], "counts"),
+        "joblog_counts", schedd=request.validated["path"]["schedd"],
         by=query["by"], constraint=query.get("constraint"), limit=capped_limit(request),
     ))
