@@ -25,6 +25,8 @@ setup(
         "limits>=5.0,<6",  # per-caller request rates (restd_core.pipeline.limits)
         "redis>=5.0,<9",  # the store replicas share, restd.shared (restd_core.shared)
         "PyJWT[crypto]>=2.9,<3",  # verifies JWT bearer tokens (restd_plugins.auth.oidc)
+        "SQLAlchemy>=2.0.30,<2.2",  # the archive's one schema and query layer (restd_plugins.archive)
+        "psycopg[binary]>=3.2,<4",  # the archive on PostgreSQL (restd.archive = postgresql://...)
         "zstandard>=0.22,<1",  # zstd answers (restd_core.pipeline.compression)
         "brotli>=1.1,<2",  # br answers (restd_core.pipeline.compression)
     ],
@@ -58,6 +60,7 @@ setup(
             "ui = restd_plugins.ui.plugin",
             "watch = restd_plugins.watch.plugin",
             "why = restd_plugins.why.plugin",
+            "archive = restd_plugins.archive.plugin",
         ],
         "restd.auth": [
             "none = restd_plugins.auth.none:NoAuth",

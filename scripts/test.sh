@@ -8,6 +8,7 @@ scripts/setup.sh
 # Debian packages the tests run: Chromium renders /docs and /ui/ (the browser
 # tests; the dashboard's drive it through chromium-driver and Selenium),
 # redis-server is the shared store of the replicas' tests (scripts/redis.sh),
+# postgresql is the archive's database server in its tests (scripts/postgresql.sh),
 # nginx runs deploy/nginx.conf in front of a server (tests/test_front_proxy.py;
 # openssl makes its test certificate).
 install_missing() { # command package
@@ -22,6 +23,7 @@ install_missing() { # command package
 install_missing chromium chromium
 install_missing chromedriver chromium-driver
 install_missing redis-server redis-server
+install_missing pg_ctlcluster postgresql
 install_missing nginx nginx
 install_missing openssl openssl
 install_missing prometheus prometheus  # and its promtool: tests/test_metrics_in_prometheus.py

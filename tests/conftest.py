@@ -1,6 +1,7 @@
 """Fixtures for the whole suite: a real pool with known jobs, and the app."""
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 import webtest
 
 from restd_core.assembly.app import main
+from restd_plugins.archive.history import ArchiveHistory
 from restd_plugins.watch.hub import Hub
 
 from . import fake_auth2, fake_issuer
@@ -35,8 +37,9 @@ from .waiting import eventually
 
 os.environ.setdefault("CONDOR_POOL_ROOT", "/var/tmp/condor-restd-pool")
 
-#: Fixtures of a real Redis (``local_redis``, ``redis_url``) for the shared store's tests.
-pytest_plugins = ("tests.redis_server",)
+#: Fixtures of a real Redis (``local_redis``, ``redis_url``) for the shared store's tests, and of a real
+#: PostgreSQL (``local_postgresql``) for the archive's.
+pytest_plugins = ("tests.redis_server", "tests.postgresql_server")
 
 #: Settings of the app under test; tests that need others make their own app.
 TEST_SETTINGS = {
@@ -171,6 +174,9 @@ def close_app(app: webtest.TestApp) -> None:
     restd = app.app.registry.restd
     if "watch" in restd.endpoints:  # its pollers and open streams end first: they call the gateway
         restd.kept(Hub).close()
+    if "archive" in restd.endpoints:
+        with contextlib.suppress(LookupError):  # restd.archive unset
+            restd.kept(ArchiveHistory).close()  # its ingester ends first: it calls the gateway
     app.app.registry.restd.gateway.close()
     app.app.registry.restd.shared.close()
 

@@ -10,6 +10,7 @@ import pytest
 
 from restd_core.assembly.condor_settings import RestdSettings, knobs_of
 from restd_core.assembly.settings import ServerSettings, SettingError, declared, parse
+from restd_plugins.archive.settings import ArchiveSettings
 from restd_core.gateway.kinds import DEFAULT_HIDE_CONFIG_PARAMS
 from restd_plugins.auth.kbase import KBaseSettings
 from restd_plugins.auth.oidc import OIDCSettings
@@ -24,7 +25,7 @@ from .conftest import make_app
 #: The manual's pages: each settings table is on the page of what it sets.
 MANUAL = Path(__file__).resolve().parent.parent / "docs"
 TABLES = (ServerSettings, KBaseSettings, OIDCSettings, StaticTokenSettings, SummarySettings, WatchSettings,
-          WhySettings, IdleSettings)
+          WhySettings, IdleSettings, ArchiveSettings)
 ROW = re.compile(r"^\s*\| `(restd\.[\w.]+)` \| (.*?) \| (.*) \|$", re.M)
 KNOB_ROW = re.compile(r"^\s*\| `(RESTD_\w+)` \| (.*?) \| (.*) \|$", re.M)
 

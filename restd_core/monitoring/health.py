@@ -48,6 +48,8 @@ READYZ_ANSWERS: dict[int, Schema] = {
             "status": {"const": "ready"},
             **{daemon: _DAEMON_ANSWER for daemon in READY_DAEMONS},
             "shared": {"description": "How the shared store is (with a shared store only)"},
+            "archive": {"description": "How the archive of finished jobs is (with an archive only): whether it "
+                                   "answers, and the ingester's lag in seconds"},
         },
     },
     503: {"$ref": "#/components/schemas/Error"},
@@ -86,6 +88,13 @@ class Readiness:
         self._store = store
         self._timeout = timeout
         self._answers = Reused(self._ask, READY_REUSE_SECONDS, wait=True, clock=clock, name="readiness answer")
+        self._details: dict[str, Callable[[], Any]] = {}
+
+    def add_detail(self, name: str, read: Callable[[], Any]) -> None:
+        """A plugin's part of every readiness answer: ``name`` -> what
+        ``read()`` says (how something optional is, such as the archive; it
+        never makes the server unready, and must answer quickly)."""
+        self._details[name] = read
 
     def answer(self) -> tuple[int, dict[str, Any]]:
         """``(status, body)``: 200 when every daemon of ``READY_DAEMONS``
@@ -98,6 +107,7 @@ class Readiness:
 
     def _ask(self) -> tuple[int, dict[str, Any]]:
         shared = {"shared": self._store.state()} if self._store is not None else {}
+        shared.update({name: read() for name, read in self._details.items()})
         answers = {}
         for daemon in READY_DAEMONS:
             try:

@@ -13,6 +13,8 @@ from restd_core.plugin_api.web import (
     request_schema,
 )
 
+from .windows import LATEST, instant_node
+
 __all__ = ["HistoryListQuery", "JobQuery", "NoQuery", "QueueListQuery", "path_schema", "request_schema"]
 
 
@@ -53,12 +55,18 @@ class QueueListQuery(ListQuery):
 def _one_cursor(node: colander.SchemaNode, value: dict) -> None:
     if "since" in value and "before" in value:
         raise colander.Invalid(node, "since and before cannot be given together")
+    if value.get("completed_after", 0) > value.get("completed_before", LATEST):
+        raise colander.Invalid(node, "completed_after is after completed_before")
 
 
 class HistoryListQuery(ListQuery):
     since = _job_id_cursor("Only jobs recorded in the history after this job id (newer ones)")
     before = _job_id_cursor("Only jobs recorded in the history before this job id (older ones: the cursor of "
                             "the Link rel=next header)")
+    completed_after = instant_node("Only jobs that completed at or after this instant (Unix seconds or ISO 8601; "
+                                   "a removed job: when it left the queue)")
+    completed_before = instant_node("Only jobs that completed before this instant (Unix seconds or ISO 8601); "
+                                    "a window the archive covers is answered from it (X-History-Source)")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, validator=_one_cursor, **kwargs)

@@ -20,9 +20,12 @@ from restd_core.plugin_api.web import (
     SpooledListing,
     SpooledObject,
     stream_listing,
+    wiring,
 )
+from restd_plugins.archive.history import ArchiveHistory
 
 from .schemas import HistoryListQuery, QueueListQuery
+from .windows import window_constraint
 
 #: Where jobs come from, by the URL's first segment.
 SOURCES = {"jobs": "queue", "history": "history"}
@@ -34,8 +37,11 @@ def _arguments(request: Request, kind: str, group_by: str | None = None) -> dict
     """The jobs query's arguments for the request's path and query."""
     path, query = request.validated["path"], request.validated["querystring"]
     projection = query.get("projection")
+    window = window_constraint(query.get("completed_after"), query.get("completed_before"))
+    constraint = query.get("constraint")
     return {
-        "schedd": path["schedd"], "source": SOURCES[kind], "constraint": query.get("constraint"),
+        "schedd": path["schedd"], "source": SOURCES[kind],
+        "constraint": f"({constraint}) && {window}" if constraint and window else constraint or window,
         "projection": [*projection, *([group_by] if group_by else [])] if projection else [],
         "cluster": path.get("clusterid"), "limit": capped_limit(request),
         "since": query.get("after", query.get("since")), "before": query.get("before"),
@@ -58,6 +64,28 @@ def _listing(request: Request, kind: str) -> SpooledListing | SpooledObject:
                           split=kind == "jobs" and arguments["cluster"] is None)
 
 
+def _window_listing(request: Request, kind: str) -> tuple[SpooledListing | SpooledObject, dict[str, str]]:
+    """A history window's listing from the archive when it covers the
+    window (the archive plugin's ``ArchiveHistory``), else the schedd's;
+    ``X-History-Source`` says which. Any other listing, as it always was."""
+    query = request.validated["querystring"]
+    if kind != "history" or ("completed_after" not in query and "completed_before" not in query):
+        return _listing(request, kind), {}
+    try:
+        archive = wiring(request.registry).kept(ArchiveHistory)
+    except LookupError:
+        archive = None
+    archived = archive.listing(request, _arguments(request, kind), query.get("constraint"),
+                               query.get("completed_after"), query.get("completed_before")) if archive else None
+    if archived is not None:
+        return archived, {HISTORY_SOURCE: "archive"}
+    return _listing(request, kind), {HISTORY_SOURCE: "schedd"}
+
+
+#: The header that says where a history window's jobs came from.
+HISTORY_SOURCE = "X-History-Source"
+
+
 def _next_page_link(request: Request, kind: str, jobs: SpooledListing) -> dict[str, str]:
     """``Link: <...?after=C.P>; rel="next"`` (``before=`` for a history,
     whose pages go back in time) when a listing filled its page: the v1
@@ -76,10 +104,10 @@ CURSORS = ("after", "since", "before")
 
 def list_jobs(kind: str):
     def view(request: Request) -> Response:
-        jobs = _listing(request, kind)
+        jobs, source = _window_listing(request, kind)
         try:
-            return listing_response(jobs, headers=_next_page_link(request, kind, jobs)
-                                    if isinstance(jobs, SpooledListing) else None)
+            headers = {**(_next_page_link(request, kind, jobs) if isinstance(jobs, SpooledListing) else {}), **source}
+            return listing_response(jobs, headers=headers or None)
         except BaseException:
             jobs.close()
             raise

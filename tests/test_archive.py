@@ -1,0 +1,361 @@
+"""The archive of finished jobs (plugin ``archive``), on SQLite and on a
+real PostgreSQL: every job that leaves a queue is archived once, whatever
+stops the ingester; a history window the archive covers is answered from it
+as the schedd would answer it; its summary's numbers are the sums of the
+schedd's own history; a hidden attribute's value is in no row."""
+from __future__ import annotations
+
+import math
+import statistics
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import webtest
+from sqlalchemy import Engine, event, select
+from sqlalchemy.exc import OperationalError
+
+from restd_plugins.archive import store
+from restd_plugins.archive.history import ArchiveHistory
+
+from .conftest import close_app, make_app
+from .pool import pool_root, pool_sh
+from .postgresql_server import LocalPostgreSQL
+from .test_pool_outages import restore_pool
+from .waiting import eventually
+
+#: A job's Environment holds this word, RESTD_HIDE_JOB_ATTRS hides it.
+SECRET = f"archived-secret-{uuid.uuid4().hex[:12]}"
+HIDE = {"_CONDOR_RESTD_HIDE_JOB_ATTRS": "Environment"}
+#: An archive read often, from the jobs recorded once it starts, a few jobs a batch.
+ARCHIVE_SETTINGS = {"restd.archive.interval": "0.3", "restd.archive.settle": "0", "restd.archive.backfill": "false",
+                    "restd.archive.batch": "3", "restd.gateway.workers": "3"}
+
+
+@dataclass
+class Backend:
+    """An archive's URL, and every byte its database keeps (``contents``)."""
+
+    url: str
+    contents: Callable[[], bytes]
+    server: LocalPostgreSQL | None = None
+
+
+#: The archive's backends: every test of an archive runs on each.
+BACKENDS = ("sqlite", "postgresql")
+
+
+def _backend(kind: str, request, tmp_path_factory) -> Backend:
+    """A fresh, empty archive of this kind."""
+    if kind == "sqlite":
+        path = tmp_path_factory.mktemp("archive") / "archive.sqlite3"
+        return Backend(f"sqlite:///{path}", lambda: b"".join(
+            file.read_bytes() for file in Path(path).parent.glob(f"{path.name}*")))
+    server: LocalPostgreSQL = request.getfixturevalue("local_postgresql")
+    server.start()
+    server.empty()
+    return Backend(server.url, lambda: server.dump().encode(), server)
+
+
+@dataclass
+class Archived:
+    """An app with an archive, one without, and jobs that left the queue once it ran."""
+
+    app: webtest.TestApp
+    plain: webtest.TestApp
+    archive: ArchiveHistory
+    backend: Backend
+    schedd: str
+    run: str  # the RestdArchiveRun of this module's jobs
+    clusters: dict[str, int]  # done, failed, removed
+    after: int
+    before: int
+
+    answered: dict[str, list]  # the schedd's answers (without the archive), by URL: the same for every backend
+
+    def of_schedd(self, url: str) -> list:
+        """The app without an archive's answer (the schedd's; asked once for every backend)."""
+        if url not in self.answered:
+            answer = self.plain.get(url)
+            assert answer.headers["X-History-Source"] == "schedd"
+            self.answered[url] = answer.json
+        return self.answered[url]
+
+    def rows(self, *clusters: int) -> list[tuple[int, int]]:
+        """The archived (ClusterId, ProcId) of these clusters, every row."""
+        return archived_ids(self.archive.engine, self.schedd, clusters)
+
+
+def archived_ids(engine: Engine, schedd: str, clusters: tuple[int, ...]) -> list[tuple[int, int]]:
+    with engine.connect() as connection:
+        return sorted(tuple(row) for row in connection.execute(
+            select(store.jobs.c.cluster, store.jobs.c.proc).where(
+                store.jobs.c.schedd == schedd, store.jobs.c.cluster.in_(clusters))))
+
+
+def submit(client, run: str, count: int = 1, **more: str) -> int:
+    import htcondor2
+
+    return client.submit(htcondor2.Submit({
+        "executable": "/bin/true", "initialdir": str(pool_root() / "tmp" / "jobs"), "request_memory": "16",
+        "environment": f"SECRET={SECRET}", "My.RestdArchiveRun": f'"{run}"', **more}), count=count).cluster()
+
+
+def removed_jobs(client, run: str, count: int) -> int:
+    """A held cluster of ``count`` jobs, removed: in the history at once."""
+    import htcondor2
+
+    cluster = submit(client, run, count, hold="true")
+    client.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}", reason="restd archive test")
+    in_history(client, cluster, count)
+    return cluster
+
+
+def schedd():
+    """The default schedd (the bindings are imported once the pool's config is known)."""
+    import htcondor2
+
+    return htcondor2.Schedd()
+
+
+def in_history(client, cluster: int, count: int) -> list:
+    return eventually(lambda: len(ads := client.history(f"ClusterId == {cluster}", [], match=count)) == count and ads,
+                      what=f"cluster {cluster} in the history", interval=0.2)
+
+
+def ingesting(app: webtest.TestApp, *schedds: str) -> ArchiveHistory:
+    """The app's archive, once its ingester has read these schedds once."""
+    archive = app.app.registry.restd.kept(ArchiveHistory)
+    eventually(lambda: set(schedds) <= set(store.coverage(archive.engine)), what="the ingester's first round")
+    return archive
+
+
+def synced_past(archive: ArchiveHistory, schedd: str, instant: int) -> None:
+    eventually(lambda: (store.coverage(archive.engine).get(schedd, (0, None))[1] or 0) >= instant,
+               what=f"{schedd}'s history read past {instant}", interval=0.2)
+
+
+@pytest.fixture(scope="module")
+def archives(request, tmp_path_factory, test_jobs) -> Iterator[dict[str, Archived]]:
+    """An app with an archive of each backend (started before the jobs came),
+    one without, and jobs that completed, failed or were removed meanwhile."""
+    import htcondor2
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in HIDE.items():
+            patch.setenv(name, value)
+        backends = {kind: _backend(kind, request, tmp_path_factory) for kind in BACKENDS}
+        apps = {kind: make_app(**ARCHIVE_SETTINGS, **{"restd.archive": backend.url})
+                for kind, backend in backends.items()}
+        plain = make_app(**{"restd.endpoints": "jobs"})
+        try:
+            client = htcondor2.Schedd()
+            archives = {kind: ingesting(app, test_jobs.schedd_name) for kind, app in apps.items()}
+            run = uuid.uuid4().hex
+            clusters = {"done": submit(client, run, 2), "failed": submit(client, run, 1, executable="/bin/false"),
+                        "removed": removed_jobs(client, run, 2)}
+            ads = [ad for name, count in (("done", 2), ("failed", 1)) for ad in in_history(client, clusters[name], count)]
+            ads += client.history(f"ClusterId == {clusters['removed']}", [])
+            ends = [store.completed_at({name.lower(): value for name, value in ad.items()}) for ad in ads]
+            after, before = min(ends), max(ends) + 1
+            answered: dict[str, list] = {}
+            for archive in archives.values():
+                synced_past(archive, test_jobs.schedd_name, before)
+            yield {kind: Archived(apps[kind], plain, archives[kind], backends[kind], test_jobs.schedd_name, run,
+                                  clusters, after, before, answered) for kind in BACKENDS}
+        finally:
+            for app in [*apps.values(), plain]:
+                close_app(app)
+
+
+@pytest.fixture(params=BACKENDS)
+def archived(request, archives: dict[str, Archived]) -> Archived:
+    return archives[request.param]
+
+
+def test_jobs_that_complete_fail_or_are_removed_are_archived_once(archived: Archived):
+    done, failed, removed = archived.clusters.values()
+    assert archived.rows(done, failed, removed) == [(done, 0), (done, 1), (failed, 0), (removed, 0), (removed, 1)]
+
+
+def _window(archived: Archived, **more: str) -> str:
+    query = "&".join(f"{name}={value}" for name, value in {
+        "completed_after": archived.after, "completed_before": archived.before,
+        "constraint": f'RestdArchiveRun == "{archived.run}"', "limit": "5", **more}.items())
+    return f"/v1/history/{archived.schedd}?{query}"
+
+
+def test_a_covered_window_is_answered_from_the_archive_as_the_schedd_answers_it(archived: Archived):
+    url = _window(archived)
+    from_archive = archived.app.get(url)
+    assert from_archive.headers["X-History-Source"] == "archive"
+    assert len(archived.of_schedd(url)) == 5
+    assert from_archive.json == archived.of_schedd(url)
+
+
+def test_a_window_of_the_archive_takes_projections_and_pages_like_the_schedd(archived: Archived):
+    url = _window(archived, projection="ClusterId,ProcId,JobStatus,Environment", limit="2")
+    pages = []
+    while url:
+        answer = archived.app.get(url)
+        assert answer.headers["X-History-Source"] == "archive"
+        pages.append(answer.json)
+        url = answer.headers.get("Link", "").partition("<")[2].partition(">")[0]
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert [job for page in pages for job in page] == archived.of_schedd(_window(
+        archived, projection="ClusterId,ProcId,JobStatus,Environment"))
+    assert {job["classad"]["environment"] for page in pages for job in page} == {"<REDACTED>"}
+
+
+def test_a_window_of_every_schedd_is_answered_from_the_archive(archived: Archived):
+    url = _window(archived).replace(f"/v1/history/{archived.schedd}?", "/v1/history/*?")
+    answer = archived.app.get(url)
+    assert answer.headers["X-History-Source"] == "archive"
+    assert [{**job, "schedd": None} for job in answer.json["jobs"]] == [
+        {**job, "schedd": None} for job in archived.app.get(_window(archived)).json]
+    assert {job["schedd"] for job in answer.json["jobs"]} == {archived.schedd}
+
+
+def test_a_window_past_what_the_archive_read_is_asked_of_the_schedd(archives: dict[str, Archived]):
+    archived = archives["sqlite"]  # which answers is decided alike for every backend
+    answer = archived.app.get(_window(archived, completed_before="4102444800"))
+    assert answer.headers["X-History-Source"] == "schedd"
+    assert len(answer.json) == 5
+
+
+def test_the_summary_is_the_sums_of_the_schedds_own_history(archived: Archived):
+    ads = schedd().history(" || ".join(f"ClusterId == {cluster}" for cluster in archived.clusters.values()), [],
+                           match=5)
+    answer = archived.app.get(f"/v1/summary/history?by=Owner&from={archived.after}&to={archived.before}"
+                              f"&bucket={max(archived.before - archived.after, 60)}").json
+    groups = [group for bucket in answer["buckets"] for group in bucket["groups"]]
+    assert [group["key"] for group in groups] == [{"owner": ads[0]["Owner"]}]
+    group = groups[0]
+    done = [ad for ad in ads if ad["JobStatus"] == 4]
+    waits = sorted(ad["JobStartDate"] - ad["QDate"] for ad in ads if ad.get("JobStartDate", 0) > 0)
+    wall = sum(ad.get("RemoteWallClockTime", 0) for ad in ads)
+    cpu = sum(ad.get("RemoteUserCpu", 0) + ad.get("RemoteSysCpu", 0) for ad in ads)
+    measured = [ad for ad in ads if ad.get("RemoteWallClockTime", 0) > 0 and "RemoteUserCpu" in ad]
+    capacity = sum(ad["RemoteWallClockTime"] * ad["RequestCpus"] for ad in measured)
+    assert (group["jobs"], group["completed"], group["removed"], group["exited_nonzero"]) == (5, 3, 2, 1)
+    assert group["restarted"] == sum(1 for ad in ads if ad.get("NumJobStarts", 0) > 1)
+    assert group["wall_hours"] == pytest.approx(wall / 3600)
+    assert group["cpu_hours"] == pytest.approx(cpu / 3600)
+    efficiency = sum(ad["RemoteUserCpu"] + ad["RemoteSysCpu"] for ad in measured) / capacity if capacity else None
+    assert group["cpu_efficiency"] == pytest.approx(efficiency)
+    assert group["memory_requested_mib"] == pytest.approx(16)
+    peaks = [ad.get("ResidentSetSize_RAW", ad.get("ResidentSetSize")) / 1024 for ad in ads
+             if "ResidentSetSize_RAW" in ad or "ResidentSetSize" in ad]
+    assert group["memory_peak_mib"] == pytest.approx(statistics.mean(peaks) if peaks else None)
+    assert group["gpu_hours"] == 0
+    assert len(done) == 3 and len(waits) == 3
+    assert group["wait_median_seconds"] == statistics.median(waits)
+    assert group["wait_p95_seconds"] == waits[math.ceil(0.95 * len(waits)) - 1]
+
+
+def test_the_summary_is_grouped_by_no_hidden_attribute(archived: Archived, app_with):
+    hidden_owner = app_with(env={"_CONDOR_RESTD_HIDE_JOB_ATTRS": "Owner"}, **{
+        "restd.archive": archived.archive.settings.url, "restd.archive.interval": "3600"})
+    assert "hidden" in hidden_owner.get("/v1/summary/history?by=Owner", status=400).json["message"]
+    assert archived.app.get("/v1/summary/history?by=Environment", status=400).json["code"] == 400
+
+
+def test_the_summary_has_a_bounded_number_of_buckets(archived: Archived):
+    answer = archived.app.get("/v1/summary/history?bucket=60&from=0&to=86400000", status=400).json
+    assert answer["details"]["limit"] == 1000
+
+
+def test_a_hidden_attributes_value_is_in_no_row(archived: Archived):
+    contents = archived.backend.contents()
+    assert b"<REDACTED>" in contents
+    assert SECRET.encode() not in contents
+
+
+def test_readyz_and_metrics_say_how_the_archive_is(archived: Archived):
+    assert archived.app.get("/readyz").json["archive"]["up"] is True
+    metrics = archived.app.get("/metrics").text
+    assert "restd_archive_up 1.0" in metrics
+    assert "restd_archive_ingesting 1.0" in metrics
+
+
+def test_two_apps_on_one_archive_ingest_once(archived: Archived):
+    other = make_app(**ARCHIVE_SETTINGS, **{"restd.archive": archived.archive.settings.url})
+    try:
+        second = ingesting(other)
+        before = archived.archive.ingester.archived + second.ingester.archived
+        client = schedd()
+        cluster = removed_jobs(client, archived.run, 2)
+        eventually(lambda: len(archived.rows(cluster)) == 2, what="the removed jobs archived")
+        assert archived.rows(cluster) == [(cluster, 0), (cluster, 1)]
+        assert [archived.archive.ingester.holding, second.ingester.holding] == [True, False]
+        assert archived.archive.ingester.archived + second.ingester.archived == before + 2
+    finally:
+        close_app(other)
+
+
+def test_a_batch_that_fails_midway_leaves_no_gap_and_no_duplicate(archived: Archived):
+    engine, failures = archived.archive.engine, []
+
+    def fail_once(connection, cursor, statement, *_):
+        if not failures and statement.lstrip().upper().startswith("INSERT INTO RESTD_ARCHIVE_JOBS"):
+            failures.append(statement)
+            raise OperationalError(statement, None, RuntimeError("restd test: the ingester dies mid-batch"))
+
+    errors = archived.archive.ingester.errors["database"]
+    event.listen(engine, "after_cursor_execute", fail_once)
+    try:
+        cluster = removed_jobs(schedd(), archived.run, 5)  # two batches
+        eventually(lambda: len(archived.rows(cluster)) == 5, what="the removed jobs archived")
+    finally:
+        event.remove(engine, "after_cursor_execute", fail_once)
+    assert failures and archived.archive.ingester.errors["database"] > errors
+    assert archived.rows(cluster) == [(cluster, proc) for proc in range(5)]
+
+
+def test_the_database_stopped_and_started_leaves_no_gap_and_no_duplicate(archives: dict[str, Archived]):
+    archived = archives["postgresql"]  # an embedded SQLite file has no server to stop
+    errors = archived.archive.ingester.errors["database"]
+    archived.backend.server.stop()
+    try:
+        cluster = removed_jobs(schedd(), archived.run, 3)
+        eventually(lambda: archived.archive.ingester.errors["database"] > errors, what="an ingest round failing")
+        eventually(lambda: archived.app.get("/readyz").json["archive"]["up"] is False, what="/readyz saying so")
+        assert archived.app.get("/v1/summary/history", status=503).json["errno"] == 201
+    finally:
+        archived.backend.server.start()
+    eventually(lambda: len(archived.rows(cluster)) == 3, what="the jobs removed meanwhile archived")
+    assert archived.rows(cluster) == [(cluster, proc) for proc in range(3)]
+
+
+@pytest.mark.disruptive
+def test_a_schedd_off_and_on_leaves_no_gap_and_no_duplicate(archived: Archived):
+    import htcondor2
+
+    def second_schedd():
+        return htcondor2.Schedd(htcondor2.Collector().locate(htcondor2.DaemonType.Schedd, name))
+
+    name = f"schedd2@{archived.schedd}"
+    ingesting(archived.app, name)
+    before_off = removed_jobs(second_schedd(), archived.run, 2)
+    try:
+        pool_sh("schedd2", "off")
+        off_at = int(time.time())
+        synced_past(archived.archive, archived.schedd, off_at)  # rounds went on without it
+    finally:
+        restore_pool()  # starts schedd2 again
+    def answering():
+        try:  # its first answers after a restart may refuse the client's old security session
+            client = second_schedd()
+            client.query("false", ["ClusterId"])
+            return client
+        except htcondor2.HTCondorException:
+            return None
+
+    after_on = removed_jobs(eventually(answering, what="schedd2 answering again", interval=0.5), archived.run, 2)
+    engine = archived.archive.engine
+    eventually(lambda: len(archived_ids(engine, name, (before_off, after_on))) == 4, what="schedd2's jobs archived")
+    assert archived_ids(engine, name, (before_off, after_on)) == [
+        (before_off, 0), (before_off, 1), (after_on, 0), (after_on, 1)]
