@@ -33,7 +33,21 @@ import threading
 from functools import partial
 from pathlib import Path
 
-from perf import QUEUE_BATCH, JOBS, Launcher, Server, _query, _read, _schedd, _schedd_pid, answered, constraint, fill, pserve, with_cpu
+from perf import (
+    JOBS,
+    QUEUE_BATCH,
+    Launcher,
+    Server,
+    _query,
+    _read,
+    _schedd,
+    _schedd_pid,
+    answered,
+    constraint,
+    fill,
+    pserve,
+    with_cpu,
+)
 
 MIB = 1024 * 1024
 #: The ini's gateway workers per server process (development.ini's default).

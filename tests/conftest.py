@@ -18,14 +18,22 @@ from restd_plugins.watch.hub import Hub
 
 from . import fake_auth2, fake_issuer
 from .pool import (
+    IDLE_JOBS,
+    WHY_SLOT_ADS,
     SubmittedJobs,
+    advertised_slots,
+    autocluster,
     pool_root,
+    pool_sh,
     remove_test_jobs,
     start_pool,
     submit_held_for_reasons,
+    submit_idle,
     submit_leaky_jobs,
     submit_test_jobs,
+    why_slot_ad,
 )
+from .waiting import eventually
 
 os.environ.setdefault("CONDOR_POOL_ROOT", "/var/tmp/condor-restd-pool")
 
@@ -97,6 +105,28 @@ def held_for_reasons(condor_config: str) -> Iterator[dict[int, int]]:
     import htcondor2
 
     clusters = submit_held_for_reasons()
+    yield clusters
+    htcondor2.Schedd().act(htcondor2.JobAction.Remove, " || ".join(f"ClusterId == {c}" for c in clusters.values()),
+                           reason="restd test ended")
+
+
+@pytest.fixture(scope="module")
+def why_slots(condor_config: str) -> Iterator[None]:
+    """WHY_SLOT_ADS slot ads of different shapes in the collector for the module (``why_slot_ad``)."""
+    with advertised_slots({f"slot1@restd-why-{i}": why_slot_ad(i) for i in range(WHY_SLOT_ADS)}):
+        eventually(lambda: len(pool_sh("exec", "condor_status", "-const", "RestdWhySlot =?= true", "-af",
+                                       "Name").stdout.split()) == WHY_SLOT_ADS, what="the slot ads in the collector")
+        yield
+
+
+@pytest.fixture(scope="module")
+def idle_jobs(why_slots: None) -> Iterator[dict[str, int]]:
+    """Each of IDLE_JOBS as a cluster of two idle jobs in its autocluster, by name; removed after the module."""
+    import htcondor2
+
+    clusters = {name: submit_idle(description, count=2) for name, description in IDLE_JOBS.items()}
+    for cluster in clusters.values():
+        autocluster(cluster)
     yield clusters
     htcondor2.Schedd().act(htcondor2.JobAction.Remove, " || ".join(f"ClusterId == {c}" for c in clusters.values()),
                            reason="restd test ended")

@@ -315,3 +315,67 @@ def reconfigured(name: str, text: str) -> Iterator[None]:
     finally:
         path.unlink(missing_ok=True)
         pool_sh("exec", "condor_reconfig")
+
+
+#: Slot ads of different shapes for the idle analysis' tests (static and
+#: partitionable; sizes, Arch, versions, file transfer, claimed or not, a
+#: stricter START for some). Only jobs of ``submit_idle`` (RestdWhyTest)
+#: are accepted by them, so that no other job of the suite is ever matched
+#: to a slot that is nowhere.
+WHY_SLOT_ADS = 120
+
+
+def why_slot_ad(i: int) -> str:
+    """The ClassAd text of the ``i``-th of WHY_SLOT_ADS."""
+    partitionable = i % 5 == 0
+    cpus, memory, disk = 1 + i % 8, 512 * (1 + i % 24), 1_000_000 * (1 + i % 3)
+    busy, free, strict = i % 3 == 1, i % 3 == 0, i % 4 == 3
+    start = "TARGET.RestdWhyTest =?= true" + (" && TARGET.RequestCpus <= 2" if strict else "")
+    lines = [
+        f'Machine = "restd-why-host{i // 4}"', f"SlotID = {i % 4 + 1}", f"Cpus = {cpus}", f"Memory = {memory}",
+        f"Disk = {disk}", f'Arch = "{"aarch64" if i % 7 == 0 else "X86_64"}"', 'OpSys = "LINUX"',
+        f"HasFileTransfer = {'false' if i % 11 == 0 else 'true'}", 'FileSystemDomain = "restd-why.test"',
+        f'CondorVersion = "$CondorVersion: {"23.0.0" if i % 13 == 0 else "25.14.1"} 2026-10-16 $"',
+        "RestdWhySlot = true", f"RestdWhyBusy = {str(busy).lower()}", f"RestdWhyFree = {str(free).lower()}",
+        f"RestdWhyStrict = {str(strict).lower()}", f"Start = {start}",
+        f'State = "{"Claimed" if busy else "Unclaimed"}"', f'Activity = "{"Busy" if busy else "Idle"}"',
+    ]
+    if busy:
+        lines.append('RemoteUser = "bob@htcondor.test"')
+    if partitionable:
+        lines += ['SlotType = "Partitionable"', "PartitionableSlot = true", 'MachineResources = "Cpus Memory Disk"',
+                  f"TotalSlotCpus = {cpus}", f"TotalSlotMemory = {memory}", f"TotalSlotDisk = {disk}",
+                  "WithinResourceLimits = MY.Cpus > 0 && TARGET.RequestCpus <= MY.Cpus && MY.Memory > 0 && "
+                  "TARGET.RequestMemory <= MY.Memory && MY.Disk > 0 && TARGET.RequestDisk <= MY.Disk",
+                  "Requirements = START && WithinResourceLimits"]
+    else:
+        lines += ['SlotType = "Static"', "Requirements = START"]
+    return "\n".join(lines)
+
+
+#: Idle jobs for the idle analysis' tests, by what they show: each its own autocluster.
+IDLE_JOBS = {
+    "missing_attribute": {"requirements": "TARGET.RestdWhyNoSuchAttribute == 1 && TARGET.RestdWhySlot =?= true"},
+    "too_much_memory": {"requirements": "TARGET.RestdWhySlot =?= true", "request_memory": "10000000"},
+    "busy_slots_only": {"requirements": "TARGET.RestdWhyBusy =?= true"},
+    "refused_by_slots": {"requirements": "TARGET.RestdWhyStrict =?= true", "request_cpus": "4"},
+    "will_run": {"requirements": "TARGET.RestdWhyFree =?= true && TARGET.Memory >= 2048"},
+}
+
+
+def submit_idle(description: dict[str, str], count: int = 1) -> int:
+    """A cluster of ``count`` idle jobs of ``description`` that only WHY_SLOT_ADS' slots accept."""
+    import htcondor2
+
+    return htcondor2.Schedd().submit(htcondor2.Submit({
+        "executable": "/bin/sleep", "arguments": "600", "initialdir": str(pool_root() / "tmp" / "jobs"),
+        "request_memory": "16", "request_disk": "1024", "My.RestdTest": '"yes"', "My.RestdWhyTest": "true",
+        **description}), count=count).cluster()
+
+
+def autocluster(cluster: int) -> int:
+    """The job's AutoClusterId, once the schedd has given it one."""
+    import htcondor2
+
+    return eventually(lambda: htcondor2.Schedd().query(f"ClusterId == {cluster}", ["AutoClusterId"])[0].get(
+        "AutoClusterId"), what=f"cluster {cluster} in an autocluster", interval=0.5)

@@ -10,8 +10,8 @@ import pytest
 import redis
 from pyramid.request import Request
 
-from restd_core.reuse import single_flight
 from restd_core.assembly.plugins import PluginError
+from restd_core.reuse import single_flight
 from restd_plugins.auth import kbase
 
 from . import fake_auth2

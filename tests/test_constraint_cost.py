@@ -8,7 +8,10 @@ import classad2
 import pytest
 
 from restd_core.gateway.worker.constraint_cost import (
-    JUDGED_IN_WORKER, MAX_BUILT_REFERENCES, SENT, why_judged_here,
+    JUDGED_IN_WORKER,
+    MAX_BUILT_REFERENCES,
+    SENT,
+    why_judged_here,
 )
 
 from .test_costly_constraints import join_constraint, joined, record_constraint

@@ -5,7 +5,6 @@ import pytest
 
 from .conftest import make_app
 
-
 ORIGIN = "https://ci.kbase.us"
 PROTECTED = "/v1/jobs/DEFAULT/999999"
 

@@ -17,7 +17,7 @@ from .browser import driven, png_size, screenshot
 from .conftest import close_app, make_app
 from .fake_issuer import AUDIENCE
 from .live_server import serve
-from .pool import submit_idle_held
+from .pool import IDLE_JOBS, autocluster, submit_idle, submit_idle_held
 from .sse import Stream
 from .test_archive import in_history, submit
 from .waiting import eventually
@@ -67,6 +67,14 @@ return {
     .map((tr) => [text(tr.cells[0]), text(tr.querySelector(".kind")), text(tr.querySelector(".daemon-name")),
                   text(tr.cells[2])]),
   daemonHealthHidden: document.getElementById("daemon-health").hidden,
+  idle: [...document.querySelectorAll("#idle-groups .idle-group")].map((group) => ({
+    cause: group.dataset.cause, words: text(group.querySelector(".cause")), jobs: text(group.querySelector(".bar-total")),
+    text: text(group.querySelector(".cause-text")), clause: text(group.querySelector("code.clause-text")),
+    rejects: text(group.querySelector(".clause-n")), stages: text(group.querySelector(".stage-counts")),
+    where: text(group.querySelector(".where"))})),
+  idleTotal: text(document.getElementById("idle-total")),
+  idleEmpty: text(document.querySelector("#idle-groups .empty")),
+  idleHidden: document.getElementById("idle").hidden,
   updated: text(document.getElementById("updated")),
   ownersEmpty: text(document.querySelector("#jobs-by-owner .empty")),
   jobsEmpty: text(document.querySelector("#job-table td.empty")),
@@ -292,6 +300,7 @@ def test_a_schedd_without_jobs_says_there_is_nothing_to_show(app, url, browser, 
     assert page["ownersEmpty"] == "No jobs in the queue."
     assert page["jobsEmpty"] == "No jobs in the queue."
     assert page["totals"]["jobs"] == 0
+    eventually(lambda: shown(browser)["idleEmpty"] == "No idle jobs.", PATIENCE, "the schedd's idle card, empty")
     screenshot(browser, "dashboard-empty-schedd", tmp_path)
 
 
@@ -409,7 +418,8 @@ def test_without_the_summary_and_watch_plugins_the_page_counts_from_the_listings
     assert page["owners"] == {owner: sum(counts.values()) for owner, counts in per_owner.items()}
     assert page["banner"] == ""
     assert "this server has no /v1/summary/jobs" in browser.find_element("id", "jobs-note").text
-    assert page["heldHidden"] and page["daemonHealthHidden"], "a server without the why plugin has no why cards"
+    assert page["heldHidden"] and page["daemonHealthHidden"] and page["idleHidden"], \
+        "a server without the why plugin has no why cards"
     assert dict(page["slots"])["slots"] == str(len(app.get("/v1/status?query=startd&projection=Cpus").json))
 
 
@@ -697,3 +707,129 @@ def test_on_a_phone_the_archived_columns_fit_the_screen(archived_url, tmp_path):
         screenshot(phone, "dashboard-over-time-phone", tmp_path)
     assert layout["page"] <= layout["screen"]
     assert layout["right"] <= layout["screen"]
+
+
+#: A Requirements on an attribute no slot has, whose text is markup: the
+#: idle card draws it as text (a caller writes its jobs' Requirements).
+MARKUP_CLAUSE = 'TARGET.RestdWhyNoSuchAttribute == "<img src=x id=restd-injected><b id=restd-bold>bold</b>"'
+#: The idle card's own jobs, their clusters' sizes making them its largest groups: jobs no slot can run (a
+#: requirement on a missing attribute; the same with markup in it) and jobs the unclaimed slots would run.
+CARD_IDLE_JOBS = {"missing_attribute": (IDLE_JOBS["missing_attribute"], 5),
+                  "markup": ({"requirements": f"{MARKUP_CLAUSE} && TARGET.RestdWhySlot =?= true"}, 4),
+                  "will_run": (IDLE_JOBS["will_run"], 4)}
+
+
+@pytest.fixture(scope="module")
+def card_idle_jobs(why_slots) -> Iterator[dict[str, int]]:
+    """CARD_IDLE_JOBS' clusters by name, each in its autocluster; removed after the module."""
+    import htcondor2
+
+    clusters = {name: submit_idle(description, count) for name, (description, count) in CARD_IDLE_JOBS.items()}
+    for cluster in clusters.values():
+        autocluster(cluster)
+    yield clusters
+    htcondor2.Schedd().act(htcondor2.JobAction.Remove, " || ".join(f"ClusterId == {c}" for c in clusters.values()),
+                           reason="restd test ended")
+
+
+IDLE_GROUPS = 6  # as app.js asks
+
+
+def idle_groups_as_shown(app) -> list[dict]:
+    """/v1/why/idle/*'s groups as the idle card shows them: its cause, the
+    clause rejecting the most slots and the slots at each stage."""
+    groups = app.get("/v1/why/idle/*", params={"groups": str(IDLE_GROUPS)}).json["groups"]
+    shown_groups = []
+    for group in groups:
+        slots = group["slots"]
+        worst = max(group["clauses"], key=lambda clause: clause["rejects"], default=None)
+        worst = worst if worst and worst["rejects"] and slots else None
+        drained = f", {slots['if_drained']} if drained" if slots and slots["if_drained"] else ""
+        shown_groups.append({
+            "cause": group["cause"]["code"],
+            "text": group["cause"]["text"] if group["cause"]["clause"] is None else None,  # else the clause's line
+            "jobs": f"{group['idle']} job{'' if group['idle'] == 1 else 's'}",
+            "clause": worst["clause"] if worst else None,
+            "rejects": f"{worst['rejects']} of {slots['total']}" if worst else None,
+            "stages": f"{slots['match_job']} match / {slots['accept_job']} accept / {slots['unclaimed']} unclaimed of "
+                      f"{slots['total']}{drained}" if slots else None,
+        })
+    return shown_groups
+
+
+def idle_card_agreeing(app, browser) -> dict:
+    """The page once its idle card shows what the API analyses."""
+    def agreeing():
+        page = shown(browser)
+        seen = [{key: group[key] for key in ("cause", "text", "jobs", "clause", "rejects", "stages")}
+                for group in page["idle"]]
+        return page if seen and seen == idle_groups_as_shown(app) else None
+
+    return eventually(agreeing, PATIENCE, "the idle card agreeing with the API")
+
+
+def idle_group_of(page: dict, cluster: int, schedd: str) -> dict:
+    """The idle card's group of the cluster's autocluster (of the pool view)."""
+    (group,) = [group for group in page["idle"] if group["where"] == f"autocluster {autocluster(cluster)} · {schedd}"]
+    return group
+
+
+def test_the_idle_card_shows_each_groups_cause_and_blocking_clause_as_the_api_analyses_them(
+        app, url, browser, card_idle_jobs, test_jobs, tmp_path):
+    browser.get(url)
+    page = idle_card_agreeing(app, browser)
+    missing, will_run = (idle_group_of(page, card_idle_jobs[name], test_jobs.schedd_name)
+                         for name in ("missing_attribute", "will_run"))
+    assert (missing["cause"], missing["words"], missing["jobs"]) == ("no_slot_matches", "no slot matches", "5 jobs")
+    assert missing["clause"] == "TARGET.RestdWhyNoSuchAttribute == 1"
+    total = missing["stages"].rsplit(" of ", 1)[1]
+    assert missing["rejects"] == f"{total} of {total}", "the missing attribute rejects every slot"
+    assert missing["stages"].startswith("0 match / 0 accept / 0 unclaimed")
+    assert missing["text"] is None, "the clause's line says it"
+    assert will_run["cause"] in ("not_considered_yet", "owner_priority") and will_run["words"] != "no slot matches"
+    assert int(will_run["stages"].split(" / ")[2].split()[0]) > 0, "unclaimed slots would run it"
+    scrolled_to(browser, "idle")
+    screenshot(browser, "dashboard-idle", tmp_path)
+
+
+def test_a_clause_of_markup_is_drawn_as_its_text(app, url, browser, card_idle_jobs, test_jobs):
+    browser.get(url)
+    group = idle_group_of(idle_card_agreeing(app, browser), card_idle_jobs["markup"], test_jobs.schedd_name)
+    assert group["clause"] == MARKUP_CLAUSE and group["cause"] == "no_slot_matches"
+    assert MARKUP_CLAUSE in browser.execute_script(
+        "return [...document.querySelectorAll('#idle .cause')].map((cause) => cause.title).join()")
+    assert browser.execute_script(
+        "return document.querySelectorAll('#restd-injected, #restd-bold, #idle img, #idle b').length") == 0
+
+
+def test_on_a_phone_the_idle_card_fits_the_screen(app, url, card_idle_jobs, tmp_path):
+    with driven(390, 1800, phone=True) as phone:
+        phone.get(url)
+        idle_card_agreeing(app, phone)
+        scrolled_to(phone, "idle")
+        layout = phone.execute_script("""
+          const card = document.getElementById('idle').getBoundingClientRect();
+          const inside = [...document.querySelectorAll('#idle *')].map((e) => e.getBoundingClientRect());
+          return {page: document.documentElement.scrollWidth, screen: window.innerWidth, card: card.right,
+                  widest: Math.max(...inside.map((r) => r.right))};
+        """)
+        screenshot(phone, "dashboard-idle-phone", tmp_path)
+    assert layout["page"] <= layout["screen"]
+    assert layout["card"] <= layout["screen"] and layout["widest"] <= layout["card"]
+
+
+def test_jobs_gone_idle_meanwhile_are_shown_with_their_clause_without_a_reload(app, url, browser, card_idle_jobs):
+    browser.get(url)
+    idle_card_agreeing(app, browser)
+    browser.execute_script("window.sameDocument = true;")
+    clause = "TARGET.RestdWhyLateAttribute == 7"
+    cluster = submit_idle({"requirements": f"{clause} && TARGET.RestdWhySlot =?= true"}, 6)  # the largest group
+    try:
+        group = eventually(lambda: next((group for group in shown(browser)["idle"] if group["clause"] == clause), None),
+                           PATIENCE, "the new idle group")
+    finally:
+        import htcondor2
+
+        htcondor2.Schedd().act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}", reason="dashboard test")
+    assert (group["jobs"], group["cause"], group["words"]) == ("6 jobs", "no_slot_matches", "no slot matches")
+    assert browser.execute_script("return window.sameDocument === true;"), "the page was reloaded"

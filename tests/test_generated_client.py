@@ -20,8 +20,8 @@ from types import ModuleType
 import pytest
 import requests
 
-from .pool import SubmittedJobs
 from . import test_fuzz
+from .pool import SubmittedJobs
 
 PACKAGE = "restd_generated_client"
 #: Streams: not called (see the module's docstring).

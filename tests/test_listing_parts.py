@@ -12,8 +12,8 @@ from restd_core.gateway.spool import SPOOL_MEMORY, AnswersInFlight, Spool, Spool
 from restd_core.gateway.wire import Received
 from restd_core.gateway.worker.encoding import encoded_items
 
-from .test_limits import other_caller_served_while
 from .pool import frozen, restore_pool
+from .test_limits import other_caller_served_while
 
 
 def part(*jobs: tuple[int, int]) -> tuple[Received, Spool]:

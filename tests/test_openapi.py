@@ -12,12 +12,12 @@ from prometheus_client import CollectorRegistry
 from pyramid.config import Configurator
 from webtest import TestApp
 
-from restd_core.pipeline.compression import Compression
-from restd_core.gateway.spool import AnswersInFlight
-from restd_core.openapi.document import ERROR_SCHEMA, build_document
-from restd_core.plugin_api.schemas import OneSchedd
 from restd_core.assembly.settings import ServerSettings
 from restd_core.assembly.wiring import Wiring
+from restd_core.gateway.spool import AnswersInFlight
+from restd_core.openapi.document import ERROR_SCHEMA, build_document
+from restd_core.pipeline.compression import Compression
+from restd_core.plugin_api.schemas import OneSchedd
 
 #: The v1 contract's URLs (shared/API.md), by the plugin that serves them.
 V1_PATHS = {

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from restd_core.pipeline.errors import INTERNAL_MESSAGE
-from restd_core.gateway import GatewayError, OperationError
 from restd_core.assembly.plugins import PluginError
+from restd_core.gateway import GatewayError, OperationError
+from restd_core.pipeline.errors import INTERNAL_MESSAGE
 
 from .conftest import make_app
 from .test_security import install_plugin

@@ -16,7 +16,8 @@ SHIPPED_PLUGINS = Path(__file__).resolve().parent.parent / "restd_plugins"
 
 
 @pytest.mark.parametrize("module", [*HALVES, "restd_core.plugin_api"])
-def test_every_name_it_promises_is_there(module):
+def test_every_name_it_promises_is_there(module, condor_config):
+    # condor_config: the worker half imports HTCondor's bindings, which read their config once, at import
     imported = importlib.import_module(module)
     assert imported.__all__ and all(hasattr(imported, name) for name in imported.__all__)
 

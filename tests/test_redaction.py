@@ -2,7 +2,6 @@
 neither shown nor through constraint, groupby or the attribute URL."""
 from __future__ import annotations
 
-
 import pytest
 
 from .conftest import made_app

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from .redis_server import LocalRedis, running
 from .pool import frozen
+from .redis_server import LocalRedis, running
 from .wsgi_servers import PATIENCE, Server, wait_until
 
 #: The HTCondor operations that ask a schedd for jobs.

@@ -10,8 +10,8 @@ import pytest
 
 from restd_core.assembly.condor_settings import RestdSettings, knobs_of
 from restd_core.assembly.settings import ServerSettings, SettingError, declared, parse
-from restd_plugins.archive.settings import ArchiveSettings
 from restd_core.gateway.kinds import DEFAULT_HIDE_CONFIG_PARAMS
+from restd_plugins.archive.settings import ArchiveSettings
 from restd_plugins.auth.kbase import KBaseSettings
 from restd_plugins.auth.oidc import OIDCSettings
 from restd_plugins.auth.static_token import StaticTokenSettings

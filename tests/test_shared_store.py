@@ -16,9 +16,9 @@ import pytest
 from limits import parse
 from pyramid.response import Response
 
+from restd_core.assembly.settings import SettingError
 from restd_core.gateway import Timeout, deadline
 from restd_core.pipeline.response_cache import SNAPSHOTS, ResponseCache
-from restd_core.assembly.settings import SettingError
 from restd_core.shared.redis_store import RETRY_SECONDS, RedisStore
 
 from .conftest import made_app, make_app

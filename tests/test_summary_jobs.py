@@ -8,9 +8,9 @@ import pytest
 
 from restd_plugins.summary.counting import JOB_STATUS_NAMES
 
+from . import test_hidden_property
 from .pool import LEAKY_SECRETS, SECRET, frozen, pool_root, restore_pool
 from .test_summary_gauges import is_second_schedd
-from . import test_hidden_property
 
 OURS = 'RestdTest == "yes"'
 #: The app that hides Environment (a fixture shared with the property tests).

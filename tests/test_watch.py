@@ -14,8 +14,8 @@ import orjson
 import pytest
 import requests
 
-from restd_core.pipeline.errors import Errno
 from restd_core.openapi.document import ERROR_SCHEMA
+from restd_core.pipeline.errors import Errno
 from restd_plugins.watch.hub import Hub
 from restd_plugins.watch.settings import WatchSettings, caller_cap, watcher_cap
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import orjson
 
-from restd_plugins.watch.diff import changes, frame, snapshot
 from restd_core.pipeline.server_time import without_server_time
+from restd_plugins.watch.diff import changes, frame, snapshot
 
 
 def events(old: dict[str, bytes], new: dict[str, bytes]) -> list[tuple[str, dict]]:

@@ -12,89 +12,7 @@ import pytest
 
 from restd_plugins.why.clauses import clauses
 
-from .pool import advertised_slots, pool_root, pool_sh
-from .waiting import eventually
-
-#: Slot ads of different shapes (static and partitionable; sizes, Arch,
-#: versions, file transfer, claimed or not, a stricter START for some).
-#: Only the module's jobs (RestdWhyTest) are accepted by them, so that no
-#: other job of the suite is ever matched to a slot that is nowhere.
-SLOT_ADS = 120
-
-
-def _slot_ad(i: int) -> str:
-    partitionable = i % 5 == 0
-    cpus, memory, disk = 1 + i % 8, 512 * (1 + i % 24), 1_000_000 * (1 + i % 3)
-    busy, free, strict = i % 3 == 1, i % 3 == 0, i % 4 == 3
-    start = "TARGET.RestdWhyTest =?= true" + (" && TARGET.RequestCpus <= 2" if strict else "")
-    lines = [
-        f'Machine = "restd-why-host{i // 4}"', f"SlotID = {i % 4 + 1}", f"Cpus = {cpus}", f"Memory = {memory}",
-        f"Disk = {disk}", f'Arch = "{"aarch64" if i % 7 == 0 else "X86_64"}"', 'OpSys = "LINUX"',
-        f"HasFileTransfer = {'false' if i % 11 == 0 else 'true'}", 'FileSystemDomain = "restd-why.test"',
-        f'CondorVersion = "$CondorVersion: {"23.0.0" if i % 13 == 0 else "25.14.1"} 2026-10-16 $"',
-        "RestdWhySlot = true", f"RestdWhyBusy = {str(busy).lower()}", f"RestdWhyFree = {str(free).lower()}",
-        f"RestdWhyStrict = {str(strict).lower()}", f"Start = {start}",
-        f'State = "{"Claimed" if busy else "Unclaimed"}"', f'Activity = "{"Busy" if busy else "Idle"}"',
-    ]
-    if busy:
-        lines.append('RemoteUser = "bob@htcondor.test"')
-    if partitionable:
-        lines += ['SlotType = "Partitionable"', "PartitionableSlot = true", 'MachineResources = "Cpus Memory Disk"',
-                  f"TotalSlotCpus = {cpus}", f"TotalSlotMemory = {memory}", f"TotalSlotDisk = {disk}",
-                  "WithinResourceLimits = MY.Cpus > 0 && TARGET.RequestCpus <= MY.Cpus && MY.Memory > 0 && "
-                  "TARGET.RequestMemory <= MY.Memory && MY.Disk > 0 && TARGET.RequestDisk <= MY.Disk",
-                  "Requirements = START && WithinResourceLimits"]
-    else:
-        lines += ['SlotType = "Static"', "Requirements = START"]
-    return "\n".join(lines)
-
-
-#: The module's idle jobs, by what they show: each its own autocluster.
-JOBS = {
-    "missing_attribute": {"requirements": "TARGET.RestdWhyNoSuchAttribute == 1 && TARGET.RestdWhySlot =?= true"},
-    "too_much_memory": {"requirements": "TARGET.RestdWhySlot =?= true", "request_memory": "10000000"},
-    "busy_slots_only": {"requirements": "TARGET.RestdWhyBusy =?= true"},
-    "refused_by_slots": {"requirements": "TARGET.RestdWhyStrict =?= true", "request_cpus": "4"},
-    "will_run": {"requirements": "TARGET.RestdWhyFree =?= true && TARGET.Memory >= 2048"},
-}
-
-
-@pytest.fixture(scope="module")
-def slots(condor_config) -> Iterator[None]:
-    with advertised_slots({f"slot1@restd-why-{i}": _slot_ad(i) for i in range(SLOT_ADS)}):
-        eventually(lambda: len(pool_sh("exec", "condor_status", "-const", "RestdWhySlot =?= true", "-af",
-                                       "Name").stdout.split()) == SLOT_ADS, what="the slot ads in the collector")
-        yield
-
-
-def submit_idle(description: dict[str, str], count: int = 1) -> int:
-    import htcondor2
-
-    return htcondor2.Schedd().submit(htcondor2.Submit({
-        "executable": "/bin/sleep", "arguments": "600", "initialdir": str(pool_root() / "tmp" / "jobs"),
-        "request_memory": "16", "request_disk": "1024", "My.RestdTest": '"yes"', "My.RestdWhyTest": "true",
-        **description}), count=count).cluster()
-
-
-def autocluster(cluster: int) -> int:
-    """The job's AutoClusterId, once the schedd has given it one."""
-    import htcondor2
-
-    return eventually(lambda: htcondor2.Schedd().query(f"ClusterId == {cluster}", ["AutoClusterId"])[0].get(
-        "AutoClusterId"), what=f"cluster {cluster} in an autocluster", interval=0.5)
-
-
-@pytest.fixture(scope="module")
-def idle_jobs(slots) -> Iterator[dict[str, int]]:
-    """Each of JOBS as a cluster of two idle jobs, by name."""
-    import htcondor2
-
-    clusters = {name: submit_idle(description, count=2) for name, description in JOBS.items()}
-    for cluster in clusters.values():
-        autocluster(cluster)
-    yield clusters
-    htcondor2.Schedd().act(htcondor2.JobAction.Remove, " || ".join(f"ClusterId == {c}" for c in clusters.values()),
-                           reason="restd test ended")
+from .pool import IDLE_JOBS, WHY_SLOT_ADS, autocluster, pool_sh, submit_idle
 
 
 def better_analyze(job: str) -> dict:
@@ -141,16 +59,16 @@ KEY_CLAUSES = {
 }
 
 
-@pytest.mark.parametrize("name", JOBS)
+@pytest.mark.parametrize("name", IDLE_JOBS)
 def test_a_jobs_slot_counts_are_condor_q_better_analyzes(app, idle_jobs, name):
     job = f"{idle_jobs[name]}.0"
     analysis = app.get(f"/v1/why/idle/DEFAULT/{idle_jobs[name]}/0").json
     assert analysis["jobid"] == job
-    assert analysis["slots"]["total"] > SLOT_ADS
+    assert analysis["slots"]["total"] > WHY_SLOT_ADS
     assert_as_condor_q_counts(analysis, better_analyze(job), KEY_CLAUSES[name])
 
 
-@pytest.mark.parametrize("name", JOBS)
+@pytest.mark.parametrize("name", IDLE_JOBS)
 def test_a_groups_slot_counts_are_condor_q_better_analyzes_for_its_jobs(app, idle_jobs, name):
     group = group_of(app.get("/v1/why/idle/DEFAULT").json, idle_jobs[name])
     assert group["idle"] == 2
@@ -196,8 +114,8 @@ def test_groups_come_largest_first_with_the_idle_jobs_counted(app, idle_jobs):
     answer = app.get("/v1/why/idle/DEFAULT").json
     counts = [group["idle"] for group in answer["groups"]]
     assert counts == sorted(counts, reverse=True)
-    assert answer["idle"] >= sum(counts) >= 2 * len(JOBS)
-    assert answer["slots"] > SLOT_ADS and answer["slots_left_out"] == 0
+    assert answer["idle"] >= sum(counts) >= 2 * len(IDLE_JOBS)
+    assert answer["slots"] > WHY_SLOT_ADS and answer["slots_left_out"] == 0
 
 
 def test_every_schedd_tags_each_group_with_its_schedd(app, idle_jobs):
@@ -211,14 +129,14 @@ def test_the_groups_cap_leaves_the_smaller_groups_out(app_with, idle_jobs):
     capped = app_with(**{"restd.why.idle.max_groups": "2"})
     answer = capped.get("/v1/why/idle/DEFAULT").json
     assert len([group for group in answer["groups"] if group["autoclusterid"] is not None]) == 2
-    assert answer["groups_left_out"] >= len(JOBS) - 2
+    assert answer["groups_left_out"] >= len(IDLE_JOBS) - 2
     assert len(capped.get("/v1/why/idle/DEFAULT", params={"groups": "1"}).json["groups"]) <= 2
 
 
 def test_the_slot_cap_leaves_slot_ads_out(app_with, idle_jobs):
     answer = app_with(**{"restd.why.idle.max_slots": "10"}).get("/v1/why/idle/DEFAULT").json
     assert answer["slots"] == 10
-    assert answer["slots_left_out"] > SLOT_ADS - 10
+    assert answer["slots_left_out"] > WHY_SLOT_ADS - 10
     assert all(group["slots"]["total"] == 10 for group in answer["groups"] if group["slots"] is not None)
 
 
@@ -236,13 +154,13 @@ def test_a_spent_budget_leaves_the_groups_it_did_not_reach_out(no_time, idle_job
     answer = no_time.get("/v1/why/idle/DEFAULT").json
     analysed = [group for group in answer["groups"] if group["autoclusterid"] is not None]
     assert answer["groups_left_out"] > 0
-    assert len(analysed) + answer["groups_left_out"] >= len(JOBS)
+    assert len(analysed) + answer["groups_left_out"] >= len(IDLE_JOBS)
 
 
 def test_a_spent_budget_leaves_the_slots_it_did_not_make_ready_out(no_time, idle_jobs):
     answer = no_time.get(f"/v1/why/idle/DEFAULT/{idle_jobs['will_run']}/0").json
     assert answer["slots_left_out"] > 0
-    assert answer["slots"]["total"] + answer["slots_left_out"] > SLOT_ADS
+    assert answer["slots"]["total"] + answer["slots_left_out"] > WHY_SLOT_ADS
 
 
 #: A hidden attribute the module's secret jobs' Requirements read.
@@ -250,7 +168,7 @@ SECRETS = (4242, 4343)
 
 
 @pytest.fixture(scope="module")
-def secret_jobs(slots) -> Iterator[list[int]]:
+def secret_jobs(why_slots) -> Iterator[list[int]]:
     """Two clusters whose Requirements read the hidden RestdWhySecret, each
     with its own value (two autoclusters: the schedd sees the values)."""
     import htcondor2

@@ -8,12 +8,12 @@ from pyramid.request import Request
 from pyramid.router import Router
 
 from restd_core.assembly.condor_settings import CondorSettings, RestdSettings
-from restd_core.gateway import Gateway
-from restd_core.gateway.spool import AnswersInFlight
 from restd_core.assembly.memory import limit_malloc_arenas
 from restd_core.assembly.plugins import check_requirements, include_endpoints
 from restd_core.assembly.settings import ServerSettings, parse
 from restd_core.assembly.wiring import Wiring, wiring
+from restd_core.gateway import Gateway
+from restd_core.gateway.spool import AnswersInFlight
 
 
 def _gateway(request: Request) -> Gateway:

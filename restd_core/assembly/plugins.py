@@ -28,7 +28,6 @@ from pyramid.config import Configurator
 
 from restd_core.assembly.wiring import wiring
 
-
 log = logging.getLogger(__name__)
 
 ENDPOINTS_GROUP = "restd.endpoints"

@@ -16,18 +16,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # what the steps make; importing them here would be an import circle
     from restd_core.assembly.condor_settings import CondorSettings
-    from restd_core.pipeline.compression import Compression
-    from restd_core.plugin_api.every_schedd import KnownSchedds
+    from restd_core.assembly.plugins import Requirement
+    from restd_core.assembly.settings import ServerSettings
     from restd_core.gateway import Gateway, Operations
     from restd_core.gateway.spool import AnswersInFlight
     from restd_core.monitoring.health import Readiness
+    from restd_core.monitoring.metrics import Metrics
+    from restd_core.pipeline.compression import Compression
     from restd_core.pipeline.limits import RateLimit
     from restd_core.pipeline.log_rate import RateLog
-    from restd_core.monitoring.metrics import Metrics
-    from restd_core.assembly.plugins import Requirement
     from restd_core.pipeline.response_cache import ResponseCache, Snapshot
     from restd_core.pipeline.security import AuthPlugin, SecurityPolicy
-    from restd_core.assembly.settings import ServerSettings
+    from restd_core.plugin_api.every_schedd import KnownSchedds
     from restd_core.shared import Store
 
 T = TypeVar("T")

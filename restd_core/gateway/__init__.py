@@ -23,7 +23,16 @@ from typing import Any
 
 from restd_core.assembly.settings import ServerSettings
 from restd_core.assembly.wiring import wiring
-from restd_core.gateway.errors import BadQuery, Busy, ClientGone, GatewayError, NotFound, Throttled, Timeout, Unavailable
+from restd_core.gateway.errors import (
+    BadQuery,
+    Busy,
+    ClientGone,
+    GatewayError,
+    NotFound,
+    Throttled,
+    Timeout,
+    Unavailable,
+)
 from restd_core.gateway.operations import Operation, OperationError, Operations
 from restd_core.gateway.pool import WorkerPool
 from restd_core.gateway.scheduler import Claim

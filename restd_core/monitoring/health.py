@@ -10,14 +10,14 @@ from cornice import Service
 from pyramid.request import Request
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from restd_core.pipeline.errors import RETRY_AFTER_SECONDS, Errno, error_response
+from restd_core.assembly.wiring import wiring
 from restd_core.gateway import Gateway, GatewayError, Timeout
 from restd_core.openapi.jsonschema import Schema
+from restd_core.pipeline.errors import RETRY_AFTER_SECONDS, Errno, error_response
 from restd_core.plugin_api.responses import json_response
 from restd_core.reuse.reused import Reused
 from restd_core.shared import Store
 from restd_core.shared.memory import MemoryStore
-from restd_core.assembly.wiring import wiring
 
 log = logging.getLogger(__name__)
 

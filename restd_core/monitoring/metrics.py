@@ -33,9 +33,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from pyramid.request import Request
 from pyramid.response import Response
 
+from restd_core.assembly.wiring import wiring
 from restd_core.gateway import ClientGone, Gateway, GatewayError, Throttled, Unavailable
 from restd_core.gateway.kinds import DAEMON_TYPES
-from restd_core.assembly.wiring import wiring
 
 #: Seconds; up to past the longest gateway timeout one would configure.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)

@@ -21,10 +21,10 @@ from pyramid.response import FileResponse, Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.static import static_view
 
-from restd_core.pipeline.response_cache import Snapshot
-from restd_core.plugin_api.responses import json_response
 from restd_core.assembly.wiring import wiring
 from restd_core.openapi.document import build_document
+from restd_core.pipeline.response_cache import Snapshot
+from restd_core.plugin_api.responses import json_response
 
 STATIC = "restd_core:static"
 DOCS_PAGE = files("restd_core") / "static" / "docs.html"

@@ -22,9 +22,9 @@ from pyramid.interfaces import IRoutesMapper
 from pyramid.registry import Registry
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from restd_core.pipeline.errors import Errno
-from restd_core.openapi.jsonschema import Schema, is_required, to_json_schema
 from restd_core.assembly.wiring import wiring
+from restd_core.openapi.jsonschema import Schema, is_required, to_json_schema
+from restd_core.pipeline.errors import Errno
 
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"

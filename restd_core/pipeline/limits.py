@@ -25,10 +25,10 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
-from restd_core.pipeline.errors import Errno, error_response
 from restd_core.assembly.settings import SettingError
-from restd_core.shared import Store
 from restd_core.assembly.wiring import wiring
+from restd_core.pipeline.errors import Errno, error_response
+from restd_core.shared import Store
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,6 @@ import threading
 import time
 from dataclasses import dataclass
 
-
 MAX_KINDS = 64
 OTHERS = "others"
 

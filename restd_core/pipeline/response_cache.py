@@ -40,14 +40,14 @@ from pyramid.request import Request
 from pyramid.response import Response
 from webob.etag import AnyETag
 
+from restd_core.assembly.settings import ServerSettings
+from restd_core.assembly.wiring import wiring
 from restd_core.gateway import Timeout, time_left
 from restd_core.pipeline.compression import Compression, VariantsResponse
 from restd_core.plugin_api.responses import etag_of
-from restd_core.assembly.settings import ServerSettings
+from restd_core.reuse.single_flight import SingleFlight
 from restd_core.shared import Codec, Store, Table
 from restd_core.shared.memory import MemoryStore
-from restd_core.reuse.single_flight import SingleFlight
-from restd_core.assembly.wiring import wiring
 
 _KEPT_HEADERS = ("Content-Type", "Link")
 

@@ -35,17 +35,17 @@ from configparser import ConfigParser, SectionProxy
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Protocol
 
-from pyramid.security import Allowed, Denied
 from pyramid.httpexceptions import HTTPForbidden
-from pyramid.tweens import EXCVIEW
 from pyramid.request import Request, RequestLocalCache
 from pyramid.response import Response
+from pyramid.security import Allowed, Denied
+from pyramid.tweens import EXCVIEW
 
-from restd_core.pipeline.errors import RETRY_AFTER_SECONDS, Errno, echoed, error_response
-from restd_core.pipeline.log_rate import RateLog
 from restd_core.assembly.plugins import PluginError, available, load
 from restd_core.assembly.settings import ServerSettings, split_list
 from restd_core.assembly.wiring import wiring
+from restd_core.pipeline.errors import RETRY_AFTER_SECONDS, Errno, echoed, error_response
+from restd_core.pipeline.log_rate import RateLog
 from restd_core.plugin_api.responses import vary_on
 
 log = logging.getLogger(__name__)

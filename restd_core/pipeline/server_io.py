@@ -35,8 +35,8 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.tweens import EXCVIEW
 
-from restd_core.gateway.spool import BLOCK_BYTES, SPOOLED, AnswersInFlight
 from restd_core.assembly.wiring import wiring
+from restd_core.gateway.spool import BLOCK_BYTES, SPOOLED, AnswersInFlight
 
 #: A body in memory smaller than this is copied into the server's buffer
 #: (the thread does not wait for it); a larger one is lent.

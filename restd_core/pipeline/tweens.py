@@ -32,12 +32,12 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.tweens import EXCVIEW, INGRESS
 
+from restd_core.assembly.wiring import wiring
+from restd_core.gateway import caller, deadline
 from restd_core.pipeline.disconnect import gone_probe
 from restd_core.pipeline.errors import echoed
-from restd_core.gateway import caller, deadline
 from restd_core.pipeline.limits import caller_key
 from restd_core.pipeline.request_guard import loggable_path
-from restd_core.assembly.wiring import wiring
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")

@@ -29,11 +29,11 @@ from typing import Any
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.request import Request
 
-from restd_core.pipeline.errors import Errno, errno_of, is_internal, told
+from restd_core.assembly.wiring import wiring
 from restd_core.gateway import BadQuery, GatewayError, Unavailable
 from restd_core.openapi.jsonschema import Schema
+from restd_core.pipeline.errors import Errno, errno_of, is_internal, told
 from restd_core.plugin_api.schemas import EVERY_SCHEDD
-from restd_core.assembly.wiring import wiring
 
 log = logging.getLogger(__name__)
 

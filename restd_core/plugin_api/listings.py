@@ -18,10 +18,10 @@ from typing import Any
 
 from pyramid.request import Request
 
-from restd_core.plugin_api.every_schedd import EVERY_SCHEDD, ask_every_schedd
+from restd_core.assembly.wiring import wiring
 from restd_core.gateway.spool import Spool, SpooledListing, SpooledObject
 from restd_core.pipeline.response_cache import cache_ttl
-from restd_core.assembly.wiring import wiring
+from restd_core.plugin_api.every_schedd import EVERY_SCHEDD, ask_every_schedd
 
 
 def stream_listing(request: Request, operation: str, arguments: dict[str, Any], *, limit: int | None = None,

@@ -10,9 +10,9 @@ import orjson
 from pyramid.request import Request
 from pyramid.response import Response
 
+from restd_core.assembly.wiring import wiring
 from restd_core.gateway.spool import SpooledListing, SpooledObject
 from restd_core.pipeline.server_time import without_server_time
-from restd_core.assembly.wiring import wiring
 
 JSON_CONTENT_TYPE = "application/json"
 

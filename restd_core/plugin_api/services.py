@@ -9,8 +9,8 @@ from cornice.validators import colander_validator
 from pyramid.httpexceptions import HTTPBadRequest
 from pyramid.request import Request
 
-from restd_core.pipeline.errors import validation_error_handler
 from restd_core.openapi.jsonschema import Schema
+from restd_core.pipeline.errors import validation_error_handler
 from restd_core.plugin_api.schemas import CommaList
 
 READ = "read"

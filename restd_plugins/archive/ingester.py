@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import weakref
 import time
+import weakref
 from collections import Counter
 
 from sqlalchemy import Engine

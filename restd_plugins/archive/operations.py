@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import classad2
-from htcondor2 import DaemonType
 import orjson
+from htcondor2 import DaemonType
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 

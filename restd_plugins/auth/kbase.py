@@ -49,12 +49,12 @@ from restd_core.plugin_api.auth import (
     Identity,
     InvalidCredentials,
     MemoryStore,
-    parse,
-    setting,
     SingleFlight,
     Store,
     Table,
     TooManyChecks,
+    parse,
+    setting,
 )
 
 from .tokens import bearer_token

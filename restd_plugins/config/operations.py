@@ -8,14 +8,14 @@ import htcondor2
 from htcondor2 import DaemonType
 
 from restd_core.plugin_api.worker import (
-    ask,
-    BadQuery,
     DAEMON_TYPES,
+    REDACTED,
+    BadQuery,
+    NotFound,
+    Unavailable,
+    ask,
     hidden_config_params,
     is_hidden_knob,
-    NotFound,
-    REDACTED,
-    Unavailable,
 )
 
 #: What a daemon answers for a knob it has no value for.

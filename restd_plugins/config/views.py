@@ -5,7 +5,7 @@ import orjson
 from pyramid.request import Request
 from pyramid.response import Response
 
-from restd_core.plugin_api.web import json_bytes_response, json_response, NotFound, wiring
+from restd_core.plugin_api.web import NotFound, json_bytes_response, json_response, wiring
 
 from .server_config import ServerConfig
 

@@ -1,7 +1,7 @@
 """JSON Schemas of the jobs plugin's answers, for the OpenAPI document."""
 from __future__ import annotations
 
-from restd_core.plugin_api.web import every_schedd_answer, grouped_by_value, lower_cased_object, Schema
+from restd_core.plugin_api.web import Schema, every_schedd_answer, grouped_by_value, lower_cased_object
 
 CLASSAD: Schema = lower_cased_object(
     "The job's ClassAd as HTCondor's JSON form gives it, with lower-cased keys; "

@@ -4,10 +4,10 @@ from __future__ import annotations
 import colander
 
 from restd_core.plugin_api.web import (
-    constraint_node,
-    FullMatch,
-    limit_node,
     MAX_JOB_ID,
+    FullMatch,
+    constraint_node,
+    limit_node,
     path_schema,
     projection_node,
     request_schema,

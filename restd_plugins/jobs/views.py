@@ -9,16 +9,16 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from restd_core.plugin_api.web import (
-    capped_limit,
     EVERY_SCHEDD,
-    json_bytes_response,
     JsonBody,
+    SpooledListing,
+    SpooledObject,
+    capped_limit,
+    json_bytes_response,
     known_query,
     listing_response,
     public_url,
     refuse_hidden_groupby,
-    SpooledListing,
-    SpooledObject,
     stream_listing,
     wiring,
 )

@@ -6,7 +6,7 @@ never completed (removed), its EnteredCurrentStatus when it left the queue:
 rows keep the same instant)."""
 from __future__ import annotations
 
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 import colander
 

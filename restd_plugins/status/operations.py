@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import orjson
 
-from restd_core.plugin_api.worker import group_by_attribute, JsonBody, status_objects
+from restd_core.plugin_api.worker import JsonBody, group_by_attribute, status_objects
 
 
 def query_status(

@@ -1,7 +1,7 @@
 """JSON Schemas of the status plugin's answers, for the OpenAPI document."""
 from __future__ import annotations
 
-from restd_core.plugin_api.web import grouped_by_value, lower_cased_object, Schema
+from restd_core.plugin_api.web import Schema, grouped_by_value, lower_cased_object
 
 STATUS_OBJECT: Schema = {
     "type": "object",

@@ -12,13 +12,13 @@ import orjson
 from htcondor2 import AdTypes
 
 from restd_core.plugin_api.worker import (
+    DEFAULT_SCHEDD,
+    Judged,
     ads_to_dicts,
     ask,
     conjunction,
-    DEFAULT_SCHEDD,
     filtered,
     hidden_job_attrs,
-    Judged,
     judged,
     schedd_ad,
 )

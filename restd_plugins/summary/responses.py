@@ -1,7 +1,7 @@
 """JSON Schemas of the summary plugin's answers, for the OpenAPI document."""
 from __future__ import annotations
 
-from restd_core.plugin_api.web import every_schedd_answer, Schema
+from restd_core.plugin_api.web import Schema, every_schedd_answer
 
 from .counting import JOB_STATUS_NAMES, STATUS_NAME_KEY
 

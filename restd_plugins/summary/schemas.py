@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import colander
 
-from restd_core.plugin_api.web import attribute_name, CommaList, constraint_node, Each, EVERY_SCHEDD, name_node
+from restd_core.plugin_api.web import EVERY_SCHEDD, CommaList, Each, attribute_name, constraint_node, name_node
 
 #: Attributes one summary may be grouped by at most.
 MAX_BY = 4

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from restd_core.plugin_api.web import attribute_name, setting, SettingError
+from restd_core.plugin_api.web import SettingError, attribute_name, setting
 
 #: Label names the pool gauges use themselves: a machine label cannot be one.
 GAUGE_LABELS = frozenset({"schedd", "owner", "state", "resource", "claim", "daemon", "name"})

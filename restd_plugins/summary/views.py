@@ -4,7 +4,7 @@ from __future__ import annotations
 from pyramid.request import Request
 from pyramid.response import Response
 
-from restd_core.plugin_api.web import ask_every_schedd, EVERY_SCHEDD, json_response, refuse_hidden_keys
+from restd_core.plugin_api.web import EVERY_SCHEDD, ask_every_schedd, json_response, refuse_hidden_keys
 
 from .counting import summed_job_counts
 

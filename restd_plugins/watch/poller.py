@@ -27,14 +27,14 @@ from collections.abc import Callable
 from typing import Any
 
 from restd_core.plugin_api.web import (
-    BadQuery,
-    errno_of,
-    error_body,
-    GatewayError,
     INTERNAL_MESSAGE,
+    BadQuery,
+    GatewayError,
     NotFound,
     Timeout,
     Unavailable,
+    errno_of,
+    error_body,
 )
 
 from .diff import changes, frame, snapshot

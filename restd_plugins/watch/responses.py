@@ -1,7 +1,7 @@
 """The event streams, described for the OpenAPI document."""
 from __future__ import annotations
 
-from restd_core.plugin_api.web import lower_cased_object, Schema
+from restd_core.plugin_api.web import Schema, lower_cased_object
 
 _ATTRIBUTES = lower_cased_object("An item's attributes (lower-cased names; values as the listing gives them)")
 _ID = {"type": "string", "description": 'The item: a job\'s "ClusterId.ProcId", an ad\'s Name '

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from pyramid.request import Request
 
-from restd_core.plugin_api.web import AuthError, Errno, error_body, RETRY_AFTER_SECONDS, wiring
+from restd_core.plugin_api.web import RETRY_AFTER_SECONDS, AuthError, Errno, error_body, wiring
 
 from .diff import HEARTBEAT, frame
 from .hub import Hub, Place

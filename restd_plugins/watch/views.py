@@ -5,10 +5,10 @@ from pyramid.request import Request
 from pyramid.response import Response
 
 from restd_core.plugin_api.web import (
+    RETRY_AFTER_SECONDS,
     caller_key,
     error_response,
     gone_probe,
-    RETRY_AFTER_SECONDS,
     wiring,
 )
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pyramid.request import Request
 from pyramid.response import Response
 
-from restd_core.plugin_api.web import ask_every_schedd, EVERY_SCHEDD, json_response, refuse_hidden_keys
+from restd_core.plugin_api.web import EVERY_SCHEDD, ask_every_schedd, json_response, refuse_hidden_keys
 
 from .grouping import merged_groups
 from .schemas import DEFAULT_HELD_BY

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
 from itertools import groupby
 from operator import itemgetter
+from typing import Any
 
 import classad2
 import htcondor2

@@ -11,8 +11,8 @@
 import { ApiError, get, query, seg, setToken, token } from "./api.js";
 import { watch } from "./stream.js";
 import {
-  JOB_STATES, fillStateFilter, renderArchiveHistory, renderDaemonHealth, renderHealth, renderHeld, renderJobSummary, renderJobTable,
-  renderPriorities, renderSlots, stateOf,
+  JOB_STATES, fillStateFilter, renderArchiveHistory, renderDaemonHealth, renderHealth, renderHeld, renderIdle,
+  renderJobSummary, renderJobTable, renderPriorities, renderSlots, stateOf,
 } from "./views.js";
 
 const REFRESH_MS = 15000;
@@ -27,6 +27,7 @@ const HISTORY_SAMPLES = 240;
 const JOB_ATTRS = ["ClusterId", "ProcId", "Owner", "JobStatus", "JobBatchName", "Cmd", "EnteredCurrentStatus"];
 const DAEMON_TYPES = ["Collector", "Negotiator", "Scheduler", "DaemonMaster"];
 const LABEL_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const IDLE_GROUPS = 6; // the largest idle groups the idle card analyses and shows
 
 const $ = (id) => document.getElementById(id);
 
@@ -307,16 +308,48 @@ function healthFrom(answer) {
   return { verdict: answer.verdict, rows };
 }
 
+// /v1/why/idle's answer as the idle card shows it: a group per autocluster,
+// with the clause that rejects the most slots (the first of them, as the
+// API's cause names it), if any rejects one.
+function idleFrom(answer) {
+  const failed = (answer.failed || []).map((f) => f.schedd);
+  const notes = [
+    failed.length ? `Not answering: ${failed.join(", ")}.` : "",
+    answer.groups_left_out ? `${answer.groups_left_out} more groups not shown.` : "",
+    answer.slots_left_out ? `${answer.slots_left_out} slot ads left out of the analysis (its bounds).` : "",
+  ];
+  return {
+    idle: answer.idle,
+    groups: answer.groups.map((group) => {
+      const worst = (group.clauses || []).reduce((most, clause) => (clause.rejects > (most?.rejects ?? 0) ? clause : most),
+        null);
+      return {
+        schedd: group.schedd ?? null, autoclusterid: group.autoclusterid, idle: group.idle, cause: group.cause,
+        slots: group.slots,
+        worst: worst && group.slots ? { clause: worst.clause, rejects: worst.rejects } : null,
+      };
+    }),
+    note: notes.filter(Boolean).join(" "),
+  };
+}
+
 // The "why" cards: each one endpoint (asked with the summaries, and soon
 // after a job event if it follows the jobs), the answer's shape for its
 // renderer (views.js), and its <section> (index.html, id `card`). A server
-// without the endpoint (404) hides the card. The idle groups are one entry
-// more: {card: "idle", path: () => `v1/why/idle/${seg(state.schedd)}`, ...}.
+// without the endpoint (404) hides the card. The idle groups do not follow
+// the jobs: their analysis matches every group against every slot ad (a
+// worker for up to restd.why.idle.budget_seconds), asked at most once a
+// refresh.
 const WHY_CARDS = [
   {
     card: "held", followsJobs: true, shape: heldFrom,
     path: () => `v1/why/held/${seg(state.schedd)}${query({ by: "HoldReasonCode", examples: 5 })}`,
     render: (held, problem) => renderHeld(held, problem, state.heldOpen),
+  },
+  {
+    card: "idle", followsJobs: false, shape: idleFrom,
+    path: () => `v1/why/idle/${seg(state.schedd)}${query({ groups: IDLE_GROUPS })}`,
+    render: renderIdle,
   },
   {
     card: "daemon-health", followsJobs: false, shape: healthFrom, path: () => "v1/why/health",

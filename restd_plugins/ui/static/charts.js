@@ -23,45 +23,52 @@ export function formatNumber(value) {
   return value.toLocaleString("en-US", { maximumFractionDigits: 2 });
 }
 
+// The series that have a value in some of `rows` ([{values: {key: number}}]), as a legend.
+export function legend(series, rows) {
+  const list = el("ul", { class: "legend" });
+  for (const s of series.filter((s) => rows.some((row) => row.values[s.key]))) {
+    list.append(el("li", {}, el("span", { class: `swatch ${s.cls}` }), s.label));
+  }
+  return list;
+}
+
+// One bar: a segment per series of `values` (in the series' order), `scale`
+// its full width, `title` what it says as a whole.
+export function segmentedBar(series, values, scale, title) {
+  const bar = svg("svg", { viewBox: "0 0 100 10", preserveAspectRatio: "none", class: "bar-svg", role: "img" });
+  bar.append(Object.assign(svg("title"), { textContent: title }));
+  let x = 0;
+  for (const s of series) {
+    const value = values[s.key] || 0;
+    if (!value) continue;
+    const width = (100 * value) / Math.max(1, scale);
+    const rect = svg("rect", { x: x.toFixed(3), y: 0, width: width.toFixed(3), height: 10, class: s.cls });
+    rect.append(Object.assign(svg("title"), { textContent: `${s.label}: ${formatNumber(value)}` }));
+    bar.append(rect);
+    x += width;
+  }
+  return bar;
+}
+
 // series: [{key, label, cls}]; rows: [{label, values: {key: number}, total?: text}].
 // normalize: every bar is its own 100% (rows of different units).
 export function stackedBars(container, series, rows, { normalize = false } = {}) {
-  const legend = el("ul", { class: "legend" }); // the series that have a value somewhere
-  for (const s of series.filter((s) => rows.some((row) => row.values[s.key]))) {
-    legend.append(el("li", {}, el("span", { class: `swatch ${s.cls}` }), s.label));
-  }
   const sums = rows.map((row) => series.reduce((sum, s) => sum + (row.values[s.key] || 0), 0));
   const largest = Math.max(1, ...sums);
   const list = el("div", { class: "bars" });
   rows.forEach((row, i) => {
-    const scale = normalize ? Math.max(1, sums[i]) : largest;
-    const bar = svg("svg", { viewBox: "0 0 100 10", preserveAspectRatio: "none", class: "bar-svg", role: "img" });
-    bar.append(Object.assign(svg("title"), { textContent: `${row.label}: ${formatNumber(sums[i])}` }));
-    let x = 0;
-    for (const s of series) {
-      const value = row.values[s.key] || 0;
-      if (!value) continue;
-      const width = (100 * value) / scale;
-      const rect = svg("rect", { x: x.toFixed(3), y: 0, width: width.toFixed(3), height: 10, class: s.cls });
-      rect.append(Object.assign(svg("title"), { textContent: `${s.label}: ${formatNumber(value)}` }));
-      bar.append(rect);
-      x += width;
-    }
+    const bar = segmentedBar(series, row.values, normalize ? sums[i] : largest, `${row.label}: ${formatNumber(sums[i])}`);
     list.append(el("div", { class: "bar-row", "data-label": row.label },
       el("span", { class: "bar-label", title: row.label }, row.label),
       bar,
       el("span", { class: "bar-total" }, row.total ?? formatNumber(sums[i]))));
   });
-  container.replaceChildren(legend, list);
+  container.replaceChildren(legend(series, rows), list);
 }
 
-// One bar of `value` against `largest` (its full width), in class `cls`.
-export function meter(value, largest, cls, title) {
-  const bar = svg("svg", { viewBox: "0 0 100 10", preserveAspectRatio: "none", class: "bar-svg", role: "img" });
-  bar.append(Object.assign(svg("title"), { textContent: title }));
-  const width = (100 * value) / Math.max(1, largest);
-  bar.append(svg("rect", { x: 0, y: 0, width: width.toFixed(3), height: 10, class: cls }));
-  return bar;
+// One bar of `label`'s `value` against `largest` (its full width), in class `cls`.
+export function meter(value, largest, cls, label) {
+  return segmentedBar([{ key: "value", label, cls }], { value }, largest, `${label}: ${formatNumber(value)}`);
 }
 
 // Lines over time in plain SVG: samples [{t (ms), values: {key: number}}],

@@ -1,7 +1,7 @@
 // What each card shows, from the data the app holds: pure rendering, no
 // requests. Every card says so when it has nothing to show.
 
-import { columns, el, formatNumber, meter, stackedBars, timeline } from "./charts.js";
+import { columns, el, formatNumber, legend, meter, segmentedBar, stackedBars, timeline } from "./charts.js";
 
 export const JOB_STATES = ["idle", "running", "removed", "completed", "held", "transferring_output", "suspended"];
 const STATE_LABELS = { transferring_output: "transferring" };
@@ -157,7 +157,7 @@ export function renderHeld(held, problem, open) {
       el("summary", { class: "bar-row" },
         el("span", { class: "bar-label", title: group.code === null ? label : `${label} (HoldReasonCode ${group.code})` },
           label),
-        meter(group.count, largest, "s-held", `${label}: ${formatNumber(group.count)}`),
+        meter(group.count, largest, "s-held", label),
         el("span", { class: "bar-total" }, formatNumber(group.count))),
       heldDetails(group));
     reason.open = open.has(group.key);
@@ -178,6 +178,82 @@ function heldDetails(group) {
   fillTable(table, group.examples.map((job) => [
     [job.schedd ? `${job.jobid} · ${job.schedd}` : job.jobid, "job"], [job.hold_reason ?? "–", "name"]]));
   box.append(table);
+  return box;
+}
+
+// The idle card: each cause (the API's cause codes) in a few words, and how bad it is.
+const CAUSES = {
+  no_slot_matches: ["no slot matches", "bad"],
+  slots_reject_job: ["the slots refuse the jobs", "bad"],
+  matching_slots_busy: ["matching slots are busy", "wait"],
+  owner_priority: ["passed over: priority or limits", "wait"],
+  not_considered_yet: ["not matched yet", "fine"],
+  not_idle: ["not idle", "fine"],
+};
+// The slots of a group at each stage, as the parts of one bar (of the pool's slots).
+const STAGES = [
+  { key: "unclaimed", label: "unclaimed, would run them", cls: "st-unclaimed" },
+  { key: "claimed", label: "would run them, claimed", cls: "st-claimed" },
+  { key: "refuse", label: "match, but their START refuses", cls: "st-refuse" },
+  { key: "rejected", label: "the jobs' Requirements reject", cls: "st-rejected" },
+];
+
+function stageParts(slots) {
+  return {
+    unclaimed: slots.unclaimed, claimed: slots.accept_job - slots.unclaimed,
+    refuse: slots.match_job - slots.accept_job, rejected: slots.total - slots.match_job,
+  };
+}
+
+// idle: {idle, groups: [{schedd, autoclusterid, idle, cause: {code, text, clause},
+// worst: {clause, rejects} | null, slots: {total, match_job, accept_job, unclaimed, if_drained} | null}], note}.
+// Every text of the API (clauses, causes, names) is put in as text, never as HTML.
+export function renderIdle(idle, problem) {
+  const list = $("idle-groups");
+  $("idle-note").textContent = idle ? idle.note || "" : "";
+  $("idle-total").textContent = idle ? `${formatNumber(idle.idle)} idle` : "";
+  if (!idle) return empty(list, waiting(problem));
+  if (!idle.groups.length) return empty(list, idle.idle ? "No idle jobs analysed." : "No idle jobs.");
+  const largest = Math.max(...idle.groups.map((group) => group.idle));
+  const rows = idle.groups.filter((group) => group.slots).map((group) => ({ values: stageParts(group.slots) }));
+  list.replaceChildren(legend(STAGES, rows),
+    el("div", { class: "idle-list" }, ...idle.groups.map((group) => idleGroup(group, largest))));
+}
+
+// A group: its cause in words and its jobs (a bar against the largest group's);
+// the cause's line, unless the clause's says it (no slot matches: that
+// clause rejects the most); the clause rejecting the most slots; the slots
+// at each stage (a bar of the pool's slots) with their counts.
+function idleGroup(group, largest) {
+  const [words, severity] = CAUSES[group.cause.code] ?? [group.cause.code, "wait"];
+  const jobs = `${formatNumber(group.idle)} ${group.idle === 1 ? "job" : "jobs"}`;
+  const box = el("div", { class: `idle-group ${severity}`, "data-cause": group.cause.code },
+    el("div", { class: "bar-row" },
+      el("span", { class: "bar-label cause", title: group.cause.text }, words),
+      meter(group.idle, largest, "s-idle", words),
+      el("span", { class: "bar-total" }, jobs)));
+  if (group.cause.clause === null) box.append(el("p", { class: "cause-text" }, group.cause.text));
+  if (group.worst) {
+    box.append(el("p", { class: "clause" },
+      el("span", { class: "clause-k" }, "rejects the most slots: "),
+      el("code", { class: "clause-text" }, group.worst.clause),
+      el("span", { class: "clause-n" }, ` ${formatNumber(group.worst.rejects)} of ${formatNumber(group.slots.total)}`)));
+  }
+  const meta = el("p", { class: "meta" });
+  if (group.slots) {
+    const s = group.slots;
+    const drained = s.if_drained ? `, ${formatNumber(s.if_drained)} if drained` : "";
+    const counts = `${formatNumber(s.match_job)} match / ${formatNumber(s.accept_job)} accept / ` +
+      `${formatNumber(s.unclaimed)} unclaimed of ${formatNumber(s.total)}${drained}`;
+    box.append(el("div", { class: "bar-row stages" },
+      el("span", { class: "bar-label" }, "slots"),
+      segmentedBar(STAGES, stageParts(s), s.total, `slots: ${counts}`),
+      el("span", { class: "bar-total" }, formatNumber(s.total))));
+    meta.append(el("span", { class: "stage-counts" }, counts), " · ");
+  }
+  const where = group.autoclusterid === null ? "not grouped yet" : `autocluster ${group.autoclusterid}`;
+  meta.append(el("span", { class: "where" }, group.schedd ? `${where} · ${group.schedd}` : where));
+  box.append(meta);
   return box;
 }
 
