@@ -19,6 +19,7 @@ from .fake_issuer import AUDIENCE
 from .live_server import serve
 from .pool import IDLE_JOBS, autocluster, submit_idle, submit_idle_held
 from .sse import Stream
+from .test_archive import in_history, submit
 from .waiting import eventually
 
 JOB_STATES = ["idle", "running", "removed", "completed", "held", "transferring_output", "suspended"]
@@ -584,6 +585,128 @@ def test_a_frozen_pool_is_said_so_and_the_page_recovers_without_a_reload(live, b
     assert page["banner"].startswith("The pool is")
     eventually(lambda: shown(browser)["problem"] == "", PATIENCE, "the banner going once the schedds answer")
     assert browser.execute_script("return window.sameDocument === true;"), "the page was reloaded"
+
+
+# ------------------------------------------------ over time, archived --
+
+#: The "over time" card's archived part, read from the page.
+ARCHIVED = """
+const box = document.getElementById("archive-box");
+const chart = document.getElementById("archive-chart");
+return {
+  hidden: box.hidden,
+  title: document.getElementById("archive-title").textContent,
+  from: Number(chart.dataset.from), to: Number(chart.dataset.to), bucket: Number(chart.dataset.bucket),
+  completed: Object.fromEntries([...chart.querySelectorAll("rect.s-completed")]
+    .map((rect) => [rect.dataset.start, Number(rect.dataset.value)])),
+  note: document.getElementById("archive-note").textContent,
+  efficiency: [...chart.querySelectorAll("polyline.efficiency")].map((line) => line.getAttribute("points")),
+  pressed: [...box.querySelectorAll("button[aria-pressed=true]")].map((b) => b.dataset.range),
+  timeline: Boolean(document.querySelector("#jobs-timeline .legend, #jobs-timeline .empty")),
+};
+"""
+
+
+@pytest.fixture(scope="module")
+def archived_url(live, tmp_path_factory) -> tuple[str, int]:
+    """A live server with an archive, and jobs that completed once it ran: its
+    URL and how many jobs it archived since."""
+    import htcondor2
+
+    path = tmp_path_factory.mktemp("archive") / "archive.sqlite3"
+    url = live(**{"restd.archive": f"sqlite:///{path}", "restd.archive.interval": "0.3",
+                  "restd.archive.settle": "0", "restd.archive.backfill": "false", "restd.gateway.workers": "3"})
+    api = url.removesuffix("ui/")
+    eventually(lambda: requests.get(api + "readyz").json().get("archive", {}).get("lag_seconds") is not None,
+               what="the ingester's first round")  # the jobs recorded from then on are archived
+    client = htcondor2.Schedd()
+    done = submit(client, "dashboard-over-time", 3)
+    busy = submit(client, "dashboard-over-time", 1, executable="/bin/sleep", arguments="2")  # a CPU efficiency
+    in_history(client, done, 3)
+    in_history(client, busy, 1)
+
+    def archived() -> int:
+        answer = requests.get(api + "v1/summary/history").json()
+        return sum(group["completed"] for bucket in answer["buckets"] for group in bucket["groups"])
+
+    return url, eventually(lambda: (n := archived()) >= 4 and n, what="the jobs archived")
+
+
+def archived_card(browser, bucket: int) -> dict:
+    return eventually(lambda: (lambda card: card if card["bucket"] == bucket and card["completed"] else None)(
+        browser.execute_script(ARCHIVED)), PATIENCE, "the archived jobs drawn")
+
+
+def api_summary(url: str, card: dict, bucket: int | None = None) -> list[dict]:
+    """The API's summary of the card's window: its buckets' groups."""
+    return [bucket["groups"] for bucket in requests.get(url.removesuffix("ui/") + "v1/summary/history", params={
+        "from": card["from"], "to": card["to"], "bucket": bucket or card["bucket"]}).json()["buckets"]]
+
+
+def api_completed(url: str, card: dict) -> dict[str, int]:
+    """Jobs completed per bucket (that has any), as the API counts them for the card's window."""
+    completed = {str(card["from"] + i * card["bucket"]): sum(g["completed"] for g in groups)
+                 for i, groups in enumerate(api_summary(url, card))}
+    return {start: n for start, n in completed.items() if n}
+
+
+def api_efficiency(url: str, card: dict) -> tuple[list, str]:
+    """The CPU efficiency per bucket (null: none), and of the whole window in the card's words."""
+    per_bucket = [groups[0]["cpu_efficiency"] if groups else None for groups in api_summary(url, card)]
+    [whole] = api_summary(url, card, card["to"] - card["from"])
+    return per_bucket, f"CPU efficiency {round(whole[0]['cpu_efficiency'] * 100)}%"
+
+
+def test_the_over_time_card_shows_the_archived_completions_of_the_last_day_at_first_load(archived_url, browser,
+                                                                                        tmp_path):
+    url, archived = archived_url
+    browser.get(url)
+    card = archived_card(browser, 3600)
+    assert card["to"] - card["from"] == 24 * 3600
+    assert card["completed"] == api_completed(url, card)
+    assert sum(card["completed"].values()) >= archived
+    assert card["pressed"] == ["day"] and card["timeline"]  # today's lines of what the page saw stay
+    assert card["note"].startswith(f"{sum(card['completed'].values()):,} completed")
+    per_bucket, overall = api_efficiency(url, card)
+    assert len(card["efficiency"]) == sum(1 for i, e in enumerate(per_bucket)  # a line per run of measured buckets
+                                          if e is not None and (i == 0 or per_bucket[i - 1] is None))
+    assert card["efficiency"] and overall in card["note"]
+    screenshot(browser, "dashboard-over-time-day", tmp_path)
+
+
+def test_the_switch_shows_the_last_seven_days_in_quarter_days(archived_url, browser, tmp_path):
+    url, archived = archived_url
+    browser.get(url)
+    archived_card(browser, 3600)
+    browser.find_element("css selector", '#archive-box button[data-range="week"]').click()
+    card = archived_card(browser, 6 * 3600)
+    assert card["to"] - card["from"] == 7 * 24 * 3600
+    assert card["completed"] == api_completed(url, card)
+    assert sum(card["completed"].values()) >= archived
+    assert card["pressed"] == ["week"]
+    screenshot(browser, "dashboard-over-time-week", tmp_path)
+
+
+def test_without_an_archive_the_over_time_card_draws_what_the_page_saw(url, browser):
+    browser.get(url)
+    loaded(browser)
+    assert requests.get(url.removesuffix("ui/") + "v1/summary/history").status_code == 404
+    card = browser.execute_script(ARCHIVED)
+    assert card["hidden"] and card["timeline"]
+
+
+def test_on_a_phone_the_archived_columns_fit_the_screen(archived_url, tmp_path):
+    url, _ = archived_url
+    with driven(390, 1200, phone=True) as phone:
+        phone.get(url)
+        archived_card(phone, 3600)
+        layout = phone.execute_script("""
+          const box = document.getElementById('archive-box').getBoundingClientRect();
+          return {page: document.documentElement.scrollWidth, screen: window.innerWidth, right: box.right};
+        """)
+        screenshot(phone, "dashboard-over-time-phone", tmp_path)
+    assert layout["page"] <= layout["screen"]
+    assert layout["right"] <= layout["screen"]
 
 
 #: A Requirements on an attribute no slot has, whose text is markup: the

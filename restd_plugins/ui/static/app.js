@@ -11,8 +11,8 @@
 import { ApiError, get, query, seg, setToken, token } from "./api.js";
 import { watch } from "./stream.js";
 import {
-  JOB_STATES, fillStateFilter, renderDaemonHealth, renderHealth, renderHeld, renderIdle, renderJobSummary,
-  renderJobTable, renderPriorities, renderSlots, stateOf,
+  JOB_STATES, fillStateFilter, renderArchiveHistory, renderDaemonHealth, renderHealth, renderHeld, renderIdle,
+  renderJobSummary, renderJobTable, renderPriorities, renderSlots, stateOf,
 } from "./views.js";
 
 const REFRESH_MS = 15000;
@@ -53,6 +53,7 @@ const state = {
   streamState: new Map(), // stream name -> "open" | "down"
   filter: { owner: "", state: "" },
   updated: null, // when the summaries were last asked
+  archive: null, // the "over time" card's archived part: archive state (ARCHIVE_RANGES), null while absent
   view: 0, // counts the views (schedd, token): an answer for an older one is dropped
   streamsView: -1, // the view whose job list is watched or polled
 };
@@ -376,6 +377,70 @@ function loadWhyCards(which = () => true) {
   return Promise.all(WHY_CARDS.filter(which).map(loadWhy));
 }
 
+// ------------------------------------------------------ archived history --
+
+// The "over time" card's past, from the archive of finished jobs
+// (/v1/summary/history): what finished per bucket in the last 24 hours and
+// 7 days, asked at a view's first load and again every ARCHIVE_REFRESH_MS
+// (the archive takes a job in as the schedd records it). A server without
+// an archive (404) or whose archive does not answer (503, any failure)
+// hides it: the card draws only what the page saw since it opened.
+const ARCHIVE_RANGES = {
+  day: { label: "24 hours", per: "hour", bucket: 3600, count: 24 },
+  week: { label: "7 days", per: "6 hours", bucket: 21600, count: 28 },
+};
+const ARCHIVE_REFRESH_MS = 60000;
+const archive = { range: "day", asked: 0, absent: false, answers: {} };
+
+function archiveShown() {
+  if (archive.absent || !Object.keys(archive.answers).length) return null;
+  return {
+    range: archive.range,
+    ranges: Object.fromEntries(Object.entries(ARCHIVE_RANGES).map(([name, r]) =>
+      [name, { label: r.label, per: r.per, answer: null, whole: null, ...archive.answers[name] }])),
+  };
+}
+
+async function loadArchive() {
+  if (archive.absent || Date.now() - archive.asked < ARCHIVE_REFRESH_MS) return;
+  archive.asked = Date.now();
+  const view = state.view;
+  const now = Math.floor(Date.now() / 1000);
+  for (const [name, { bucket, count }] of Object.entries(ARCHIVE_RANGES)) {
+    const to = Math.ceil((now + 1) / bucket) * bucket; // whole buckets, the current one last
+    const schedd = state.schedd === "*" ? {} : { schedd: state.schedd };
+    try {
+      const from = to - count * bucket;
+      const answer = await get(`v1/summary/history${query({ from, to, bucket, ...schedd })}`);
+      const whole = await get(`v1/summary/history${query({ from, to, bucket: to - from, ...schedd })}`);
+      if (view !== state.view) return;
+      archive.answers[name] = { answer, whole };
+    } catch (error) {
+      if (view !== state.view) return;
+      if (error.kind === "missing") archive.absent = true;
+      archive.answers = {}; // not answering now: today's card until it does
+      break;
+    }
+  }
+  state.archive = archiveShown();
+  render();
+}
+
+function resetArchive() {
+  Object.assign(archive, { asked: 0, absent: false, answers: {} });
+  state.archive = null;
+}
+
+function initArchiveSwitch() {
+  for (const button of document.querySelectorAll("#archive-box button[data-range]")) {
+    button.addEventListener("click", () => {
+      archive.range = button.dataset.range;
+      state.archive = archiveShown();
+      render();
+    });
+  }
+}
+
 // ------------------------------------------------------------- job list --
 
 function viewedSchedds() {
@@ -432,6 +497,7 @@ function render() {
     renderHealth(state.ready, state.daemons, problems.health);
     if (state.jobSummary) remember(state.jobSummary.totals);
     renderJobSummary(state.jobSummary, problems["jobs-summary"], state.jobHistory);
+    renderArchiveHistory(state.jobSummary ? state.archive : null);
     renderSlots(state.slots, problems.slots);
     renderPriorities(state.priorities, problems.priorities);
     renderJobTable(jobs, state.filter, complete, problems.jobs);
@@ -596,7 +662,7 @@ async function refresh() {
     state.streamsView = state.view;
     startJobStreams();
   }
-  await Promise.all([loadJobSummary(), loadSlots(), loadPriorities(), loadWhyCards()]);
+  await Promise.all([loadJobSummary(), loadSlots(), loadPriorities(), loadWhyCards(), loadArchive()]);
   if (state.polling) await pollJobs();
   state.updated = new Date();
   render();
@@ -641,6 +707,7 @@ async function restart() {
   state.why = {};
   state.jobHistory = [];
   state.jobsCounted = false;
+  resetArchive();
   render();
   await refresh();
   schedule();
@@ -651,6 +718,7 @@ function init() {
   if (fromHash) state.schedd = fromHash;
   fillScheddPicker();
   fillStateFilter();
+  initArchiveSwitch();
   $("schedd").addEventListener("change", (event) => {
     state.schedd = event.target.value;
     history.replaceState(null, "", state.schedd === "*" ? "#" : `#schedd=${encodeURIComponent(state.schedd)}`);

@@ -96,3 +96,49 @@ export function timeline(container, series, samples) {
     el("span", { class: "timeline-top" }, formatNumber(top)), chart,
     el("span", { class: "timeline-axis" }, `the last ${since}`)));
 }
+
+// Columns over time in plain SVG, one per bucket (oldest first), stacked by
+// `series` ({key, label, cls}); `line` ({key, label, cls}): a value from 0
+// to 1 per bucket (null: none), drawn on its own 0-100% scale over them (in
+// the legend only if a bucket has one). buckets: [{start (s), values: {key:
+// number}}]; `axis`: the texts under the time axis, spread evenly.
+export function columns(container, series, buckets, { line = null, axis = [] } = {}) {
+  const sums = buckets.map((b) => series.reduce((sum, s) => sum + (b.values[s.key] || 0), 0));
+  const top = Math.max(1, ...sums);
+  const width = 100 / Math.max(1, buckets.length);
+  const chart = svg("svg", { viewBox: "0 0 100 30", preserveAspectRatio: "none", class: "columns-svg", role: "img" });
+  chart.append(Object.assign(svg("title"), { textContent: `${series.map((s) => s.label).join(", ")}: ${axis.join(" – ")}` }));
+  buckets.forEach((bucket, i) => {
+    let y = 30;
+    for (const s of series) {
+      const value = bucket.values[s.key] || 0;
+      if (!value) continue;
+      const height = (29 * value) / top;
+      y -= height;
+      const rect = svg("rect", { x: (i * width + width * 0.1).toFixed(3), y: y.toFixed(3), width: (width * 0.8).toFixed(3),
+        height: height.toFixed(3), class: `column ${s.cls}`, "data-start": String(bucket.start), "data-value": String(value) });
+      rect.append(Object.assign(svg("title"), { textContent: `${new Date(bucket.start * 1000).toLocaleString()}: ${formatNumber(value)} ${s.label}` }));
+      chart.append(rect);
+    }
+  });
+  if (line) { // a step line per run of buckets that have a value
+    let run = [];
+    const flush = () => {
+      if (run.length) chart.append(svg("polyline", { points: run.join(" "), class: `line ${line.cls}`, "vector-effect": "non-scaling-stroke" }));
+      run = [];
+    };
+    buckets.forEach((bucket, i) => {
+      const value = bucket.values[line.key];
+      if (value === null || value === undefined || !Number.isFinite(value)) return flush();
+      const y = (29 - 28 * Math.min(1, Math.max(0, value))).toFixed(2); // 0% and 100% inside the frame
+      run.push(`${(i * width).toFixed(2)},${y}`, `${((i + 1) * width).toFixed(2)},${y}`);
+    });
+    flush();
+  }
+  const legend = el("ul", { class: "legend" });
+  const lined = line && buckets.some((b) => Number.isFinite(b.values[line.key]));
+  for (const s of [...series, ...(lined ? [line] : [])]) legend.append(el("li", {}, el("span", { class: `swatch ${s.cls}` }), s.label));
+  container.replaceChildren(legend, el("div", { class: "timeline" },
+    el("span", { class: "timeline-top" }, formatNumber(top)), chart,
+    el("span", { class: "timeline-axis columns-axis" }, ...axis.map((text) => el("span", {}, text)))));
+}

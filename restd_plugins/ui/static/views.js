@@ -1,7 +1,7 @@
 // What each card shows, from the data the app holds: pure rendering, no
 // requests. Every card says so when it has nothing to show.
 
-import { el, formatNumber, legend, meter, segmentedBar, stackedBars, timeline } from "./charts.js";
+import { columns, el, formatNumber, legend, meter, segmentedBar, stackedBars, timeline } from "./charts.js";
 
 export const JOB_STATES = ["idle", "running", "removed", "completed", "held", "transferring_output", "suspended"];
 const STATE_LABELS = { transferring_output: "transferring" };
@@ -338,4 +338,49 @@ export function renderJobTable(jobs, filter, complete, problem) {
 
 export function fillStateFilter() {
   $("filter-state").append(...JOB_STATES.map((s) => el("option", { value: s }, stateLabel(s))));
+}
+
+// ------------------------------------------------ over time, archived --
+
+const ARCHIVE_SERIES = [{ key: "completed", label: "completed", cls: "s-completed" },
+  { key: "removed", label: "removed", cls: "s-removed" }];
+const EFFICIENCY_LINE = { key: "efficiency", label: "CPU efficiency (0–100%)", cls: "efficiency" };
+
+function when(seconds) {
+  return new Date(seconds * 1000).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+}
+
+// archive: null (hidden: this server has no archive, or it did not answer
+// yet) or {range, ranges: {name: {label, per, answer | null}}}: answer is
+// /v1/summary/history's ({from, to, bucket, buckets: [{start, groups}]}).
+export function renderArchiveHistory(archive) {
+  const box = $("archive-box");
+  box.hidden = !archive;
+  if (!archive) return;
+  for (const button of box.querySelectorAll("button[data-range]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.range === archive.range));
+  }
+  const { label, per, answer, whole } = archive.ranges[archive.range];
+  $("archive-title").textContent = `finished per ${per}, the last ${label}`;
+  const chart = $("archive-chart");
+  const note = $("archive-note");
+  if (!answer) {
+    note.textContent = "";
+    return empty(chart, "Loading…");
+  }
+  const sum = (groups, key) => groups.reduce((n, g) => n + (g[key] || 0), 0);
+  const buckets = answer.buckets.map(({ start, groups }) => ({ // without `by`: a group per bucket that has jobs
+    start, values: { completed: sum(groups, "completed"), removed: sum(groups, "removed"),
+      efficiency: groups.length === 1 ? groups[0].cpu_efficiency : null },
+  }));
+  const all = answer.buckets.flatMap((b) => b.groups);
+  chart.dataset.from = String(answer.from);
+  chart.dataset.to = String(answer.to);
+  chart.dataset.bucket = String(answer.bucket);
+  columns(chart, ARCHIVE_SERIES, buckets,
+    { line: EFFICIENCY_LINE, axis: [when(answer.from), when((answer.from + answer.to) / 2), "now"] });
+  const overall = whole?.buckets[0]?.groups[0]?.cpu_efficiency ?? null;
+  note.textContent = `${formatNumber(sum(all, "completed"))} completed, ${formatNumber(sum(all, "removed"))} removed`
+    + (overall === null ? "" : `; CPU efficiency ${formatNumber(Math.round(overall * 100))}%`)
+    + " (from the archive of finished jobs).";
 }
