@@ -7,6 +7,7 @@ whole answer (their events are checked in tests/test_watch.py).
 """
 from __future__ import annotations
 
+import enum
 import importlib
 import inspect
 import os
@@ -66,6 +67,18 @@ def path_values(tag: str, jobs: SubmittedJobs) -> dict[str, object]:
             "history" in tag else "MyType", "name": jobs.schedd_name, "by": "Owner"}
 
 
+#: What a server without an archive of finished jobs (restd.archive unset) answers 404.
+WITHOUT_AN_ARCHIVE_404 = ".get_summary_history"
+
+
+def as_generated(module: ModuleType, name: str, value: object) -> object:
+    """``value`` as the generated operation takes it: a parameter of a
+    closed set of values (``by`` of /v1/summary/history) is an Enum."""
+    enums = [kind for kind in vars(module).values() if isinstance(kind, type) and issubclass(kind, enum.Enum)
+             and kind.__name__.lower().endswith(name)]
+    return next(member for member in enums[0] if member.value.lower() == str(value).lower()) if enums else value
+
+
 def read_operations(package: ModuleType) -> Iterator[tuple[str, ModuleType]]:
     api = importlib.import_module(f"{package.__name__}.api")
     for tag in pkgutil.iter_modules(api.__path__):
@@ -84,7 +97,11 @@ def test_every_read_endpoint_answers_into_the_generated_models(generated, live_s
         for tag, module in read_operations(package):
             wanted = inspect.signature(module.sync_detailed).parameters
             values = path_values(tag, test_jobs)
-            answer = module.sync_detailed(client=client, **{name: values[name] for name in wanted if name in values})
+            answer = module.sync_detailed(client=client, **{name: as_generated(module, name, values[name])
+                                                             for name in wanted if name in values})
+            if module.__name__.endswith(WITHOUT_AN_ARCHIVE_404):  # this server keeps no archive: its documented 404
+                assert answer.status_code == 404 and isinstance(answer.parsed, error), module.__name__
+                continue
             assert answer.status_code == 200, (module.__name__, answer.content[:300])
             assert answer.parsed is not None and not isinstance(answer.parsed, error), module.__name__
             called.append(module.__name__.rsplit(".", 1)[-1])

@@ -57,6 +57,7 @@ class Finding:
 BEYOND_A_SCHEMA = (
     "job ids go up to 2147483647",  # a pattern cannot bound a number
     "since and before cannot be given together",  # nor tie two parameters
+    "not an instant on the calendar",  # nor say which dates are on the calendar (February 30th)
 )
 
 

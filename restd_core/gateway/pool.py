@@ -190,7 +190,11 @@ class WorkerPool:
         self._begin()
 
     def _spawn(self) -> _Worker:
-        worker = self._spawner.submit(_Worker, self._options(), self._env).result()
+        try:
+            spawned = self._spawner.submit(_Worker, self._options(), self._env)
+        except RuntimeError:  # the executor's shutdown: the pool was closed meanwhile (a warm-up still running)
+            raise Unavailable("the gateway is closed") from None
+        worker = spawned.result()
         with self._lock:
             self._workers.add(worker)
         return worker

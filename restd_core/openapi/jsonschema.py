@@ -70,6 +70,9 @@ def to_json_schema(node: colander.SchemaNode) -> Schema:
 
 def _type_schema(node: colander.SchemaNode) -> Schema:
     kind = node.typ
+    own = getattr(kind, "json_schema", None)  # a type of a plugin's own says what it reads
+    if own is not None:
+        return dict(own)
     if isinstance(kind, colander.Mapping):
         return _object_schema(node)
     if isinstance(kind, (colander.Sequence, colander.List, colander.Set)):

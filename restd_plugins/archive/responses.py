@@ -13,8 +13,8 @@ GROUP: Schema = {
                  "wait_p95_seconds"],
     "properties": {
         "key": {"type": "object", "description": "The group's value of the by attribute (lower-cased name); {} "
-                "without by; null for the groups summed under other"},
-        "other": {"const": True, "description": "The groups past the largest ones, summed"},
+                "without by; the value null for the groups summed under other"},
+        "other": {"type": "boolean", "description": "The groups past the largest ones, summed (only there, true)"},
         "jobs": _COUNT, "completed": _COUNT, "removed": _COUNT, "exited_nonzero": _COUNT, "restarted": _COUNT,
         "wall_hours": {"type": "number"}, "cpu_hours": {"type": "number"}, "cpu_efficiency": _NUMBER_OR_NULL,
         "memory_requested_mib": _NUMBER_OR_NULL, "memory_peak_mib": _NUMBER_OR_NULL, "gpu_hours": {"type": "number"},

@@ -6,6 +6,7 @@ never completed (removed), its EnteredCurrentStatus when it left the queue:
 rows keep the same instant)."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import colander
@@ -14,12 +15,18 @@ import colander
 COMPLETED = "ifThenElse((CompletionDate > 0) =?= true, CompletionDate, EnteredCurrentStatus)"
 #: The latest instant taken (year 9999): beyond it no job completes.
 LATEST = 253402300799
+#: What an instant looks like: Unix seconds, or an ISO 8601 date, time and offset (whether such a date is on the
+#: calendar, February 30th not, no pattern says: a 400 that says so).
+INSTANT_PATTERN = (r"^([0-9]{1,11}(\.[0-9]{1,9})?|[0-9]{4}-[0-9]{2}-[0-9]{2}"
+                   r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?)$")
 
 
 class Instant(colander.String):
     """An instant as Unix seconds (``1767225600``, ``1767225600.5``) or
     ISO 8601 (``2026-01-01T00:00:00Z``; without an offset: UTC), to whole
-    seconds (rounded down). A string to the OpenAPI document."""
+    seconds (rounded down). A string of ``INSTANT_PATTERN`` to the OpenAPI document."""
+
+    json_schema = {"type": "string", "pattern": INSTANT_PATTERN}
 
     def serialize(self, node, appstruct):
         return colander.null if appstruct is colander.null else str(appstruct)
@@ -27,14 +34,16 @@ class Instant(colander.String):
     def deserialize(self, node, cstruct):
         if cstruct is colander.null:
             return colander.null
-        text = str(cstruct).strip()
+        text = str(cstruct)
+        if re.fullmatch(INSTANT_PATTERN, text) is None:
+            raise colander.Invalid(node, "not an instant (Unix seconds or ISO 8601)")
         try:
             seconds = float(text)
         except ValueError:
             try:
                 moment = datetime.fromisoformat(text)
             except ValueError:
-                raise colander.Invalid(node, "not an instant (Unix seconds or ISO 8601)") from None
+                raise colander.Invalid(node, "not an instant on the calendar") from None
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
             seconds = moment.timestamp()
