@@ -33,7 +33,7 @@ from restd_core.assembly.wiring import wiring
 from restd_core.gateway import BadQuery, GatewayError, Unavailable
 from restd_core.openapi.jsonschema import Schema
 from restd_core.pipeline.errors import Errno, errno_of, is_internal, told
-from restd_core.plugin_api.schemas import EVERY_SCHEDD
+from restd_core.plugin_api.schemas import EVERY_SCHEDD, only_one_schedd
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,7 @@ def refuse_every_schedd(schedd: str, what: str) -> str:
     """``schedd``, or a 400 when it is ``*`` where only one schedd can
     answer (``what``: what the URL asks for)."""
     if schedd == EVERY_SCHEDD:
-        raise HTTPBadRequest(f"the schedd {EVERY_SCHEDD} (every schedd) cannot be asked for {what}: only one "
-                             "schedd can answer that")
+        raise HTTPBadRequest(only_one_schedd(f"for {what}"))
     return schedd
 
 

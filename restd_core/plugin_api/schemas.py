@@ -29,6 +29,12 @@ NAME_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]{1,255}$"
 daemon_name = FullMatch(NAME_PATTERN, msg="not a valid name (1-255 characters, no control characters)")
 
 
+def only_one_schedd(what: str) -> str:
+    """The words of the 400 for ``*`` where only one schedd can answer
+    (``what``: what was asked)."""
+    return f"the schedd {EVERY_SCHEDD} (every schedd) cannot be asked {what}: only one schedd can answer that"
+
+
 class OneSchedd(FullMatch):
     """A schedd's name where only one schedd can answer: ``*`` (every
     schedd) is refused in words, and the OpenAPI document's pattern leaves it
@@ -41,8 +47,7 @@ class OneSchedd(FullMatch):
 
     def __call__(self, node: colander.SchemaNode, value: str) -> None:
         if value == EVERY_SCHEDD:
-            raise colander.Invalid(node, f"the schedd {EVERY_SCHEDD} (every schedd) cannot be asked here: only one "
-                                         "schedd can answer that")
+            raise colander.Invalid(node, only_one_schedd("here"))
         super().__call__(node, value)
 
 
