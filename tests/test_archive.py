@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import webtest
@@ -359,3 +360,71 @@ def test_a_schedd_off_and_on_leaves_no_gap_and_no_duplicate(archived: Archived):
     eventually(lambda: len(archived_ids(engine, name, (before_off, after_on))) == 4, what="schedd2's jobs archived")
     assert archived_ids(engine, name, (before_off, after_on)) == [
         (before_off, 0), (before_off, 1), (after_on, 0), (after_on, 1)]
+
+
+def _constrained(archived: Archived, constraint: str, **more: str) -> str:
+    """The module's window, its jobs that also meet ``constraint``."""
+    return _window(archived, constraint=quote(f'RestdArchiveRun == "{archived.run}" && {constraint}'), **more)
+
+
+def _owner(archived: Archived) -> str:
+    return archived.of_schedd(_window(archived))[0]["classad"]["owner"]
+
+
+#: Constraints whose comparisons of archived columns are pushed down into
+#: SQL ({owner}: the jobs' Owner), and how many of the module's 5 jobs hold.
+PUSHED_DOWN = {
+    'Owner == "{OWNER}"': 5,  # == compares strings case-insensitively
+    'MY.Owner =?= "{OWNER}"': 0,  # =?= does not
+    '"{owner}" == Owner && JobStatus == 4 && ProcId >= 1': 1,
+    '4 > JobStatus': 2,  # the removed ones
+    'ExitCode == 1 && NumJobStarts <= 1': 1,
+    'Owner != "{OWNER}"': 0,
+    'AcctGroup == "{owner}"': 0,  # missing: undefined
+    'AcctGroup isnt "{owner}" && Owner isnt "{OWNER}"': 5,  # missing is not identical to a string
+    'RequestMemory >= 16.0 && RequestMemory < 16.5': 5,
+    'QDate > 0 && JobStartDate > 0': 3,  # the removed ones never started
+}
+
+
+@pytest.mark.parametrize("constraint", PUSHED_DOWN)
+def test_a_constraint_on_archived_columns_is_answered_as_the_schedd_answers_it(archived: Archived, constraint: str):
+    owner = _owner(archived)
+    url = _constrained(archived, constraint.format(owner=owner, OWNER=owner.upper()), limit="10")
+    answer = archived.app.get(url)
+    assert answer.headers["X-History-Source"] == "archive"
+    assert len(archived.of_schedd(url)) == PUSHED_DOWN[constraint]
+    assert answer.json == archived.of_schedd(url)
+
+
+def test_a_constraint_naming_a_hidden_attribute_is_refused_as_the_schedd_refuses_it(archived: Archived):
+    url = _constrained(archived, f'Environment == "SECRET={SECRET}" && ClusterId > 0')
+    refused = archived.app.get(url, status=400).json
+    assert refused == archived.plain.get(url, status=400).json
+    assert "hidden" in refused["message"]
+
+
+@pytest.fixture
+def on_a_budget(archived: Archived, app_with) -> webtest.TestApp:
+    """An app on the module's archive that judges a window's constraint on 2 archived jobs at most."""
+    return app_with(**{**ARCHIVE_SETTINGS, "restd.archive": archived.archive.settings.url,
+                       "restd.archive.max_judged": "2", "restd.archive.interval": "3600"})
+
+
+def test_a_constraint_judged_on_more_jobs_than_the_budget_is_refused_and_the_server_goes_on(
+        archived: Archived, on_a_budget: webtest.TestApp):
+    refused = on_a_budget.get(_window(archived), status=400).json
+    assert (refused["errno"], refused["details"]) == (107, {"parameter": "constraint", "limit": 2})
+    assert "too costly" in refused["message"] and "narrow the window" in refused["message"]
+    answer = on_a_budget.get(_window(archived, limit="1"))  # a page that fills within the budget
+    assert answer.headers["X-History-Source"] == "archive"
+    assert answer.json == archived.of_schedd(_window(archived, limit="1"))
+
+
+def test_a_pushed_down_constraint_is_judged_on_the_jobs_its_columns_leave(
+        archived: Archived, on_a_budget: webtest.TestApp):
+    url = _constrained(archived, f'ClusterId == {archived.clusters["removed"]} && Owner == "{_owner(archived).upper()}"')
+    answer = on_a_budget.get(url)
+    assert answer.headers["X-History-Source"] == "archive"
+    assert [job["jobid"] for job in answer.json] == [job["jobid"] for job in archived.of_schedd(url)]
+    assert len(answer.json) == 2

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from restd_plugins.why.clauses import clauses
+from restd_core.gateway.worker.clauses import clauses
 
 from .pool import IDLE_JOBS, WHY_SLOT_ADS, autocluster, pool_sh, submit_idle
 

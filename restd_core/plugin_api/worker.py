@@ -23,8 +23,9 @@ from restd_core.gateway.kinds import DAEMON_TYPES
 from restd_core.gateway.wire import JsonBody, Streamed
 from restd_core.gateway.worker.ads import slot_classads, status_objects
 from restd_core.gateway.worker.classads import ads_to_dicts, filtered
+from restd_core.gateway.worker.clauses import clauses
 from restd_core.gateway.worker.condor import DEFAULT_SCHEDD, ask, hidden_config_params, hidden_job_attrs, schedd_ad
-from restd_core.gateway.worker.expressions import Judged, conjunction, judged, matches_name
+from restd_core.gateway.worker.expressions import Comparison, Judged, conjunction, judged, matches_name
 from restd_core.gateway.worker.jobs import autocluster_ads, job_ad, job_classads, query_job, query_jobs
 from restd_core.gateway.worker.shaping import REDACTED, group_by_attribute, is_hidden_knob
 from restd_core.plugin_api import VERSION
@@ -38,6 +39,8 @@ __all__ = [
     # keeping the guarantee in an operation of one's own
     "judged", "Judged", "conjunction", "filtered", "ads_to_dicts", "hidden_job_attrs", "hidden_config_params",
     "is_hidden_knob", "REDACTED", "matches_name",
+    # a constraint's structure: its top-level clauses, the comparisons among them (``Constraint.comparisons``)
+    "clauses", "Comparison",
     # answers and errors
     "JsonBody", "Streamed", "BadQuery", "NotFound", "Unavailable",
 ]

@@ -28,6 +28,7 @@ from restd_core.plugin_api.worker import (
 )
 
 from . import store
+from .pushdown import pushed_down
 
 #: Archived rows read per query while a window is listed.
 ROWS_PER_READ = 500
@@ -120,17 +121,32 @@ def _answering() -> Iterator[None]:
         raise Unavailable("the archive's database did not answer", {"archive": "unavailable"}) from None
 
 
+def too_costly(max_judged: int) -> BadQuery:
+    """The refusal of a window whose constraint would be judged on more
+    than ``max_judged`` archived jobs (a 400, as a query too costly to run)."""
+    return BadQuery(
+        f"the constraint is too costly to evaluate on this window: it would be judged on more than {max_judged} "
+        "archived jobs (restd.archive.max_judged); narrow the window (completed_after, completed_before) or "
+        "the constraint (a comparison of an archived column with a literal, such as Owner == \"name\", "
+        "joined by &&, is answered by the archive's database)",
+        {"parameter": "constraint", "limit": max_judged})
+
+
 def archived_history(archive: str, schedd: str, after: int | None = None, before: int | None = None,
                      constraint: str | None = None, projection: Sequence[str] = (), cluster: int | None = None,
-                     limit: int | None = None, cursor: str | None = None, tag_schedd: bool = False) -> Streamed:
+                     limit: int | None = None, cursor: str | None = None, tag_schedd: bool = False,
+                     max_judged: int | None = None) -> Streamed:
     """The schedd's archived jobs that completed in ``[after, before)``,
     newest first, as v1 job objects through the one output filter (the
     hidden attributes of now redacted again; the ``constraint`` evaluated
-    here on the redacted ads), streamed: like ``query_jobs`` of a history.
-    ``cursor``: the page after this job ("C.P")."""
+    here on the redacted ads, on the rows its comparisons of archived
+    columns leave: ``pushdown``), streamed: like ``query_jobs`` of a
+    history. ``cursor``: the page after this job ("C.P"). ``max_judged``:
+    the most rows the constraint is judged on (past it: ``too_costly``)."""
     engine = _engine(archive)
     hidden = hidden_job_attrs()
     caller = judged(constraint, hidden).constraint if constraint else None
+    where = pushed_down(caller.comparisons(), hidden) if caller is not None else []
     shown = {name.lower() for name in projection} or None
     below = None
     with _answering():
@@ -138,22 +154,36 @@ def archived_history(archive: str, schedd: str, after: int | None = None, before
             below = store.row_id(engine, schedd, *(int(part) for part in cursor.split(".")))
             if below is None:
                 raise BadQuery(f"job {cursor} is not in the archive's window", {"parameter": "before"})
-        chunks = store.window_rows(engine, schedd, after, before, cluster, below, ROWS_PER_READ)
+        most = max_judged + 1 if max_judged is not None and caller is not None else None  # one more: past the budget
+        chunks = store.window_rows(engine, schedd, after, before, cluster, below, ROWS_PER_READ, where, most)
         first = next(chunks, [])  # read here: a database that does not answer is a 503 before anything is sent
     keys: list[tuple[int, int]] = []
     lengths: list[int] = []
     tag = f',"schedd":{orjson.dumps(schedd).decode()}' if tag_schedd else ""
 
+    def holding(rows: list[tuple[int, int, int, str]]) -> list[tuple[int, int, int, str]]:
+        assert caller is not None  # judged here, on the redacted ads: the answer cannot depend on a hidden value
+        ads = [_classad(row[3]) for row in rows]
+        held = {id(ad) for ad in caller.holding(ads, set(hidden))}
+        return [row for row, ad in zip(rows, ads) if id(ad) in held]
+
     def pieces() -> Iterator[bytes]:
+        judging = 0
         with _answering():
             for rows in itertools.chain([first], chunks):
-                if caller is not None:  # judged here, on the redacted ads: the answer cannot depend on a hidden value
-                    ads = [_classad(row[3]) for row in rows]
-                    holding = {id(ad) for ad in caller.holding(ads, set(hidden))}
-                    rows = [row for row, ad in zip(rows, ads) if id(ad) in holding]
+                if not rows:
+                    continue
+                spent = None  # the budget, once this chunk reaches past it
+                if caller is not None:
+                    if max_judged is not None and judging + len(rows) > max_judged:
+                        rows, spent = rows[:max_judged - judging], max_judged  # a page may fill before its end
+                    judging += len(rows)
+                    rows = holding(rows)
                 yield from _encoded(rows)
                 if limit and len(keys) >= limit:
                     return
+                if spent is not None:
+                    raise too_costly(spent)
 
     def _encoded(rows: list[tuple[int, int, int, str]]) -> Iterator[bytes]:
         if limit:

@@ -21,7 +21,7 @@ The schema has a version (``versions``); ``migrate`` brings a database to
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    ColumnElement,
     Connection,
     Engine,
     Float,
@@ -254,20 +255,35 @@ def count(engine: Engine) -> int:
 
 
 def window_rows(engine: Engine, schedd: str, after: int | None, before: int | None, cluster: int | None,
-                below: int | None, chunk: int) -> Iterator[list[tuple[int, int, int, str]]]:
+                below: int | None, chunk: int, where: Sequence[ColumnElement[bool]] = (), most: int | None = None,
+                ) -> Iterator[list[tuple[int, int, int, str]]]:
     """The schedd's archived jobs that completed in ``[after, before)``
     (either end open), of one ``cluster`` if given, newest archived first
     and below the row id ``below`` if given: chunks of ``(id, cluster,
-    proc, ad)``, each read in its own short query."""
-    where = [jobs.c.schedd == schedd]
-    where += [jobs.c.completed >= after] if after is not None else []
-    where += [jobs.c.completed < before] if before is not None else []
-    where += [jobs.c.cluster == cluster] if cluster is not None else []
+    proc, ad)``, each read in its own short query. With conditions
+    ``where`` (columns no index need hold), the ids of the ``most`` newest
+    rows that meet them are read first, in one query (one pass over the
+    window, not one a chunk), then their rows a chunk at a time."""
+    conditions = [jobs.c.schedd == schedd]
+    conditions += [jobs.c.completed >= after] if after is not None else []
+    conditions += [jobs.c.completed < before] if before is not None else []
+    conditions += [jobs.c.cluster == cluster] if cluster is not None else []
+    bound = [jobs.c.id < below] if below is not None else []
+    if where:
+        with engine.connect() as connection:
+            ids: list[int] = list(connection.execute(select(jobs.c.id).where(*conditions, *where, *bound)
+                                          .order_by(jobs.c.id.desc()).limit(most)).scalars())
+        for first in range(0, len(ids), chunk):
+            with engine.connect() as connection:
+                yield [(int(row[0]), int(row[1]), int(row[2]), str(row[3])) for row in connection.execute(
+                    select(jobs.c.id, jobs.c.cluster, jobs.c.proc, jobs.c.ad)
+                    .where(jobs.c.id.in_(ids[first:first + chunk])).order_by(jobs.c.id.desc()))]
+        return
     while True:
         bound = [jobs.c.id < below] if below is not None else []
         with engine.connect() as connection:
             rows = [(int(row[0]), int(row[1]), int(row[2]), str(row[3])) for row in connection.execute(
-                select(jobs.c.id, jobs.c.cluster, jobs.c.proc, jobs.c.ad).where(*where, *bound)
+                select(jobs.c.id, jobs.c.cluster, jobs.c.proc, jobs.c.ad).where(*conditions, *bound)
                 .order_by(jobs.c.id.desc()).limit(chunk))]
         if not rows:
             return

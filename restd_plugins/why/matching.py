@@ -43,7 +43,7 @@ from typing import Any, Literal
 
 import classad2
 
-from .clauses import clauses
+from restd_core.plugin_api.worker import clauses
 
 #: The scopes an attribute reference may name.
 _SCOPES = {"my", "target"}

@@ -18,6 +18,7 @@ things are settled here for every constraint a caller sends:
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ import classad2
 
 from restd_core.gateway.errors import BadQuery
 from restd_core.gateway.worker.classads import redact
+from restd_core.gateway.worker.clauses import clauses
 from restd_core.gateway.worker.constraint_cost import why_judged_here
 
 # Outside string literals: a call of eval() or a subscript / record literal
@@ -37,6 +39,25 @@ _DYNAMIC_LOOKUP = re.compile(r"\beval\s*\(|\[", re.IGNORECASE)
 #: the other ad of a match, which a query has none of (``TARGET.Owner``).
 _SCOPES = {"my", "target"}
 _WIRE_ATTRIBUTE = "Wire"
+#: The comparison operators as the parser prints them, each with its mirror (``3 < x`` is ``x > 3``).
+_MIRRORED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<=", "is": "is", "isnt": "isnt"}
+#: How far a real literal's value may be from what its printed form reads
+#: (the parser prints a real to 16 significant digits), relative to it.
+_REAL_PRINTED_ERROR = 1e-15
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A comparison of one of the ad's own attributes with a literal:
+    ``attribute operator value`` (a literal on the left is turned around:
+    ``3 < x`` is ``x > 3``). The literal's value lies in ``[low, high]``: a
+    string's or an integer's is both; a real's is read from the parsed
+    expression's printed form, which rounds it (``_REAL_PRINTED_ERROR``)."""
+
+    attribute: str
+    operator: str
+    low: str | int | float
+    high: str | int | float
 
 
 @dataclass(frozen=True)
@@ -68,6 +89,13 @@ class Constraint:
         read hidden values through the attributes it names, or it is costly."""
         return self.costly or bool(self.attributes and hidden)
 
+    def comparisons(self) -> tuple[Comparison, ...]:
+        """Its top-level clauses (``clauses``) that compare one of the ad's
+        own attributes with a literal. It holds for an ad only if each of
+        them does: ``a && b`` is true only when both sides are (a number
+        counts as a boolean there; undefined or an error never gives true)."""
+        return tuple(found for clause in clauses(str(self.expr)) if (found := _comparison(clause)) is not None)
+
     def holds_for(self, ad: classad2.ClassAd) -> bool:
         """Whether it evaluates to true against ``ad``, as a daemon's query
         decides (a non-zero number counts as true; undefined and error do
@@ -82,6 +110,54 @@ class Constraint:
 
 def is_true(value: Any) -> bool:
     return value is True or (type(value) in (int, float) and value != 0)
+
+
+def _comparison(text: str) -> Comparison | None:
+    """The comparison a clause (the parser's printed form) is, if it is one
+    of an attribute of the ad itself (``Owner``, ``MY.Owner``) with a
+    literal: the parser names its only reference, and what stands on the
+    other side of the operator reads back as one literal."""
+    try:
+        references = [ref for ref in classad2.ClassAd().externalRefs(classad2.ExprTree(text)) if ref]
+    except (classad2.ClassAdException, ValueError):
+        return None
+    if len(references) != 1:
+        return None
+    parts = references[0].split(".")
+    if len(parts) > 2 or (len(parts) == 2 and parts[0].lower() != "my"):
+        return None
+    attribute = parts[-1]
+    # The library names a reference with or without its MY. (it varies): either spelling, in any case, may be printed.
+    spellings = {attribute.lower(), f"my.{attribute.lower()}"}
+    for operator, mirror in _MIRRORED.items():
+        for spelling in spellings:
+            left, right = f"{spelling} {operator} ", f" {operator} {spelling}"
+            if text[:len(left)].lower() == left and (bounds := _literal(text[len(left):])) is not None:
+                return Comparison(attribute, operator, *bounds)
+            if text[-len(right):].lower() == right and (bounds := _literal(text[:-len(right)])) is not None:
+                return Comparison(attribute, mirror, *bounds)
+    return None
+
+
+def _literal(text: str) -> tuple[str | int | float, str | int | float] | None:
+    """The bounds of the value of ``text`` if it is one string, integer or
+    (finite) real literal as the parser prints it; None if it is anything
+    else (an expression, a boolean, undefined...)."""
+    try:
+        value = classad2.ExprTree(text).eval()
+    except (classad2.ClassAdException, ValueError):
+        return None
+    if type(value) not in (str, int, float):  # not a boolean, nor undefined or error (an int enum)
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    literal = classad2.quote(value) if isinstance(value, str) else repr(value)
+    if str(classad2.ExprTree(literal)) != text:
+        return None
+    if isinstance(value, float):
+        error = abs(value) * _REAL_PRINTED_ERROR
+        return value - error, value + error
+    return value, value
 
 
 def parse_constraint(text: str, hidden: Iterable[str] = (), parameter: str = "constraint") -> Constraint:
