@@ -27,10 +27,7 @@ Numbers in bench/README.md.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
 
@@ -39,10 +36,10 @@ from sqlalchemy import create_engine, event, func, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.archive import SCHEDD, timed  # noqa: E402
 from restd_plugins.archive import operations, store  # noqa: E402
 from restd_plugins.archive.settings import ArchiveSettings  # noqa: E402
 
-SCHEDD = "bench@archive"
 BENCH_ARCHIVES = Path("/var/tmp/bench-arch")
 CONSTRAINTS = ('Owner == "user03"', 'Owner == "USER03" && JobStatus == 4')
 #: A constraint no archived column answers.
@@ -65,15 +62,6 @@ def read_only(url: str):
         cursor.close()
 
     return engine
-
-
-def timed(call: Callable[[], object], rounds: int) -> float:
-    seconds = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        call()
-        seconds.append(time.perf_counter() - started)
-    return statistics.median(seconds)
 
 
 def listed(url: str, after: int, before: int, constraint: str, pushdown: bool,
