@@ -19,8 +19,9 @@ judged and encoded) for the last 24 hours of the archive's jobs:
   the removed ones), each judged on every job of the window, then pushed
   down;
 - ``RestdBench =?= 1`` (no archived column: judged on every job either
-  way), whose window is refused past ``restd.archive.max_judged``: how
-  long the refusal takes.
+  way), whose window is refused past ``restd.archive.max_judged``, and
+  ``Owner == "user03"`` over the archive's whole 30 days, refused past
+  ``restd.archive.max_scanned``: how long each refusal takes.
 
 Numbers in bench/README.md.
 """
@@ -65,11 +66,13 @@ def read_only(url: str):
 
 
 def listed(url: str, after: int, before: int, constraint: str, pushdown: bool,
-           max_judged: int | None = None) -> tuple[int, str | None]:
-    """The jobs of the window that hold, or the refusal's message."""
+           bounds: ArchiveSettings | None = None) -> tuple[int, str | None]:
+    """The jobs of the window that hold, or the refusal's message (within ``bounds``' if given)."""
     with mock.patch.object(operations, "pushed_down", operations.pushed_down if pushdown else lambda *_: []):
-        answer = operations.archived_history(url, SCHEDD, after, before, constraint, max_judged=max_judged)
         try:
+            answer = operations.archived_history(
+                url, SCHEDD, after, before, constraint, max_judged=bounds.max_judged if bounds else None,
+                max_scanned=bounds.max_scanned if bounds else None)
             for _ in answer.pieces:
                 pass
         except operations.BadQuery as refused:
@@ -93,11 +96,16 @@ def measure(url: str, rounds: int) -> None:
             url, after, before, constraint, pushdown), rounds) for pushdown in (False, True))
         print(f"  {constraint:<40} {held[True]:6} jobs: judged on all {before_s:7.3f} s, pushed down "
               f"{after_s:7.3f} s: {before_s / after_s:6.1f}x")
-    budget = ArchiveSettings().max_judged
-    _, refusal = listed(url, after, before, UNANSWERED, True, budget)
-    refused = timed(lambda: listed(url, after, before, UNANSWERED, True, budget), rounds)
+    bounds = ArchiveSettings()
+    _, refusal = listed(url, after, before, UNANSWERED, True, bounds)
+    refused = timed(lambda: listed(url, after, before, UNANSWERED, True, bounds), rounds)
     whole = timed(lambda: listed(url, after, before, UNANSWERED, True), rounds)
-    print(f"  {UNANSWERED:<40} judged on all {whole:7.3f} s; with max_judged={budget}: "
+    print(f"  {UNANSWERED:<40} judged on all {whole:7.3f} s; with max_judged={bounds.max_judged}: "
+          f"{'refused' if refusal else 'answered'} in {refused:7.3f} s")
+    month = newest - 30 * 86400
+    _, refusal = listed(url, month, before, CONSTRAINTS[0], True, bounds)
+    refused = timed(lambda: listed(url, month, before, CONSTRAINTS[0], True, bounds), rounds)
+    print(f"  {CONSTRAINTS[0] + ' over 30 days':<40} with max_scanned={bounds.max_scanned}: "
           f"{'refused' if refusal else 'answered'} in {refused:7.3f} s")
     engine.dispose()
 

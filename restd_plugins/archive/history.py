@@ -84,7 +84,7 @@ class ArchiveHistory:
             "after": after, "before": before, "constraint": constraint, "projection": arguments["projection"],
             "cluster": arguments["cluster"], "limit": arguments["limit"], "cursor": arguments["before"],
             "tag_schedd": arguments.get("tag_schedd", schedd == EVERY_SCHEDD),
-            "max_judged": self.settings.max_judged,
+            "max_judged": self.settings.max_judged, "max_scanned": self.settings.max_scanned,
         }, limit=arguments["limit"])
 
     def close(self) -> None:

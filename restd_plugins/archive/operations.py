@@ -121,28 +121,28 @@ def _answering() -> Iterator[None]:
         raise Unavailable("the archive's database did not answer", {"archive": "unavailable"}) from None
 
 
-def too_costly(max_judged: int) -> BadQuery:
-    """The refusal of a window whose constraint would be judged on more
-    than ``max_judged`` archived jobs (a 400, as a query too costly to run)."""
+def too_costly(reason: str, limit: int) -> BadQuery:
+    """The refusal of a constrained window past one of its bounds (a 400,
+    as a query too costly to run), for ``reason``."""
     return BadQuery(
-        f"the constraint is too costly to evaluate on this window: it would be judged on more than {max_judged} "
-        "archived jobs (restd.archive.max_judged); narrow the window (completed_after, completed_before) or "
-        "the constraint (a comparison of an archived column with a literal, such as Owner == \"name\", "
-        "joined by &&, is answered by the archive's database)",
-        {"parameter": "constraint", "limit": max_judged})
+        f"the constraint is too costly to evaluate on this window: {reason}; narrow the window (completed_after, "
+        "completed_before) or the constraint (comparisons of archived columns with literals, such as "
+        "Owner == \"name\", joined by &&, are answered by the archive's database)",
+        {"parameter": "constraint", "limit": limit})
 
 
 def archived_history(archive: str, schedd: str, after: int | None = None, before: int | None = None,
                      constraint: str | None = None, projection: Sequence[str] = (), cluster: int | None = None,
                      limit: int | None = None, cursor: str | None = None, tag_schedd: bool = False,
-                     max_judged: int | None = None) -> Streamed:
+                     max_judged: int | None = None, max_scanned: int | None = None) -> Streamed:
     """The schedd's archived jobs that completed in ``[after, before)``,
     newest first, as v1 job objects through the one output filter (the
     hidden attributes of now redacted again; the ``constraint`` evaluated
     here on the redacted ads, on the rows its comparisons of archived
     columns leave: ``pushdown``), streamed: like ``query_jobs`` of a
     history. ``cursor``: the page after this job ("C.P"). ``max_judged``:
-    the most rows the constraint is judged on (past it: ``too_costly``)."""
+    the most rows the constraint is judged on, ``max_scanned`` the most
+    rows of the window read for it (past either: ``too_costly``)."""
     engine = _engine(archive)
     hidden = hidden_job_attrs()
     caller = judged(constraint, hidden).constraint if constraint else None
@@ -155,8 +155,13 @@ def archived_history(archive: str, schedd: str, after: int | None = None, before
             if below is None:
                 raise BadQuery(f"job {cursor} is not in the archive's window", {"parameter": "before"})
         most = max_judged + 1 if max_judged is not None and caller is not None else None  # one more: past the budget
-        chunks = store.window_rows(engine, schedd, after, before, cluster, below, ROWS_PER_READ, where, most)
-        first = next(chunks, [])  # read here: a database that does not answer is a 503 before anything is sent
+        chunks = store.window_rows(engine, schedd, after, before, cluster, below, ROWS_PER_READ, where, most,
+                                   max_scanned if caller is not None else None)
+        try:
+            first = next(chunks, [])  # read here: a database that does not answer is a 503 before anything is sent
+        except store.WindowTooLarge as exc:
+            raise too_costly(f"the window holds more than {exc.args[0]} archived jobs (restd.archive.max_scanned)",
+                             exc.args[0]) from None
     keys: list[tuple[int, int]] = []
     lengths: list[int] = []
     tag = f',"schedd":{orjson.dumps(schedd).decode()}' if tag_schedd else ""
@@ -183,7 +188,8 @@ def archived_history(archive: str, schedd: str, after: int | None = None, before
                 if limit and len(keys) >= limit:
                     return
                 if spent is not None:
-                    raise too_costly(spent)
+                    raise too_costly(f"it would be judged on more than {spent} archived jobs "
+                                     "(restd.archive.max_judged)", spent)
 
     def _encoded(rows: list[tuple[int, int, int, str]]) -> Iterator[bytes]:
         if limit:

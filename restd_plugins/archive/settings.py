@@ -31,10 +31,14 @@ class ArchiveSettings:
         "restd.archive.batch", 200, "whole job ads the ingester asks a schedd for at once (one transaction each)",
         minimum=1)
     max_judged: int = setting(
-        "restd.archive.max_judged", 10_000, "archived jobs a history window's constraint is judged on at most, "
+        "restd.archive.max_judged", 5_000, "archived jobs a history window's constraint is judged on at most, "
         "in one call, after the archive's database left out those its comparisons of archived columns rule out "
         "(`Owner == \"name\"`...); past it the window is refused (400: too costly; narrow the window or the "
         "constraint)", minimum=1)
+    max_scanned: int = setting(
+        "restd.archive.max_scanned", 100_000, "archived jobs a history window may hold for a constraint to be "
+        "evaluated on it (the database reads them all for its comparisons of archived columns); a window holding "
+        "more is refused (400: too costly; narrow the window)", minimum=1)
 
     def __post_init__(self) -> None:
         if self.url is not None and self.url.split(":", 1)[0].split("+", 1)[0] not in SCHEMES:

@@ -254,25 +254,35 @@ def count(engine: Engine) -> int:
         return connection.execute(select(func.count()).select_from(jobs)).scalar_one()
 
 
+class WindowTooLarge(Exception):
+    """A window holds more rows than a read may go through (``window_rows``' ``scanned``)."""
+
+
 def window_rows(engine: Engine, schedd: str, after: int | None, before: int | None, cluster: int | None,
                 below: int | None, chunk: int, where: Sequence[ColumnElement[bool]] = (), most: int | None = None,
-                ) -> Iterator[list[tuple[int, int, int, str]]]:
+                scanned: int | None = None) -> Iterator[list[tuple[int, int, int, str]]]:
     """The schedd's archived jobs that completed in ``[after, before)``
-    (either end open), of one ``cluster`` if given, newest archived first
-    and below the row id ``below`` if given: chunks of ``(id, cluster,
-    proc, ad)``, each read in its own short query. With conditions
-    ``where`` (columns no index need hold), the ids of the ``most`` newest
-    rows that meet them are read first, in one query (one pass over the
-    window, not one a chunk), then their rows a chunk at a time."""
-    conditions = [jobs.c.schedd == schedd]
-    conditions += [jobs.c.completed >= after] if after is not None else []
-    conditions += [jobs.c.completed < before] if before is not None else []
-    conditions += [jobs.c.cluster == cluster] if cluster is not None else []
-    bound = [jobs.c.id < below] if below is not None else []
-    if where:
+    (either end open), of one ``cluster`` if given, that meet the conditions
+    ``where`` (on columns no index need hold), newest archived first and
+    below the row id ``below`` if given: chunks of ``(id, cluster, proc,
+    ad)``, each read in its own short query. With ``most``, the ids of the
+    ``most`` newest are read first, in one query (one pass over the window,
+    not one a chunk), then their rows a chunk at a time; and with
+    ``scanned``, ``WindowTooLarge`` if the window (its schedd, times and
+    ``below``: what an index holds) has more rows than that, counted first
+    from the index."""
+    window = [jobs.c.schedd == schedd]
+    window += [jobs.c.completed >= after] if after is not None else []
+    window += [jobs.c.completed < before] if before is not None else []
+    conditions = [*window, *([jobs.c.cluster == cluster] if cluster is not None else []), *where]
+    if most is not None:
+        bound = [jobs.c.id < below] if below is not None else []
         with engine.connect() as connection:
-            ids: list[int] = list(connection.execute(select(jobs.c.id).where(*conditions, *where, *bound)
-                                          .order_by(jobs.c.id.desc()).limit(most)).scalars())
+            if scanned is not None and connection.execute(select(func.count()).select_from(
+                    select(jobs.c.id).where(*window, *bound).limit(scanned + 1).subquery())).scalar_one() > scanned:
+                raise WindowTooLarge(scanned)
+            ids: list[int] = list(connection.execute(
+                select(jobs.c.id).where(*conditions, *bound).order_by(jobs.c.id.desc()).limit(most)).scalars())
         for first in range(0, len(ids), chunk):
             with engine.connect() as connection:
                 yield [(int(row[0]), int(row[1]), int(row[2]), str(row[3])) for row in connection.execute(
