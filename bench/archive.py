@@ -126,10 +126,27 @@ def page(url: str, after: int, before: int) -> int:
     return size
 
 
+def enough_history(jobs: int = 10_000) -> None:
+    """The pool's schedd's history holds at least ``jobs`` jobs: if not, held jobs are submitted and removed
+    (they are in its history at once)."""
+    import htcondor2
+
+    schedd = htcondor2.Schedd()
+    missing = jobs - len(schedd.history("true", ["ClusterId"]))
+    if missing <= 0:
+        return
+    print(f"adding {missing} removed jobs to the schedd's history")
+    cluster = schedd.submit(htcondor2.Submit({"executable": "/bin/true", "hold": "true"}), count=missing).cluster()
+    schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}", reason="bench/archive.py")
+    while len(schedd.history(f"ClusterId == {cluster}", ["ProcId"])) < missing:
+        time.sleep(1)
+
+
 def schedd_window(jobs: int = 10_000) -> tuple[str, int]:
     """A window constraint holding the pool history's newest ``jobs`` jobs by completion."""
     import htcondor2
 
+    enough_history(jobs)
     ends = sorted(ad.get("CompletionDate") or ad.get("EnteredCurrentStatus") or 0 for ad in htcondor2.Schedd().history(
         "true", ["CompletionDate", "EnteredCurrentStatus"]))
     chosen = ends[-jobs:]
