@@ -7,8 +7,9 @@ on PostgreSQL, against the schedd's own history.
 For each backend, an empty archive (SQLite: a file in a temporary
 directory; PostgreSQL: scripts/postgresql.sh in one) is filled with
 ``--jobs`` synthetic jobs shaped like the pool's newest real history ad
-(its attributes; each job its own ids, one of 20 owners, a completion
-spread over 30 days, a state, wall and CPU time, memory) through the
+(its attributes; each job its own ids, one of 20 owners, completions
+spread over 30 days in the order they are recorded, a state, wall and CPU
+time, memory) through the
 ingester's own write (``store.archive_batch``, 1,000 jobs a transaction):
 the ingest rate in jobs per second, and the bytes on disk per job. Then,
 timed side by side (the median of ``--rounds``, each round every case once):
@@ -18,6 +19,8 @@ timed side by side (the median of ``--rounds``, each round every case once):
 - ``page 1000``: a page of 1,000 jobs of a one-hour window (longer for fewer
   jobs: one that holds about 2,000), as the gateway's
   worker makes it (``operations.archived_history``, encoded v1 job objects);
+  ``page 1000 of 30d``: the first page of the whole 30 days (a wide window:
+  ``store.WIDE_WINDOW_ROWS``);
 - ``schedd window``: ``Schedd.history`` of a window of the pool's history
   holding 10,000 jobs (its newest 10,000 by completion, or all if fewer),
   whole ads; ``schedd page``: its first 1,000 (``match=1000``).
@@ -31,6 +34,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -70,7 +74,8 @@ def synthetic(base: dict, count: int, now: int) -> Iterator[list[dict]]:
     for first in range(0, count, PER_TRANSACTION):
         jobs = []
         for number in range(first, min(first + PER_TRANSACTION, count)):
-            completed = now - chance.randrange(DAYS * 86400)
+            # In the order a schedd records them (the ingester writes each batch oldest first), a minute astray.
+            completed = now - DAYS * 86400 + number * DAYS * 86400 // count + chance.randrange(-60, 60)
             wall = chance.randrange(60, 7200)
             queued = completed - wall - chance.randrange(0, 3600)
             removed = chance.random() < 0.1
@@ -122,10 +127,27 @@ def page(url: str, after: int, before: int) -> int:
     return size
 
 
+def enough_history(jobs: int = 10_000) -> None:
+    """The pool's schedd's history holds at least ``jobs`` jobs: if not, held jobs are submitted and removed
+    (they are in its history at once)."""
+    import htcondor2
+
+    schedd = htcondor2.Schedd()
+    missing = jobs - len(schedd.history("true", ["ClusterId"]))
+    if missing <= 0:
+        return
+    print(f"adding {missing} removed jobs to the schedd's history")
+    cluster = schedd.submit(htcondor2.Submit({"executable": "/bin/true", "hold": "true"}), count=missing).cluster()
+    schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}", reason="bench/archive.py")
+    while len(schedd.history(f"ClusterId == {cluster}", ["ProcId"])) < missing:
+        time.sleep(1)
+
+
 def schedd_window(jobs: int = 10_000) -> tuple[str, int]:
     """A window constraint holding the pool history's newest ``jobs`` jobs by completion."""
     import htcondor2
 
+    enough_history(jobs)
     ends = sorted(ad.get("CompletionDate") or ad.get("EnteredCurrentStatus") or 0 for ad in htcondor2.Schedd().history(
         "true", ["CompletionDate", "EnteredCurrentStatus"]))
     chosen = ends[-jobs:]
@@ -145,6 +167,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--backends", default="sqlite,postgresql")
     options = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a bench stopped stops its PostgreSQL (finally)
     import htcondor2
 
     now = int(time.time())
@@ -182,6 +205,7 @@ def measure(backend: str, jobs: Iterator[list[dict]], rounds: int, now: int, sch
             cases = {
                 "summary 24h": lambda: summary(engine, now - 86400, now, 3600, "owner", None),
                 "page 1000": lambda: page(url, start, start + span),
+                "page 1000 of 30d": lambda: page(url, now - DAYS * 86400, now + 60),
             }
             seconds = {name: timed(call, rounds) for name, call in cases.items()}
             print(f"{backend}: ingest {rate:,.0f} jobs/s, {per_job:,.0f} bytes/job on disk")
