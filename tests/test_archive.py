@@ -434,16 +434,17 @@ def test_a_constraint_judged_on_more_jobs_than_the_budget_is_refused_and_the_ser
     assert answer.json == archived.of_schedd(_window(archived, limit="1"))
 
 
-def test_a_constrained_window_holding_more_jobs_than_may_be_read_is_refused(archived: Archived, app_with):
+def test_a_constraint_goes_through_a_windows_newest_jobs_only(archived: Archived, app_with):
     narrow = app_with(**{**ARCHIVE_SETTINGS, "restd.archive": archived.archive.settings.url,
                          "restd.archive.max_scanned": "2", "restd.archive.interval": "3600"})
-    url = _constrained(archived, f"ClusterId == {archived.clusters['failed']}")
-    refused = narrow.get(url, status=400).json
+    refused = narrow.get(_constrained(archived, "ClusterId == 0"), status=400).json  # a page that never fills
     assert (refused["errno"], refused["details"]) == (107, {"parameter": "constraint", "limit": 2})
-    assert "window holds more than 2" in refused["message"]
+    assert "newest 2 archived jobs of the window" in refused["message"]
+    newest = narrow.get(_window(archived, limit="1"))  # a page that fills among them
+    assert newest.headers["X-History-Source"] == "archive"
+    assert newest.json == archived.of_schedd(_window(archived, limit="1"))
     unconstrained = narrow.get(f"/v1/history/{archived.schedd}?completed_after={archived.after}"
                                f"&completed_before={archived.before}&limit=5")  # nothing to judge: no bound
-    assert unconstrained.headers["X-History-Source"] == "archive"
     assert len(unconstrained.json) == 5
 
 

@@ -135,6 +135,15 @@ def too_costly(reason: str, limit: int) -> BadQuery:
         {"parameter": "constraint", "limit": limit})
 
 
+def _within_scan(chunks: Iterator[list[tuple[int, int, int, str]]]) -> Iterator[list[tuple[int, int, int, str]]]:
+    """A window's chunks, ``too_costly`` once they reach past ``restd.archive.max_scanned``."""
+    try:
+        yield from chunks
+    except store.WindowTooLarge as exc:
+        raise too_costly(f"it was judged on the newest {exc.args[0]} archived jobs of the window "
+                         "(restd.archive.max_scanned), older ones are left", exc.args[0]) from None
+
+
 def archived_history(archive: str, schedd: str, after: int | None = None, before: int | None = None,
                      constraint: str | None = None, projection: Sequence[str] = (), cluster: int | None = None,
                      limit: int | None = None, cursor: str | None = None, tag_schedd: bool = False,
@@ -159,13 +168,9 @@ def archived_history(archive: str, schedd: str, after: int | None = None, before
             if below is None:
                 raise BadQuery(f"job {cursor} is not in the archive's window", {"parameter": "before"})
         most = max_judged + 1 if max_judged is not None and caller is not None else None  # one more: past the budget
-        chunks = store.window_rows(engine, schedd, after, before, cluster, below, ROWS_PER_READ, where, most,
-                                   max_scanned if caller is not None else None)
-        try:
-            first = next(chunks, [])  # read here: a database that does not answer is a 503 before anything is sent
-        except store.WindowTooLarge as exc:
-            raise too_costly(f"the window holds more than {exc.args[0]} archived jobs (restd.archive.max_scanned)",
-                             exc.args[0]) from None
+        chunks = _within_scan(store.window_rows(engine, schedd, after, before, cluster, below, ROWS_PER_READ, where,
+                                                most, max_scanned if caller is not None else None))
+        first = next(chunks, [])  # read here: a database that does not answer is a 503 before anything is sent
     keys: list[tuple[int, int]] = []
     lengths: list[int] = []
     tag = f',"schedd":{orjson.dumps(schedd).decode()}' if tag_schedd else ""

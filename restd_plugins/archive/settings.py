@@ -36,9 +36,9 @@ class ArchiveSettings:
         "(`Owner == \"name\"`...); past it the window is refused (400: too costly; narrow the window or the "
         "constraint)", minimum=1)
     max_scanned: int = setting(
-        "restd.archive.max_scanned", 100_000, "archived jobs a history window may hold for a constraint to be "
-        "evaluated on it (the database reads them all for its comparisons of archived columns); a window holding "
-        "more is refused (400: too costly; narrow the window)", minimum=1)
+        "restd.archive.max_scanned", 100_000, "the newest archived jobs of a history window that a constraint is "
+        "evaluated on at most (the database reads them for its comparisons of archived columns); a page not full "
+        "by then is refused (400: too costly; narrow the window)", minimum=1)
 
     def __post_init__(self) -> None:
         if self.url is not None and self.url.split(":", 1)[0].split("+", 1)[0] not in SCHEMES:

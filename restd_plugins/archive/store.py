@@ -282,23 +282,30 @@ def window_rows(engine: Engine, schedd: str, after: int | None, before: int | No
     ad)``, each read in its own short query. With ``most``, the ids of the
     ``most`` newest are read first, in one query (one pass over the window,
     not one a chunk), then their rows a chunk at a time; and with
-    ``scanned``, ``WindowTooLarge`` if the window (its schedd, times and
-    ``below``: what an index holds) has more rows than that, counted first
-    on the index."""
+    ``scanned``, among the window's newest ``scanned`` rows only (its
+    schedd, times and ``below``: found on an index), ``WindowTooLarge``
+    after the last chunk if the window has older ones."""
     completed: ColumnElement[Any] = jobs.c.completed
     if most is not None:
+        floor: int | None = None  # the newest row id past the ``scanned`` newest of the window
         with engine.connect() as connection:
             if scanned is not None and _count_at_most(
                     connection, _window(completed, schedd, after, before, None, below), scanned + 1) > scanned:
-                raise WindowTooLarge(scanned)
+                completed = completed + 0  # read along the schedd's ids, as a wide window is
+                floor = connection.execute(select(jobs.c.id).where(
+                    *_window(completed, schedd, after, before, None, below)).order_by(jobs.c.id.desc())
+                    .offset(scanned).limit(1)).scalar_one()
             ids: list[int] = list(connection.execute(
-                select(jobs.c.id).where(*_window(completed, schedd, after, before, cluster, below), *where)
+                select(jobs.c.id).where(*_window(completed, schedd, after, before, cluster, below), *where,
+                                        *([jobs.c.id > floor] if floor is not None else []))
                 .order_by(jobs.c.id.desc()).limit(most)).scalars())
         for first in range(0, len(ids), chunk):
             with engine.connect() as connection:
                 yield [(int(row[0]), int(row[1]), int(row[2]), str(row[3])) for row in connection.execute(
                     select(jobs.c.id, jobs.c.cluster, jobs.c.proc, jobs.c.ad)
                     .where(jobs.c.id.in_(ids[first:first + chunk])).order_by(jobs.c.id.desc()))]
+        if floor is not None and len(ids) < most:
+            raise WindowTooLarge(scanned)
         return
     with engine.connect() as connection:
         wide = _count_at_most(connection, _window(completed, schedd, after, before, cluster, below),
