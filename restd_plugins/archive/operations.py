@@ -154,8 +154,9 @@ def archived_history(archive: str, schedd: str, after: int | None = None, before
     here on the redacted ads, on the rows its comparisons of archived
     columns leave: ``pushdown``), streamed: like ``query_jobs`` of a
     history. ``cursor``: the page after this job ("C.P"). ``max_judged``:
-    the most rows the constraint is judged on, ``max_scanned`` the most
-    rows of the window read for it (past either: ``too_costly``)."""
+    the most rows the constraint is judged on, ``max_scanned`` the newest
+    rows of the window it goes through (past either, with the page not
+    full: ``too_costly``)."""
     engine = _engine(archive)
     hidden = hidden_job_attrs()
     caller = judged(constraint, hidden).constraint if constraint else None
