@@ -6,22 +6,26 @@ schedd's own history; a hidden attribute's value is in no row."""
 from __future__ import annotations
 
 import math
+import sqlite3
 import statistics
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import webtest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.exc import OperationalError
 
 from restd_plugins.archive import store
 from restd_plugins.archive.history import ArchiveHistory
+from restd_plugins.archive.ingester import Ingester
 
-from .conftest import close_app, make_app
+from .conftest import TEST_SETTINGS, close_app, made_app, make_app
+from .live_server import Stall, kill_group, served_in_process
 from .pool import pool_root, pool_sh
 from .postgresql_server import LocalPostgreSQL
 from .test_pool_outages import restore_pool
@@ -281,17 +285,40 @@ def test_readyz_and_metrics_say_how_the_archive_is(archived: Archived):
     assert "restd_archive_ingesting 1.0" in metrics
 
 
-def test_two_apps_on_one_archive_ingest_once(archived: Archived):
+@dataclass
+class Rounds:
+    """The rounds an ingester began and ended since ``counted_rounds``."""
+
+    began: int = 0
+    ended: int = 0
+
+
+def counted_rounds(ingester: Ingester, monkeypatch) -> Rounds:
+    """``ingester``'s rounds from its next one on, counted."""
+    rounds, round_ = Rounds(), ingester.round
+
+    def counted() -> None:
+        rounds.began += 1
+        try:
+            round_()
+        finally:
+            rounds.ended += 1
+
+    monkeypatch.setattr(ingester, "round", counted)
+    return rounds
+
+
+def test_two_apps_on_one_archive_ingest_once(archived: Archived, monkeypatch):
     other = make_app(**ARCHIVE_SETTINGS, **{"restd.archive": archived.archive.settings.url})
     try:
-        second = ingesting(other)
-        before = archived.archive.ingester.archived + second.ingester.archived
-        client = schedd()
-        cluster = removed_jobs(client, archived.run, 2)
+        second = other.app.registry.restd.kept(ArchiveHistory).ingester
+        rounds = counted_rounds(second, monkeypatch)
+        cluster = removed_jobs(schedd(), archived.run, 2)
         eventually(lambda: len(archived.rows(cluster)) == 2, what="the removed jobs archived")
+        began = rounds.began
+        eventually(lambda: rounds.ended > began, what="a round of the second app after they were archived")
         assert archived.rows(cluster) == [(cluster, 0), (cluster, 1)]
-        assert [archived.archive.ingester.holding, second.ingester.holding] == [True, False]
-        assert archived.archive.ingester.archived + second.ingester.archived == before + 2
+        assert [archived.archive.ingester.holding, second.holding, second.archived] == [True, False, 0]
     finally:
         close_app(other)
 
@@ -313,6 +340,76 @@ def test_a_batch_that_fails_midway_leaves_no_gap_and_no_duplicate(archived: Arch
         event.remove(engine, "after_cursor_execute", fail_once)
     assert failures and archived.archive.ingester.errors["database"] > errors
     assert archived.rows(cluster) == [(cluster, proc) for proc in range(5)]
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_archive(request, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty archive of each backend, this test's alone (on
+    PostgreSQL, a database of its own: ``archives`` has the session's)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+        return
+    server = request.getfixturevalue("local_postgresql")
+    url, name = server.start(), f"restd_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield f"{url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+def writing_into_jobs(engine: Engine) -> bool:
+    """Whether another connection is in a transaction that wrote to the
+    archive and did not end (PostgreSQL: it has a transaction id, and its
+    last statement was an INSERT of jobs; SQLite: it holds the write lock)."""
+    if store.is_postgresql(engine):
+        with engine.connect() as connection:
+            return connection.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> "
+                "pg_backend_pid() AND state = 'idle in transaction' AND backend_xid IS NOT NULL AND query ILIKE "
+                "'INSERT INTO restd_archive_jobs%'")).scalar_one() == 1
+    with closing(sqlite3.connect(engine.url.database or "", timeout=0, isolation_level=None)) as connection:
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            return "locked" in str(exc)
+        connection.execute("ROLLBACK")
+        return False
+
+
+def test_an_ingester_killed_mid_batch_leaves_no_gap_no_duplicate_and_no_lock(empty_archive: str, test_jobs,
+                                                                               tmp_path: Path):
+    settings = {**ARCHIVE_SETTINGS, "restd.archive": empty_archive}
+    name = test_jobs.schedd_name
+    with made_app(**settings) as first:  # it reads the schedd once, and stops: then jobs leave with no ingester
+        ingesting(first, name)
+    backlog = removed_jobs(schedd(), uuid.uuid4().hex, 7)  # four batches of 2
+    stall = Stall("INSERT INTO restd_archive_jobs", 2, tmp_path / "stalled")
+    log = tmp_path / "server.log"
+    engine = store.engine_for(empty_archive)
+    try:
+        with served_in_process({**TEST_SETTINGS, **settings, "restd.archive.batch": "2"}, log, stall) as server:
+            eventually(lambda: stall.ready.exists() or server.poll() is not None, what="the server in its 2nd batch")
+            assert server.poll() is None, log.read_text()
+            assert writing_into_jobs(engine)
+            committed = archived_ids(engine, name, (backlog,))
+            assert len(committed) < 7
+            kill_group(server)
+        assert archived_ids(engine, name, (backlog,)) == committed  # nothing of the batch killed midway
+        with made_app(**settings) as after:
+            archive = after.app.registry.restd.kept(ArchiveHistory)
+            eventually(lambda: len(archived_ids(engine, name, (backlog,))) == 7, what="the backlog archived")
+            assert archived_ids(engine, name, (backlog,)) == [(backlog, proc) for proc in range(7)]
+            assert archive.ingester.holding
+        if not store.is_postgresql(engine):
+            with closing(sqlite3.connect(engine.url.database or "")) as connection:
+                assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    finally:
+        engine.dispose()
 
 
 def test_the_database_stopped_and_started_leaves_no_gap_and_no_duplicate(archives: dict[str, Archived]):
