@@ -25,12 +25,12 @@ from restd_plugins.archive.history import ArchiveHistory
 from restd_plugins.archive.ingester import Ingester
 from restd_plugins.archive.lock import IngestLock
 
-from .conftest import TEST_SETTINGS, close_app, made_app, make_app
-from .live_server import Stall, kill_group, served_in_process
+from .conftest import close_app, made_app, make_app
 from .pool import pool_root, pool_sh
 from .postgresql_server import LocalPostgreSQL
 from .test_pool_outages import restore_pool
 from .waiting import eventually
+from .wsgi_servers import Server
 
 #: A job's Environment holds this word, RESTD_HIDE_JOB_ATTRS hides it.
 SECRET = f"archived-secret-{uuid.uuid4().hex[:12]}"
@@ -399,17 +399,18 @@ def test_an_ingester_killed_mid_batch_leaves_no_gap_no_duplicate_and_no_lock(emp
         ingesting(first, name)
     backlog = removed_jobs(schedd(), uuid.uuid4().hex, 7)  # four batches of 2
     # The server stops for good just after its 2nd INSERT of jobs: its transaction wrote and never ends.
-    stall = Stall("INSERT INTO restd_archive_jobs", 2, tmp_path / "stalled")
-    log = tmp_path / "server.log"
+    ready = tmp_path / "stalled"
+    stall = {"restd.includes": "tests.fakes.stalling_plugin", "stall.statement": "INSERT INTO restd_archive_jobs",
+             "stall.nth": "2", "stall.ready": str(ready)}
     engine = store.engine_for(empty_archive)
+    server = Server("pserve", tmp_path, settings={**settings, "restd.archive.batch": "2", **stall})
     try:
-        with served_in_process({**TEST_SETTINGS, **settings, "restd.archive.batch": "2"}, log, stall) as server:
-            eventually(lambda: stall.ready.exists() or server.poll() is not None, what="the server in its 2nd batch")
-            assert server.poll() is None, log.read_text()
-            assert writing_into_jobs(engine) and lock_taken(engine)
-            committed = archived_ids(engine, name, (backlog,))
-            assert len(committed) < 7  # the kill comes with the backlog not all archived
-            kill_group(server)
+        eventually(lambda: ready.exists() or server.process.poll() is not None, what="the server in its 2nd batch")
+        assert server.process.poll() is None, server.log.read_text()
+        assert writing_into_jobs(engine) and lock_taken(engine)
+        committed = archived_ids(engine, name, (backlog,))
+        assert len(committed) < 7  # the kill comes with the backlog not all archived
+        server.kill()
         assert archived_ids(engine, name, (backlog,)) == committed  # nothing of the batch killed midway
         with made_app(**settings) as after:
             archive = after.app.registry.restd.kept(ArchiveHistory)
@@ -420,6 +421,7 @@ def test_an_ingester_killed_mid_batch_leaves_no_gap_no_duplicate_and_no_lock(emp
             with closing(sqlite3.connect(engine.url.database or "")) as connection:
                 assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     finally:
+        server.kill()
         engine.dispose()
 
 
