@@ -2,8 +2,10 @@
 per group, the jobs completed, removed, exited non-zero and restarted;
 wall, CPU and GPU hours; CPU efficiency; memory requested against the
 peak used; the median and 95th-percentile wait from submission to first
-start. Sums and counts are the database's (``GROUP BY``), the percentiles
-this process's, from the waits of the window's jobs.
+start. One pass of the summary's covering index (``store.jobs``): sums
+and counts are the database's (``GROUP BY``), and each group's waits come
+as one string (``aggregate_strings``) whose percentiles this process takes
+(exact, and the same for the groups folded into "other").
 
 Definitions (each from the archived, redacted ad; docs/endpoints/archive.md):
 completed: JobStatus 4; removed: JobStatus 3; exited non-zero: completed
@@ -21,9 +23,9 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, literal, or_, select
+from sqlalchemy import Engine, Text, and_, case, cast, func, literal, or_, select
 
 from .store import jobs
 
@@ -44,6 +46,7 @@ _SUMS = ("jobs", "completed", "removed", "exited_nonzero", "restarted", "wall", 
 def _sums(bucket_start: int, bucket: int) -> list[Any]:
     c = jobs.c
     measured = and_(c.wall > 0, c.cpu.isnot(None))
+    started = and_(c.started > 0, c.qdate > 0)
     return [
         ((c.completed - bucket_start) // bucket).label("bucket"),
         func.count().label("jobs"),
@@ -52,15 +55,17 @@ def _sums(bucket_start: int, bucket: int) -> list[Any]:
         func.sum(case((and_(c.job_status == 4, or_(c.by_signal.is_(True), c.exit_code != 0)), 1), else_=0))
         .label("exited_nonzero"),
         func.sum(case((c.starts > 1, 1), else_=0)).label("restarted"),
-        func.sum(func.coalesce(c.wall, 0.0)).label("wall"),
-        func.sum(func.coalesce(c.cpu, 0.0)).label("cpu"),
+        func.sum(c.wall).label("wall"),  # SUM leaves NULLs out (and is NULL for none: 0 below)
+        func.sum(c.cpu).label("cpu"),
         func.sum(case((measured, c.cpu), else_=0.0)).label("efficiency_cpu"),
         func.sum(case((measured, c.wall * func.coalesce(c.request_cpus, 1.0)), else_=0.0)).label("efficiency_capacity"),
-        func.sum(func.coalesce(c.request_memory, 0.0)).label("memory_requested"),
+        func.sum(c.request_memory).label("memory_requested"),
         func.count(c.request_memory).label("memory_requested_jobs"),
-        func.sum(func.coalesce(c.memory_peak, 0.0)).label("memory_peak"),
+        func.sum(c.memory_peak).label("memory_peak"),
         func.count(c.memory_peak).label("memory_peak_jobs"),
-        func.sum(func.coalesce(c.wall, 0.0) * func.coalesce(c.request_gpus, 0.0)).label("gpu"),
+        func.sum(c.wall * func.coalesce(c.request_gpus, 0.0)).label("gpu"),
+        # The waits of the jobs that started, as "w1,w2,..." (NULLs left out): group_concat or string_agg.
+        func.aggregate_strings(cast(case((started, c.started - c.qdate)), Text), ",").label("waits"),
     ]
 
 
@@ -70,15 +75,13 @@ def summary(engine: Engine, start: int, end: int, bucket: int, by: str | None, s
     key = GROUP_COLUMNS[by] if by else literal(None)
     where = [jobs.c.completed >= start, jobs.c.completed < end, *([jobs.c.schedd == schedd] if schedd else [])]
     sums: dict[tuple[int, Any], dict[str, float]] = {}
-    waits: dict[tuple[int, Any], list[int]] = defaultdict(list)
+    waits: dict[tuple[int, Any], list[int]] = {}
     with engine.connect() as connection:
         for row in connection.execute(select(*_sums(start, bucket), key.label("key")).where(*where)
                                       .group_by("bucket", "key")).mappings():
-            sums[(int(cast(int, row["bucket"])), row["key"])] = {name: row[name] or 0 for name in _SUMS}
-        for place, value, wait in connection.execute(
-                select(((jobs.c.completed - start) // bucket), key, jobs.c.started - jobs.c.qdate)
-                .where(*where, jobs.c.started > 0, jobs.c.qdate > 0)):
-            waits[(int(cast(int, place)), value)].append(int(cast(int, wait)))
+            cell = (int(row["bucket"]), row["key"])
+            sums[cell] = {name: row[name] or 0 for name in _SUMS}
+            waits[cell] = [int(wait) for wait in row["waits"].split(",")] if row["waits"] else []
     sizes: dict[Any, float] = defaultdict(float)
     for (_, value), numbers in sums.items():
         sizes[value] += numbers["jobs"]
@@ -90,7 +93,7 @@ def summary(engine: Engine, start: int, end: int, bucket: int, by: str | None, s
         into = folded.setdefault(place_key, dict.fromkeys(_SUMS, 0))
         for name in _SUMS:
             into[name] += numbers[name]
-        folded_waits[place_key] += waits.get((place, value), [])
+        folded_waits[place_key] += waits[(place, value)]
     count = math.ceil((end - start) / bucket)
     buckets: list[dict[str, Any]] = [{"start": start + place * bucket, "groups": []} for place in range(count)]
     for (place, value, other), numbers in sorted(folded.items(), key=lambda item: (item[0][0], item[0][2],

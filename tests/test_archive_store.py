@@ -1,0 +1,66 @@
+"""The archive's query layer (restd_plugins/archive/store.py) on both
+backends, without a server: a window's rows come in the same order
+whichever way the database is asked to read them, and an archive of an
+earlier schema version is migrated to the last one."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, inspect
+
+from restd_plugins.archive import store
+
+from .test_archive import BACKENDS, _backend
+
+SCHEDD = "store@test"
+#: Jobs recorded in this order, their completions out of it (a schedd records a job some time after it ends).
+COMPLETIONS = [1000 + 10 * number + (25 if number % 4 == 0 else 0) for number in range(60)]
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request, tmp_path_factory) -> Iterator[Engine]:
+    """A fresh, empty archive of each backend, migrated."""
+    engine = store.engine_for(_backend(request.param, request, tmp_path_factory).url)
+    store.migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+def archived_jobs(engine: Engine, completions: list[int]) -> None:
+    ads = [{"clusterid": 7, "procid": proc, "qdate": 900, "jobstatus": 4, "completiondate": completed}
+           for proc, completed in enumerate(completions)]
+    store.archive_batch(engine, SCHEDD, ads, f"7.{len(ads) - 1}", 2000)
+
+
+def read(engine: Engine, after: int | None, before: int | None, below: int | None, chunk: int) -> list[tuple]:
+    return [(row[1], row[2]) for rows in store.window_rows(engine, SCHEDD, after, before, None, below, chunk)
+            for row in rows]
+
+
+@pytest.mark.parametrize(("after", "before", "below", "chunk"), [
+    (None, None, None, 7), (1100, 1400, None, 5), (1100, 1400, 30, 4), (1500, None, None, 100), (None, 1050, None, 2)])
+def test_a_wide_window_is_read_in_the_same_rows_and_order_as_a_narrow_one(engine: Engine, monkeypatch, after,
+                                                                          before, below, chunk):
+    archived_jobs(engine, COMPLETIONS)
+    narrow = read(engine, after, before, below, chunk)
+    monkeypatch.setattr(store, "WIDE_WINDOW_ROWS", 3)
+    assert read(engine, after, before, below, chunk) == narrow
+    assert narrow == [(7, proc) for proc in reversed(range(60)) if (after is None or COMPLETIONS[proc] >= after)
+                      and (before is None or COMPLETIONS[proc] < before) and (below is None or proc + 1 < below)]
+
+
+def test_an_archive_of_version_1_is_migrated_to_the_last_version(engine: Engine):
+    with engine.begin() as connection:
+        connection.execute(store.versions.update().values(version=1))
+        connection.exec_driver_sql("DROP INDEX restd_archive_schedd_id")
+    assert store.migrate(engine) == len(store.MIGRATIONS)
+    assert "restd_archive_schedd_id" in {index["name"] for index in inspect(engine).get_indexes("restd_archive_jobs")}
+
+
+def test_a_new_sqlite_archive_has_pages_of_8_kib(tmp_path):
+    engine = store.engine_for(f"sqlite:///{tmp_path}/archive.sqlite3")
+    store.migrate(engine)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA page_size").scalar() == 8192
+    engine.dispose()
