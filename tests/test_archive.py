@@ -10,6 +10,7 @@ import statistics
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from restd_plugins.archive import store
 from restd_plugins.archive.history import ArchiveHistory
 
 from .conftest import close_app, make_app
-from .pool import pool_root, pool_sh
+from .pool import pool_root, pool_sh, reconfigured
 from .postgresql_server import LocalPostgreSQL
 from .test_pool_outages import restore_pool
 from .waiting import eventually
@@ -330,16 +331,20 @@ def test_the_database_stopped_and_started_leaves_no_gap_and_no_duplicate(archive
     assert archived.rows(cluster) == [(cluster, proc) for proc in range(3)]
 
 
+def second_schedd(name: str):
+    """The pool's second schedd (``name``: schedd2@<host>)."""
+    import htcondor2
+
+    return htcondor2.Schedd(htcondor2.Collector().locate(htcondor2.DaemonType.Schedd, name))
+
+
 @pytest.mark.disruptive
 def test_a_schedd_off_and_on_leaves_no_gap_and_no_duplicate(archived: Archived):
     import htcondor2
 
-    def second_schedd():
-        return htcondor2.Schedd(htcondor2.Collector().locate(htcondor2.DaemonType.Schedd, name))
-
     name = f"schedd2@{archived.schedd}"
     ingesting(archived.app, name)
-    before_off = removed_jobs(second_schedd(), archived.run, 2)
+    before_off = removed_jobs(second_schedd(name), archived.run, 2)
     try:
         pool_sh("schedd2", "off")
         off_at = int(time.time())
@@ -348,7 +353,7 @@ def test_a_schedd_off_and_on_leaves_no_gap_and_no_duplicate(archived: Archived):
         restore_pool()  # starts schedd2 again
     def answering():
         try:  # its first answers after a restart may refuse the client's old security session
-            client = second_schedd()
+            client = second_schedd(name)
             client.query("false", ["ClusterId"])
             return client
         except htcondor2.HTCondorException:
@@ -359,3 +364,80 @@ def test_a_schedd_off_and_on_leaves_no_gap_and_no_duplicate(archived: Archived):
     eventually(lambda: len(archived_ids(engine, name, (before_off, after_on))) == 4, what="schedd2's jobs archived")
     assert archived_ids(engine, name, (before_off, after_on)) == [
         (before_off, 0), (before_off, 1), (after_on, 0), (after_on, 1)]
+
+
+@contextmanager
+def rotating_history(rotations: int) -> Iterator[None]:
+    """The second schedd's history rotated once it holds about 5 jobs (a
+    test job's ad is ~2.5 KB: a cluster of 3 rotates it once at most),
+    ``rotations`` rotated files kept (the oldest deleted)."""
+    with reconfigured("99-restd-archive-rotation.config", "SCHEDD2.MAX_HISTORY_LOG = 12000\n"
+                      f"SCHEDD2.MAX_HISTORY_ROTATIONS = {rotations}\n"):
+        yield
+
+
+def rotated_files() -> list[str]:
+    """The second schedd's rotated history files (history.<time>), as its spool lists them."""
+    spool = pool_sh("exec", "condor_config_val", "-local-name", "schedd2", "-subsystem", "SCHEDD", "SPOOL").stdout
+    return [name for name in pool_sh("exec", "ls", spool.strip()).stdout.split() if name.startswith("history.")]
+
+
+@contextmanager
+def archive_apart(archived: Archived, tmp_path: Path) -> Iterator[str]:
+    """A fresh archive of ``archived``'s backend apart from it (its own lock): a file, or a database."""
+    if archived.backend.server is None:
+        yield f"sqlite:///{tmp_path / 'apart.sqlite3'}"
+    else:
+        with archived.backend.server.apart() as url:
+            yield url
+
+
+@pytest.mark.disruptive
+def test_a_history_that_rotates_while_the_ingester_reads_is_archived_once(archived: Archived):
+    name = f"schedd2@{archived.schedd}"
+    ingesting(archived.app, name)
+    client, engine, clusters = second_schedd(name), archived.archive.engine, []
+    errors = archived.archive.ingester.errors["schedd"]
+    with rotating_history(rotations=10):
+        rotated = rotated_files()
+        for _ in range(5):  # 15 jobs: rotated 3 times, the cursor's job in a rotated file each time
+            clusters.append(removed_jobs(client, archived.run, 3))
+            eventually(lambda: len(archived_ids(engine, name, (clusters[-1],))) == 3, what="the cluster archived")
+        assert len(set(rotated_files()) - set(rotated)) >= 2
+    assert archived_ids(engine, name, tuple(clusters)) == [(cluster, proc) for cluster in clusters for proc in range(3)]
+    assert archived.archive.ingester.errors["schedd"] == errors
+
+
+@pytest.mark.disruptive
+def test_a_cursor_rotated_away_loses_only_the_jobs_rotated_away_unread(archived: Archived, tmp_path: Path):
+    """While no ingester reads the second schedd (its archive's app is
+    closed), its history rotates past the archive's cursor and deletes the
+    file that held it (one rotated file kept). The jobs of the deleted files
+    that were not archived yet are lost: nothing holds them any more (an
+    archive keeps what it read before the schedd let it go). The next app on
+    the archive archives every job the history still holds, once, and no
+    worse: no round fails, and the cursor moves on to the newest job."""
+    name = f"schedd2@{archived.schedd}"
+    client = second_schedd(name)
+    with archive_apart(archived, tmp_path) as url, rotating_history(rotations=1):
+        settings = {**ARCHIVE_SETTINGS, "restd.archive": url}
+        first = make_app(**settings)
+        try:
+            engine = ingesting(first, name).engine
+            read = removed_jobs(client, archived.run, 1)
+            eventually(lambda: archived_ids(engine, name, (read,)) == [(read, 0)], what="the cursor's job archived")
+        finally:
+            close_app(first)
+        clusters = tuple(removed_jobs(client, archived.run, 3) for _ in range(6))  # ~45 KB: 2 files kept of 4
+        held = sorted((ad["ClusterId"], ad["ProcId"]) for ad in client.history(
+            " || ".join(f"ClusterId == {cluster}" for cluster in (read, *clusters)), ["ClusterId", "ProcId"]))
+        assert read not in {cluster for cluster, _ in held} and 0 < len(held) < 18
+        again = make_app(**settings)
+        try:
+            archive = again.app.registry.restd.kept(ArchiveHistory)
+            eventually(lambda: archived_ids(archive.engine, name, clusters) == held, what="the history held archived")
+            newest = client.history("true", ["ClusterId", "ProcId"], match=1)[0]
+            assert store.cursors(archive.engine)[name] == f"{newest['ClusterId']}.{newest['ProcId']}"
+            assert archive.ingester.errors == {"schedd": 0, "database": 0}
+        finally:
+            close_app(again)
