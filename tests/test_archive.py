@@ -410,34 +410,32 @@ def test_a_history_that_rotates_while_the_ingester_reads_is_archived_once(archiv
 
 @pytest.mark.disruptive
 def test_a_cursor_rotated_away_loses_only_the_jobs_rotated_away_unread(archived: Archived, tmp_path: Path):
-    """While no ingester reads the second schedd (its archive's app is
-    closed), its history rotates past the archive's cursor and deletes the
-    file that held it (one rotated file kept). The jobs of the deleted files
-    that were not archived yet are lost: nothing holds them any more (an
-    archive keeps what it read before the schedd let it go). The next app on
-    the archive archives every job the history still holds, once, and no
+    """An archive whose ingester stopped after a job of the second schedd
+    (its cursor) while that schedd's history rotated on past it and deleted
+    the file that held it (one rotated file kept). The jobs of the deleted
+    files are lost to the archive: nothing holds them any more (an archive
+    keeps what it read before the schedd let it go). An app started on the
+    archive archives every job the history still holds, once, and nothing
     worse: no round fails, and the cursor moves on to the newest job."""
     name = f"schedd2@{archived.schedd}"
     client = second_schedd(name)
     with archive_apart(archived, tmp_path) as url, rotating_history(rotations=1):
-        settings = {**ARCHIVE_SETTINGS, "restd.archive": url}
-        first = make_app(**settings)
+        engine = store.engine_for(url)
         try:
-            engine = ingesting(first, name).engine
+            store.migrate(engine)
             read = removed_jobs(client, archived.run, 1)
-            eventually(lambda: archived_ids(engine, name, (read,)) == [(read, 0)], what="the cursor's job archived")
+            store.archive_batch(engine, name, [], f"{read}.0", None)  # as an ingester that stopped there leaves it
+            clusters = tuple(removed_jobs(client, archived.run, 3) for _ in range(6))  # ~45 KB: 2 files kept of 4
+            held = sorted((ad["ClusterId"], ad["ProcId"]) for ad in client.history(
+                " || ".join(f"ClusterId == {cluster}" for cluster in (read, *clusters)), ["ClusterId", "ProcId"]))
+            assert read not in {cluster for cluster, _ in held} and 0 < len(held) < 18
+            app = make_app(**ARCHIVE_SETTINGS, **{"restd.archive": url})
+            try:
+                eventually(lambda: archived_ids(engine, name, clusters) == held, what="the history held archived")
+                newest = client.history("true", ["ClusterId", "ProcId"], match=1)[0]
+                assert store.cursors(engine)[name] == f"{newest['ClusterId']}.{newest['ProcId']}"
+                assert app.app.registry.restd.kept(ArchiveHistory).ingester.errors == {"schedd": 0, "database": 0}
+            finally:
+                close_app(app)
         finally:
-            close_app(first)
-        clusters = tuple(removed_jobs(client, archived.run, 3) for _ in range(6))  # ~45 KB: 2 files kept of 4
-        held = sorted((ad["ClusterId"], ad["ProcId"]) for ad in client.history(
-            " || ".join(f"ClusterId == {cluster}" for cluster in (read, *clusters)), ["ClusterId", "ProcId"]))
-        assert read not in {cluster for cluster, _ in held} and 0 < len(held) < 18
-        again = make_app(**settings)
-        try:
-            archive = again.app.registry.restd.kept(ArchiveHistory)
-            eventually(lambda: archived_ids(archive.engine, name, clusters) == held, what="the history held archived")
-            newest = client.history("true", ["ClusterId", "ProcId"], match=1)[0]
-            assert store.cursors(archive.engine)[name] == f"{newest['ClusterId']}.{newest['ProcId']}"
-            assert archive.ingester.errors == {"schedd": 0, "database": 0}
-        finally:
-            close_app(again)
+            engine.dispose()
