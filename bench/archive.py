@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -126,10 +127,27 @@ def page(url: str, after: int, before: int) -> int:
     return size
 
 
+def enough_history(jobs: int = 10_000) -> None:
+    """The pool's schedd's history holds at least ``jobs`` jobs: if not, held jobs are submitted and removed
+    (they are in its history at once)."""
+    import htcondor2
+
+    schedd = htcondor2.Schedd()
+    missing = jobs - len(schedd.history("true", ["ClusterId"]))
+    if missing <= 0:
+        return
+    print(f"adding {missing} removed jobs to the schedd's history")
+    cluster = schedd.submit(htcondor2.Submit({"executable": "/bin/true", "hold": "true"}), count=missing).cluster()
+    schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}", reason="bench/archive.py")
+    while len(schedd.history(f"ClusterId == {cluster}", ["ProcId"])) < missing:
+        time.sleep(1)
+
+
 def schedd_window(jobs: int = 10_000) -> tuple[str, int]:
     """A window constraint holding the pool history's newest ``jobs`` jobs by completion."""
     import htcondor2
 
+    enough_history(jobs)
     ends = sorted(ad.get("CompletionDate") or ad.get("EnteredCurrentStatus") or 0 for ad in htcondor2.Schedd().history(
         "true", ["CompletionDate", "EnteredCurrentStatus"]))
     chosen = ends[-jobs:]
@@ -149,6 +167,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--backends", default="sqlite,postgresql")
     options = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a bench stopped stops its PostgreSQL (finally)
     import htcondor2
 
     now = int(time.time())

@@ -269,6 +269,18 @@ def test_the_summary_has_a_bounded_number_of_buckets(archived: Archived):
     assert answer["details"]["limit"] == 1000
 
 
+def test_a_summary_the_database_keeps_waiting_is_a_503_and_the_next_one_answers(archives: dict[str, Archived],
+                                                                                app_with):
+    archived = archives["postgresql"]  # SQLite's readers never wait for a lock (WAL)
+    stuck = app_with(**{"restd.archive": archived.backend.url, "restd.archive.interval": "3600",
+                        "restd.gateway.timeout": "2"})
+    with archived.archive.engine.connect() as connection:
+        connection.exec_driver_sql("LOCK TABLE restd_archive_jobs IN ACCESS EXCLUSIVE MODE")
+        assert stuck.get("/v1/summary/history", status=503).json["errno"] == 202  # past the gateway's timeout
+        connection.rollback()
+    assert stuck.get("/v1/summary/history").json["bucket"] == 3600
+
+
 def test_a_hidden_attributes_value_is_in_no_row(archived: Archived):
     contents = archived.backend.contents()
     assert b"<REDACTED>" in contents

@@ -1,7 +1,9 @@
 """The archive's operations, run in the gateway's worker processes: a
-schedd's history read for the ingester, and archived jobs read for a
-history window (the caller's constraint is evaluated on ClassAds, which
-only a worker may make)."""
+schedd's history read for the ingester, archived jobs read for a history
+window (the caller's constraint is evaluated on ClassAds, which only a
+worker may make), and the numbers over time (a summary may read a window
+of millions of rows: in a worker it takes its caller's turn, is bounded by
+the gateway's timeout and holds no thread of the server's)."""
 from __future__ import annotations
 
 import itertools
@@ -18,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from restd_core.plugin_api.worker import (
     REDACTED,
     BadQuery,
+    JsonBody,
     Streamed,
     Unavailable,
     ask,
@@ -28,6 +31,7 @@ from restd_core.plugin_api.worker import (
 )
 
 from . import store
+from .summary import summary
 
 #: Archived rows read per query while a window is listed.
 ROWS_PER_READ = 500
@@ -171,3 +175,9 @@ def archived_history(archive: str, schedd: str, after: int | None = None, before
 def local_schedd() -> str:
     """The local schedd's name (what the schedd ``DEFAULT`` is archived as)."""
     return ask("collector", lambda collector: collector.locate(DaemonType.Schedd))["Name"]
+
+
+def history_summary(archive: str, start: int, end: int, bucket: int, by: str | None, schedd: str | None) -> JsonBody:
+    """``summary.summary`` of the archive at ``archive``, as JSON."""
+    with _answering():
+        return JsonBody(orjson.dumps(summary(_engine(archive), start, end, bucket, by, schedd)))

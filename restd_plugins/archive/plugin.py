@@ -42,6 +42,8 @@ def includeme(config) -> None:
                                  daemon="schedd")
     config.add_gateway_operation("archive_history", "restd_plugins.archive.operations:archived_history",
                                  daemon="archive")
+    config.add_gateway_operation("archive_summary", "restd_plugins.archive.operations:history_summary",
+                                 daemon="archive")
     config.add_gateway_operation("archive_local_schedd", "restd_plugins.archive.operations:local_schedd",
                                  daemon="collector", short=True)
     if settings.url is None:

@@ -6,18 +6,17 @@ import time
 
 from pyramid.request import Request
 from pyramid.response import Response
-from sqlalchemy.exc import SQLAlchemyError
 
-from restd_core.plugin_api.web import BadQuery, NotFound, Unavailable, json_response, refuse_hidden_keys, wiring
+from restd_core.plugin_api.web import BadQuery, JsonBody, NotFound, json_bytes_response, refuse_hidden_keys, wiring
 
 from .history import ArchiveHistory
 from .schemas import DEFAULT_BUCKET, DEFAULT_WINDOW
-from .summary import MAX_BUCKETS, summary
+from .summary import MAX_BUCKETS
 
 
 def history_summary(request: Request) -> Response:
-    """The archive's numbers over time; 404 without an archive, 503 while
-    its database does not answer, 400 for a hidden ``by`` or too many buckets."""
+    """The archive's numbers over time (made in a worker: ``operations.history_summary``); 404 without an
+    archive, 503 while its database does not answer, 400 for a hidden ``by`` or too many buckets."""
     try:
         archive = wiring(request.registry).kept(ArchiveHistory)
     except LookupError:
@@ -33,7 +32,6 @@ def history_summary(request: Request) -> Response:
     if math.ceil((end - start) / bucket) > MAX_BUCKETS:
         raise BadQuery(f"at most {MAX_BUCKETS} buckets: a longer bucket or a shorter window",
                        {"parameter": "bucket", "limit": MAX_BUCKETS})
-    try:
-        return json_response(summary(archive.engine, start, end, bucket, by, query.get("schedd")))
-    except SQLAlchemyError:
-        raise Unavailable("the archive's database did not answer") from None
+    answer: JsonBody = request.gateway.call("archive_summary", archive=archive.settings.url, start=start, end=end,
+                                            bucket=bucket, by=by, schedd=query.get("schedd"))
+    return json_bytes_response(answer.body)
