@@ -11,13 +11,13 @@ import statistics
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import webtest
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.exc import OperationalError
 
 from restd_plugins.archive import store
@@ -26,7 +26,7 @@ from restd_plugins.archive.ingester import Ingester
 from restd_plugins.archive.lock import IngestLock
 
 from .conftest import close_app, made_app, make_app
-from .pool import pool_root, pool_sh
+from .pool import pool_root, pool_sh, reconfigured
 from .postgresql_server import LocalPostgreSQL
 from .test_pool_outages import restore_pool
 from .waiting import eventually
@@ -359,20 +359,22 @@ def test_a_batch_that_fails_midway_leaves_no_gap_and_no_duplicate(archived: Arch
 def empty_archive(request, tmp_path: Path) -> Iterator[str]:
     """The URL of an empty archive of each backend, this test's alone (on
     PostgreSQL, a database of its own: ``archives`` has the session's)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'archive.sqlite3'}"
-        return
-    server = request.getfixturevalue("local_postgresql")
-    url, name = server.start(), f"restd_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield f"{url.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-        admin.dispose()
+    server = request.getfixturevalue("local_postgresql") if request.param == "postgresql" else None
+    if server is not None:
+        server.start()
+    with archive_apart(server, tmp_path) as url:
+        yield url
+
+
+@contextmanager
+def archive_apart(server: LocalPostgreSQL | None, tmp_path: Path) -> Iterator[str]:
+    """A fresh archive apart from the module's (its own tables and lock): a
+    file, or a database of its own on ``server``."""
+    if server is None:
+        yield f"sqlite:///{tmp_path / 'apart.sqlite3'}"
+    else:
+        with server.apart() as url:
+            yield url
 
 
 def writing_into_jobs(engine: Engine) -> bool:
@@ -452,16 +454,20 @@ def test_the_database_stopped_and_started_leaves_no_gap_and_no_duplicate(archive
     assert archived.rows(cluster) == [(cluster, proc) for proc in range(3)]
 
 
+def second_schedd(name: str):
+    """The pool's second schedd (``name``: schedd2@<host>)."""
+    import htcondor2
+
+    return htcondor2.Schedd(htcondor2.Collector().locate(htcondor2.DaemonType.Schedd, name))
+
+
 @pytest.mark.disruptive
 def test_a_schedd_off_and_on_leaves_no_gap_and_no_duplicate(archived: Archived):
     import htcondor2
 
-    def second_schedd():
-        return htcondor2.Schedd(htcondor2.Collector().locate(htcondor2.DaemonType.Schedd, name))
-
     name = f"schedd2@{archived.schedd}"
     ingesting(archived.app, name)
-    before_off = removed_jobs(second_schedd(), archived.run, 2)
+    before_off = removed_jobs(second_schedd(name), archived.run, 2)
     try:
         pool_sh("schedd2", "off")
         off_at = int(time.time())
@@ -470,7 +476,7 @@ def test_a_schedd_off_and_on_leaves_no_gap_and_no_duplicate(archived: Archived):
         restore_pool()  # starts schedd2 again
     def answering():
         try:  # its first answers after a restart may refuse the client's old security session
-            client = second_schedd()
+            client = second_schedd(name)
             client.query("false", ["ClusterId"])
             return client
         except htcondor2.HTCondorException:
@@ -481,3 +487,68 @@ def test_a_schedd_off_and_on_leaves_no_gap_and_no_duplicate(archived: Archived):
     eventually(lambda: len(archived_ids(engine, name, (before_off, after_on))) == 4, what="schedd2's jobs archived")
     assert archived_ids(engine, name, (before_off, after_on)) == [
         (before_off, 0), (before_off, 1), (after_on, 0), (after_on, 1)]
+
+
+@contextmanager
+def rotating_history(rotations: int) -> Iterator[None]:
+    """The second schedd's history rotated once it holds about 5 jobs (a
+    test job's ad is ~2.5 KB: a cluster of 3 rotates it once at most),
+    ``rotations`` rotated files kept (the oldest deleted)."""
+    with reconfigured("99-restd-archive-rotation.config", "SCHEDD2.MAX_HISTORY_LOG = 12000\n"
+                      f"SCHEDD2.MAX_HISTORY_ROTATIONS = {rotations}\n"):
+        yield
+
+
+def rotated_files() -> list[str]:
+    """The second schedd's rotated history files (history.<time>), as its spool lists them."""
+    spool = pool_sh("exec", "condor_config_val", "-local-name", "schedd2", "-subsystem", "SCHEDD", "SPOOL").stdout
+    return [name for name in pool_sh("exec", "ls", spool.strip()).stdout.split() if name.startswith("history.")]
+
+
+@pytest.mark.disruptive
+def test_a_history_that_rotates_while_the_ingester_reads_is_archived_once(archived: Archived):
+    name = f"schedd2@{archived.schedd}"
+    ingesting(archived.app, name)
+    client, engine, clusters = second_schedd(name), archived.archive.engine, []
+    errors = archived.archive.ingester.errors["schedd"]
+    with rotating_history(rotations=10):
+        rotated = rotated_files()
+        for _ in range(5):  # 15 jobs: rotated 3 times, the cursor's job in a rotated file each time
+            clusters.append(removed_jobs(client, archived.run, 3))
+            eventually(lambda: len(archived_ids(engine, name, (clusters[-1],))) == 3, what="the cluster archived")
+        assert len(set(rotated_files()) - set(rotated)) >= 2
+    assert archived_ids(engine, name, tuple(clusters)) == [(cluster, proc) for cluster in clusters for proc in range(3)]
+    assert archived.archive.ingester.errors["schedd"] == errors
+
+
+@pytest.mark.disruptive
+def test_a_cursor_rotated_away_loses_only_the_jobs_rotated_away_unread(archived: Archived, tmp_path: Path):
+    """An archive whose ingester stopped after a job of the second schedd
+    (its cursor) while that schedd's history rotated on past it and deleted
+    the file that held it (one rotated file kept). The jobs of the deleted
+    files are lost to the archive: nothing holds them any more (an archive
+    keeps what it read before the schedd let it go). An app started on the
+    archive archives every job the history still holds, once, and nothing
+    worse: no round fails, and the cursor moves on to the newest job."""
+    name = f"schedd2@{archived.schedd}"
+    client = second_schedd(name)
+    with archive_apart(archived.backend.server, tmp_path) as url, rotating_history(rotations=1):
+        engine = store.engine_for(url)
+        try:
+            store.migrate(engine)
+            read = removed_jobs(client, archived.run, 1)
+            store.archive_batch(engine, name, [], f"{read}.0", None)  # as an ingester that stopped there leaves it
+            clusters = tuple(removed_jobs(client, archived.run, 3) for _ in range(6))  # ~45 KB: 2 files kept of 4
+            held = sorted((ad["ClusterId"], ad["ProcId"]) for ad in client.history(
+                " || ".join(f"ClusterId == {cluster}" for cluster in (read, *clusters)), ["ClusterId", "ProcId"]))
+            assert read not in {cluster for cluster, _ in held} and 0 < len(held) < 18
+            app = make_app(**ARCHIVE_SETTINGS, **{"restd.archive": url})
+            try:
+                eventually(lambda: archived_ids(engine, name, clusters) == held, what="the history held archived")
+                newest = client.history("true", ["ClusterId", "ProcId"], match=1)[0]
+                assert store.cursors(engine)[name] == f"{newest['ClusterId']}.{newest['ProcId']}"
+                assert app.app.registry.restd.kept(ArchiveHistory).ingester.errors == {"schedd": 0, "database": 0}
+            finally:
+                close_app(app)
+        finally:
+            engine.dispose()
