@@ -7,7 +7,9 @@ import os
 import shutil
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +50,21 @@ class LocalPostgreSQL:
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
         engine.dispose()
+
+    @contextmanager
+    def apart(self) -> Iterator[str]:
+        """The URL of a database of its own on this server, dropped after: an
+        archive apart from the one at ``url`` (its own tables and lock)."""
+        name = f"restd_apart_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(self.url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE DATABASE {name}"))
+        try:
+            yield f"{self.url.rpartition('/')[0]}/{name}"
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+            admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,12 @@ schedd's own history; a hidden attribute's value is in no row."""
 from __future__ import annotations
 
 import math
+import sqlite3
 import statistics
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -17,17 +19,20 @@ from urllib.parse import quote
 import orjson
 import pytest
 import webtest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.exc import OperationalError
 
 from restd_plugins.archive import store
 from restd_plugins.archive.history import ArchiveHistory
+from restd_plugins.archive.ingester import Ingester
+from restd_plugins.archive.lock import IngestLock
 
-from .conftest import close_app, make_app
-from .pool import pool_root, pool_sh
+from .conftest import close_app, made_app, make_app
+from .pool import pool_root, pool_sh, reconfigured
 from .postgresql_server import LocalPostgreSQL
 from .test_pool_outages import restore_pool
 from .waiting import eventually
+from .wsgi_servers import Server
 
 #: A job's Environment holds this word, RESTD_HIDE_JOB_ATTRS hides it.
 SECRET = f"archived-secret-{uuid.uuid4().hex[:12]}"
@@ -295,17 +300,40 @@ def test_readyz_and_metrics_say_how_the_archive_is(archived: Archived):
     assert "restd_archive_ingesting 1.0" in metrics
 
 
-def test_two_apps_on_one_archive_ingest_once(archived: Archived):
+@dataclass
+class Rounds:
+    """The rounds an ingester began and ended since ``counted_rounds``."""
+
+    began: int = 0
+    ended: int = 0
+
+
+def counted_rounds(ingester: Ingester, monkeypatch) -> Rounds:
+    """``ingester``'s rounds from its next one on, counted."""
+    rounds, round_ = Rounds(), ingester.round
+
+    def counted() -> None:
+        rounds.began += 1
+        try:
+            round_()
+        finally:
+            rounds.ended += 1
+
+    monkeypatch.setattr(ingester, "round", counted)
+    return rounds
+
+
+def test_two_apps_on_one_archive_ingest_once(archived: Archived, monkeypatch):
     other = make_app(**ARCHIVE_SETTINGS, **{"restd.archive": archived.archive.settings.url})
     try:
-        second = ingesting(other)
-        before = archived.archive.ingester.archived + second.ingester.archived
-        client = schedd()
-        cluster = removed_jobs(client, archived.run, 2)
+        second = other.app.registry.restd.kept(ArchiveHistory).ingester
+        rounds = counted_rounds(second, monkeypatch)
+        cluster = removed_jobs(schedd(), archived.run, 2)
         eventually(lambda: len(archived.rows(cluster)) == 2, what="the removed jobs archived")
+        began = rounds.began
+        eventually(lambda: rounds.ended > began, what="a round of the second app after they were archived")
         assert archived.rows(cluster) == [(cluster, 0), (cluster, 1)]
-        assert [archived.archive.ingester.holding, second.ingester.holding] == [True, False]
-        assert archived.archive.ingester.archived + second.ingester.archived == before + 2
+        assert [archived.archive.ingester.holding, second.holding, second.archived] == [True, False, 0]
     finally:
         close_app(other)
 
@@ -329,6 +357,90 @@ def test_a_batch_that_fails_midway_leaves_no_gap_and_no_duplicate(archived: Arch
     assert archived.rows(cluster) == [(cluster, proc) for proc in range(5)]
 
 
+@pytest.fixture(params=BACKENDS)
+def empty_archive(request, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty archive of each backend, this test's alone (on
+    PostgreSQL, a database of its own: ``archives`` has the session's)."""
+    server = request.getfixturevalue("local_postgresql") if request.param == "postgresql" else None
+    if server is not None:
+        server.start()
+    with archive_apart(server, tmp_path) as url:
+        yield url
+
+
+@contextmanager
+def archive_apart(server: LocalPostgreSQL | None, tmp_path: Path) -> Iterator[str]:
+    """A fresh archive apart from the module's (its own tables and lock): a
+    file, or a database of its own on ``server``."""
+    if server is None:
+        yield f"sqlite:///{tmp_path / 'apart.sqlite3'}"
+    else:
+        with server.apart() as url:
+            yield url
+
+
+def writing_into_jobs(engine: Engine) -> bool:
+    """Whether another connection is in a transaction that wrote to the
+    archive and did not end (PostgreSQL: it has a transaction id, and its
+    last statement was an INSERT of jobs; SQLite: it holds the write lock)."""
+    if store.is_postgresql(engine):
+        with engine.connect() as connection:
+            return connection.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> "
+                "pg_backend_pid() AND state = 'idle in transaction' AND backend_xid IS NOT NULL AND query ILIKE "
+                "'INSERT INTO restd_archive_jobs%'")).scalar_one() == 1
+    with closing(sqlite3.connect(engine.url.database or "", timeout=0, isolation_level=None)) as connection:
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            return "locked" in str(exc)
+        connection.execute("ROLLBACK")
+        return False
+
+
+def lock_taken(engine: Engine) -> bool:
+    """Whether some process holds the archive's ingest lock (this one tries it)."""
+    lock = IngestLock(engine)
+    try:
+        return not lock.acquire()
+    finally:
+        lock.release()
+
+
+def test_an_ingester_killed_mid_batch_leaves_no_gap_no_duplicate_and_no_lock(empty_archive: str, test_jobs,
+                                                                               tmp_path: Path):
+    settings = {**ARCHIVE_SETTINGS, "restd.archive": empty_archive}
+    name = test_jobs.schedd_name
+    with made_app(**settings) as first:  # it reads the schedd once, and stops: then jobs leave with no ingester
+        ingesting(first, name)
+    backlog = removed_jobs(schedd(), uuid.uuid4().hex, 7)  # four batches of 2
+    # The server stops for good just after its 2nd INSERT of jobs: its transaction wrote and never ends.
+    ready = tmp_path / "stalled"
+    stall = {"restd.includes": "tests.fakes.stalling_plugin", "stall.statement": "INSERT INTO restd_archive_jobs",
+             "stall.nth": "2", "stall.ready": str(ready)}
+    engine = store.engine_for(empty_archive)
+    server = Server("pserve", tmp_path, settings={**settings, "restd.archive.batch": "2", **stall})
+    try:
+        eventually(lambda: ready.exists() or server.process.poll() is not None, what="the server in its 2nd batch")
+        assert server.process.poll() is None, server.log.read_text()
+        assert writing_into_jobs(engine) and lock_taken(engine)
+        committed = archived_ids(engine, name, (backlog,))
+        assert len(committed) < 7  # the kill comes with the backlog not all archived
+        server.kill()
+        assert archived_ids(engine, name, (backlog,)) == committed  # nothing of the batch killed midway
+        with made_app(**settings) as after:
+            archive = after.app.registry.restd.kept(ArchiveHistory)
+            eventually(lambda: len(archived_ids(engine, name, (backlog,))) == 7, what="the backlog archived")
+            assert archived_ids(engine, name, (backlog,)) == [(backlog, proc) for proc in range(7)]
+            assert archive.ingester.holding
+        if not store.is_postgresql(engine):
+            with closing(sqlite3.connect(engine.url.database or "")) as connection:
+                assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    finally:
+        server.kill()
+        engine.dispose()
+
+
 def test_the_database_stopped_and_started_leaves_no_gap_and_no_duplicate(archives: dict[str, Archived]):
     archived = archives["postgresql"]  # an embedded SQLite file has no server to stop
     errors = archived.archive.ingester.errors["database"]
@@ -344,16 +456,20 @@ def test_the_database_stopped_and_started_leaves_no_gap_and_no_duplicate(archive
     assert archived.rows(cluster) == [(cluster, proc) for proc in range(3)]
 
 
+def second_schedd(name: str):
+    """The pool's second schedd (``name``: schedd2@<host>)."""
+    import htcondor2
+
+    return htcondor2.Schedd(htcondor2.Collector().locate(htcondor2.DaemonType.Schedd, name))
+
+
 @pytest.mark.disruptive
 def test_a_schedd_off_and_on_leaves_no_gap_and_no_duplicate(archived: Archived):
     import htcondor2
 
-    def second_schedd():
-        return htcondor2.Schedd(htcondor2.Collector().locate(htcondor2.DaemonType.Schedd, name))
-
     name = f"schedd2@{archived.schedd}"
     ingesting(archived.app, name)
-    before_off = removed_jobs(second_schedd(), archived.run, 2)
+    before_off = removed_jobs(second_schedd(name), archived.run, 2)
     try:
         pool_sh("schedd2", "off")
         off_at = int(time.time())
@@ -362,7 +478,7 @@ def test_a_schedd_off_and_on_leaves_no_gap_and_no_duplicate(archived: Archived):
         restore_pool()  # starts schedd2 again
     def answering():
         try:  # its first answers after a restart may refuse the client's old security session
-            client = second_schedd()
+            client = second_schedd(name)
             client.query("false", ["ClusterId"])
             return client
         except htcondor2.HTCondorException:
@@ -373,6 +489,71 @@ def test_a_schedd_off_and_on_leaves_no_gap_and_no_duplicate(archived: Archived):
     eventually(lambda: len(archived_ids(engine, name, (before_off, after_on))) == 4, what="schedd2's jobs archived")
     assert archived_ids(engine, name, (before_off, after_on)) == [
         (before_off, 0), (before_off, 1), (after_on, 0), (after_on, 1)]
+
+
+@contextmanager
+def rotating_history(rotations: int) -> Iterator[None]:
+    """The second schedd's history rotated once it holds about 5 jobs (a
+    test job's ad is ~2.5 KB: a cluster of 3 rotates it once at most),
+    ``rotations`` rotated files kept (the oldest deleted)."""
+    with reconfigured("99-restd-archive-rotation.config", "SCHEDD2.MAX_HISTORY_LOG = 12000\n"
+                      f"SCHEDD2.MAX_HISTORY_ROTATIONS = {rotations}\n"):
+        yield
+
+
+def rotated_files() -> list[str]:
+    """The second schedd's rotated history files (history.<time>), as its spool lists them."""
+    spool = pool_sh("exec", "condor_config_val", "-local-name", "schedd2", "-subsystem", "SCHEDD", "SPOOL").stdout
+    return [name for name in pool_sh("exec", "ls", spool.strip()).stdout.split() if name.startswith("history.")]
+
+
+@pytest.mark.disruptive
+def test_a_history_that_rotates_while_the_ingester_reads_is_archived_once(archived: Archived):
+    name = f"schedd2@{archived.schedd}"
+    ingesting(archived.app, name)
+    client, engine, clusters = second_schedd(name), archived.archive.engine, []
+    errors = archived.archive.ingester.errors["schedd"]
+    with rotating_history(rotations=10):
+        rotated = rotated_files()
+        for _ in range(5):  # 15 jobs: rotated 3 times, the cursor's job in a rotated file each time
+            clusters.append(removed_jobs(client, archived.run, 3))
+            eventually(lambda: len(archived_ids(engine, name, (clusters[-1],))) == 3, what="the cluster archived")
+        assert len(set(rotated_files()) - set(rotated)) >= 2
+    assert archived_ids(engine, name, tuple(clusters)) == [(cluster, proc) for cluster in clusters for proc in range(3)]
+    assert archived.archive.ingester.errors["schedd"] == errors
+
+
+@pytest.mark.disruptive
+def test_a_cursor_rotated_away_loses_only_the_jobs_rotated_away_unread(archived: Archived, tmp_path: Path):
+    """An archive whose ingester stopped after a job of the second schedd
+    (its cursor) while that schedd's history rotated on past it and deleted
+    the file that held it (one rotated file kept). The jobs of the deleted
+    files are lost to the archive: nothing holds them any more (an archive
+    keeps what it read before the schedd let it go). An app started on the
+    archive archives every job the history still holds, once, and nothing
+    worse: no round fails, and the cursor moves on to the newest job."""
+    name = f"schedd2@{archived.schedd}"
+    client = second_schedd(name)
+    with archive_apart(archived.backend.server, tmp_path) as url, rotating_history(rotations=1):
+        engine = store.engine_for(url)
+        try:
+            store.migrate(engine)
+            read = removed_jobs(client, archived.run, 1)
+            store.archive_batch(engine, name, [], f"{read}.0", None)  # as an ingester that stopped there leaves it
+            clusters = tuple(removed_jobs(client, archived.run, 3) for _ in range(6))  # ~45 KB: 2 files kept of 4
+            held = sorted((ad["ClusterId"], ad["ProcId"]) for ad in client.history(
+                " || ".join(f"ClusterId == {cluster}" for cluster in (read, *clusters)), ["ClusterId", "ProcId"]))
+            assert read not in {cluster for cluster, _ in held} and 0 < len(held) < 18
+            app = make_app(**ARCHIVE_SETTINGS, **{"restd.archive": url})
+            try:
+                eventually(lambda: archived_ids(engine, name, clusters) == held, what="the history held archived")
+                newest = client.history("true", ["ClusterId", "ProcId"], match=1)[0]
+                assert store.cursors(engine)[name] == f"{newest['ClusterId']}.{newest['ProcId']}"
+                assert app.app.registry.restd.kept(ArchiveHistory).ingester.errors == {"schedd": 0, "database": 0}
+            finally:
+                close_app(app)
+        finally:
+            engine.dispose()
 
 
 def _constrained(archived: Archived, constraint: str, **more: str) -> str:

@@ -64,3 +64,11 @@ def test_a_new_sqlite_archive_has_pages_of_8_kib(tmp_path):
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA page_size").scalar() == 8192
     engine.dispose()
+
+
+def test_postgresql_probes_an_archive_connection_after_a_minute_of_silence(request, tmp_path_factory):
+    engine = store.engine_for(_backend("postgresql", request, tmp_path_factory).url)
+    with engine.connect() as connection:  # a vanished replica's ingest lock is freed within about two minutes
+        assert [connection.exec_driver_sql(f"SHOW tcp_keepalives_{name}").scalar()
+                for name in ("idle", "interval", "count")] == ["60", "10", "6"]
+    engine.dispose()

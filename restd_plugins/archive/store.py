@@ -137,7 +137,10 @@ def engine_for(url: str, statement_timeout: float = 20.0) -> Engine:
         return engine
     return create_engine(
         parsed.set(drivername="postgresql+psycopg"), pool_pre_ping=True, pool_size=2, max_overflow=4,
-        connect_args={"connect_timeout": 3, "options": f"-c statement_timeout={int(statement_timeout * 1000)}"})
+        connect_args={"connect_timeout": 3, "options": f"-c statement_timeout={int(statement_timeout * 1000)} "
+                      # The server gives up on a connection whose host vanished in about two minutes (and frees the
+                      # ingest lock it held): keepalive probes after 60 s of silence, every 10 s, 6 times.
+                      "-c tcp_keepalives_idle=60 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=6"})
 
 
 def is_postgresql(engine: Engine) -> bool:
