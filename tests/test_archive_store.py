@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, select
 
 from restd_plugins.archive import store
 
@@ -39,7 +39,8 @@ def read(engine: Engine, after: int | None, before: int | None, below: int | Non
 
 
 @pytest.mark.parametrize(("after", "before", "below", "chunk"), [
-    (None, None, None, 7), (1100, 1400, None, 5), (1100, 1400, 30, 4), (1500, None, None, 100), (None, 1050, None, 2)])
+    (None, None, None, 7), (1100, 1400, None, 5), (1100, 1400, 30, 4), (1500, None, None, 100), (None, 1050, None, 2),
+    (1100, 1200, None, 3), (1000, 1200, 15, 2)])  # old windows: most jobs completed after them
 def test_a_wide_window_is_read_in_the_same_rows_and_order_as_a_narrow_one(engine: Engine, monkeypatch, after,
                                                                           before, below, chunk):
     archived_jobs(engine, COMPLETIONS)
@@ -50,12 +51,39 @@ def test_a_wide_window_is_read_in_the_same_rows_and_order_as_a_narrow_one(engine
                       and (before is None or COMPLETIONS[proc] < before) and (below is None or proc + 1 < below)]
 
 
+def test_a_judged_read_goes_through_the_windows_newest_scanned_jobs_then_says_older_are_left(engine: Engine):
+    archived_jobs(engine, COMPLETIONS)
+    seen: list[tuple] = []
+    with pytest.raises(store.WindowTooLarge):
+        for rows in store.window_rows(engine, SCHEDD, None, None, 7, None, 4, most=100, scanned=10):
+            seen += [(row[1], row[2]) for row in rows]
+    assert seen == [(7, proc) for proc in reversed(range(50, 60))]
+
+
+def test_a_judged_read_of_a_cluster_counts_that_clusters_jobs_only(engine: Engine):
+    archived_jobs(engine, COMPLETIONS)
+    assert list(store.window_rows(engine, SCHEDD, None, None, 8, None, 4, most=100, scanned=10)) == []
+
+
+def version(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(store.versions.c.version)).scalar_one()
+
+
 def test_an_archive_of_version_1_is_migrated_to_the_last_version(engine: Engine):
     with engine.begin() as connection:
         connection.execute(store.versions.update().values(version=1))
         connection.exec_driver_sql("DROP INDEX restd_archive_schedd_id")
-    assert store.migrate(engine) == len(store.MIGRATIONS)
+    store.migrate(engine)
+    assert version(engine) == len(store.MIGRATIONS)
     assert "restd_archive_schedd_id" in {index["name"] for index in inspect(engine).get_indexes("restd_archive_jobs")}
+
+
+def test_an_archive_a_newer_release_migrated_keeps_its_version(engine: Engine):
+    with engine.begin() as connection:
+        connection.execute(store.versions.update().values(version=len(store.MIGRATIONS) + 1))
+    store.migrate(engine)  # an older replica starting
+    assert version(engine) == len(store.MIGRATIONS) + 1
 
 
 def test_a_new_sqlite_archive_has_pages_of_8_kib(tmp_path):
@@ -66,8 +94,8 @@ def test_a_new_sqlite_archive_has_pages_of_8_kib(tmp_path):
     engine.dispose()
 
 
-def test_postgresql_probes_an_archive_connection_after_a_minute_of_silence(request, tmp_path_factory):
-    engine = store.engine_for(_backend("postgresql", request, tmp_path_factory).url)
+def test_postgresql_probes_an_archive_connection_after_a_minute_of_silence(local_postgresql):
+    engine = store.engine_for(local_postgresql.start())
     with engine.connect() as connection:  # a vanished replica's ingest lock is freed within about two minutes
         assert [connection.exec_driver_sql(f"SHOW tcp_keepalives_{name}").scalar()
                 for name in ("idle", "interval", "count")] == ["60", "10", "6"]

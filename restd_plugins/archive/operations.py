@@ -125,14 +125,14 @@ def _answering() -> Iterator[None]:
         raise Unavailable("the archive's database did not answer", {"archive": "unavailable"}) from None
 
 
-def too_costly(reason: str, limit: int) -> BadQuery:
+def too_costly(reason: str, limit: int, setting: str) -> BadQuery:
     """The refusal of a constrained window past one of its bounds (a 400,
     as a query too costly to run), for ``reason``."""
     return BadQuery(
         f"the constraint is too costly to evaluate on this window: {reason}; narrow the window (completed_after, "
         "completed_before) or the constraint (comparisons of archived columns with literals, such as "
         "Owner == \"name\", joined by &&, are answered by the archive's database)",
-        {"parameter": "constraint", "limit": limit})
+        {"parameter": "constraint", "limit": limit, "setting": setting})
 
 
 def _within_scan(chunks: Iterator[list[tuple[int, int, int, str]]]) -> Iterator[list[tuple[int, int, int, str]]]:
@@ -140,8 +140,9 @@ def _within_scan(chunks: Iterator[list[tuple[int, int, int, str]]]) -> Iterator[
     try:
         yield from chunks
     except store.WindowTooLarge as exc:
-        raise too_costly(f"it was judged on the newest {exc.args[0]} archived jobs of the window "
-                         "(restd.archive.max_scanned), older ones are left", exc.args[0]) from None
+        raise too_costly(f"it was judged on the newest {exc.args[0]} archived jobs of the window (below the page's "
+                         "cursor: restd.archive.max_scanned), older ones are left", exc.args[0],
+                         "restd.archive.max_scanned") from None
 
 
 def archived_history(archive: str, schedd: str, after: int | None = None, before: int | None = None,
@@ -154,9 +155,9 @@ def archived_history(archive: str, schedd: str, after: int | None = None, before
     here on the redacted ads, on the rows its comparisons of archived
     columns leave: ``pushdown``), streamed: like ``query_jobs`` of a
     history. ``cursor``: the page after this job ("C.P"). ``max_judged``:
-    the most rows the constraint is judged on, ``max_scanned`` the newest
-    rows of the window it goes through (past either, with the page not
-    full: ``too_costly``)."""
+    the most rows the constraint may be judged false on, ``max_scanned`` the
+    newest rows of the window it goes through (past either, with the page
+    not full: ``too_costly``)."""
     engine = _engine(archive)
     hidden = hidden_job_attrs()
     caller = judged(constraint, hidden).constraint if constraint else None
@@ -168,7 +169,8 @@ def archived_history(archive: str, schedd: str, after: int | None = None, before
             below = store.row_id(engine, schedd, *(int(part) for part in cursor.split(".")))
             if below is None:
                 raise BadQuery(f"job {cursor} is not in the archive's window", {"parameter": "before"})
-        most = max_judged + 1 if max_judged is not None and caller is not None else None  # one more: past the budget
+        # The ids read at most: the page's, and the budget's of jobs judged in vain, and one more (past it).
+        most = (limit or 0) + max_judged + 1 if max_judged is not None and caller is not None else None
         chunks = _within_scan(store.window_rows(engine, schedd, after, before, cluster, below, ROWS_PER_READ, where,
                                                 most, max_scanned if caller is not None else None))
         first = next(chunks, [])  # read here: a database that does not answer is a 503 before anything is sent
@@ -183,23 +185,21 @@ def archived_history(archive: str, schedd: str, after: int | None = None, before
         return [row for row, ad in zip(rows, ads) if id(ad) in held]
 
     def pieces() -> Iterator[bytes]:
-        judging = 0
+        in_vain = 0  # jobs the constraint was judged false on: what the budget counts (a page's jobs cost a listing)
         with _answering():
             for rows in itertools.chain([first], chunks):
                 if not rows:
                     continue
-                spent = None  # the budget, once this chunk reaches past it
                 if caller is not None:
-                    if max_judged is not None and judging + len(rows) > max_judged:
-                        rows, spent = rows[:max_judged - judging], max_judged  # a page may fill before its end
-                    judging += len(rows)
-                    rows = holding(rows)
+                    held = holding(rows)
+                    in_vain += len(rows) - len(held)
+                    rows = held
                 yield from _encoded(rows)
                 if limit and len(keys) >= limit:
                     return
-                if spent is not None:
-                    raise too_costly(f"it would be judged on more than {spent} archived jobs "
-                                     "(restd.archive.max_judged)", spent)
+                if max_judged is not None and in_vain > max_judged:
+                    raise too_costly(f"it was judged false on more than {max_judged} archived jobs before the page "
+                                     "filled (restd.archive.max_judged)", max_judged, "restd.archive.max_judged")
 
     def _encoded(rows: list[tuple[int, int, int, str]]) -> Iterator[bytes]:
         if limit:

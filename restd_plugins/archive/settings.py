@@ -31,10 +31,10 @@ class ArchiveSettings:
         "restd.archive.batch", 200, "whole job ads the ingester asks a schedd for at once (one transaction each)",
         minimum=1)
     max_judged: int = setting(
-        "restd.archive.max_judged", 5_000, "archived jobs a history window's constraint is judged on at most, "
-        "in one call, after the archive's database left out those its comparisons of archived columns rule out "
-        "(`Owner == \"name\"`...); past it the window is refused (400: too costly; narrow the window or the "
-        "constraint)", minimum=1)
+        "restd.archive.max_judged", 5_000, "archived jobs a history window's constraint may be judged false on "
+        "in one call before its page is full (the jobs it holds for cost what a listing of them does), after the "
+        "archive's database left out those its comparisons of archived columns rule out (`Owner == \"name\"`...); "
+        "past it the window is refused (400: too costly; narrow the window or the constraint)", minimum=1)
     max_scanned: int = setting(
         "restd.archive.max_scanned", 100_000, "the newest archived jobs of a history window that a constraint is "
         "evaluated on at most (the database reads them for its comparisons of archived columns); a page not full "

@@ -161,9 +161,11 @@ def _migrating(engine: Engine) -> Iterator[None]:
 
 def migrate(engine: Engine) -> int:
     """Bring the archive's schema to the last version (one process at a
-    time: an advisory lock, or SQLite's write lock); answers it."""
+    time: an advisory lock, or a lock file); answers its version (a newer
+    release's stays)."""
     with _migrating(engine), engine.begin() as connection:
         if is_postgresql(engine):
+            connection.execute(text("SET LOCAL statement_timeout = 0"))  # an index built over millions of jobs
             connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
         metadata.create_all(connection, tables=[versions])
         current = connection.execute(select(versions.c.version)).scalar()
@@ -172,8 +174,9 @@ def migrate(engine: Engine) -> int:
             current = 0
         for migration in MIGRATIONS[current:]:
             migration(connection)
-        connection.execute(versions.update().values(version=len(MIGRATIONS)))
-    return len(MIGRATIONS)
+        version = max(current, len(MIGRATIONS))
+        connection.execute(versions.update().values(version=version))
+    return version
 
 
 def _number(ad: dict[str, Any], name: str) -> float | None:
@@ -293,11 +296,12 @@ def window_rows(engine: Engine, schedd: str, after: int | None, before: int | No
         floor: int | None = None  # the newest row id past the ``scanned`` newest of the window
         with engine.connect() as connection:
             if scanned is not None and _count_at_most(
-                    connection, _window(completed, schedd, after, before, None, below), scanned + 1) > scanned:
+                    connection, _window(completed, schedd, after, before, cluster, below), scanned + 1) > scanned:
                 completed = completed + 0  # read along the schedd's ids, as a wide window is
+                below = _walk_start(connection, schedd, after, before, cluster, below)
                 floor = connection.execute(select(jobs.c.id).where(
-                    *_window(completed, schedd, after, before, None, below)).order_by(jobs.c.id.desc())
-                    .offset(scanned).limit(1)).scalar_one()
+                    *_window(completed, schedd, after, before, cluster, below)).order_by(jobs.c.id.desc())
+                    .offset(scanned).limit(1)).scalar()  # None: jobs forgotten meanwhile (keep_days)
             ids: list[int] = list(connection.execute(
                 select(jobs.c.id).where(*_window(completed, schedd, after, before, cluster, below), *where,
                                         *([jobs.c.id > floor] if floor is not None else []))
@@ -311,10 +315,10 @@ def window_rows(engine: Engine, schedd: str, after: int | None, before: int | No
             raise WindowTooLarge(scanned)
         return
     with engine.connect() as connection:
-        wide = _count_at_most(connection, _window(completed, schedd, after, before, cluster, below),
-                              WIDE_WINDOW_ROWS + 1) > WIDE_WINDOW_ROWS
-    if wide:
-        completed = completed + 0  # the window's bounds then cannot choose the index: the rows are read by id
+        if _count_at_most(connection, _window(completed, schedd, after, before, cluster, below),
+                          WIDE_WINDOW_ROWS + 1) > WIDE_WINDOW_ROWS:
+            completed = completed + 0  # the window's bounds then cannot choose the index: the rows are read by id
+            below = _walk_start(connection, schedd, after, before, cluster, below)
     conditions = [*_window(completed, schedd, after, before, cluster, None), *where]
     while True:
         bound = [jobs.c.id < below] if below is not None else []
@@ -328,6 +332,22 @@ def window_rows(engine: Engine, schedd: str, after: int | None, before: int | No
         if len(rows) < chunk:
             return
         below = rows[-1][0]
+
+
+def _walk_start(connection: Connection, schedd: str, after: int | None, before: int | None, cluster: int | None,
+                below: int | None) -> int | None:
+    """Where a read along the schedd's ids begins (the ``below`` it takes):
+    ``below`` itself, or, when more than ``WIDE_WINDOW_ROWS`` of its jobs
+    below it completed after the window (an old window), just above the
+    window's newest job: the read then goes through the window's jobs, not
+    through every newer one."""
+    if before is None or _count_at_most(connection, [
+            jobs.c.schedd == schedd, jobs.c.completed >= before, *([jobs.c.id < below] if below is not None else [])],
+            WIDE_WINDOW_ROWS + 1) <= WIDE_WINDOW_ROWS:
+        return below
+    newest = connection.execute(select(func.max(jobs.c.id + 0)).where(  # + 0: the window's index, not the ids'
+        *_window(jobs.c.completed, schedd, after, before, cluster, below))).scalar()
+    return 0 if newest is None else int(newest) + 1
 
 
 def _window(completed: ColumnElement[Any], schedd: str, after: int | None, before: int | None, cluster: int | None,
