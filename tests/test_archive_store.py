@@ -100,3 +100,11 @@ def test_postgresql_probes_an_archive_connection_after_a_minute_of_silence(local
         assert [connection.exec_driver_sql(f"SHOW tcp_keepalives_{name}").scalar()
                 for name in ("idle", "interval", "count")] == ["60", "10", "6"]
     engine.dispose()
+
+
+def test_a_constraint_of_many_comparisons_asks_the_database_a_bounded_number_of_them():
+    from restd_core.gateway.worker.expressions import parse_constraint
+    from restd_plugins.archive.pushdown import MAX_CONDITIONS, pushed_down
+
+    constraint = parse_constraint(" && ".join(f"ClusterId >= {number}" for number in range(3 * MAX_CONDITIONS)))
+    assert len(pushed_down(constraint.comparisons(), ())) == MAX_CONDITIONS

@@ -131,10 +131,15 @@ def _number(column: Any, convert: Callable[[float], float | int],
     return None  # != and isnt: a truncated value may differ from the literal while its column does not
 
 
+#: Conditions one read asks of the database at most (the first ones: leaving one out keeps more rows, never fewer).
+MAX_CONDITIONS = 32
+
+
 def pushed_down(comparisons: Iterable[Comparison], hidden: Iterable[str]) -> list[ColumnElement[bool]]:
     """The SQL conditions (to AND) of the ``comparisons`` (a constraint's
     top-level ones: ``Constraint.comparisons``) that an archived column
-    answers: each keeps every row its comparison may hold for."""
+    answers, ``MAX_CONDITIONS`` at most: each keeps every row its
+    comparison may hold for."""
     hidden_lower = {name.lower() for name in hidden}
     conditions = []
     for comparison in comparisons:
@@ -146,4 +151,6 @@ def pushed_down(comparisons: Iterable[Comparison], hidden: Iterable[str]) -> lis
                      else _number(held.column, held.convert, comparison))
         if condition is not None:
             conditions.append(condition if held.unknown is None else or_(condition, held.unknown(held.column)))
+            if len(conditions) == MAX_CONDITIONS:
+                break
     return conditions
