@@ -91,6 +91,11 @@ class Archived:
             self.answered[url] = answer.json
         return self.answered[url]
 
+    def another_app(self, app_with, env: dict[str, str] | None = None, **settings: str) -> webtest.TestApp:
+        """Another app on this archive, with these ``settings`` (it ingests nothing: its rounds are an hour apart)."""
+        return app_with(env=env, **{**ARCHIVE_SETTINGS, "restd.archive": self.archive.settings.url,
+                                    "restd.archive.interval": "3600", **settings})
+
     def rows(self, *clusters: int) -> list[tuple[int, int]]:
         """The archived (ClusterId, ProcId) of these clusters, every row."""
         return archived_ids(self.archive.engine, self.schedd, clusters)
@@ -264,8 +269,7 @@ def test_the_summary_is_the_sums_of_the_schedds_own_history(archived: Archived):
 
 
 def test_the_summary_is_grouped_by_no_hidden_attribute(archived: Archived, app_with):
-    hidden_owner = app_with(env={"_CONDOR_RESTD_HIDE_JOB_ATTRS": "Owner"}, **{
-        "restd.archive": archived.archive.settings.url, "restd.archive.interval": "3600"})
+    hidden_owner = archived.another_app(app_with, env={"_CONDOR_RESTD_HIDE_JOB_ATTRS": "Owner"})
     assert "hidden" in hidden_owner.get("/v1/summary/history?by=Owner", status=400).json["message"]
     assert archived.app.get("/v1/summary/history?by=Environment", status=400).json["code"] == 400
 
@@ -278,8 +282,7 @@ def test_the_summary_has_a_bounded_number_of_buckets(archived: Archived):
 def test_a_summary_the_database_keeps_waiting_is_a_503_and_the_next_one_answers(archives: dict[str, Archived],
                                                                                 app_with):
     archived = archives["postgresql"]  # SQLite's readers never wait for a lock (WAL)
-    stuck = app_with(**{"restd.archive": archived.backend.url, "restd.archive.interval": "3600",
-                        "restd.gateway.timeout": "2"})
+    stuck = archived.another_app(app_with, **{"restd.gateway.timeout": "2"})
     with archived.archive.engine.connect() as connection:
         connection.exec_driver_sql("LOCK TABLE restd_archive_jobs IN ACCESS EXCLUSIVE MODE")
         assert stuck.get("/v1/summary/history", status=503).json["errno"] == 202  # past the gateway's timeout
@@ -602,8 +605,7 @@ def test_a_constraint_naming_a_hidden_attribute_is_refused_as_the_schedd_refuses
 @pytest.fixture
 def on_a_budget(archived: Archived, app_with) -> webtest.TestApp:
     """An app on the module's archive that judges a window's constraint on 2 archived jobs at most."""
-    return app_with(**{**ARCHIVE_SETTINGS, "restd.archive": archived.archive.settings.url,
-                       "restd.archive.max_judged": "2", "restd.archive.interval": "3600"})
+    return archived.another_app(app_with, **{"restd.archive.max_judged": "2"})
 
 
 def test_a_constraint_judged_false_on_more_jobs_than_the_budget_is_refused_and_the_server_goes_on(
@@ -618,8 +620,7 @@ def test_a_constraint_judged_false_on_more_jobs_than_the_budget_is_refused_and_t
 
 
 def test_a_constraint_goes_through_a_windows_newest_jobs_only(archived: Archived, app_with):
-    narrow = app_with(**{**ARCHIVE_SETTINGS, "restd.archive": archived.archive.settings.url,
-                         "restd.archive.max_scanned": "2", "restd.archive.interval": "3600"})
+    narrow = archived.another_app(app_with, **{"restd.archive.max_scanned": "2"})
     refused = narrow.get(_constrained(archived, "ClusterId == 0"), status=400).json  # a page that never fills
     assert (refused["errno"], refused["details"]) == (
         107, {"parameter": "constraint", "limit": 2, "setting": "restd.archive.max_scanned"})
