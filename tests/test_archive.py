@@ -519,10 +519,11 @@ def test_a_history_that_rotates_while_the_ingester_reads_is_archived_once(archiv
     errors = archived.archive.ingester.errors["schedd"]
     with rotating_history(rotations=10):
         rotated = rotated_files()
-        for _ in range(5):  # 15 jobs: rotated 3 times, the cursor's job in a rotated file each time
+        for _ in range(5):  # 15 jobs: rotated about every 5, the cursor's job then in a rotated file
             clusters.append(removed_jobs(client, archived.run, 3))
             eventually(lambda: len(archived_ids(engine, name, (clusters[-1],))) == 3, what="the cluster archived")
-        assert len(set(rotated_files()) - set(rotated)) >= 2
+        # Rotated at least once (HTCondor names a rotated file to the second: two rotations in one second leave one).
+        assert set(rotated_files()) - set(rotated)
     assert archived_ids(engine, name, tuple(clusters)) == [(cluster, proc) for cluster in clusters for proc in range(3)]
     assert archived.archive.ingester.errors["schedd"] == errors
 
