@@ -36,7 +36,6 @@ import os
 import random
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 from restd_plugins.archive import operations, store  # noqa: E402
 from restd_plugins.archive.summary import summary  # noqa: E402
 from restd_plugins.jobs.windows import window_constraint  # noqa: E402
+from tests.postgresql_server import LocalPostgreSQL  # noqa: E402
 
 SCHEDD = "bench@archive"
 OWNERS = [f"user{number:02d}" for number in range(20)]
@@ -154,13 +154,6 @@ def schedd_window(jobs: int = 10_000) -> tuple[str, int]:
     return window_constraint(chosen[0], chosen[-1] + 1), len(chosen)
 
 
-def postgresql(root: Path) -> tuple[str, Callable[[], None]]:
-    env = {**os.environ, "PG_ROOT": str(root)}
-    script = str(ROOT / "scripts" / "postgresql.sh")
-    url = subprocess.run([script, "start"], env=env, check=True, capture_output=True, text=True).stdout.strip()
-    return url, lambda: subprocess.run([script, "stop"], env=env, check=True, capture_output=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=1_000_000)
@@ -187,9 +180,10 @@ def measure(backend: str, jobs: Iterator[list[dict]], rounds: int, now: int, sch
     """One backend's ingest rate, bytes per job and timed cases, printed."""
     with tempfile.TemporaryDirectory(prefix="restd-bench-archive-", dir="/var/tmp") as directory:
         os.chmod(directory, 0o755)
-        stop = None
+        server = None
         if backend == "postgresql":
-            url, stop = postgresql(Path(directory) / "postgresql")
+            server = LocalPostgreSQL(Path(directory) / "postgresql")
+            url = server.start()
         else:
             url = f"sqlite:///{directory}/archive.sqlite3"
         try:
@@ -214,8 +208,8 @@ def measure(backend: str, jobs: Iterator[list[dict]], rounds: int, now: int, sch
                       f"schedd page / this: {schedd[1] / value:6.1f}x")
             engine.dispose()
         finally:
-            if stop is not None:
-                stop()
+            if server is not None:
+                server.stop()
 
 if __name__ == "__main__":
     main()

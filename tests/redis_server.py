@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,28 +12,15 @@ from pathlib import Path
 import pytest
 import redis
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "redis.sh"
+from .scripted_server import ScriptedServer
 
 
 @dataclass(frozen=True)
-class LocalRedis:
-    """The session's Redis: stopped and started again on the same port."""
+class LocalRedis(ScriptedServer):
+    """The session's Redis."""
 
-    root: Path
-
-    def _run(self, command: str) -> str:
-        env = {**os.environ, "REDIS_ROOT": str(self.root)}
-        return subprocess.run([str(SCRIPT), command], env=env, check=True, capture_output=True, text=True).stdout.strip()
-
-    def start(self) -> str:
-        return self._run("start")
-
-    def stop(self) -> None:
-        self._run("stop")
-
-    @property
-    def url(self) -> str:
-        return self._run("url")
+    script = "redis.sh"
+    root_variable = "REDIS_ROOT"
 
     @contextmanager
     def frozen(self) -> Iterator[None]:

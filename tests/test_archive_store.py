@@ -102,7 +102,8 @@ def test_postgresql_probes_an_archive_connection_after_a_minute_of_silence(local
     engine.dispose()
 
 
-def test_a_constraint_of_many_comparisons_asks_the_database_a_bounded_number_of_them():
+def test_a_constraint_of_many_comparisons_asks_the_database_a_bounded_number_of_them(condor_config):
+    # condor_config: the worker half imports HTCondor's bindings, which read their config once, at import
     from restd_core.gateway.worker.expressions import parse_constraint
     from restd_plugins.archive.pushdown import MAX_CONDITIONS, pushed_down
 
