@@ -25,9 +25,7 @@ It prints the two sides and their ratios.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,6 +41,7 @@ from pyramid.response import Response  # noqa: E402
 from restd_core.pipeline.response_cache import ResponseCache  # noqa: E402
 from restd_core.shared.memory import MemoryStore  # noqa: E402
 from restd_core.shared.redis_store import RedisStore  # noqa: E402
+from tests.redis_server import running  # noqa: E402
 
 QUERY = "/v1/jobs/DEFAULT?projection=ClusterId,ProcId,Owner,JobStatus&limit=200"
 #: What the hits ask: an answer of some size whatever the queue holds (the pool's whole configuration).
@@ -50,24 +49,6 @@ HIT = "/v1/config"
 #: A larger body for ResponseCache.fetch alone.
 LARGE_BODY = b"[" + b'{"owner": "alice", "jobstatus": 5},' * 30_000 + b"{}]"
 GATEWAY_WORKERS = 2
-
-
-class LocalRedis:
-    """``scripts/redis.sh`` in a directory of its own."""
-
-    def __init__(self) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="restd-bench-redis-")
-        self._env = {**os.environ, "REDIS_ROOT": self._dir.name}
-        self.url = self._run("start")
-
-    def _run(self, command: str) -> str:
-        script = PROJECT / "scripts" / "redis.sh"
-        return subprocess.run([str(script), command], env=self._env, check=True, capture_output=True,
-                              text=True).stdout.strip()
-
-    def close(self) -> None:
-        self._run("stop")
-        self._dir.cleanup()
 
 
 def replicas(count: int, ttl: float, shared: str | None) -> list[Server]:
@@ -119,8 +100,7 @@ def median_ms(values: list[float]) -> float:
 
 
 def run(count: int, pollers: int, seconds: float, ttl: float, rounds: int) -> None:
-    redis = LocalRedis()
-    try:
+    with tempfile.TemporaryDirectory(prefix="restd-bench-redis-") as directory, running(Path(directory)) as redis:
         print(f"polling: {count} replicas x {pollers} pollers of one query for {seconds:g} s, TTL {ttl:g} s")
         ttls = seconds / ttl
         results = {}
@@ -157,8 +137,6 @@ def run(count: int, pollers: int, seconds: float, ttl: float, rounds: int) -> No
             local, shared = statistics.median(table["in-process"]), statistics.median(table["redis"])
             print(f"  {case:28} in-process {local:.3f} ms  redis {shared:.3f} ms  "
                   f"added {shared - local:+.3f} ms  ratio {shared / local:.2f}")
-    finally:
-        redis.close()
 
 
 def main() -> None:
