@@ -308,9 +308,7 @@ def window_rows(engine: Engine, schedd: str, after: int | None, before: int | No
                 .order_by(jobs.c.id.desc()).limit(most)).scalars())
         for first in range(0, len(ids), chunk):
             with engine.connect() as connection:
-                yield [(int(row[0]), int(row[1]), int(row[2]), str(row[3])) for row in connection.execute(
-                    select(jobs.c.id, jobs.c.cluster, jobs.c.proc, jobs.c.ad)
-                    .where(jobs.c.id.in_(ids[first:first + chunk])).order_by(jobs.c.id.desc()))]
+                yield _job_rows(connection, [jobs.c.id.in_(ids[first:first + chunk])])
         if floor is not None and len(ids) < most:
             raise WindowTooLarge(scanned)
         return
@@ -323,15 +321,20 @@ def window_rows(engine: Engine, schedd: str, after: int | None, before: int | No
     while True:
         bound = [jobs.c.id < below] if below is not None else []
         with engine.connect() as connection:
-            rows = [(int(row[0]), int(row[1]), int(row[2]), str(row[3])) for row in connection.execute(
-                select(jobs.c.id, jobs.c.cluster, jobs.c.proc, jobs.c.ad).where(*conditions, *bound)
-                .order_by(jobs.c.id.desc()).limit(chunk))]
+            rows = _job_rows(connection, [*conditions, *bound], chunk)
         if not rows:
             return
         yield rows
         if len(rows) < chunk:
             return
         below = rows[-1][0]
+
+
+def _job_rows(connection: Connection, where: list[Any], most: int | None = None) -> list[tuple[int, int, int, str]]:
+    """The ``(id, cluster, proc, ad)`` of the rows ``where`` holds, newest archived first (``most`` of them)."""
+    return [(int(row[0]), int(row[1]), int(row[2]), str(row[3])) for row in connection.execute(
+        select(jobs.c.id, jobs.c.cluster, jobs.c.proc, jobs.c.ad).where(*where).order_by(jobs.c.id.desc())
+        .limit(most))]
 
 
 def _walk_start(connection: Connection, schedd: str, after: int | None, before: int | None, cluster: int | None,
