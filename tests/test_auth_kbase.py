@@ -28,11 +28,13 @@ FLOOD_PATH = "/v1/jobs/DEFAULT/999998"  # the flood's refusals, told apart in th
 
 @pytest.fixture
 def kbase_app(app_with, auth2, monkeypatch):
-    """``kbase_app(**settings)``: an app with the kbase plugin asking ``auth2``."""
+    """``kbase_app(**settings)``: an app with the kbase plugin asking ``auth2``
+    (slow or held checks end by auth2's answer, not the plugin's timeout,
+    unless a test sets one)."""
     monkeypatch.delenv("AUTH_URL", raising=False)
     auth2.calls.clear()
     return lambda **settings: app_with(**{"restd.auth": "kbase", "restd.kbase.auth_url": auth2.url,
-                                          "restd.kbase.timeout": "2", "restd.gateway.workers": "1", **settings})
+                                          "restd.kbase.timeout": "30", "restd.gateway.workers": "1", **settings})
 
 
 # ----------------------------------------------------------------- 401 / 403 --
@@ -380,7 +382,7 @@ def test_a_flood_of_invented_tokens_denies_no_known_user_and_no_other_address(kb
     cache entry expired) and new users from another address are all answered,
     and the refusals make no log line each: two lines (the first refusal, then
     how many more) for each interval of the flood's, however long it lasts."""
-    app = kbase_app(**{"restd.kbase.cache_seconds": "0", "restd.kbase.timeout": "30"})  # a slow auth2, not a down one
+    app = kbase_app(**{"restd.kbase.cache_seconds": "0"})
     known = {f"user-known-{n}": f"10.0.1.{n}" for n in range(20)}
     for token, address in known.items():
         app.get(PROTECTED, headers=bearer(token), extra_environ={"REMOTE_ADDR": address}, status=200)

@@ -60,11 +60,11 @@ def test_a_worker_that_dies_is_503_and_then_replaced(faulty_app):
 def test_when_every_worker_stays_busy_the_next_call_is_503(faulty_app):
     app = faulty_app(**{"restd.gateway.timeout": "10", "restd.gateway.workers": "1"})
     app.get("/faulty/fast")  # the worker is up
-    slow = threading.Thread(target=app.get, args=("/faulty/slow-3",))
+    slow = threading.Thread(target=app.get, args=("/faulty/slow-8",))
     slow.start()
     assert wait_until(lambda: not app.app.registry.restd.gateway.idle_workers or not slow.is_alive(), interval=0.01)
     try:
-        # It may wait half a second for the one worker, which stays busy for three.
+        # It may wait half a second for the one worker, which stays busy for eight.
         assert app.get("/faulty/fast?timeout=0.5", status=503).json["errno"] == 202
     finally:
         slow.join()
@@ -75,7 +75,7 @@ def test_a_cheap_request_is_answered_while_a_slow_listing_is_in_flight(faulty_ap
     app = faulty_app(**{"restd.gateway.timeout": "10", "restd.gateway.workers": workers})
     app.get("/faulty/fast")  # every worker started and idle: the slow call may be split
     with serve(app.app) as base:
-        slow = threading.Thread(target=requests.get, args=(f"{base}/faulty/split/slow-4",), kwargs={"timeout": 30})
+        slow = threading.Thread(target=requests.get, args=(f"{base}/faulty/split/slow-8",), kwargs={"timeout": 30})
         slow.start()
         # the slow listing has its worker(s)
         assert wait_until(lambda: app.app.registry.restd.gateway.idle_workers != int(workers) or not slow.is_alive(),

@@ -1,11 +1,10 @@
 """The jobs and history endpoints against the real pool (v1 contract)."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from .pool import SubmittedJobs, children, daemon_pids, set_raw_attribute, submit_idle_held
+from .waiting import wait_until
 
 
 def jobids(answer: list[dict]) -> list[str]:
@@ -232,8 +231,7 @@ def test_a_constraint_with_a_regular_expression_is_never_left_running_in_the_sch
     costly = " && ".join(['isError(regexp("(a|aa)+$", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"))'] * 40)
     app = app_with(**{"restd.gateway.timeout": "2"})
     app.get(f"/v1/jobs/DEFAULT/{test_jobs.held}", params={"constraint": costly}, status=503)
-    time.sleep(0.5)
-    assert schedd_query_children() == []
+    assert wait_until(lambda: schedd_query_children() == [], patience=10)
 
 
 def schedd_query_children() -> list[int]:

@@ -66,7 +66,7 @@ def test_after_a_frozen_schedd_thaws_the_next_request_succeeds_on_a_new_worker(s
 
 
 def test_readyz_is_503_naming_a_frozen_schedd(ready_pool, app_with):
-    app = app_with(**{"restd.readyz.timeout": "1"})
+    app = app_with(**{"restd.readyz.timeout": "3"})  # the collector (not frozen) answers well within it
     app.get("/v1/jobs/DEFAULT?limit=1")  # the worker is up
     with frozen("condor_schedd"):
         answer = app.get("/readyz", status=503)

@@ -318,7 +318,7 @@ def test_a_cache_hit_never_waits_for_a_worker(app_with, test_jobs):
     url = f"/v1/jobs/DEFAULT/{test_jobs.held}"
     cached = app.get(url).body
     time.sleep(0.2)  # the knobs are now older than restd.config_reload_seconds
-    slow = threading.Thread(target=app.get, args=("/faulty/slow-5",))
+    slow = threading.Thread(target=app.get, args=("/faulty/slow-10",))
     slow.start()
     while app.app.registry.restd.gateway.idle_workers and slow.is_alive():
         time.sleep(0.01)

@@ -150,7 +150,7 @@ def is_second_schedd(pid: int) -> bool:
 
 @pytest.mark.disruptive
 def test_a_frozen_schedd_leaves_out_only_its_gauges_and_says_so(app_with, test_jobs):
-    app = app_with(**GAUGES, **{"restd.summary.gauges.timeout": "1", "restd.gateway.workers": "3"})
+    app = app_with(**GAUGES, **{"restd.summary.gauges.timeout": "3", "restd.gateway.workers": "3"})
     second = f"schedd2@{test_jobs.schedd_name}"  # pool/pool.sh's name of its second schedd
     with frozen("condor_schedd", only=is_second_schedd):
         up = {dict(labels)["name"]: value for labels, value in samples(app, "restd_pool_up").items()

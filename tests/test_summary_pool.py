@@ -23,7 +23,8 @@ def slot_ads() -> list:
 
 @pytest.fixture(scope="module")
 def running_job(test_jobs) -> int:
-    """A job of one CPU running in a dynamic slot (the collector has its ad)."""
+    """A job of one CPU running in a dynamic slot (the collector has its ad,
+    Busy: its state stays while the tests read it twice)."""
     import htcondor2
 
     schedd = htcondor2.Schedd()
@@ -31,8 +32,8 @@ def running_job(test_jobs) -> int:
         "executable": "/bin/sleep", "arguments": "300", "initialdir": str(pool_root() / "tmp" / "jobs"),
         "request_cpus": "1", "request_memory": "64", "request_disk": "1024", "My.RestdTest": '"yes"',
     })).cluster()
-    eventually(lambda: any(ad.get("DynamicSlot") for ad in slot_ads()), 60, "the job starting in a dynamic slot",
-               interval=0.5)
+    eventually(lambda: any(ad.get("DynamicSlot") and ad.get("Activity") == "Busy" for ad in slot_ads()), 60,
+               "the job running in a dynamic slot", interval=0.5)
     yield cluster
     schedd.act(htcondor2.JobAction.Remove, f"ClusterId == {cluster}", reason="restd test: done")
 
