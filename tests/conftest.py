@@ -201,6 +201,12 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def logged(caplog: pytest.LogCaptureFixture, logger: str) -> list[str]:
+    """The lines ``caplog`` took from ``logger`` (not another's: a line of
+    an earlier test's timer may come meanwhile)."""
+    return [record.getMessage() for record in caplog.records if record.name == logger]
+
+
 @pytest.fixture(scope="session")
 def app(condor_config: str, test_jobs: SubmittedJobs) -> Iterator[webtest.TestApp]:
     testapp = make_app()

@@ -18,7 +18,7 @@ from restd_core.reuse import single_flight
 from restd_plugins.auth import kbase
 
 from . import fake_auth2
-from .conftest import bearer, make_app
+from .conftest import bearer, logged, make_app
 from .waiting import wait_until
 from .wsgi_servers import free_port
 
@@ -422,6 +422,5 @@ def test_a_flood_of_invented_tokens_denies_no_known_user_and_no_other_address(kb
     assert honest_statuses == [200] * (20 * 3 + 2 * 3)
     assert flood_statuses.count(429) > 50
     # Lines of earlier tests' refusals may still come (each counted at its interval's end): they name PROTECTED.
-    flood_lines = [record for record in caplog.records if record.name == "restd_core.pipeline.security"
-                   and FLOOD_PATH in record.getMessage()]
+    flood_lines = [line for line in logged(caplog, "restd_core.pipeline.security") if FLOOD_PATH in line]
     assert 1 <= len(flood_lines) <= 2 * intervals

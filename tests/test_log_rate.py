@@ -5,11 +5,8 @@ import logging
 
 from restd_core.pipeline.log_rate import MAX_KINDS, RateLog
 
+from .conftest import logged
 from .waiting import wait_until
-
-
-def lines(caplog) -> list[str]:
-    return [record.getMessage() for record in caplog.records if record.name == "test.rate"]
 
 
 def test_a_flood_is_one_line_then_one_line_saying_how_many(caplog):
@@ -17,8 +14,8 @@ def test_a_flood_is_one_line_then_one_line_saying_how_many(caplog):
     rate = RateLog(logging.getLogger("test.rate"), 1)
     for number in range(1000):
         rate.log(logging.ERROR, "refused", f"refused #{number}")
-    assert wait_until(lambda: len(lines(caplog)) >= 2, interval=0.01)
-    assert lines(caplog) == ["refused #0", "999 more like it in 1 s (the last: refused #999)"]
+    assert wait_until(lambda: len(logged(caplog, "test.rate")) >= 2, interval=0.01)
+    assert logged(caplog, "test.rate") == ["refused #0", "999 more like it in 1 s (the last: refused #999)"]
 
 
 def test_each_kind_has_its_first_line_and_invented_kinds_are_counted_together(caplog):
@@ -26,4 +23,4 @@ def test_each_kind_has_its_first_line_and_invented_kinds_are_counted_together(ca
     rate = RateLog(logging.getLogger("test.rate"), 60)
     for number in range(MAX_KINDS * 10):
         rate.log(logging.ERROR, f"kind {number}", f"line {number}")
-    assert len(lines(caplog)) == MAX_KINDS + 1
+    assert len(logged(caplog, "test.rate")) == MAX_KINDS + 1

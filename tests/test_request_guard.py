@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from .conftest import logged
+
 ACCESS_LOG = "restd_core.access"
 
 #: One URL of each kind of route: plugin routes, core routes, an unknown one.
@@ -33,5 +35,5 @@ def test_a_constraint_may_hold_newlines_and_tabs(app, test_jobs):
 def test_an_unreadable_url_has_an_access_log_line(app, caplog):
     with caplog.at_level("INFO", logger=ACCESS_LOG):
         app.get("/v1/jobs/%ff%0A", status=400)
-    [line] = [record.getMessage() for record in caplog.records if record.name == ACCESS_LOG]
+    [line] = logged(caplog, ACCESS_LOG)
     assert 'path="/v1/jobs/\\\\xff\\n"' in line and "status=400" in line

@@ -11,11 +11,9 @@ from pyramid.request import Request
 
 from restd_core.pipeline.tweens import format_kv
 
+from .conftest import logged
+
 ACCESS_LOG = "restd_core.access"
-
-
-def access_lines(caplog) -> list[str]:
-    return [record.getMessage() for record in caplog.records if record.name == ACCESS_LOG]
 
 
 def test_a_request_without_an_id_gets_a_uuid4_hex_one(app):
@@ -47,7 +45,7 @@ def test_a_gateway_error_answer_carries_the_id(app):
 def test_the_access_log_has_one_key_value_line_per_request(app, caplog):
     caplog.set_level(logging.INFO, logger=ACCESS_LOG)
     app.get("/healthz", headers={"X-Request-ID": "kv-1"})
-    [line] = access_lines(caplog)
+    [line] = logged(caplog, ACCESS_LOG)
     assert re.fullmatch(
         r"method=GET path=/healthz status=200 duration_ms=[0-9.]+ request_id=kv-1 identity=\S+", line
     )
@@ -60,7 +58,7 @@ def test_key_value_lines_quote_values_with_spaces_or_quotes():
 def test_the_access_log_can_be_json_lines(app_with, caplog):
     caplog.set_level(logging.INFO, logger=ACCESS_LOG)
     app_with(**{"restd.access_log.format": "json"}).get("/no/such/url", headers={"X-Request-ID": "js-1"}, status=404)
-    [line] = access_lines(caplog)
+    [line] = logged(caplog, ACCESS_LOG)
     record = json.loads(line)
     assert {key: record[key] for key in ("method", "path", "status", "request_id")} == {
         "method": "GET", "path": "/no/such/url", "status": 404, "request_id": "js-1",
@@ -101,6 +99,6 @@ def test_the_access_log_and_the_404_cut_a_long_path(app, caplog):
     caplog.set_level(logging.INFO, logger=ACCESS_LOG)
     path = "/no/such/" + "x" * 250_000
     answer = app.get(path, status=404)
-    [line] = access_lines(caplog)
+    [line] = logged(caplog, ACCESS_LOG)
     assert len(line) < 1000 and "(250009 characters)" in line
     assert len(answer.body) < 1000 and "(250009 characters)" in answer.json["message"]
